@@ -1,0 +1,68 @@
+/*
+ * The disco wire protocol, shared by discod, libdisco and discoctl.
+ *
+ * Newline-delimited JSON over a Unix stream socket: one object per line,
+ * UTF-8, each request answered by exactly one reply in request order.
+ * doc/protocol.md is the reference.
+ *
+ * DISCO_PROTO_VERSION is bumped when a verb, field or error code changes
+ * meaning or goes away; adding a verb, an optional request field or a reply
+ * field does not bump it (clients ignore fields they do not know).
+ */
+#ifndef DISCO_PROTO_H
+#define DISCO_PROTO_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define DISCO_PROTO_VERSION	1
+
+/* Longest request line accepted, newline included. */
+#define PROTO_LINE_MAX		65536
+
+/* Error codes as they appear on the wire. */
+#define PROTO_E_BAD_REQUEST	"bad-request"
+#define PROTO_E_BAD_FIELD	"bad-field"
+#define PROTO_E_UNKNOWN_VERB	"unknown-verb"
+#define PROTO_E_TOO_LARGE	"too-large"
+#define PROTO_E_NOT_FOUND	"not-found"
+#define PROTO_E_DENIED		"permission-denied"
+#define PROTO_E_UNAVAILABLE	"unavailable"
+#define PROTO_E_INTERNAL	"internal"
+
+struct proto_error {
+	const char	*code;		/* one of PROTO_E_* */
+	const char	*field;		/* the field at fault, or NULL */
+	char		 message[256];
+};
+
+/* A decoded request: the whole object, its verb and its id (if any). */
+struct proto_request {
+	struct json_object	*obj;
+	const char		*verb;
+	struct json_object	*id;	/* borrowed from obj, may be NULL */
+};
+
+int	 proto_request_parse(const char *, size_t, struct proto_request *,
+	    struct proto_error *);
+void	 proto_request_clear(struct proto_request *);
+
+void	 proto_error_set(struct proto_error *, const char *, const char *,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+int	 proto_get_string(struct json_object *, const char *, int,
+	    const char **, struct proto_error *);
+int	 proto_get_int(struct json_object *, const char *, int, long long,
+	    long long, long long *, struct proto_error *);
+int	 proto_get_bool(struct json_object *, const char *, int, int *,
+	    struct proto_error *);
+
+struct json_object *proto_reply_new(struct json_object *);
+struct json_object *proto_reply_error(struct json_object *,
+	    const struct proto_error *);
+char	*proto_serialize(struct json_object *, size_t *);
+
+int	 proto_utf8_valid(const char *, size_t);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * libdisco's connection and framing: one request line out, one reply
+ * line back, with a timeout.  No allocation failure aborts: every error
+ * is returned.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "disco.h"
+#include "proto.h"
+
+struct disco {
+	int	 fd;
+	char	*buf;		/* received, not yet returned */
+	size_t	 len;
+	size_t	 size;
+};
+
+const char *
+disco_default_socket(void)
+{
+	return (DISCO_SOCKET_PATH);
+}
+
+int
+disco_open(struct disco **dp, const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct disco		*d;
+	int			 fd, saved;
+
+	if (dp == NULL)
+		return (DISCO_EINVAL);
+	*dp = NULL;
+	if (path == NULL && (path = getenv("DISCO_SOCKET")) == NULL)
+		path = DISCO_SOCKET_PATH;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return (DISCO_EINVAL);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (DISCO_ESYSTEM);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		if (errno == ENOENT || errno == ECONNREFUSED ||
+		    errno == ENOTSOCK)
+			return (DISCO_EUNREACHABLE);
+		return (DISCO_ESYSTEM);
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		close(fd);
+		return (DISCO_ENOMEM);
+	}
+	d->fd = fd;
+	*dp = d;
+	return (0);
+}
+
+void
+disco_close(struct disco *d)
+{
+	if (d == NULL)
+		return;
+	close(d->fd);
+	free(d->buf);
+	free(d);
+}
+
+int
+disco_fd(const struct disco *d)
+{
+	return (d != NULL ? d->fd : -1);
+}
+
+static long long
+disco_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Wait for fd to be ready for events until the deadline (-1: forever). */
+static int
+disco_wait(int fd, short events, long long deadline)
+{
+	struct pollfd	pfd;
+	long long	left;
+	int		rc;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		left = -1;
+		if (deadline >= 0) {
+			left = deadline - disco_now_ms();
+			if (left < 0)
+				left = 0;
+		}
+		rc = poll(&pfd, 1, (int)left);
+		if (rc > 0)
+			return (0);
+		if (rc == 0)
+			return (DISCO_ETIMEOUT);
+		if (errno != EINTR)
+			return (DISCO_ESYSTEM);
+	}
+}
+
+static int
+disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
+{
+	ssize_t	n;
+	int	rc;
+
+	while (len > 0) {
+		n = send(d->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return (DISCO_ECLOSED);
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return (DISCO_ESYSTEM);
+			if ((rc = disco_wait(d->fd, POLLOUT, deadline)) != 0)
+				return (rc);
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Take one complete line out of the receive buffer, if there is one. */
+static int
+disco_take_line(struct disco *d, char **line)
+{
+	char	*nl;
+	size_t	 n;
+
+	if (d->len == 0 || (nl = memchr(d->buf, '\n', d->len)) == NULL)
+		return (0);
+	n = (size_t)(nl - d->buf);
+	if ((*line = malloc(n + 1)) == NULL)
+		return (DISCO_ENOMEM);
+	memcpy(*line, d->buf, n);
+	(*line)[n] = '\0';
+	d->len -= n + 1;
+	memmove(d->buf, nl + 1, d->len);
+	return (1);
+}
+
+static int
+disco_recv_line(struct disco *d, char **line, long long deadline)
+{
+	char	*p;
+	ssize_t	 n;
+	int	 rc;
+
+	for (;;) {
+		if ((rc = disco_take_line(d, line)) != 0)
+			return (rc < 0 ? rc : 0);
+		if (d->len >= PROTO_LINE_MAX * 64)
+			return (DISCO_EPROTOCOL);	/* a runaway line */
+		if (d->size - d->len < 4096) {
+			p = realloc(d->buf, d->size + 65536);
+			if (p == NULL)
+				return (DISCO_ENOMEM);
+			d->buf = p;
+			d->size += 65536;
+		}
+		n = recv(d->fd, d->buf + d->len, d->size - d->len,
+		    MSG_DONTWAIT);
+		if (n == 0)
+			return (DISCO_ECLOSED);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNRESET)
+				return (DISCO_ECLOSED);
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return (DISCO_ESYSTEM);
+			if ((rc = disco_wait(d->fd, POLLIN, deadline)) != 0)
+				return (rc);
+			continue;
+		}
+		d->len += (size_t)n;
+	}
+}
+
+int
+disco_call(struct disco *d, const char *request, char **reply,
+    int timeout_ms)
+{
+	long long	deadline = -1;
+	size_t		len;
+	int		rc;
+
+	if (d == NULL || request == NULL || reply == NULL)
+		return (DISCO_EINVAL);
+	*reply = NULL;
+	len = strlen(request);
+	if (len > 0 && request[len - 1] == '\n')
+		len--;
+	if (len == 0 || memchr(request, '\n', len) != NULL)
+		return (DISCO_EINVAL);
+	if (timeout_ms >= 0)
+		deadline = disco_now_ms() + timeout_ms;
+	if ((rc = disco_send(d, request, len, deadline)) != 0 ||
+	    (rc = disco_send(d, "\n", 1, deadline)) != 0)
+		return (rc);
+	return (disco_recv_line(d, reply, deadline));
+}
+
+const char *
+disco_strerror(int code)
+{
+	switch (code) {
+	case 0:
+		return ("success");
+	case DISCO_ESYSTEM:
+		return ("system error");
+	case DISCO_EUNREACHABLE:
+		return ("the disco agent is not running");
+	case DISCO_ETIMEOUT:
+		return ("timed out waiting for the disco agent");
+	case DISCO_EPROTOCOL:
+		return ("the disco agent's reply does not follow the protocol");
+	case DISCO_ENOMEM:
+		return ("out of memory");
+	case DISCO_EINVAL:
+		return ("invalid argument");
+	case DISCO_ECLOSED:
+		return ("the disco agent closed the connection");
+	}
+	return ("unknown error");
+}

@@ -1,0 +1,343 @@
+/*
+ * discod.conf: an INI file read with libinih.  Every key is a row in
+ * config_keys[]; unknown sections and keys, bad values and keys set twice
+ * are errors that name the file and the line.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "discod.h"
+
+enum config_type {
+	CONFIG_PATH,		/* an absolute path */
+	CONFIG_NAME,		/* a user or group name */
+	CONFIG_MODE,		/* octal permission bits */
+	CONFIG_UINT,		/* an integer in [min, max] */
+	CONFIG_SIZE,		/* bytes with an optional K, M or G suffix */
+};
+
+struct config_key {
+	const char		*section;
+	const char		*name;
+	enum config_type	 type;
+	size_t			 offset;
+	unsigned long long	 min;
+	unsigned long long	 max;
+};
+
+#define OFF(f)	offsetof(struct config, f)
+
+static const struct config_key config_keys[] = {
+	{ "control", "socket", CONFIG_PATH, OFF(socket_path), 0, 0 },
+	{ "control", "socket-group", CONFIG_NAME, OFF(socket_group), 0, 0 },
+	{ "control", "socket-mode", CONFIG_MODE, OFF(socket_mode), 0, 0 },
+	{ "control", "max-clients", CONFIG_UINT, OFF(max_clients), 1, 1000000 },
+	{ "control", "client-output-max", CONFIG_SIZE, OFF(client_output_max),
+	    65536, 1ULL << 30 },
+	{ "avahi", "retry-max", CONFIG_UINT, OFF(avahi_retry_max), 1, 3600 },
+};
+#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+
+struct config_parser {
+	FILE			*f;
+	const char		*fname;
+	int			 line;
+	int			 long_line;	/* line number, or 0 */
+	int			 seen[CONFIG_NKEYS];
+	struct config		*conf;
+	struct config_errors	*errors;
+	int			 nerrors;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+config_error(struct config_parser *p, int line, const char *fmt, ...)
+{
+	struct config_error	*e;
+	char			*msg;
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	p->nerrors++;
+	if (p->errors == NULL)
+		goto out;
+	e = xcalloc(1, sizeof(*e));
+	if (line > 0)
+		xasprintf(&e->text, "%s:%d: %s", p->fname, line,
+		    msg != NULL ? msg : "error");
+	else
+		xasprintf(&e->text, "%s: %s", p->fname,
+		    msg != NULL ? msg : "error");
+	TAILQ_INSERT_TAIL(p->errors, e, entry);
+out:
+	free(msg);
+}
+
+void
+config_defaults(struct config *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->socket_path = xstrdup(DISCO_SOCKET_PATH);
+	conf->socket_group = NULL;
+	conf->socket_mode = 0660;
+	conf->max_clients = 1024;
+	conf->client_output_max = 1024 * 1024;
+	conf->avahi_retry_max = 30;
+}
+
+void
+config_clear(struct config *conf)
+{
+	free(conf->socket_path);
+	free(conf->socket_group);
+	memset(conf, 0, sizeof(*conf));
+}
+
+void
+config_errors_clear(struct config_errors *errors)
+{
+	struct config_error	*e;
+
+	while ((e = TAILQ_FIRST(errors)) != NULL) {
+		TAILQ_REMOVE(errors, e, entry);
+		free(e->text);
+		free(e);
+	}
+}
+
+static int
+config_parse_number(const char *value, unsigned long long *out, int base)
+{
+	char			*end;
+	unsigned long long	 n;
+
+	if (*value == '\0' || !isdigit((unsigned char)*value))
+		return (-1);
+	errno = 0;
+	n = strtoull(value, &end, base);
+	if (errno != 0)
+		return (-1);
+	*out = n;
+	return ((int)(end - value));
+}
+
+static int
+config_set(struct config_parser *p, const struct config_key *k,
+    const char *value)
+{
+	char			*field = (char *)p->conf + k->offset;
+	unsigned long long	 n, mult = 1;
+	const char		*c;
+	int			 used;
+
+	switch (k->type) {
+	case CONFIG_PATH:
+		if (value[0] != '/') {
+			config_error(p, p->line, "[%s] %s: \"%s\" is not an "
+			    "absolute path", k->section, k->name, value);
+			return (-1);
+		}
+		if (strlen(value) >= 108) {
+			config_error(p, p->line, "[%s] %s: path longer than "
+			    "a socket address holds (107 bytes)", k->section,
+			    k->name);
+			return (-1);
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return (0);
+	case CONFIG_NAME:
+		for (c = value; *c != '\0'; c++) {
+			if (!isalnum((unsigned char)*c) &&
+			    strchr("_-.", *c) == NULL)
+				break;
+		}
+		if (*value == '\0' || *c != '\0' || strlen(value) > 32) {
+			config_error(p, p->line, "[%s] %s: \"%s\" is not a "
+			    "valid group name", k->section, k->name, value);
+			return (-1);
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return (0);
+	case CONFIG_MODE:
+		used = config_parse_number(value, &n, 8);
+		if (used <= 0 || value[used] != '\0' || n > 0777 ||
+		    (n & 0600) != 0600) {
+			config_error(p, p->line, "[%s] %s: \"%s\" is not an "
+			    "octal mode from 0600 to 0777", k->section,
+			    k->name, value);
+			return (-1);
+		}
+		*(mode_t *)field = (mode_t)n;
+		return (0);
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+		used = config_parse_number(value, &n, 10);
+		if (used > 0 && k->type == CONFIG_SIZE) {
+			switch (value[used]) {
+			case 'K':
+			case 'k':
+				mult = 1024;
+				used++;
+				break;
+			case 'M':
+			case 'm':
+				mult = 1024 * 1024;
+				used++;
+				break;
+			case 'G':
+			case 'g':
+				mult = 1024 * 1024 * 1024;
+				used++;
+				break;
+			}
+		}
+		if (used <= 0 || value[used] != '\0') {
+			config_error(p, p->line, "[%s] %s: \"%s\" is not a "
+			    "number%s", k->section, k->name, value,
+			    k->type == CONFIG_SIZE ?
+			    " (optionally with K, M or G)" : "");
+			return (-1);
+		}
+		if (n > k->max / mult || n * mult < k->min) {
+			config_error(p, p->line, "[%s] %s: %s is outside "
+			    "%llu..%llu", k->section, k->name, value, k->min,
+			    k->max);
+			return (-1);
+		}
+		n *= mult;
+		if (k->type == CONFIG_UINT)
+			*(unsigned int *)field = (unsigned int)n;
+		else
+			*(size_t *)field = (size_t)n;
+		return (0);
+	}
+	return (-1);
+}
+
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct config_parser	*p = arg;
+	const struct config_key	*k;
+	size_t			 i;
+	int			 known_section = 0;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		if (strcmp(k->section, section) != 0)
+			continue;
+		known_section = 1;
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if (p->seen[i] != 0) {
+			config_error(p, p->line, "[%s] %s: set twice (first "
+			    "on line %d)", section, name, p->seen[i]);
+			return (1);
+		}
+		p->seen[i] = p->line;
+		config_set(p, k, value);
+		return (1);
+	}
+	if (*section == '\0')
+		config_error(p, p->line, "%s: key outside any section",
+		    name);
+	else if (!known_section)
+		config_error(p, p->line, "[%s]: unknown section", section);
+	else
+		config_error(p, p->line, "[%s] %s: unknown key", section,
+		    name);
+	return (1);	/* keep going: report every error in one pass */
+}
+
+/*
+ * inih's line reader.  Counting lines here gives the handler its line
+ * number; a line longer than inih's buffer is refused rather than split.
+ */
+static char *
+config_reader(char *str, int num, void *arg)
+{
+	struct config_parser	*p = arg;
+	int			 c, n = 0, overflow = 0;
+
+	while ((c = getc(p->f)) != EOF) {
+		if (n < num - 1)
+			str[n++] = (char)c;
+		else
+			overflow = 1;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0 && c == EOF)
+		return (NULL);
+	p->line++;
+	if (overflow) {
+		config_error(p, p->line, "line longer than %d bytes", num - 2);
+		n = 0;
+		str[n++] = '\n';
+	}
+	str[n] = '\0';
+	return (str);
+}
+
+/*
+ * Parse an open stream into conf (which holds defaults or earlier values).
+ * Returns the number of errors, each appended to errors when not NULL.
+ */
+int
+config_parse(FILE *f, const char *fname, struct config *conf,
+    struct config_errors *errors)
+{
+	struct config_parser	p;
+	int			rc;
+
+	memset(&p, 0, sizeof(p));
+	p.f = f;
+	p.fname = fname;
+	p.conf = conf;
+	p.errors = errors;
+	rc = ini_parse_stream(config_reader, &p, config_handler, &p);
+	if (rc > 0)
+		config_error(&p, rc, "syntax error: expected \"[section]\" "
+		    "or \"key = value\"");
+	else if (rc < 0)
+		config_error(&p, 0, "cannot parse: out of memory");
+	if (ferror(f))
+		config_error(&p, 0, "read error: %s", strerror(errno));
+	return (p.nerrors);
+}
+
+int
+config_load(const char *path, struct config *conf,
+    struct config_errors *errors)
+{
+	struct config_parser	 p;
+	FILE			*f;
+	int			 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		memset(&p, 0, sizeof(p));
+		p.fname = path;
+		p.errors = errors;
+		config_error(&p, 0, "%s", strerror(errno));
+		return (-1);
+	}
+	n = config_parse(f, path, conf, errors);
+	fclose(f);
+	return (n);
+}

@@ -1,0 +1,494 @@
+/*
+ * The control socket: a Unix stream socket that speaks protocol v1 (see
+ * common/proto.h and doc/protocol.md) to local clients.
+ *
+ * Every limit is enforced here: request line length (PROTO_LINE_MAX), the
+ * number of clients (max-clients), and the bytes queued to one client
+ * (client-output-max).  A client that sends requests but never reads its
+ * replies is dropped once its queue passes that limit, so it can neither
+ * stall the loop nor grow discod's memory without bound.
+ *
+ * A client is never freed where it is lost: control_client_lost() marks it
+ * dead and the loop frees it later, so a callback may lose its own client.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "discod.h"
+
+/* Connections accepted in one go before the loop serves others. */
+#define CONTROL_ACCEPT_BURST	64
+
+static struct {
+	int			 fd;
+	int			 activated;	/* from systemd: do not unlink */
+	char			*path;
+	struct event		*ev;
+	struct event		*pause;		/* accept back-off */
+	struct event_base	*base;
+	const struct config	*conf;
+	unsigned long		 next_id;
+	unsigned int		 nclients;
+	TAILQ_HEAD(, client)	 clients;
+} ctl = { .fd = -1 };
+
+#define CLIENT_CLOSING	0x4	/* flush the output, then close */
+
+static void	control_client_read(struct bufferevent *, void *);
+
+static int
+control_path_probe(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	int			 fd, rc;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		log_warn("%s: %s", __func__, path);
+		return (-1);
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		log_warnx("%s: %s exists and is not a socket", __func__,
+		    path);
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", __func__);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0) {
+		log_warnx("%s: another discod is answering on %s", __func__,
+		    path);
+		return (-1);
+	}
+	if (errno != ECONNREFUSED) {
+		log_warn("%s: connect %s", __func__, path);
+		return (-1);
+	}
+	log_info("removing stale socket %s", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s: unlink %s", __func__, path);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Open the listening socket: the one systemd passed, or a new one at the
+ * configured path with the configured mode and group.  The mode is set by
+ * the umask at bind time, so the socket is never reachable with wider
+ * permissions, not even for an instant.
+ */
+int
+control_open(const struct config *conf)
+{
+	struct sockaddr_un	 sun;
+	struct group		*gr = NULL;
+	mode_t			 old;
+	char			*dir;
+	int			 fd;
+
+#ifdef HAVE_SYSTEMD
+	int			 n;
+
+	if ((n = sd_listen_fds(1)) > 0) {
+		fd = SD_LISTEN_FDS_START;
+		if (n > 1 || sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			log_warnx("%s: systemd passed %d sockets, expected one "
+			    "listening Unix stream socket", __func__, n);
+			return (-1);
+		}
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+			log_warn("%s: fcntl", __func__);
+			return (-1);
+		}
+		ctl.fd = fd;
+		ctl.activated = 1;
+		log_info("listening on the socket passed by systemd");
+		return (0);
+	}
+#endif
+	if (strlen(conf->socket_path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: socket path too long: %s", __func__,
+		    conf->socket_path);
+		return (-1);
+	}
+	if (conf->socket_group != NULL &&
+	    (gr = getgrnam(conf->socket_group)) == NULL) {
+		log_warnx("%s: socket-group %s: no such group", __func__,
+		    conf->socket_group);
+		return (-1);
+	}
+	dir = dirname(xstrdup(conf->socket_path));
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		log_warn("%s: mkdir %s", __func__, dir);
+		free(dir);
+		return (-1);
+	}
+	free(dir);
+	if (control_path_probe(conf->socket_path) == -1)
+		return (-1);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("%s: socket", __func__);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, conf->socket_path, sizeof(sun.sun_path));
+	old = umask(~conf->socket_mode & 0777);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_warn("%s: bind %s", __func__, conf->socket_path);
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if (gr != NULL && chown(conf->socket_path, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("%s: chown %s", __func__, conf->socket_path);
+	if (chmod(conf->socket_path, conf->socket_mode) == -1)
+		log_warn("%s: chmod %s", __func__, conf->socket_path);
+	if (listen(fd, 128) == -1) {
+		log_warn("%s: listen", __func__);
+		close(fd);
+		unlink(conf->socket_path);
+		return (-1);
+	}
+	ctl.fd = fd;
+	ctl.path = xstrdup(conf->socket_path);
+	log_info("listening on %s", conf->socket_path);
+	return (0);
+}
+
+unsigned int
+control_client_count(void)
+{
+	return (ctl.nclients);
+}
+
+static void
+control_client_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Lose a client: from now on every callback ignores it. */
+void
+control_client_lost(struct client *c, const char *why)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (c->flags & CLIENT_DEAD)
+		return;
+	c->flags |= CLIENT_DEAD;
+	if (why != NULL)
+		log_info("client %lu (pid %ld, uid %ld): %s", c->id,
+		    (long)c->pid, (long)c->uid, why);
+	TAILQ_REMOVE(&ctl.clients, c, entry);
+	ctl.nclients--;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_free_cb,
+	    c, &tv) == -1)
+		fatalx("%s: event_base_once", __func__);
+	if (ctl.pause != NULL && evtimer_pending(ctl.pause, NULL)) {
+		/* A slot is free again: stop backing off. */
+		event_del(ctl.pause);
+		event_add(ctl.ev, NULL);
+	}
+}
+
+/* Queue one reply line; drop the client if it is not reading them. */
+void
+control_reply(struct client *c, struct json_object *reply)
+{
+	struct evbuffer	*out;
+	char		*line;
+	size_t		 len;
+
+	if (c->flags & CLIENT_DEAD)
+		return;
+	if ((line = proto_serialize(reply, &len)) == NULL)
+		fatalx("%s: cannot serialize a reply", __func__);
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_add(out, line, len) == -1)
+		fatalx("%s: evbuffer_add", __func__);
+	free(line);
+	if (evbuffer_get_length(out) > ctl.conf->client_output_max) {
+		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
+		    "over client-output-max", c->id, (long)c->pid,
+		    evbuffer_get_length(out));
+		control_client_lost(c, "dropped: not reading its replies");
+	}
+}
+
+static void
+control_client_error(struct client *c, struct json_object *id,
+    const struct proto_error *err)
+{
+	struct json_object	*reply;
+
+	if ((reply = proto_reply_error(id, err)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	control_reply(c, reply);
+	json_object_put(reply);
+}
+
+static void
+control_client_line(struct client *c, const char *line, size_t len)
+{
+	struct proto_request	 req;
+	struct proto_error	 err;
+	struct json_object	*reply;
+
+	c->requests++;
+	if (proto_request_parse(line, len, &req, &err) == -1) {
+		log_debug("client %lu: %s", c->id, err.message);
+		control_client_error(c, req.id, &err);
+		proto_request_clear(&req);
+		return;
+	}
+	if ((reply = verb_dispatch(c, &req)) != NULL) {
+		control_reply(c, reply);
+		json_object_put(reply);
+	}
+	proto_request_clear(&req);
+}
+
+static int
+control_line_blank(const char *line, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (strchr(" \t\r", line[i]) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/* Answer an oversized request line, then close once the answer is out. */
+static void
+control_client_too_large(struct client *c)
+{
+	struct proto_error	err;
+
+	proto_error_set(&err, PROTO_E_TOO_LARGE, NULL,
+	    "request line longer than %d bytes: closing", PROTO_LINE_MAX - 1);
+	control_client_error(c, NULL, &err);
+	log_warnx("client %lu (pid %ld): request line over %d bytes: closing",
+	    c->id, (long)c->pid, PROTO_LINE_MAX - 1);
+	c->flags |= CLIENT_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+control_client_read(struct bufferevent *bev, void *arg)
+{
+	struct client		*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+
+	while (!(c->flags & (CLIENT_DEAD | CLIENT_WAITING | CLIENT_CLOSING))) {
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) < PROTO_LINE_MAX)
+				break;
+			control_client_too_large(c);
+			break;
+		}
+		if (len >= PROTO_LINE_MAX) {
+			/* A whole line arrived in one read: same rule. */
+			free(line);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			control_client_too_large(c);
+			break;
+		}
+		if (!control_line_blank(line, len))
+			control_client_line(c, line, len);
+		free(line);
+	}
+	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		control_client_lost(c, "closed after an oversized request");
+}
+
+static void
+control_client_write(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING)
+		control_client_lost(c, "closed after an oversized request");
+}
+
+static void
+control_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (c->flags & CLIENT_DEAD)
+		return;
+	if (what & BEV_EVENT_EOF)
+		control_client_lost(c, NULL);
+	else if (what & BEV_EVENT_ERROR)
+		control_client_lost(c, strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+control_refuse(int fd, const char *why)
+{
+	struct proto_error	 err;
+	struct json_object	*reply;
+	char			*line;
+	size_t			 len;
+
+	proto_error_set(&err, PROTO_E_UNAVAILABLE, NULL, "%s", why);
+	if ((reply = proto_reply_error(NULL, &err)) != NULL &&
+	    (line = proto_serialize(reply, &len)) != NULL) {
+		/* Best effort on a fresh socket: its buffer is empty. */
+		if (send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
+			log_debug("%s: send: %s", __func__, strerror(errno));
+		free(line);
+	}
+	json_object_put(reply);
+	close(fd);
+}
+
+static void
+control_accept_one(int fd)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (ctl.nclients >= ctl.conf->max_clients) {
+		log_warnx("%s: refusing a client: %u clients connected "
+		    "(max-clients)", __func__, ctl.nclients);
+		control_refuse(fd, "too many clients: try again later");
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->id = ++ctl.next_id;
+	c->connected = time(NULL);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+	} else {
+		log_warn("%s: SO_PEERCRED", __func__);
+		c->pid = -1;
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+	}
+	c->bev = bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("%s: bufferevent_socket_new", __func__);
+	bufferevent_setcb(c->bev, control_client_read, control_client_write,
+	    control_client_event, c);
+	/* Stop reading once a line could no longer be within the limit. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_LINE_MAX);
+	bufferevent_enable(c->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&ctl.clients, c, entry);
+	ctl.nclients++;
+	log_debug("client %lu: connected (pid %ld, uid %ld)", c->id,
+	    (long)c->pid, (long)c->uid);
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	event_add(ctl.ev, NULL);
+}
+
+static void
+control_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct timeval	tv = { 1, 0 };
+	int		fd, i;
+
+	for (i = 0; i < CONTROL_ACCEPT_BURST; i++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: back off a second. */
+				log_warn("%s: accept", __func__);
+				event_del(ctl.ev);
+				evtimer_add(ctl.pause, &tv);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("%s: accept", __func__);
+			return;
+		}
+		control_accept_one(fd);
+	}
+}
+
+void
+control_start(struct event_base *base, const struct config *conf)
+{
+	ctl.base = base;
+	ctl.conf = conf;
+	TAILQ_INIT(&ctl.clients);
+	ctl.ev = event_new(base, ctl.fd, EV_READ | EV_PERSIST, control_accept,
+	    NULL);
+	ctl.pause = evtimer_new(base, control_resume_cb, NULL);
+	if (ctl.ev == NULL || ctl.pause == NULL || event_add(ctl.ev, NULL) == -1)
+		fatalx("%s: cannot watch the control socket", __func__);
+}
+
+void
+control_close(void)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&ctl.clients)) != NULL)
+		control_client_lost(c, NULL);
+	if (ctl.ev != NULL) {
+		event_free(ctl.ev);
+		ctl.ev = NULL;
+	}
+	if (ctl.pause != NULL) {
+		event_free(ctl.pause);
+		ctl.pause = NULL;
+	}
+	if (ctl.fd != -1) {
+		close(ctl.fd);
+		ctl.fd = -1;
+	}
+	if (ctl.path != NULL && !ctl.activated)
+		unlink(ctl.path);
+	free(ctl.path);
+	ctl.path = NULL;
+}

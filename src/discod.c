@@ -1,0 +1,237 @@
+/*
+ * discod: announce local services, browse the LAN, and answer local
+ * queries over a Unix socket.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "discod.h"
+
+static struct discod	 discod_state;
+struct discod		*discod = &discod_state;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: discod [-dnv] [-f file] [-s socket]\n");
+	exit(2);
+}
+
+double
+discod_uptime(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((double)(now.tv_sec - discod->started.tv_sec) +
+	    (double)(now.tv_nsec - discod->started.tv_nsec) / 1e9);
+}
+
+/* Resident set size from /proc/self/statm, in KiB; -1 if unknown. */
+long
+discod_rss_kib(void)
+{
+	FILE	*f;
+	long	 size, resident;
+
+	if ((f = fopen("/proc/self/statm", "r")) == NULL)
+		return (-1);
+	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+		resident = -1;
+	fclose(f);
+	if (resident < 0)
+		return (-1);
+	return (resident * (sysconf(_SC_PAGESIZE) / 1024));
+}
+
+static void
+discod_print_errors(struct config_errors *errors)
+{
+	struct config_error	*e;
+
+	TAILQ_FOREACH(e, errors, entry)
+		log_warnx("%s", e->text);
+}
+
+/*
+ * Read the configuration.  A missing file at the default path means the
+ * defaults; a missing file named with -f is an error.
+ */
+static int
+discod_read_config(const char *path, int explicit, struct config *conf,
+    struct config_errors *errors)
+{
+	int	n;
+
+	config_defaults(conf);
+	if (!explicit && access(path, F_OK) == -1 && errno == ENOENT)
+		return (0);
+	n = config_load(path, conf, errors);
+	return (n != 0 ? -1 : 0);
+}
+
+static void
+discod_reload(const char *socket_override)
+{
+	struct config		conf;
+	struct config_errors	errors;
+
+	notify_reloading();
+	TAILQ_INIT(&errors);
+	log_info("reloading %s", discod->conf_path);
+	if (discod_read_config(discod->conf_path, 1, &conf, &errors) == -1) {
+		discod_print_errors(&errors);
+		log_warnx("reload: %s has errors: keeping the running "
+		    "configuration", discod->conf_path);
+		config_errors_clear(&errors);
+		config_clear(&conf);
+		notify_ready();
+		return;
+	}
+	if (socket_override != NULL) {
+		free(conf.socket_path);
+		conf.socket_path = xstrdup(socket_override);
+	}
+	if (strcmp(conf.socket_path, discod->conf.socket_path) != 0 ||
+	    conf.socket_mode != discod->conf.socket_mode ||
+	    (conf.socket_group == NULL) !=
+	    (discod->conf.socket_group == NULL) ||
+	    (conf.socket_group != NULL &&
+	    strcmp(conf.socket_group, discod->conf.socket_group) != 0))
+		log_warnx("reload: socket settings change at the next "
+		    "restart");
+	/* What is read live from discod->conf takes effect at once. */
+	discod->conf.max_clients = conf.max_clients;
+	discod->conf.client_output_max = conf.client_output_max;
+	discod->conf.avahi_retry_max = conf.avahi_retry_max;
+	config_clear(&conf);
+	notify_ready();
+}
+
+static const char *discod_socket_override;
+
+static void
+discod_signal(evutil_socket_t sig, short what, void *arg)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: stopping", strsignal((int)sig));
+		notify_stopping();
+		event_base_loopbreak(discod->base);
+		break;
+	case SIGHUP:
+		discod_reload(discod_socket_override);
+		break;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config_errors	 errors;
+	struct event		*sigev[3];
+	const int		 sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	const char		*conf_path = DISCO_CONF_PATH;
+	int			 ch, foreground = 0, test = 0, verbose = 0;
+	int			 explicit = 0, supervised, i;
+
+	while ((ch = getopt(argc, argv, "df:hns:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			explicit = 1;
+			break;
+		case 'n':
+			test = 1;
+			break;
+		case 's':
+			discod_socket_override = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	/* Under systemd: no fork, but syslog/journal with priorities. */
+	supervised = getenv("NOTIFY_SOCKET") != NULL ||
+	    getenv("LISTEN_FDS") != NULL;
+	log_init(foreground || test, LOG_DAEMON);
+	log_setverbose(verbose);
+
+	TAILQ_INIT(&errors);
+	discod->conf_path = conf_path;
+	if (discod_read_config(conf_path, explicit, &discod->conf,
+	    &errors) == -1) {
+		discod_print_errors(&errors);
+		config_errors_clear(&errors);
+		if (test)
+			exit(1);
+		fatalx("%s: configuration has errors", conf_path);
+	}
+	if (discod_socket_override != NULL) {
+		free(discod->conf.socket_path);
+		discod->conf.socket_path = xstrdup(discod_socket_override);
+	}
+	if (test) {
+		printf("configuration OK\n");
+		exit(0);
+	}
+
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	event_set_log_callback(log_libevent);
+	if ((discod->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (control_open(&discod->conf) == -1)
+		fatalx("cannot open the control socket");
+	if (!foreground && !supervised && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (event_reinit(discod->base) == -1)
+		fatalx("event_reinit failed");
+	clock_gettime(CLOCK_MONOTONIC, &discod->started);
+
+	for (i = 0; i < 3; i++) {
+		sigev[i] = evsignal_new(discod->base, sigs[i], discod_signal,
+		    NULL);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
+			fatalx("cannot watch signal %d", sigs[i]);
+	}
+	control_start(discod->base, &discod->conf);
+	avahi_start(discod->base, discod->conf.avahi_retry_max);
+	notify_watchdog_start(discod->base);
+	notify_ready();
+	log_info("discod %s started (protocol %d)", PACKAGE_VERSION,
+	    DISCO_PROTO_VERSION);
+
+	if (event_base_dispatch(discod->base) == -1)
+		fatalx("event_base_dispatch failed");
+
+	avahi_stop();
+	control_close();
+	/* Run what is left (deferred frees) before the base goes. */
+	event_base_loop(discod->base, EVLOOP_NONBLOCK);
+	for (i = 0; i < 3; i++)
+		event_free(sigev[i]);
+	event_base_free(discod->base);
+	config_clear(&discod->conf);
+	log_info("stopped");
+	return (0);
+}

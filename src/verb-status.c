@@ -1,0 +1,54 @@
+/* status: the agent's health at a glance. */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "discod.h"
+
+static int
+verb_status_exec(struct client *c, struct proto_request *req,
+    struct json_object *reply, struct proto_error *err)
+{
+	struct json_object	*av, *counts;
+	const char		*host, *error;
+
+	json_object_object_add(reply, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(reply, "protocol",
+	    json_object_new_int(DISCO_PROTO_VERSION));
+	json_object_object_add(reply, "pid", json_object_new_int(getpid()));
+	json_object_object_add(reply, "uptime",
+	    json_object_new_double(discod_uptime()));
+
+	av = json_object_new_object();
+	json_object_object_add(av, "state",
+	    json_object_new_string(avahi_state_name(avahi_state())));
+	json_object_object_add(av, "since",
+	    json_object_new_int64((int64_t)avahi_state_since()));
+	json_object_object_add(av, "outages",
+	    json_object_new_int64(avahi_outages()));
+	if ((error = avahi_last_error()) != NULL &&
+	    avahi_state() != AVAHI_STATE_RUNNING)
+		json_object_object_add(av, "error",
+		    json_object_new_string(error));
+	json_object_object_add(reply, "avahi", av);
+	host = avahi_host_name();
+	json_object_object_add(reply, "host",
+	    host != NULL ? json_object_new_string(host) : NULL);
+
+	counts = json_object_new_object();
+	json_object_object_add(counts, "services", json_object_new_int(0));
+	json_object_object_add(counts, "instances", json_object_new_int(0));
+	json_object_object_add(counts, "clients",
+	    json_object_new_int64(control_client_count()));
+	json_object_object_add(reply, "counts", counts);
+	json_object_object_add(reply, "rss_kib",
+	    json_object_new_int64(discod_rss_kib()));
+	return (VERB_DONE);
+}
+
+const struct verb verb_status = {
+	.name = "status",
+	.flags = 0,
+	.exec = verb_status_exec,
+};

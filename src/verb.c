@@ -1,0 +1,64 @@
+/*
+ * The verb table.  Each verb lives in its own verb-NAME.c and exports one
+ * const struct verb; adding a verb is adding a file and a row here.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "discod.h"
+
+static const struct verb *verb_table[] = {
+	&verb_hello,
+	&verb_status,
+};
+#define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
+
+const struct verb *
+verb_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < VERB_COUNT; i++) {
+		if (strcmp(verb_table[i]->name, name) == 0)
+			return (verb_table[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * Run one decoded request.  Returns the reply to send, or NULL when the
+ * verb has taken charge of replying later (VERB_DEFERRED).
+ */
+struct json_object *
+verb_dispatch(struct client *c, struct proto_request *req)
+{
+	const struct verb	*v;
+	struct proto_error	 err;
+	struct json_object	*reply;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((v = verb_find(req->verb)) == NULL) {
+		proto_error_set(&err, PROTO_E_UNKNOWN_VERB, "verb",
+		    "unknown verb \"%.64s\"", req->verb);
+		return (proto_reply_error(req->id, &err));
+	}
+	if ((v->flags & VERB_PRIV) && c->uid != 0) {
+		proto_error_set(&err, PROTO_E_DENIED, NULL,
+		    "%s: only root may do this", v->name);
+		return (proto_reply_error(req->id, &err));
+	}
+	if ((reply = proto_reply_new(req->id)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	rc = v->exec(c, req, reply, &err);
+	if (rc == VERB_DONE)
+		return (reply);
+	json_object_put(reply);
+	if (rc == VERB_DEFERRED)
+		return (NULL);
+	if (err.code == NULL)
+		proto_error_set(&err, PROTO_E_INTERNAL, NULL,
+		    "%s failed", v->name);
+	return (proto_reply_error(req->id, &err));
+}

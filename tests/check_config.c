@@ -1,0 +1,191 @@
+/* discod.conf parsing, from in-memory files. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "discod.h"
+
+static struct config		conf;
+static struct config_errors	errors;
+
+static int
+parse(const char *text)
+{
+	FILE	*f;
+	int	 n;
+
+	config_defaults(&conf);
+	TAILQ_INIT(&errors);
+	f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	ck_assert_ptr_nonnull(f);
+	n = config_parse(f, "test.conf", &conf, &errors);
+	fclose(f);
+	return (n);
+}
+
+static const char *
+first_error(void)
+{
+	return (TAILQ_EMPTY(&errors) ? "" : TAILQ_FIRST(&errors)->text);
+}
+
+static void
+teardown(void)
+{
+	config_errors_clear(&errors);
+	config_clear(&conf);
+}
+
+START_TEST(test_config_empty_file_gives_defaults)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_str_eq(conf.socket_path, DISCO_SOCKET_PATH);
+	ck_assert_uint_eq(conf.socket_mode, 0660);
+	ck_assert_uint_eq(conf.max_clients, 1024);
+	ck_assert_ptr_null(conf.socket_group);
+}
+END_TEST
+
+START_TEST(test_config_reads_every_key)
+{
+	ck_assert_int_eq(parse("# comment\n[control]\n"
+	    "socket = /tmp/x.sock\nsocket-group = disco\n"
+	    "socket-mode = 0600\nmax-clients = 10\n"
+	    "client-output-max = 2M ; inline comment\n"
+	    "[avahi]\nretry-max = 5\n"), 0);
+	ck_assert_str_eq(conf.socket_path, "/tmp/x.sock");
+	ck_assert_str_eq(conf.socket_group, "disco");
+	ck_assert_uint_eq(conf.socket_mode, 0600);
+	ck_assert_uint_eq(conf.max_clients, 10);
+	ck_assert_uint_eq(conf.client_output_max, 2 * 1024 * 1024);
+	ck_assert_uint_eq(conf.avahi_retry_max, 5);
+}
+END_TEST
+
+START_TEST(test_config_unknown_key_names_file_line_and_key)
+{
+	ck_assert_int_eq(parse("[control]\n\nsokcet = /x\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:3: [control] sokcet: "
+	    "unknown key");
+}
+END_TEST
+
+START_TEST(test_config_unknown_section_is_an_error)
+{
+	ck_assert_int_eq(parse("[contrl]\nsocket = /x\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:2: [contrl]: unknown "
+	    "section");
+}
+END_TEST
+
+START_TEST(test_config_key_outside_section_is_an_error)
+{
+	ck_assert_int_eq(parse("socket = /x\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:1: socket: key outside "
+	    "any section");
+}
+END_TEST
+
+START_TEST(test_config_bad_values_keep_defaults)
+{
+	ck_assert_int_eq(parse("[control]\nmax-clients = lots\n"
+	    "socket = relative.sock\nsocket-mode = 0999\n"
+	    "client-output-max = 1\n"), 4);
+	ck_assert_uint_eq(conf.max_clients, 1024);
+	ck_assert_str_eq(conf.socket_path, DISCO_SOCKET_PATH);
+	ck_assert_str_eq(first_error(), "test.conf:2: [control] max-clients: "
+	    "\"lots\" is not a number");
+}
+END_TEST
+
+START_TEST(test_config_out_of_range_number_is_an_error)
+{
+	ck_assert_int_eq(parse("[control]\nmax-clients = 0\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:2: [control] max-clients: "
+	    "0 is outside 1..1000000");
+	teardown();
+	ck_assert_int_eq(parse("[control]\nmax-clients = "
+	    "99999999999999999999999\n"), 1);
+}
+END_TEST
+
+START_TEST(test_config_mode_without_owner_rw_is_refused)
+{
+	ck_assert_int_eq(parse("[control]\nsocket-mode = 0066\n"), 1);
+	ck_assert_uint_eq(conf.socket_mode, 0660);
+}
+END_TEST
+
+START_TEST(test_config_key_set_twice_is_an_error)
+{
+	ck_assert_int_eq(parse("[control]\nmax-clients = 5\n"
+	    "max-clients = 6\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:3: [control] max-clients: "
+	    "set twice (first on line 2)");
+}
+END_TEST
+
+START_TEST(test_config_syntax_error_names_the_line)
+{
+	ck_assert_int_eq(parse("[control]\nmax-clients 5\n"), 1);
+	ck_assert_str_eq(first_error(), "test.conf:2: syntax error: expected "
+	    "\"[section]\" or \"key = value\"");
+}
+END_TEST
+
+START_TEST(test_config_long_line_is_refused_not_split)
+{
+	char	text[600];
+	int	n;
+
+	n = snprintf(text, sizeof(text), "[control]\nsocket = /");
+	memset(text + n, 'a', 400);
+	strcpy(text + n + 400, "\nmax-clients = 3\n");
+	ck_assert_int_eq(parse(text), 1);
+	ck_assert_ptr_nonnull(strstr(first_error(), "test.conf:2: line "
+	    "longer than"));
+	/* The line after it is still read, with the right number. */
+	ck_assert_uint_eq(conf.max_clients, 3);
+}
+END_TEST
+
+START_TEST(test_config_every_error_is_reported_in_one_pass)
+{
+	struct config_error	*e;
+	int			 n = 0;
+
+	ck_assert_int_eq(parse("[control]\na = 1\nb = 2\n[x]\nc = 3\n"), 3);
+	TAILQ_FOREACH(e, &errors, entry)
+		n++;
+	ck_assert_int_eq(n, 3);
+}
+END_TEST
+
+static Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_config_empty_file_gives_defaults);
+	tcase_add_test(tc, test_config_reads_every_key);
+	tcase_add_test(tc, test_config_unknown_key_names_file_line_and_key);
+	tcase_add_test(tc, test_config_unknown_section_is_an_error);
+	tcase_add_test(tc, test_config_key_outside_section_is_an_error);
+	tcase_add_test(tc, test_config_bad_values_keep_defaults);
+	tcase_add_test(tc, test_config_out_of_range_number_is_an_error);
+	tcase_add_test(tc, test_config_mode_without_owner_rw_is_refused);
+	tcase_add_test(tc, test_config_key_set_twice_is_an_error);
+	tcase_add_test(tc, test_config_syntax_error_names_the_line);
+	tcase_add_test(tc, test_config_long_line_is_refused_not_split);
+	tcase_add_test(tc, test_config_every_error_is_reported_in_one_pass);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+CHECK_MAIN(config_suite)

@@ -1,0 +1,293 @@
+/* The protocol codec: request decoding, field access, reply encoding. */
+#include "config.h"
+
+#include <string.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "proto.h"
+
+static int
+parse(const char *s, struct proto_request *req, struct proto_error *err)
+{
+	return (proto_request_parse(s, strlen(s), req, err));
+}
+
+START_TEST(test_proto_parse_minimal_request)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"verb\":\"hello\"}", &req, &err), 0);
+	ck_assert_str_eq(req.verb, "hello");
+	ck_assert_ptr_null(req.id);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_keeps_string_and_number_ids)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"id\":\"x-1\",\"verb\":\"status\"}", &req,
+	    &err), 0);
+	ck_assert_str_eq(json_object_get_string(req.id), "x-1");
+	proto_request_clear(&req);
+	ck_assert_int_eq(parse("{\"id\":42,\"verb\":\"status\"}", &req,
+	    &err), 0);
+	ck_assert_int_eq(json_object_get_int(req.id), 42);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_garbage)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("hello there", &req, &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(err.message, "not valid JSON"));
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_array)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("[1,2,3]", &req, &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(err.message, "array"));
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_invalid_utf8)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"verb\":\"h\xc3\x28llo\"}", &req, &err),
+	    -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(err.message, "UTF-8 (byte 10)"));
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_nul_byte)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+	const char		line[] = "{\"verb\":\"a\0b\"}";
+
+	ck_assert_int_eq(proto_request_parse(line, sizeof(line) - 1, &req,
+	    &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.message, "NUL byte at offset 10"));
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_trailing_data)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"verb\":\"hello\"} {}", &req, &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(err.message, "at byte 17"));
+	proto_request_clear(&req);
+	/* A CRLF client's carriage return is not trailing data. */
+	ck_assert_int_eq(parse("{\"verb\":\"hello\"}\r", &req, &err), 0);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_missing_verb_names_the_field)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"id\":7}", &req, &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_FIELD);
+	ck_assert_str_eq(err.field, "verb");
+	/* The id is still known, so the error reply can echo it. */
+	ck_assert_int_eq(json_object_get_int(req.id), 7);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_mistyped_verb_names_the_type)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"verb\":5}", &req, &err), -1);
+	ck_assert_str_eq(err.field, "verb");
+	ck_assert_ptr_nonnull(strstr(err.message, "must be a string, not int"));
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_object_id)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+
+	ck_assert_int_eq(parse("{\"id\":{},\"verb\":\"hello\"}", &req, &err),
+	    -1);
+	ck_assert_str_eq(err.field, "id");
+	ck_assert_ptr_null(req.id);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_deep_nesting)
+{
+	struct proto_request	req;
+	struct proto_error	err;
+	char			line[256];
+	int			i, n = 0;
+
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "{\"verb\":\"x\",\"a\":");
+	for (i = 0; i < 40; i++)
+		line[n++] = '[';
+	for (i = 0; i < 40; i++)
+		line[n++] = ']';
+	line[n++] = '}';
+	line[n] = '\0';
+	ck_assert_int_eq(parse(line, &req, &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
+	proto_request_clear(&req);
+}
+END_TEST
+
+START_TEST(test_proto_parse_rejects_oversized_line)
+{
+	struct proto_request	 req;
+	struct proto_error	 err;
+	char			*line = calloc(1, PROTO_LINE_MAX + 1);
+
+	memset(line, ' ', PROTO_LINE_MAX);
+	ck_assert_int_eq(proto_request_parse(line, PROTO_LINE_MAX, &req,
+	    &err), -1);
+	ck_assert_str_eq(err.code, PROTO_E_TOO_LARGE);
+	free(line);
+}
+END_TEST
+
+START_TEST(test_proto_get_int_enforces_type_and_range)
+{
+	struct json_object	*o;
+	struct proto_error	 err;
+	long long		 n = -1;
+
+	o = json_tokener_parse("{\"port\":80,\"big\":70000,\"s\":\"80\"}");
+	ck_assert_int_eq(proto_get_int(o, "port", 1, 1, 65535, &n, &err), 0);
+	ck_assert_int_eq(n, 80);
+	ck_assert_int_eq(proto_get_int(o, "big", 1, 1, 65535, &n, &err), -1);
+	ck_assert_str_eq(err.field, "big");
+	ck_assert_ptr_nonnull(strstr(err.message, "outside 1..65535"));
+	ck_assert_int_eq(proto_get_int(o, "s", 1, 1, 65535, &n, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.message, "not string"));
+	n = 9;
+	ck_assert_int_eq(proto_get_int(o, "absent", 0, 1, 2, &n, &err), 1);
+	ck_assert_int_eq(n, 9);
+	ck_assert_int_eq(proto_get_int(o, "absent", 1, 1, 2, &n, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.message, "is required"));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_proto_get_string_rejects_embedded_nul)
+{
+	struct json_object	*o;
+	struct proto_error	 err;
+	const char		*s;
+
+	o = json_tokener_parse("{\"name\":\"a\\u0000b\"}");
+	ck_assert_int_eq(proto_get_string(o, "name", 1, &s, &err), -1);
+	ck_assert_str_eq(err.field, "name");
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_proto_error_reply_echoes_id_and_field)
+{
+	struct json_object	*id, *reply;
+	struct proto_error	 err;
+	char			*line;
+
+	id = json_object_new_string("q1");
+	proto_error_set(&err, PROTO_E_BAD_FIELD, "port", "port %d bad", 0);
+	reply = proto_reply_error(id, &err);
+	line = proto_serialize(reply, NULL);
+	ck_assert_str_eq(line, "{\"id\":\"q1\",\"ok\":false,\"error\":"
+	    "{\"code\":\"bad-field\",\"message\":\"port 0 bad\","
+	    "\"field\":\"port\"}}\n");
+	free(line);
+	json_object_put(reply);
+	json_object_put(id);
+}
+END_TEST
+
+START_TEST(test_proto_serialize_escapes_newlines_and_controls)
+{
+	struct json_object	*o;
+	char			*line;
+	size_t			 len;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "t", json_object_new_string("a\nb\x01/"));
+	line = proto_serialize(o, &len);
+	ck_assert_str_eq(line, "{\"t\":\"a\\nb\\u0001/\"}\n");
+	ck_assert_uint_eq(len, strlen(line));
+	ck_assert_ptr_eq(strchr(line, '\n'), line + len - 1);
+	free(line);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_proto_utf8_rejects_overlong_and_surrogates)
+{
+	ck_assert_int_eq(proto_utf8_valid("\xc0\xaf", 2), 0);
+	ck_assert_int_eq(proto_utf8_valid("ab\xed\xa0\x80", 5), 2);
+	ck_assert_int_eq(proto_utf8_valid("\xf4\x90\x80\x80", 4), 0);
+	ck_assert_int_eq(proto_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10),
+	    -1);
+	ck_assert_int_eq(proto_utf8_valid("\xe2\x82", 2), 0);
+}
+END_TEST
+
+static Suite *
+proto_suite(void)
+{
+	Suite	*s = suite_create("proto");
+	TCase	*tc = tcase_create("codec");
+
+	tcase_add_test(tc, test_proto_parse_minimal_request);
+	tcase_add_test(tc, test_proto_parse_keeps_string_and_number_ids);
+	tcase_add_test(tc, test_proto_parse_rejects_garbage);
+	tcase_add_test(tc, test_proto_parse_rejects_array);
+	tcase_add_test(tc, test_proto_parse_rejects_invalid_utf8);
+	tcase_add_test(tc, test_proto_parse_rejects_nul_byte);
+	tcase_add_test(tc, test_proto_parse_rejects_trailing_data);
+	tcase_add_test(tc, test_proto_parse_missing_verb_names_the_field);
+	tcase_add_test(tc, test_proto_parse_mistyped_verb_names_the_type);
+	tcase_add_test(tc, test_proto_parse_rejects_object_id);
+	tcase_add_test(tc, test_proto_parse_rejects_deep_nesting);
+	tcase_add_test(tc, test_proto_parse_rejects_oversized_line);
+	tcase_add_test(tc, test_proto_get_int_enforces_type_and_range);
+	tcase_add_test(tc, test_proto_get_string_rejects_embedded_nul);
+	tcase_add_test(tc, test_proto_error_reply_echoes_id_and_field);
+	tcase_add_test(tc, test_proto_serialize_escapes_newlines_and_controls);
+	tcase_add_test(tc, test_proto_utf8_rejects_overlong_and_surrogates);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+CHECK_MAIN(proto_suite)
