@@ -147,7 +147,7 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 
 	switch (state) {
 	case AVAHI_CLIENT_S_RUNNING:
-		if ((host = avahi_client_get_host_name(c)) != NULL)
+		if ((host = avahi_client_get_host_name_fqdn(c)) != NULL)
 			strlcpy(av.host, host, sizeof(av.host));
 		av.error[0] = '\0';
 		av.retry_delay = 1;
@@ -155,10 +155,12 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 		avahi_hooks_up(c);
 		break;
 	case AVAHI_CLIENT_S_REGISTERING:
+		av.error[0] = '\0';
 		avahi_set_state(AVAHI_STATE_REGISTERING);
 		avahi_hooks_down();
 		break;
 	case AVAHI_CLIENT_S_COLLISION:
+		strlcpy(av.error, "host name collision", sizeof(av.error));
 		avahi_set_state(AVAHI_STATE_COLLISION);
 		avahi_hooks_down();
 		break;

@@ -1,6 +1,7 @@
 /* status: the agent's health at a glance. */
 #include "config.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 #include "discod.h"
@@ -11,14 +12,16 @@ verb_status_exec(struct client *c, struct proto_request *req,
 {
 	struct json_object	*av, *counts;
 	const char		*host, *error;
+	char			 buf[32];
 
 	json_object_object_add(reply, "version",
 	    json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(reply, "protocol",
 	    json_object_new_int(DISCO_PROTO_VERSION));
 	json_object_object_add(reply, "pid", json_object_new_int(getpid()));
+	snprintf(buf, sizeof(buf), "%.3f", discod_uptime());
 	json_object_object_add(reply, "uptime",
-	    json_object_new_double(discod_uptime()));
+	    json_object_new_double_s(discod_uptime(), buf));
 
 	av = json_object_new_object();
 	json_object_object_add(av, "state",

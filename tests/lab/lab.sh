@@ -1,0 +1,344 @@
+# shellcheck shell=bash
+#
+# The disco test lab: N hosts on one machine, each a network namespace with
+# its own system D-Bus and avahi-daemon, joined by veth pairs to a bridge
+# that lives in a namespace of its own.  The root namespace's interfaces are
+# never touched and no mDNS packet leaves the lab.
+#
+# Sourced by the integration tests:
+#	. "$top_srcdir/tests/lab/lab.sh"
+#	lab_up a b			# hosts a and b, avahi running on both
+#	lab_spawn a pub avahi-publish -s X _x._tcp 1	# background, PID kept
+#	lab_on b avahi-browse -rpt _x._tcp		# foreground
+#	(lab_down runs from an EXIT trap, also when the test fails)
+#
+# Knobs: LAB_NO_AVAHI="b" starts no avahi-daemon on host b (to show that
+# a test fails when the lab is broken).  Under CI=true a lab that cannot be
+# built is a failure, never a skip.
+
+LAB_SUBNET=198.51.100		# TEST-NET-2: never a real network
+LAB_ID=
+LAB_DIR=
+LAB_HOSTS=()
+LAB_PIDS=()
+LAB_MADE_NETNS_DIR=0
+LAB_MADE_AVAHI_RUN=0
+LAB_LAST_PID=
+
+# Fail (under CI) or skip (elsewhere) when the lab cannot be built here.
+lab_unavailable() {
+	if [ "${CI:-}" = true ]; then
+		echo "Bail out! lab unavailable: $*"
+		exit 1
+	fi
+	echo "1..0 # SKIP lab unavailable: $*"
+	exit 77
+}
+
+lab_require() {
+	local cmd
+	[ "$(id -u)" = 0 ] || lab_unavailable "needs root"
+	for cmd in ip dbus-daemon dbus-send avahi-daemon avahi-browse \
+	    avahi-publish; do
+		command -v "$cmd" >/dev/null 2>&1 ||
+			lab_unavailable "$cmd not installed"
+	done
+	if ! ip netns list >/dev/null 2>&1; then
+		lab_unavailable "no network namespaces"
+	fi
+}
+
+# lab_wait SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
+# fail after SECONDS.
+lab_wait() {
+	local limit=$1 start now
+	shift
+	start=${EPOCHREALTIME/./}
+	while ! "$@" >/dev/null 2>&1; do
+		now=${EPOCHREALTIME/./}
+		[ $((now - start)) -lt $((limit * 1000000)) ] || return 1
+		sleep 0.1
+	done
+}
+
+lab_ns() {
+	echo "$LAB_ID-$1"
+}
+
+lab_hostdir() {
+	echo "$LAB_DIR/$1"
+}
+
+# lab_cmd HOST COMMAND...: set LAB_CMD to the command line that runs
+# COMMAND inside HOST, with the host's private /run/avahi-daemon and
+# /etc/avahi/services and its own system bus.  Every exec keeps the PID, so
+# the PID of LAB_CMD is the PID of COMMAND.
+lab_cmd() {
+	local h=$1 dir
+	shift
+	dir=$(lab_hostdir "$h")
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	LAB_CMD=(ip netns exec "$(lab_ns "$h")" sh -c '
+		mount --bind "$1/run/avahi-daemon" /run/avahi-daemon &&
+		mount --bind "$1/services" /etc/avahi/services || exit 125
+		shift
+		exec "$@"' sh "$dir"
+	    env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/run/dbus/system_bus_socket"
+	    "$@")
+}
+
+# lab_on HOST COMMAND...: run COMMAND inside HOST, in the foreground.
+lab_on() {
+	local LAB_CMD
+	lab_cmd "$@"
+	"${LAB_CMD[@]}"
+}
+
+# lab_spawn HOST NAME COMMAND...: start COMMAND in the background inside
+# HOST, output to $LAB_DIR/HOST/NAME.log; its PID is in LAB_LAST_PID and is
+# stopped by lab_down.
+lab_spawn() {
+	local h=$1 name=$2 LAB_CMD
+	shift 2
+	lab_cmd "$h" "$@"
+	"${LAB_CMD[@]}" >"$(lab_hostdir "$h")/$name.log" 2>&1 &
+	LAB_LAST_PID=$!
+	LAB_PIDS+=("$LAB_LAST_PID")
+}
+
+# lab_stop PID [SIGNAL]: signal a process we started (TERM by default),
+# wait for it (5 s at most), then KILL it.
+lab_stop() {
+	local pid=$1 sig=${2:-TERM} i=0
+	kill -"$sig" "$pid" 2>/dev/null || return 0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -ge 50 ]; then
+			kill -KILL "$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null || true
+}
+
+lab_dbus_up() {
+	lab_on "$1" dbus-send --system --print-reply \
+	    --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId
+}
+
+lab_avahi_running() {
+	lab_on "$1" dbus-send --system --print-reply \
+	    --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState |
+	    grep -q 'int32 2'
+}
+
+lab_dad_done() {
+	local ns
+	ns=$(lab_ns "$1")
+	ip -n "$ns" -6 addr show dev eth0 | grep -q 'inet6 fe80' &&
+	    ! ip -n "$ns" -6 addr show dev eth0 tentative | grep -q inet6
+}
+
+lab_dbus_start() {
+	local h=$1
+	lab_spawn "$h" dbus dbus-daemon --nofork --nopidfile \
+	    --config-file="$(lab_hostdir "$h")/dbus.conf"
+	eval "LAB_DBUS_PID_$h=$LAB_LAST_PID"
+	lab_wait 10 lab_dbus_up "$h" || {
+		echo "# lab: D-Bus on $h did not come up" >&2
+		return 1
+	}
+}
+
+lab_avahi_start() {
+	local h=$1
+	rm -f "$(lab_hostdir "$h")/run/avahi-daemon/pid"
+	lab_spawn "$h" avahi avahi-daemon -f "$(lab_hostdir "$h")/avahi.conf" \
+	    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+	eval "LAB_AVAHI_PID_$h=$LAB_LAST_PID"
+	lab_wait 15 lab_avahi_running "$h" || {
+		echo "# lab: avahi-daemon on $h is not running" >&2
+		return 1
+	}
+}
+
+# The PIDs of a host's daemons, for tests that kill them.
+lab_avahi_pid() {
+	eval "echo \${LAB_AVAHI_PID_$1:-}"
+}
+
+lab_dbus_pid() {
+	eval "echo \${LAB_DBUS_PID_$1:-}"
+}
+
+lab_host_add() {
+	local h=$1 n=$2 ns dir
+	ns=$(lab_ns "$h")
+	dir=$(lab_hostdir "$h")
+	mkdir -p "$dir/run/dbus" "$dir/run/avahi-daemon" "$dir/services"
+	ip netns add "$ns"
+	ip -n "$LAB_ID-br" link add "v$n" type veth peer name eth0 netns "$ns"
+	ip -n "$LAB_ID-br" link set "v$n" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$LAB_SUBNET.$n/24" dev eth0
+	ip -n "$ns" link set eth0 multicast on up
+	LAB_HOSTS+=("$h")
+
+	cat >"$dir/dbus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$dir/run/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Peer"/>
+  </policy>
+  <includedir>/usr/share/dbus-1/system.d</includedir>
+</busconfig>
+CONF
+	cat >"$dir/avahi.conf" <<CONF
+[server]
+host-name=lab-$h
+domain-name=local
+use-ipv4=yes
+use-ipv6=yes
+allow-interfaces=eth0
+enable-dbus=yes
+ratelimit-interval-usec=1000000
+ratelimit-burst=1000
+
+[wide-area]
+enable-wide-area=no
+
+[publish]
+publish-hinfo=no
+publish-workstation=no
+
+[reflector]
+enable-reflector=no
+CONF
+}
+
+# lab_up HOST...: build the lab; lab_down undoes it at exit.
+lab_up() {
+	local h n=1
+	lab_require
+	LAB_ID="dl$(printf '%x%04x' "$$" "$RANDOM")"
+	LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/disco-lab.XXXXXX")
+	trap lab_down EXIT
+	trap 'exit 130' INT TERM HUP
+	[ -d /run/netns ] || LAB_MADE_NETNS_DIR=1
+	if [ ! -d /run/avahi-daemon ]; then
+		mkdir -p /run/avahi-daemon
+		LAB_MADE_AVAHI_RUN=1
+	fi
+	ip netns add "$LAB_ID-br" ||
+		lab_unavailable "ip netns add failed"
+	ip -n "$LAB_ID-br" link set lo up
+	ip -n "$LAB_ID-br" link add br0 type bridge stp_state 0 \
+	    forward_delay 0 mcast_snooping 0
+	ip -n "$LAB_ID-br" link set br0 up
+	for h in "$@"; do
+		lab_host_add "$h" "$n"
+		n=$((n + 1))
+	done
+	for h in "$@"; do
+		lab_wait 10 lab_dad_done "$h" ||
+			echo "# lab: IPv6 DAD on $h did not finish" >&2
+	done
+	for h in "$@"; do
+		lab_dbus_start "$h" || return 1
+	done
+	for h in "$@"; do
+		case " ${LAB_NO_AVAHI:-} " in
+		*" $h "*) echo "# lab: no avahi-daemon on $h (LAB_NO_AVAHI)" ;;
+		*) lab_avahi_start "$h" || return 1 ;;
+		esac
+	done
+}
+
+lab_down() {
+	local i pid h ns
+	set +e
+	for ((i = ${#LAB_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${LAB_PIDS[$i]}
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for ((i = ${#LAB_PIDS[@]} - 1; i >= 0; i--)); do
+		lab_stop "${LAB_PIDS[$i]}"
+	done
+	# Anything still inside a lab host was started by this test.
+	for h in "${LAB_HOSTS[@]}"; do
+		ns=$(lab_ns "$h")
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	for h in "${LAB_HOSTS[@]}"; do
+		ip netns del "$(lab_ns "$h")" 2>/dev/null
+	done
+	[ -n "$LAB_ID" ] && ip netns del "$LAB_ID-br" 2>/dev/null
+	if [ "$LAB_MADE_NETNS_DIR" = 1 ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+		umount /run/netns 2>/dev/null
+		rmdir /run/netns 2>/dev/null
+	fi
+	[ "$LAB_MADE_AVAHI_RUN" = 1 ] && rmdir /run/avahi-daemon 2>/dev/null
+	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
+		if [ -n "${LAB_KEEP_LOGS:-}" ]; then
+			echo "# lab: logs kept in $LAB_DIR" >&2
+		else
+			rm -rf "$LAB_DIR"
+		fi
+	fi
+	LAB_PIDS=()
+	LAB_HOSTS=()
+	return 0
+}
+
+# lab_discod_start HOST [DISCOD-ARGS...]: start the built discod inside HOST
+# on $LAB_DIR/HOST/discod.sock with $LAB_DIR/HOST/discod.conf (empty unless
+# the test wrote one); wait until it answers.  Its PID is in LAB_DISCOD_PID_HOST.
+lab_discod_start() {
+	local h=$1 dir
+	shift
+	dir=$(lab_hostdir "$h")
+	[ -e "$dir/discod.conf" ] || : >"$dir/discod.conf"
+	lab_spawn "$h" discod "$top_builddir/discod" -d -v \
+	    -f "$dir/discod.conf" -s "$dir/discod.sock" "$@"
+	eval "LAB_DISCOD_PID_$h=$LAB_LAST_PID"
+	lab_wait 10 lab_ctl "$h" status || {
+		echo "# lab: discod on $h does not answer" >&2
+		sed 's/^/# discod: /' "$dir/discod.log" >&2
+		return 1
+	}
+}
+
+lab_discod_pid() {
+	eval "echo \${LAB_DISCOD_PID_$1:-}"
+}
+
+# lab_ctl HOST ARGS...: the built discoctl against HOST's discod.
+lab_ctl() {
+	local h=$1
+	shift
+	lab_on "$h" "$top_builddir/discoctl" -s "$(lab_hostdir "$h")/discod.sock" "$@"
+}
