@@ -2,7 +2,10 @@
 # Protocol v1 against a live discod in the lab: errors for every kind of
 # bad input, limits enforced, other clients served throughout.
 set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }

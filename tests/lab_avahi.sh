@@ -3,7 +3,10 @@
 # resolved on host b with a's address and TXT, and removed once the
 # publisher stops.
 set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }

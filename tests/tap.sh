@@ -22,14 +22,14 @@ not_ok() {
 }
 
 diag() {
-	printf '# %s\n' "$@"
+	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
 # check DESCRIPTION COMMAND...: one test point from a command's status.
 check() {
 	local what=$1
 	shift
-	if "$@"; then
+	if "$@" >&2; then
 		ok "$what"
 	else
 		not_ok "$what"

@@ -12,6 +12,9 @@
 #	lab_on b avahi-browse -rpt _x._tcp		# foreground
 #	(lab_down runs from an EXIT trap, also when the test fails)
 #
+# The caller sets top_builddir (make check does) for lab_discod_start and
+# lab_ctl.
+#
 # Knobs: LAB_NO_AVAHI="b" starts no avahi-daemon on host b (to show that
 # a test fails when the lab is broken).  Under CI=true a lab that cannot be
 # built is a failure, never a skip.
@@ -321,6 +324,7 @@ lab_discod_start() {
 	local h=$1 dir
 	shift
 	dir=$(lab_hostdir "$h")
+	: "${top_builddir:?}"
 	[ -e "$dir/discod.conf" ] || : >"$dir/discod.conf"
 	lab_spawn "$h" discod "$top_builddir/discod" -d -v \
 	    -f "$dir/discod.conf" -s "$dir/discod.sock" "$@"
@@ -340,5 +344,6 @@ lab_discod_pid() {
 lab_ctl() {
 	local h=$1
 	shift
+	: "${top_builddir:?}"
 	lab_on "$h" "$top_builddir/discoctl" -s "$(lab_hostdir "$h")/discod.sock" "$@"
 }

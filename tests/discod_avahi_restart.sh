@@ -1,0 +1,58 @@
+#!/bin/bash
+# avahi-daemon (and then D-Bus too) killed under discod and brought back:
+# discod answers throughout, reports the outage, and reconnects by itself
+# without ever restarting.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
+lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
+pid=$(lab_discod_pid a)
+plan 10
+
+# "STATE OUTAGES" from discod's status.
+state() {
+	lab_ctl a --json status | python3 -c \
+	    'import json,sys; r=json.load(sys.stdin); print(r["avahi"]["state"], r["avahi"]["outages"])'
+}
+state_is() {
+	[ "$(state)" = "$*" ]
+}
+state_down() {
+	local s
+	s=$(state) || return 1
+	case $s in
+	running*|"") return 1 ;;
+	esac
+}
+
+check "avahi running at the start" state_is running 0
+kill -KILL "$(lab_avahi_pid a)"
+check_wait 10 "avahi-daemon killed: status answers and shows the outage" \
+    state_down
+diag "state while avahi is down: $(state)"
+lab_avahi_start a || diag "avahi-daemon did not come back"
+check_wait 40 "avahi-daemon back: running again, one outage counted" \
+    state_is running 1
+check "discod is the same process" kill -0 "$pid"
+
+# D-Bus and avahi-daemon both gone.
+kill -KILL "$(lab_avahi_pid a)" "$(lab_dbus_pid a)"
+check_wait 10 "D-Bus killed too: status still answers, avahi down" state_down
+sleep 2
+check "status keeps answering during the outage" state_down
+if ! lab_dbus_start a || ! lab_avahi_start a; then
+	diag "D-Bus or avahi did not come back"
+fi
+check_wait 40 "both back: running again, two outages counted" \
+    state_is running 2
+check "discod is still the same process" kill -0 "$pid"
+check "discod logged the outage" \
+    grep -q 'avahi: running -> ' "$(lab_hostdir a)/discod.log"
+check "discod logged the reconnect" \
+    grep -Eq 'avahi: (connecting|disconnected|registering) -> running' \
+    "$(lab_hostdir a)/discod.log"
