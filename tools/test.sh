@@ -13,6 +13,13 @@ make -j"$(nproc)"
 status=0
 make -j1 check || status=$?
 make lint || { echo "make lint failed"; status=1; }
+# The tarball must build and pass the unit and lab tests on its own.
+distcheck=PASS
+make distcheck >distcheck.log 2>&1 || {
+	distcheck=FAIL
+	tail -n 40 distcheck.log
+}
+echo "distcheck: $distcheck (log in distcheck.log)"
 
 # Totals from the automake test logs.
 pass=0 fail=0 skip=0
@@ -21,6 +28,11 @@ while IFS= read -r -d '' trs; do
 	fail=$((fail + $(grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)' "$trs" || true)))
 	skip=$((skip + $(grep -c '^:test-result: SKIP' "$trs" || true)))
 done < <(find . -name '*.trs' -not -path './disco-*' -print0)
+if [ "$distcheck" = PASS ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+fi
 if [ "$status" != 0 ] && [ "$fail" = 0 ]; then
 	fail=1		# make or lint failed outside any test
 fi
