@@ -145,6 +145,8 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 {
 	const char	*host;
 
+	/* The first call comes from inside avahi_client_new(). */
+	av.client = c;
 	switch (state) {
 	case AVAHI_CLIENT_S_RUNNING:
 		if ((host = avahi_client_get_host_name_fqdn(c)) != NULL)
@@ -179,8 +181,6 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 		 * Only D-Bus going away (or a daemon that refuses us) ends up
 		 * here with NO_FAIL: this client is finished.
 		 */
-		if (av.client == NULL)
-			av.client = c;
 		avahi_schedule_retry();
 		break;
 	}

@@ -46,6 +46,10 @@ static const struct config_key config_keys[] = {
 	{ "control", "client-output-max", CONFIG_SIZE, OFF(client_output_max),
 	    65536, 1ULL << 30 },
 	{ "avahi", "retry-max", CONFIG_UINT, OFF(avahi_retry_max), 1, 3600 },
+	{ "announce", "services-dir", CONFIG_PATH, OFF(services_dir), 0, 0 },
+	{ "announce", "registrations-per-uid", CONFIG_UINT,
+	    OFF(registrations_per_uid), 1, 100000 },
+	{ "announce", "ttl-max", CONFIG_UINT, OFF(ttl_max), 1, 604800 },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -60,29 +64,44 @@ struct config_parser {
 	int			 nerrors;
 };
 
-static void __attribute__((format(printf, 3, 4)))
-config_error(struct config_parser *p, int line, const char *fmt, ...)
+/* Append "file:line: message" (or "file: message" for line 0) to errors. */
+void
+config_error_add(struct config_errors *errors, const char *fname, int line,
+    const char *fmt, ...)
 {
 	struct config_error	*e;
 	char			*msg;
 	va_list			 ap;
 
+	if (errors == NULL)
+		return;
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
 	va_end(ap);
-	p->nerrors++;
-	if (p->errors == NULL)
-		goto out;
 	e = xcalloc(1, sizeof(*e));
 	if (line > 0)
-		xasprintf(&e->text, "%s:%d: %s", p->fname, line,
+		xasprintf(&e->text, "%s:%d: %s", fname, line,
 		    msg != NULL ? msg : "error");
 	else
-		xasprintf(&e->text, "%s: %s", p->fname,
-		    msg != NULL ? msg : "error");
-	TAILQ_INSERT_TAIL(p->errors, e, entry);
-out:
+		xasprintf(&e->text, "%s: %s", fname, msg != NULL ? msg : "error");
+	TAILQ_INSERT_TAIL(errors, e, entry);
+	free(msg);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+config_error(struct config_parser *p, int line, const char *fmt, ...)
+{
+	char	*msg;
+	va_list	 ap;
+
+	p->nerrors++;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	config_error_add(p->errors, p->fname, line, "%s",
+	    msg != NULL ? msg : "error");
 	free(msg);
 }
 
@@ -96,6 +115,9 @@ config_defaults(struct config *conf)
 	conf->max_clients = 1024;
 	conf->client_output_max = 1024 * 1024;
 	conf->avahi_retry_max = 30;
+	conf->services_dir = xstrdup(DISCO_SERVICES_DIR);
+	conf->registrations_per_uid = 256;
+	conf->ttl_max = 86400;
 }
 
 void
@@ -103,6 +125,7 @@ config_clear(struct config *conf)
 {
 	free(conf->socket_path);
 	free(conf->socket_group);
+	free(conf->services_dir);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -150,7 +173,7 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    "absolute path", k->section, k->name, value);
 			return (-1);
 		}
-		if (strlen(value) >= 108) {
+		if (k->offset == OFF(socket_path) && strlen(value) >= 108) {
 			config_error(p, p->line, "[%s] %s: path longer than "
 			    "a socket address holds (107 bytes)", k->section,
 			    k->name);

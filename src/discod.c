@@ -79,11 +79,19 @@ discod_read_config(const char *path, int explicit, struct config *conf,
 	return (n != 0 ? -1 : 0);
 }
 
-static void
-discod_reload(const char *socket_override)
+static const char *discod_socket_override;
+
+/*
+ * Reread discod.conf and the service files (SIGHUP and the reload verb).
+ * Returns the number of files with errors; what had errors is reported
+ * and the running state for it kept.
+ */
+int
+discod_reload(void)
 {
 	struct config		conf;
 	struct config_errors	errors;
+	int			bad;
 
 	notify_reloading();
 	TAILQ_INIT(&errors);
@@ -94,12 +102,13 @@ discod_reload(const char *socket_override)
 		    "configuration", discod->conf_path);
 		config_errors_clear(&errors);
 		config_clear(&conf);
+		bad = 1 + announce_load_files(discod->conf.services_dir);
 		notify_ready();
-		return;
+		return (bad);
 	}
-	if (socket_override != NULL) {
+	if (discod_socket_override != NULL) {
 		free(conf.socket_path);
-		conf.socket_path = xstrdup(socket_override);
+		conf.socket_path = xstrdup(discod_socket_override);
 	}
 	if (strcmp(conf.socket_path, discod->conf.socket_path) != 0 ||
 	    conf.socket_mode != discod->conf.socket_mode ||
@@ -113,11 +122,16 @@ discod_reload(const char *socket_override)
 	discod->conf.max_clients = conf.max_clients;
 	discod->conf.client_output_max = conf.client_output_max;
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
+	discod->conf.registrations_per_uid = conf.registrations_per_uid;
+	discod->conf.ttl_max = conf.ttl_max;
+	free(discod->conf.services_dir);
+	discod->conf.services_dir = conf.services_dir;
+	conf.services_dir = NULL;
 	config_clear(&conf);
+	bad = announce_load_files(discod->conf.services_dir);
 	notify_ready();
+	return (bad);
 }
-
-static const char *discod_socket_override;
 
 static void
 discod_signal(evutil_socket_t sig, short what, void *arg)
@@ -130,7 +144,7 @@ discod_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(discod->base);
 		break;
 	case SIGHUP:
-		discod_reload(discod_socket_override);
+		discod_reload();
 		break;
 	}
 }
@@ -215,6 +229,8 @@ main(int argc, char *argv[])
 			fatalx("cannot watch signal %d", sigs[i]);
 	}
 	control_start(discod->base, &discod->conf);
+	announce_init(discod->base, &discod->conf);
+	announce_load_files(discod->conf.services_dir);
 	avahi_start(discod->base, discod->conf.avahi_retry_max);
 	notify_watchdog_start(discod->base);
 	notify_ready();
@@ -224,6 +240,7 @@ main(int argc, char *argv[])
 	if (event_base_dispatch(discod->base) == -1)
 		fatalx("event_base_dispatch failed");
 
+	announce_shutdown();	/* goodbyes while Avahi is still there */
 	avahi_stop();
 	control_close();
 	/* Run what is left (deferred frees) before the base goes. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <avahi-client/client.h>
+#include <avahi-client/publish.h>
 #include <avahi-common/watch.h>
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -23,6 +24,9 @@
 
 #ifndef DISCO_SOCKET_PATH
 #define DISCO_SOCKET_PATH	"/run/disco/discod.sock"
+#endif
+#ifndef DISCO_SERVICES_DIR
+#define DISCO_SERVICES_DIR	"/etc/disco/services"
 #endif
 #ifndef DISCO_CONF_PATH
 #define DISCO_CONF_PATH		"/etc/disco/discod.conf"
@@ -36,6 +40,9 @@ struct config {
 	unsigned int	 max_clients;
 	size_t		 client_output_max;	/* bytes queued to one client */
 	unsigned int	 avahi_retry_max;	/* seconds between reconnects */
+	char		*services_dir;		/* .dnssd files */
+	unsigned int	 registrations_per_uid;
+	unsigned int	 ttl_max;		/* longest lease, seconds */
 };
 
 struct config_error {
@@ -50,6 +57,64 @@ int	 config_parse(FILE *, const char *, struct config *,
 	    struct config_errors *);
 int	 config_load(const char *, struct config *, struct config_errors *);
 void	 config_errors_clear(struct config_errors *);
+void	 config_error_add(struct config_errors *, const char *, int,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* service.c: what one announcement says, validated (no Avahi here). */
+#define SERVICE_NAME_MAX	63	/* bytes of UTF-8, RFC 6763 4.1.1 */
+#define SERVICE_SUBTYPES_MAX	16
+#define TXT_STRING_MAX		255	/* RFC 6763 6.1 */
+#define TXT_TOTAL_MAX		8900	/* RFC 6763 6.2 */
+#define TXT_STRINGS_MAX		128
+
+struct txt_string {
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct txt {
+	struct txt_string *v;
+	size_t		 n;
+	size_t		 total;		/* bytes on the wire, length bytes too */
+};
+
+struct check_setting {
+	char		*key;
+	char		*value;
+	int		 line;
+};
+
+struct service_def {
+	char		*name;		/* may hold specifiers (%H) for files */
+	char		*type;		/* _name._tcp or _name._udp */
+	char		*subtypes[SERVICE_SUBTYPES_MAX];
+	size_t		 nsubtypes;
+	unsigned int	 port;
+	unsigned int	 priority;
+	unsigned int	 weight;
+	struct txt	 txt;
+	struct check_setting *check;	/* the [Check] section, kept */
+	size_t		 ncheck;
+};
+
+const char	*service_name_invalid(const char *);
+const char	*service_type_invalid(const char *);
+const char	*service_subtype_invalid(const char *);
+const char	*txt_string_invalid(const unsigned char *, size_t);
+const char	*service_name_template_invalid(const char *);
+int		 service_name_expand(const char *, const char *, char *,
+		    size_t);
+int		 txt_add(struct txt *, const unsigned char *, size_t,
+		    const char **);
+void		 txt_clear(struct txt *);
+int		 txt_equal(const struct txt *, const struct txt *);
+void		 txt_copy(struct txt *, const struct txt *);
+struct service_def *service_def_new(void);
+void		 service_def_free(struct service_def *);
+int		 service_def_same_but_txt(const struct service_def *,
+		    const struct service_def *);
+int		 service_file_parse(FILE *, const char *, struct service_def **,
+		    struct config_errors *);
 
 /* apoll.c: Avahi's poll API on libevent. */
 struct apoll;
@@ -114,6 +179,50 @@ void	 control_reply(struct client *, struct json_object *);
 void	 control_client_lost(struct client *, const char *);
 unsigned int control_client_count(void);
 
+/* announce.c: this host's announcements, from files and from clients. */
+enum announce_state {
+	ANNOUNCE_WAITING,	/* for Avahi to run */
+	ANNOUNCE_PROBING,	/* committed, name being probed (RFC 6762 8.1) */
+	ANNOUNCE_ESTABLISHED,
+	ANNOUNCE_FAILED,	/* Avahi refused it: see error */
+};
+
+struct announcement {
+	TAILQ_ENTRY(announcement) entry;
+	unsigned long	 id;
+	struct service_def *def;
+	char		*path;		/* from a .dnssd file, or NULL */
+	struct client	*owner;		/* registering client while connected */
+	unsigned long	 owner_id;
+	pid_t		 pid;
+	uid_t		 uid;
+	char		*name;		/* requested, specifiers expanded */
+	char		*final_name;	/* after collisions */
+	unsigned int	 renames;
+	enum announce_state state;
+	char		 error[128];
+	AvahiEntryGroup	*group;
+	unsigned int	 ttl;		/* lease in seconds, 0: none */
+	int		 persist;	/* outlives its connection */
+	struct timespec	 expires;
+	struct event	*lease;
+};
+
+void	 announce_init(struct event_base *, const struct config *);
+void	 announce_shutdown(void);
+int	 announce_load_files(const char *);
+struct announcement *announce_register(struct client *, struct service_def *,
+	    unsigned int, int, struct proto_error *);
+int	 announce_unregister(struct client *, unsigned long,
+	    struct proto_error *);
+int	 announce_renew(struct client *, unsigned long, struct proto_error *);
+void	 announce_client_lost(struct client *);
+struct json_object *announce_json(const struct announcement *);
+struct json_object *announce_list_json(void);
+unsigned int announce_count(void);
+const char *announce_state_name(enum announce_state);
+struct json_object *txt_to_json(const struct txt *);
+
 /* verb.c: the protocol verbs, one file each. */
 #define VERB_PRIV	0x1	/* root only */
 
@@ -131,6 +240,11 @@ struct verb {
 
 extern const struct verb verb_hello;
 extern const struct verb verb_status;
+extern const struct verb verb_register;
+extern const struct verb verb_unregister;
+extern const struct verb verb_renew;
+extern const struct verb verb_services;
+extern const struct verb verb_reload;
 
 const struct verb *verb_find(const char *);
 struct json_object *verb_dispatch(struct client *, struct proto_request *);
@@ -153,6 +267,7 @@ struct discod {
 extern struct discod *discod;
 
 double	 discod_uptime(void);
+int	 discod_reload(void);
 long	 discod_rss_kib(void);
 
 #endif

@@ -40,7 +40,8 @@ verb_status_exec(struct client *c, struct proto_request *req,
 	    host != NULL ? json_object_new_string(host) : NULL);
 
 	counts = json_object_new_object();
-	json_object_object_add(counts, "services", json_object_new_int(0));
+	json_object_object_add(counts, "services",
+	    json_object_new_int64(announce_count()));
 	json_object_object_add(counts, "instances", json_object_new_int(0));
 	json_object_object_add(counts, "clients",
 	    json_object_new_int64(control_client_count()));

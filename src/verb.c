@@ -11,6 +11,11 @@
 static const struct verb *verb_table[] = {
 	&verb_hello,
 	&verb_status,
+	&verb_register,
+	&verb_unregister,
+	&verb_renew,
+	&verb_services,
+	&verb_reload,
 };
 #define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
 

@@ -1,0 +1,703 @@
+/*
+ * This host's announcements: services from .dnssd files and services that
+ * clients register over the socket, each in an Avahi entry group of its
+ * own so that one can be withdrawn, renamed or updated without touching
+ * the others.
+ *
+ * Avahi objects live only while the client is running.  When it stops
+ * (avahi-daemon or D-Bus gone, host name being re-registered) every group
+ * is freed and the announcements wait; when it runs again every one is
+ * published anew.  No registration is lost across an Avahi outage.
+ *
+ * A name already taken on the LAN is renamed as Avahi does ("Name #2",
+ * RFC 6762 9) and the owner is told with a "renamed" event.
+ */
+#include "config.h"
+
+#include <arpa/nameser.h>
+#include <dirent.h>
+#include <errno.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avahi-client/publish.h>
+#include <avahi-common/alternative.h>
+#include <avahi-common/error.h>
+#include <avahi-common/malloc.h>
+
+#include "discod.h"
+
+/* Collisions with our own other announcements resolved in one go. */
+#define ANNOUNCE_LOCAL_RENAMES	16
+
+static struct {
+	struct event_base	*base;
+	const struct config	*conf;
+	unsigned long		 next_id;
+	unsigned int		 count;
+	TAILQ_HEAD(, announcement) list;
+	struct avahi_hook	 hook;
+} ann;
+
+static void	announce_publish(struct announcement *);
+
+const char *
+announce_state_name(enum announce_state state)
+{
+	switch (state) {
+	case ANNOUNCE_WAITING:
+		return ("waiting");
+	case ANNOUNCE_PROBING:
+		return ("probing");
+	case ANNOUNCE_ESTABLISHED:
+		return ("established");
+	case ANNOUNCE_FAILED:
+		return ("failed");
+	}
+	return ("unknown");
+}
+
+static const char *
+announce_origin(const struct announcement *a, char *buf, size_t len)
+{
+	if (a->path != NULL)
+		snprintf(buf, len, "%s", a->path);
+	else
+		snprintf(buf, len, "pid %ld uid %ld", (long)a->pid,
+		    (long)a->uid);
+	return (buf);
+}
+
+static void
+announce_event(struct announcement *a, const char *event,
+    struct json_object *extra)
+{
+	struct json_object	*ev;
+
+	if (a->owner == NULL) {
+		json_object_put(extra);
+		return;
+	}
+	ev = extra != NULL ? extra : json_object_new_object();
+	json_object_object_add(ev, "event", json_object_new_string(event));
+	json_object_object_add(ev, "id", json_object_new_int64((int64_t)a->id));
+	control_reply(a->owner, ev);
+	json_object_put(ev);
+}
+
+/* Take the announcement off the network (peers receive goodbyes). */
+static void
+announce_withdraw(struct announcement *a)
+{
+	if (a->group != NULL) {
+		avahi_entry_group_free(a->group);
+		a->group = NULL;
+	}
+	a->state = ANNOUNCE_WAITING;
+}
+
+static void
+announce_free(struct announcement *a)
+{
+	char	buf[128];
+
+	log_info("announce: withdrawn \"%s\" %s (%s)", a->final_name,
+	    a->def->type, announce_origin(a, buf, sizeof(buf)));
+	announce_withdraw(a);
+	TAILQ_REMOVE(&ann.list, a, entry);
+	ann.count--;
+	if (a->lease != NULL)
+		event_free(a->lease);
+	service_def_free(a->def);
+	free(a->path);
+	free(a->name);
+	free(a->final_name);
+	free(a);
+}
+
+static AvahiStringList *
+announce_txt(const struct txt *txt)
+{
+	AvahiStringList	*l = NULL;
+	size_t		 i;
+
+	/* avahi_string_list_add_arbitrary prepends: add from the end. */
+	for (i = txt->n; i > 0; i--)
+		l = avahi_string_list_add_arbitrary(l, txt->v[i - 1].data,
+		    txt->v[i - 1].len);
+	return (l);
+}
+
+static void
+announce_rename(struct announcement *a, const char *why)
+{
+	char	*alt, buf[128];
+
+	alt = avahi_alternative_service_name(a->final_name);
+	log_info("announce: \"%s\" %s (%s): %s, renamed to \"%s\"",
+	    a->final_name, a->def->type, announce_origin(a, buf, sizeof(buf)),
+	    why, alt);
+	free(a->final_name);
+	a->final_name = xstrdup(alt);
+	avahi_free(alt);
+	a->renames++;
+}
+
+static void
+announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
+{
+	struct announcement	*a = arg;
+	struct json_object	*ev;
+	char			*old, buf[128];
+
+	if (a->group != NULL && a->group != g)
+		return;
+	switch (state) {
+	case AVAHI_ENTRY_GROUP_ESTABLISHED:
+		a->state = ANNOUNCE_ESTABLISHED;
+		a->error[0] = '\0';
+		log_info("announce: established \"%s\" %s port %u (%s)",
+		    a->final_name, a->def->type, a->def->port,
+		    announce_origin(a, buf, sizeof(buf)));
+		break;
+	case AVAHI_ENTRY_GROUP_COLLISION:
+		old = xstrdup(a->final_name);
+		announce_rename(a, "name taken on the network");
+		ev = json_object_new_object();
+		json_object_object_add(ev, "old_name",
+		    json_object_new_string(old));
+		json_object_object_add(ev, "name",
+		    json_object_new_string(a->final_name));
+		free(old);
+		avahi_entry_group_reset(g);
+		announce_publish(a);
+		announce_event(a, "renamed", ev);
+		break;
+	case AVAHI_ENTRY_GROUP_FAILURE:
+		a->state = ANNOUNCE_FAILED;
+		strlcpy(a->error, avahi_strerror(avahi_client_errno(
+		    avahi_entry_group_get_client(g))), sizeof(a->error));
+		log_warnx("announce: \"%s\" %s failed: %s", a->final_name,
+		    a->def->type, a->error);
+		break;
+	case AVAHI_ENTRY_GROUP_UNCOMMITED:
+	case AVAHI_ENTRY_GROUP_REGISTERING:
+		break;
+	}
+}
+
+/* Add the service's records to its group and commit them. */
+static int
+announce_add(struct announcement *a)
+{
+	AvahiStringList	*txt;
+	char		 sub[128];
+	size_t		 i;
+	int		 rc;
+
+	txt = announce_txt(&a->def->txt);
+	rc = avahi_entry_group_add_service_strlst(a->group, AVAHI_IF_UNSPEC,
+	    AVAHI_PROTO_UNSPEC, 0, a->final_name, a->def->type, NULL, NULL,
+	    (uint16_t)a->def->port, txt);
+	avahi_string_list_free(txt);
+	for (i = 0; rc == 0 && i < a->def->nsubtypes; i++) {
+		snprintf(sub, sizeof(sub), "%s._sub.%s", a->def->subtypes[i],
+		    a->def->type);
+		rc = avahi_entry_group_add_service_subtype(a->group,
+		    AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, a->final_name,
+		    a->def->type, NULL, sub);
+	}
+	if (rc == 0)
+		rc = avahi_entry_group_commit(a->group);
+	return (rc);
+}
+
+static void
+announce_publish(struct announcement *a)
+{
+	AvahiClient	*client;
+	int		 rc, tries;
+
+	if ((client = avahi_client()) == NULL) {
+		a->state = ANNOUNCE_WAITING;
+		return;
+	}
+	if (a->group == NULL) {
+		a->group = avahi_entry_group_new(client, announce_group_cb, a);
+		if (a->group == NULL) {
+			a->state = ANNOUNCE_FAILED;
+			strlcpy(a->error, avahi_strerror(avahi_client_errno(
+			    client)), sizeof(a->error));
+			log_warnx("announce: \"%s\": cannot make an entry "
+			    "group: %s", a->final_name, a->error);
+			return;
+		}
+	}
+	for (tries = 0; tries < ANNOUNCE_LOCAL_RENAMES; tries++) {
+		rc = announce_add(a);
+		if (rc != AVAHI_ERR_COLLISION)
+			break;
+		/* Another announcement of this host holds the name. */
+		avahi_entry_group_reset(a->group);
+		announce_rename(a, "name taken on this host");
+	}
+	if (rc != 0) {
+		a->state = ANNOUNCE_FAILED;
+		strlcpy(a->error, avahi_strerror(rc), sizeof(a->error));
+		log_warnx("announce: \"%s\" %s: %s", a->final_name,
+		    a->def->type, a->error);
+		avahi_entry_group_reset(a->group);
+		return;
+	}
+	a->state = ANNOUNCE_PROBING;
+}
+
+/* The name to announce: specifiers expanded, fit to 63 bytes. */
+static char *
+announce_name(const struct service_def *def)
+{
+	char	buf[512];
+
+	if (service_name_expand(def->name, avahi_host_name(), buf,
+	    sizeof(buf)) == -1 || service_name_invalid(buf) != NULL) {
+		/* A long host name: cut at 63 bytes, on a UTF-8 boundary. */
+		size_t n = strnlen(buf, SERVICE_NAME_MAX);
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		buf[n] = '\0';
+	}
+	return (xstrdup(buf));
+}
+
+static struct announcement *
+announce_new(struct service_def *def)
+{
+	struct announcement	*a;
+
+	a = xcalloc(1, sizeof(*a));
+	a->id = ++ann.next_id;
+	a->def = def;
+	a->name = announce_name(def);
+	a->final_name = xstrdup(a->name);
+	a->state = ANNOUNCE_WAITING;
+	TAILQ_INSERT_TAIL(&ann.list, a, entry);
+	ann.count++;
+	return (a);
+}
+
+static void
+announce_avahi_up(AvahiClient *client, void *arg)
+{
+	struct announcement	*a;
+
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->path != NULL) {
+			/* %H may have changed with the host name. */
+			free(a->name);
+			a->name = announce_name(a->def);
+			if (a->renames == 0) {
+				free(a->final_name);
+				a->final_name = xstrdup(a->name);
+			}
+		}
+		announce_publish(a);
+	}
+	if (ann.count > 0)
+		log_info("announce: publishing %u service(s)", ann.count);
+}
+
+static void
+announce_avahi_down(void *arg)
+{
+	struct announcement	*a;
+
+	TAILQ_FOREACH(a, &ann.list, entry)
+		announce_withdraw(a);
+}
+
+void
+announce_init(struct event_base *base, const struct config *conf)
+{
+	ann.base = base;
+	ann.conf = conf;
+	TAILQ_INIT(&ann.list);
+	ann.hook.up = announce_avahi_up;
+	ann.hook.down = announce_avahi_down;
+	avahi_hook_add(&ann.hook);
+}
+
+/* Withdraw everything (goodbyes go out) and forget it. */
+void
+announce_shutdown(void)
+{
+	struct announcement	*a;
+
+	while ((a = TAILQ_FIRST(&ann.list)) != NULL)
+		announce_free(a);
+	avahi_hook_remove(&ann.hook);
+}
+
+unsigned int
+announce_count(void)
+{
+	return (ann.count);
+}
+
+static int
+announce_dnssd_name(const struct dirent *d)
+{
+	size_t	len = strlen(d->d_name);
+
+	return (d->d_name[0] != '.' && len > 6 &&
+	    strcmp(d->d_name + len - 6, ".dnssd") == 0);
+}
+
+static struct announcement *
+announce_find_path(const char *path)
+{
+	struct announcement	*a;
+
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->path != NULL && strcmp(a->path, path) == 0)
+			return (a);
+	}
+	return (NULL);
+}
+
+/*
+ * Read every *.dnssd file in dir and bring the file announcements in line:
+ * new files are announced, removed ones withdrawn, a TXT change is updated
+ * in place, any other change re-announced, and unchanged ones left alone.
+ * A file with errors is reported and skipped; if it was announced before,
+ * the old announcement stays.  Returns the number of files with errors.
+ */
+int
+announce_load_files(const char *dir)
+{
+	struct config_errors	 errors;
+	struct config_error	*e;
+	struct announcement	*a, *next;
+	struct service_def	*def;
+	struct dirent		**names = NULL;
+	AvahiStringList		*txt;
+	char			*path, **seen = NULL;
+	size_t			 nseen = 0, i;
+	FILE			*f;
+	int			 n, k, bad = 0;
+
+	n = scandir(dir, &names, announce_dnssd_name, alphasort);
+	if (n == -1) {
+		if (errno != ENOENT)
+			log_warn("announce: %s", dir);
+		n = 0;
+	}
+	seen = xcalloc((size_t)n + 1, sizeof(*seen));
+	for (k = 0; k < n; k++) {
+		xasprintf(&path, "%s/%s", dir, names[k]->d_name);
+		free(names[k]);
+		seen[nseen++] = path;
+		TAILQ_INIT(&errors);
+		if ((f = fopen(path, "r")) == NULL) {
+			log_warn("announce: %s", path);
+			bad++;
+			continue;
+		}
+		service_file_parse(f, path, &def, &errors);
+		fclose(f);
+		TAILQ_FOREACH(e, &errors, entry)
+			log_warnx("%s", e->text);
+		config_errors_clear(&errors);
+		if (def == NULL) {
+			bad++;
+			if (announce_find_path(path) != NULL)
+				log_warnx("%s: keeping what was announced "
+				    "before", path);
+			continue;
+		}
+		if ((a = announce_find_path(path)) == NULL) {
+			a = announce_new(def);
+			a->path = xstrdup(path);
+			log_info("announce: %s: \"%s\" %s port %u", path,
+			    def->name, def->type, def->port);
+			announce_publish(a);
+		} else if (!service_def_same_but_txt(a->def, def)) {
+			log_info("announce: %s changed: announcing anew", path);
+			announce_withdraw(a);
+			service_def_free(a->def);
+			a->def = def;
+			free(a->name);
+			free(a->final_name);
+			a->name = announce_name(def);
+			a->final_name = xstrdup(a->name);
+			a->renames = 0;
+			announce_publish(a);
+		} else if (!txt_equal(&a->def->txt, &def->txt)) {
+			log_info("announce: %s: TXT changed: updating in "
+			    "place", path);
+			txt_clear(&a->def->txt);
+			txt_copy(&a->def->txt, &def->txt);
+			service_def_free(def);
+			if (a->group != NULL && a->state != ANNOUNCE_FAILED) {
+				txt = announce_txt(&a->def->txt);
+				if (avahi_entry_group_update_service_txt_strlst(
+				    a->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+				    0, a->final_name, a->def->type, NULL,
+				    txt) != 0)
+					log_warnx("announce: %s: TXT update "
+					    "failed", path);
+				avahi_string_list_free(txt);
+			}
+		} else
+			service_def_free(def);
+	}
+	free(names);
+	TAILQ_FOREACH_SAFE(a, &ann.list, entry, next) {
+		if (a->path == NULL)
+			continue;
+		for (i = 0; i < nseen; i++) {
+			if (strcmp(seen[i], a->path) == 0)
+				break;
+		}
+		if (i == nseen)
+			announce_free(a);
+	}
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	return (bad);
+}
+
+static void
+announce_lease_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct announcement	*a = arg;
+	char			 buf[128];
+
+	log_info("announce: lease of \"%s\" %s (%s) ran out after %u s",
+	    a->final_name, a->def->type, announce_origin(a, buf, sizeof(buf)),
+	    a->ttl);
+	announce_event(a, "expired", NULL);
+	announce_free(a);
+}
+
+static void
+announce_lease_start(struct announcement *a)
+{
+	struct timeval	tv;
+
+	if (a->ttl == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &a->expires);
+	a->expires.tv_sec += a->ttl;
+	if (a->lease == NULL)
+		a->lease = evtimer_new(ann.base, announce_lease_expired, a);
+	tv.tv_sec = a->ttl;
+	tv.tv_usec = 0;
+	evtimer_add(a->lease, &tv);
+}
+
+struct announcement *
+announce_register(struct client *c, struct service_def *def,
+    unsigned int ttl, int persist, struct proto_error *err)
+{
+	struct announcement	*a;
+	unsigned int		 mine = 0;
+
+	if (persist && ttl == 0) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "persist", "a "
+		    "persistent registration needs a ttl (it would never "
+		    "end)");
+		return (NULL);
+	}
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->path == NULL && a->uid == c->uid)
+			mine++;
+	}
+	if (c->uid != 0 && mine >= ann.conf->registrations_per_uid) {
+		proto_error_set(err, PROTO_E_DENIED, NULL, "uid %ld already "
+		    "has %u registrations (registrations-per-uid)",
+		    (long)c->uid, mine);
+		return (NULL);
+	}
+	a = announce_new(def);
+	a->owner = c;
+	a->owner_id = c->id;
+	a->pid = c->pid;
+	a->uid = c->uid;
+	a->ttl = ttl;
+	a->persist = persist;
+	announce_lease_start(a);
+	log_info("announce: client %lu (pid %ld uid %ld) registers \"%s\" %s "
+	    "port %u%s", c->id, (long)c->pid, (long)c->uid, a->name,
+	    def->type, def->port, ttl != 0 ? " with a lease" : "");
+	announce_publish(a);
+	return (a);
+}
+
+/* The client's own, the same uid's, or root's to change. */
+static struct announcement *
+announce_find_owned(struct client *c, unsigned long id,
+    struct proto_error *err)
+{
+	struct announcement	*a;
+
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->id == id)
+			break;
+	}
+	if (a == NULL) {
+		proto_error_set(err, PROTO_E_NOT_FOUND, "registration", "no registration "
+		    "%lu", id);
+		return (NULL);
+	}
+	if (a->path != NULL) {
+		proto_error_set(err, PROTO_E_DENIED, "registration", "%lu comes from %s: "
+		    "change the file and reload", id, a->path);
+		return (NULL);
+	}
+	if (a->owner != c && c->uid != 0 && c->uid != a->uid) {
+		proto_error_set(err, PROTO_E_DENIED, "registration", "registration %lu "
+		    "belongs to uid %ld", id, (long)a->uid);
+		return (NULL);
+	}
+	return (a);
+}
+
+int
+announce_unregister(struct client *c, unsigned long id,
+    struct proto_error *err)
+{
+	struct announcement	*a;
+
+	if ((a = announce_find_owned(c, id, err)) == NULL)
+		return (-1);
+	announce_free(a);
+	return (0);
+}
+
+int
+announce_renew(struct client *c, unsigned long id, struct proto_error *err)
+{
+	struct announcement	*a;
+
+	if ((a = announce_find_owned(c, id, err)) == NULL)
+		return (-1);
+	announce_lease_start(a);
+	return (0);
+}
+
+/* A client is gone: its registrations go too, but for persistent ones. */
+void
+announce_client_lost(struct client *c)
+{
+	struct announcement	*a, *next;
+
+	TAILQ_FOREACH_SAFE(a, &ann.list, entry, next) {
+		if (a->owner != c)
+			continue;
+		a->owner = NULL;
+		if (!a->persist)
+			announce_free(a);
+	}
+}
+
+/*
+ * TXT strings as JSON: a string when the bytes are UTF-8 without control
+ * characters, else {"base64": "..."} so no byte is lost or breaks framing.
+ */
+struct json_object *
+txt_to_json(const struct txt *txt)
+{
+	struct json_object	*arr, *o;
+	char			 b64[TXT_STRING_MAX * 2];
+	size_t			 i, j;
+	int			 plain;
+
+	arr = json_object_new_array();
+	for (i = 0; i < txt->n; i++) {
+		plain = proto_utf8_valid((const char *)txt->v[i].data,
+		    txt->v[i].len) == -1;
+		for (j = 0; plain && j < txt->v[i].len; j++) {
+			if (txt->v[i].data[j] < 0x20 || txt->v[i].data[j] == 0x7f)
+				plain = 0;
+		}
+		if (plain) {
+			json_object_array_add(arr, json_object_new_string_len(
+			    (const char *)txt->v[i].data, (int)txt->v[i].len));
+			continue;
+		}
+		o = json_object_new_object();
+		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64,
+		    sizeof(b64)) == -1)
+			b64[0] = '\0';
+		json_object_object_add(o, "base64", json_object_new_string(b64));
+		json_object_array_add(arr, o);
+	}
+	return (arr);
+}
+
+struct json_object *
+announce_json(const struct announcement *a)
+{
+	struct json_object	*o, *origin, *subs;
+	struct timespec		 now;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)a->id));
+	origin = json_object_new_object();
+	if (a->path != NULL)
+		json_object_object_add(origin, "file",
+		    json_object_new_string(a->path));
+	else {
+		json_object_object_add(origin, "pid",
+		    json_object_new_int64(a->pid));
+		json_object_object_add(origin, "uid",
+		    json_object_new_int64(a->uid));
+		json_object_object_add(origin, "connected",
+		    json_object_new_boolean(a->owner != NULL));
+	}
+	json_object_object_add(o, "origin", origin);
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	json_object_object_add(o, "final_name",
+	    json_object_new_string(a->final_name));
+	json_object_object_add(o, "renamed",
+	    json_object_new_boolean(a->renames > 0));
+	json_object_object_add(o, "type", json_object_new_string(a->def->type));
+	subs = json_object_new_array();
+	for (i = 0; i < a->def->nsubtypes; i++)
+		json_object_array_add(subs,
+		    json_object_new_string(a->def->subtypes[i]));
+	json_object_object_add(o, "subtypes", subs);
+	json_object_object_add(o, "port", json_object_new_int(
+	    (int)a->def->port));
+	json_object_object_add(o, "txt", txt_to_json(&a->def->txt));
+	json_object_object_add(o, "state",
+	    json_object_new_string(announce_state_name(a->state)));
+	if (a->error[0] != '\0')
+		json_object_object_add(o, "error",
+		    json_object_new_string(a->error));
+	if (a->ttl != 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		json_object_object_add(o, "ttl", json_object_new_int(
+		    (int)a->ttl));
+		json_object_object_add(o, "lease_remaining",
+		    json_object_new_int64(a->expires.tv_sec - now.tv_sec));
+		json_object_object_add(o, "persist",
+		    json_object_new_boolean(a->persist));
+	}
+	return (o);
+}
+
+struct json_object *
+announce_list_json(void)
+{
+	struct json_object	*arr;
+	struct announcement	*a;
+
+	arr = json_object_new_array();
+	TAILQ_FOREACH(a, &ann.list, entry)
+		json_object_array_add(arr, announce_json(a));
+	return (arr);
+}

@@ -1,0 +1,182 @@
+/*
+ * register: announce a service for as long as this connection lives, or
+ * with a lease (ttl) that renew extends; persist keeps it after the
+ * connection closes until the lease runs out.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "discod.h"
+
+/* "txt": ["k=v", "flag"] or {"k": "v", "flag": true}. */
+static int
+verb_register_txt(struct json_object *req, struct txt *txt,
+    struct proto_error *err)
+{
+	struct json_object	*v, *item;
+	static char		 field[32];
+	const char		*why, *s;
+	char			*kv;
+	size_t			 i, n;
+	int			 rc;
+
+	if (!json_object_object_get_ex(req, "txt", &v) || v == NULL)
+		return (0);
+	if (json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			item = json_object_array_get_idx(v, i);
+			snprintf(field, sizeof(field), "txt[%zu]", i);
+			if (!json_object_is_type(item, json_type_string)) {
+				proto_error_set(err, PROTO_E_BAD_FIELD, field,
+				    "%s must be a string \"key=value\"", field);
+				return (-1);
+			}
+			s = json_object_get_string(item);
+			if (txt_add(txt, (const unsigned char *)s,
+			    (size_t)json_object_get_string_len(item),
+			    &why) == -1) {
+				proto_error_set(err, PROTO_E_BAD_FIELD, field,
+				    "%s: %s", field, why);
+				return (-1);
+			}
+		}
+		return (0);
+	}
+	if (!json_object_is_type(v, json_type_object)) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "txt", "field \"txt\" "
+		    "must be an array of \"key=value\" strings or an object");
+		return (-1);
+	}
+	json_object_object_foreach(v, key, val) {
+		snprintf(field, sizeof(field), "txt.%.24s", key);
+		if (json_object_is_type(val, json_type_boolean) &&
+		    json_object_get_boolean(val))
+			kv = xstrdup(key);
+		else if (json_object_is_type(val, json_type_string))
+			xasprintf(&kv, "%s=%s", key, json_object_get_string(val));
+		else {
+			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s must "
+			    "be a string, or true for a key without value",
+			    field);
+			return (-1);
+		}
+		if (strchr(key, '=') != NULL)
+			rc = -1, why = "TXT key may not hold '='";
+		else
+			rc = txt_add(txt, (unsigned char *)kv, strlen(kv), &why);
+		free(kv);
+		if (rc == -1) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s: %s",
+			    field, why);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static int
+verb_register_subtypes(struct json_object *req, struct service_def *def,
+    struct proto_error *err)
+{
+	struct json_object	*v, *item;
+	static char		 field[32];
+	const char		*why;
+	size_t			 i, n;
+
+	if (!json_object_object_get_ex(req, "subtypes", &v) || v == NULL)
+		return (0);
+	if (!json_object_is_type(v, json_type_array)) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes", "field "
+		    "\"subtypes\" must be an array of strings");
+		return (-1);
+	}
+	n = json_object_array_length(v);
+	if (n > SERVICE_SUBTYPES_MAX) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes", "at most %d "
+		    "subtypes", SERVICE_SUBTYPES_MAX);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(v, i);
+		snprintf(field, sizeof(field), "subtypes[%zu]", i);
+		if (!json_object_is_type(item, json_type_string)) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, field,
+			    "%s must be a string", field);
+			return (-1);
+		}
+		if ((why = service_subtype_invalid(
+		    json_object_get_string(item))) != NULL) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s %s",
+			    field, why);
+			return (-1);
+		}
+		def->subtypes[def->nsubtypes++] =
+		    xstrdup(json_object_get_string(item));
+	}
+	return (0);
+}
+
+static int
+verb_register_exec(struct client *c, struct proto_request *req,
+    struct json_object *reply, struct proto_error *err)
+{
+	struct service_def	*def;
+	struct announcement	*a;
+	const char		*name, *type, *why;
+	long long		 port, ttl = 0;
+	int			 persist = 0;
+
+	if (proto_get_string(req->obj, "name", 1, &name, err) == -1 ||
+	    proto_get_string(req->obj, "type", 1, &type, err) == -1 ||
+	    proto_get_int(req->obj, "port", 1, 1, 65535, &port, err) == -1 ||
+	    proto_get_int(req->obj, "ttl", 0, 1,
+	    discod->conf.ttl_max, &ttl, err) == -1 ||
+	    proto_get_bool(req->obj, "persist", 0, &persist, err) == -1)
+		return (VERB_ERROR);
+	if ((why = service_name_invalid(name)) != NULL) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "name", "name %s", why);
+		return (VERB_ERROR);
+	}
+	if ((why = service_type_invalid(type)) != NULL) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "type", "type \"%.40s\" "
+		    "%s", type, why);
+		return (VERB_ERROR);
+	}
+	def = service_def_new();
+	/* A literal name: a % must not read as a specifier. */
+	def->name = xmalloc(strlen(name) * 2 + 1);
+	{
+		const char	*s;
+		char		*d = def->name;
+
+		for (s = name; *s != '\0'; s++) {
+			if (*s == '%')
+				*d++ = '%';
+			*d++ = *s;
+		}
+		*d = '\0';
+	}
+	def->type = xstrdup(type);
+	def->port = (unsigned int)port;
+	if (verb_register_txt(req->obj, &def->txt, err) == -1 ||
+	    verb_register_subtypes(req->obj, def, err) == -1) {
+		service_def_free(def);
+		return (VERB_ERROR);
+	}
+	if ((a = announce_register(c, def, (unsigned int)ttl, persist,
+	    err)) == NULL) {
+		service_def_free(def);
+		return (VERB_ERROR);
+	}
+	json_object_object_add(reply, "registration", announce_json(a));
+	return (VERB_DONE);
+}
+
+const struct verb verb_register = {
+	.name = "register",
+	.flags = 0,
+	.exec = verb_register_exec,
+};
