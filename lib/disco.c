@@ -15,14 +15,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "disco.h"
 #include "proto.h"
 
+struct disco_event {
+	struct disco_event	*next;
+	char			*line;
+};
+
 struct disco {
-	int	 fd;
-	char	*buf;		/* received, not yet returned */
-	size_t	 len;
-	size_t	 size;
+	int			 fd;
+	char			*buf;	/* received, not yet returned */
+	size_t			 len;
+	size_t			 size;
+	struct disco_event	*events;	/* oldest first */
+	struct disco_event	**events_tail;
 };
 
 const char *
@@ -64,6 +73,7 @@ disco_open(struct disco **dp, const char *path)
 		return (DISCO_ENOMEM);
 	}
 	d->fd = fd;
+	d->events_tail = &d->events;
 	*dp = d;
 	return (0);
 }
@@ -71,8 +81,15 @@ disco_open(struct disco **dp, const char *path)
 void
 disco_close(struct disco *d)
 {
+	struct disco_event	*ev;
+
 	if (d == NULL)
 		return;
+	while ((ev = d->events) != NULL) {
+		d->events = ev->next;
+		free(ev->line);
+		free(ev);
+	}
 	close(d->fd);
 	free(d->buf);
 	free(d);
@@ -93,9 +110,12 @@ disco_now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Wait for fd to be ready for events until the deadline (-1: forever). */
+/*
+ * Wait for fd to be ready for events until the deadline (-1: forever).
+ * A signal ends the wait with DISCO_EINTR only when intr is set.
+ */
 static int
-disco_wait(int fd, short events, long long deadline)
+disco_wait(int fd, short events, long long deadline, int intr)
 {
 	struct pollfd	pfd;
 	long long	left;
@@ -117,6 +137,8 @@ disco_wait(int fd, short events, long long deadline)
 			return (DISCO_ETIMEOUT);
 		if (errno != EINTR)
 			return (DISCO_ESYSTEM);
+		if (intr)
+			return (DISCO_EINTR);
 	}
 }
 
@@ -135,7 +157,7 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 				return (DISCO_ECLOSED);
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return (DISCO_ESYSTEM);
-			if ((rc = disco_wait(d->fd, POLLOUT, deadline)) != 0)
+			if ((rc = disco_wait(d->fd, POLLOUT, deadline, 0)) != 0)
 				return (rc);
 			continue;
 		}
@@ -165,7 +187,7 @@ disco_take_line(struct disco *d, char **line)
 }
 
 static int
-disco_recv_line(struct disco *d, char **line, long long deadline)
+disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 {
 	char	*p;
 	ssize_t	 n;
@@ -194,7 +216,7 @@ disco_recv_line(struct disco *d, char **line, long long deadline)
 				return (DISCO_ECLOSED);
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return (DISCO_ESYSTEM);
-			if ((rc = disco_wait(d->fd, POLLIN, deadline)) != 0)
+			if ((rc = disco_wait(d->fd, POLLIN, deadline, intr)) != 0)
 				return (rc);
 			continue;
 		}
@@ -202,13 +224,34 @@ disco_recv_line(struct disco *d, char **line, long long deadline)
 	}
 }
 
+/* 1 for an event line, 0 for a reply, DISCO_EPROTOCOL for neither. */
+static int
+disco_is_event(const char *line)
+{
+	struct json_object	*o, *v;
+	int			 rc = DISCO_EPROTOCOL;
+
+	if ((o = json_tokener_parse(line)) == NULL)
+		return (DISCO_EPROTOCOL);
+	if (json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "ok", &v))
+			rc = 0;
+		else if (json_object_object_get_ex(o, "event", &v))
+			rc = 1;
+	}
+	json_object_put(o);
+	return (rc);
+}
+
 int
 disco_call(struct disco *d, const char *request, char **reply,
     int timeout_ms)
 {
-	long long	deadline = -1;
-	size_t		len;
-	int		rc;
+	struct disco_event	*ev;
+	long long		 deadline = -1;
+	size_t			 len;
+	char			*line;
+	int			 rc;
 
 	if (d == NULL || request == NULL || reply == NULL)
 		return (DISCO_EINVAL);
@@ -223,7 +266,60 @@ disco_call(struct disco *d, const char *request, char **reply,
 	if ((rc = disco_send(d, request, len, deadline)) != 0 ||
 	    (rc = disco_send(d, "\n", 1, deadline)) != 0)
 		return (rc);
-	return (disco_recv_line(d, reply, deadline));
+	for (;;) {
+		if ((rc = disco_recv_line(d, &line, deadline, 0)) != 0)
+			return (rc);
+		if ((rc = disco_is_event(line)) < 0) {
+			free(line);
+			return (rc);
+		}
+		if (rc == 0) {
+			*reply = line;
+			return (0);
+		}
+		if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+			free(line);
+			return (DISCO_ENOMEM);
+		}
+		ev->line = line;
+		*d->events_tail = ev;
+		d->events_tail = &ev->next;
+	}
+}
+
+int
+disco_event_next(struct disco *d, char **event, int timeout_ms)
+{
+	struct disco_event	*ev;
+	long long		 deadline = -1;
+	char			*line;
+	int			 rc;
+
+	if (d == NULL || event == NULL)
+		return (DISCO_EINVAL);
+	*event = NULL;
+	if ((ev = d->events) != NULL) {
+		d->events = ev->next;
+		if (d->events == NULL)
+			d->events_tail = &d->events;
+		*event = ev->line;
+		free(ev);
+		return (0);
+	}
+	if (timeout_ms >= 0)
+		deadline = disco_now_ms() + timeout_ms;
+	for (;;) {
+		if ((rc = disco_recv_line(d, &line, deadline, 1)) != 0)
+			return (rc);
+		if ((rc = disco_is_event(line)) == 1) {
+			*event = line;
+			return (0);
+		}
+		free(line);
+		if (rc < 0)
+			return (rc);
+		/* A reply nobody waits for: not ours to keep. */
+	}
 }
 
 const char *
@@ -246,6 +342,8 @@ disco_strerror(int code)
 		return ("invalid argument");
 	case DISCO_ECLOSED:
 		return ("the disco agent closed the connection");
+	case DISCO_EINTR:
+		return ("interrupted by a signal");
 	}
 	return ("unknown error");
 }

@@ -23,6 +23,7 @@ extern "C" {
 #define DISCO_ENOMEM		-5	/* out of memory */
 #define DISCO_EINVAL		-6	/* a bad argument */
 #define DISCO_ECLOSED		-7	/* the agent closed the connection */
+#define DISCO_EINTR		-8	/* a signal arrived while waiting */
 
 /* An open connection to the agent. */
 struct disco;
@@ -50,6 +51,19 @@ int		 disco_fd(const struct disco *d);
  * in memory the caller frees with free(3).
  */
 int		 disco_call(struct disco *d, const char *request, char **reply,
+		    int timeout_ms);
+
+/*
+ * Besides replies, the agent sends events on a connection: lines with an
+ * "event" field and no "ok" (for example "renamed" when a registration's
+ * name was taken on the network, "expired" when its lease ran out).
+ * disco_call() keeps events that arrive while it waits for a reply; this
+ * returns the oldest one, waiting at most timeout_ms (-1: no limit, 0: do
+ * not wait) for one to arrive.  On success *event holds the line, which
+ * the caller frees.  Returns DISCO_ETIMEOUT when none came, DISCO_EINTR
+ * when a signal interrupted the wait.
+ */
+int		 disco_event_next(struct disco *d, char **event,
 		    int timeout_ms);
 
 /* A static English description of a DISCO_E* code. */

@@ -4,10 +4,16 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -37,31 +43,46 @@ usage(void)
 	fprintf(stderr, "usage: discoctl [-j] [-s socket] [-t timeout] "
 	    "command [argument ...]\n"
 	    "commands:\n"
-	    "  status\n");
+	    "  status\n"
+	    "  publish [--subtype S] [--ttl N] name type port [key=value ...]\n"
+	    "  unpublish registration\n"
+	    "  services\n"
+	    "  reload\n"
+	    "  run --name N --type T --port P [--txt K=V] [--subtype S] "
+	    "[--ttl N]\n"
+	    "      -- command [argument ...]\n");
 	exit(EXIT_USAGE);
 }
 
-/*
- * Send one request and return its decoded reply.  Agent failures end the
- * program with EXIT_AGENT; an error reply is printed and ends it with
- * EXIT_FAILED.
- */
-static struct json_object *
-ctl_request(struct ctl_env *env, struct json_object *req)
+static struct disco *
+ctl_open(struct ctl_env *env)
 {
-	struct disco		*d;
-	struct json_object	*reply, *ok, *err, *msg, *code;
-	char			*line;
-	int			 rc;
+	struct disco	*d;
+	int		 rc;
 
 	if ((rc = disco_open(&d, env->socket)) != 0) {
 		fprintf(stderr, "discoctl: %s: %s\n", env->socket != NULL ?
 		    env->socket : disco_default_socket(), disco_strerror(rc));
 		exit(EXIT_AGENT);
 	}
+	return (d);
+}
+
+/*
+ * Send one request on d and return its decoded reply.  Agent failures end
+ * the program with EXIT_AGENT; an error reply is printed and ends it with
+ * EXIT_FAILED (EXIT_FAILED too for not-found).
+ */
+static struct json_object *
+ctl_call(struct ctl_env *env, struct disco *d, struct json_object *req)
+{
+	struct json_object	*reply, *ok, *err = NULL, *msg = NULL;
+	struct json_object	*code = NULL;
+	char			*line;
+	int			 rc;
+
 	rc = disco_call(d, json_object_to_json_string_ext(req,
 	    JSON_C_TO_STRING_PLAIN), &line, env->timeout_ms);
-	disco_close(d);
 	if (rc != 0) {
 		fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
 		exit(EXIT_AGENT);
@@ -86,6 +107,18 @@ ctl_request(struct ctl_env *env, struct json_object *req)
 		}
 		exit(EXIT_FAILED);
 	}
+	return (reply);
+}
+
+/* One request on a connection of its own. */
+static struct json_object *
+ctl_request(struct ctl_env *env, struct json_object *req)
+{
+	struct disco		*d = ctl_open(env);
+	struct json_object	*reply;
+
+	reply = ctl_call(env, d, req);
+	disco_close(d);
 	return (reply);
 }
 
@@ -168,8 +201,382 @@ out:
 	return (EXIT_OK);
 }
 
+/* Options shared by publish and run. */
+struct ctl_service {
+	const char		*name;
+	const char		*type;
+	long			 port;
+	long			 ttl;
+	struct json_object	*txt;
+	struct json_object	*subtypes;
+};
+
+static long
+ctl_number(const char *what, const char *s, long min, long max)
+{
+	char	*end;
+	long	 n;
+
+	n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "discoctl: %s \"%s\": not a number from %ld "
+		    "to %ld\n", what, s, min, max);
+		exit(EXIT_USAGE);
+	}
+	return (n);
+}
+
+static struct json_object *
+ctl_register_request(struct ctl_service *svc)
+{
+	struct json_object	*req = ctl_verb("register");
+
+	json_object_object_add(req, "name", json_object_new_string(svc->name));
+	json_object_object_add(req, "type", json_object_new_string(svc->type));
+	json_object_object_add(req, "port", json_object_new_int((int)svc->port));
+	json_object_object_add(req, "txt", json_object_get(svc->txt));
+	json_object_object_add(req, "subtypes",
+	    json_object_get(svc->subtypes));
+	if (svc->ttl > 0)
+		json_object_object_add(req, "ttl",
+		    json_object_new_int((int)svc->ttl));
+	return (req);
+}
+
+static volatile sig_atomic_t ctl_signal;
+
+static void
+ctl_on_signal(int sig)
+{
+	ctl_signal = sig;
+}
+
+static void
+ctl_catch(const int *sigs, size_t n)
+{
+	struct sigaction	sa;
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a signal ends the wait */
+	for (i = 0; i < n; i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Print an event from the agent for people (or as it is, with -j). */
+static void
+ctl_print_event(struct ctl_env *env, const char *line)
+{
+	struct json_object	*ev;
+
+	if (env->json) {
+		printf("%s\n", line);
+		fflush(stdout);
+		return;
+	}
+	if ((ev = json_tokener_parse(line)) == NULL)
+		return;
+	if (strcmp(ctl_str(ev, "event"), "renamed") == 0)
+		printf("renamed: \"%s\" was taken, now \"%s\"\n",
+		    ctl_str(ev, "old_name"), ctl_str(ev, "name"));
+	else
+		printf("%s\n", line);
+	fflush(stdout);
+	json_object_put(ev);
+}
+
+/* Register, and return the registration id; d stays open to keep it. */
+static long
+ctl_register(struct ctl_env *env, struct disco *d, struct ctl_service *svc,
+    int quiet)
+{
+	struct json_object	*req, *reply, *reg;
+	long			 id;
+
+	req = ctl_register_request(svc);
+	reply = ctl_call(env, d, req);
+	json_object_put(req);
+	reg = ctl_get(reply, "registration");
+	id = (long)json_object_get_int64(ctl_get(reg, "id"));
+	if (!env->json && !quiet)
+		printf("published \"%s\" %s port %ld as registration %ld\n",
+		    ctl_str(reg, "final_name"), svc->type, svc->port, id);
+	fflush(stdout);
+	json_object_put(reply);
+	return (id);
+}
+
+static void
+ctl_renew(struct ctl_env *env, struct disco *d, long id)
+{
+	struct json_object	*req, *reply;
+	int			 json = env->json;
+
+	req = ctl_verb("renew");
+	json_object_object_add(req, "registration", json_object_new_int64(id));
+	env->json = 0;		/* heartbeats are not output */
+	reply = ctl_call(env, d, req);
+	env->json = json;
+	json_object_put(req);
+	json_object_put(reply);
+}
+
+/*
+ * Parse "--subtype S", "--ttl N", "--txt K=V", "--name", "--type",
+ * "--port" (the last three for run) from argv; KEY=VALUE words left over
+ * are TXT too for publish.  Returns the index of the first operand.
+ */
+static int
+ctl_service_opts(int argc, char **argv, struct ctl_service *svc, int named)
+{
+	static const struct option longopts[] = {
+		{ "subtype", required_argument, NULL, 'S' },
+		{ "ttl", required_argument, NULL, 'T' },
+		{ "txt", required_argument, NULL, 'x' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "type", required_argument, NULL, 'y' },
+		{ "port", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	ch;
+
+	svc->txt = json_object_new_array();
+	svc->subtypes = json_object_new_array();
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, named ? "+" : "", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			json_object_array_add(svc->subtypes,
+			    json_object_new_string(optarg));
+			break;
+		case 'T':
+			svc->ttl = ctl_number("--ttl", optarg, 1, 604800);
+			break;
+		case 'x':
+			json_object_array_add(svc->txt,
+			    json_object_new_string(optarg));
+			break;
+		case 'n':
+			if (!named)
+				usage();
+			svc->name = optarg;
+			break;
+		case 'y':
+			if (!named)
+				usage();
+			svc->type = optarg;
+			break;
+		case 'p':
+			if (!named)
+				usage();
+			svc->port = ctl_number("--port", optarg, 1, 65535);
+			break;
+		default:
+			usage();
+		}
+	}
+	return (optind);
+}
+
+static int
+ctl_publish(struct ctl_env *env, int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct ctl_service	 svc = { 0 };
+	struct disco		*d;
+	char			*ev;
+	long			 id;
+	int			 i, rc, wait_ms;
+
+	i = ctl_service_opts(argc, argv, &svc, 0);
+	if (argc - i < 3)
+		usage();
+	svc.name = argv[i];
+	svc.type = argv[i + 1];
+	svc.port = ctl_number("port", argv[i + 2], 1, 65535);
+	for (i += 3; i < argc; i++)
+		json_object_array_add(svc.txt, json_object_new_string(argv[i]));
+	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
+	d = ctl_open(env);
+	id = ctl_register(env, d, &svc, 0);
+	/* Renew at a third of the lease: two heartbeats may be lost. */
+	wait_ms = svc.ttl > 0 ? (int)(svc.ttl * 1000 / 3) : -1;
+	while (ctl_signal == 0) {
+		rc = disco_event_next(d, &ev, wait_ms);
+		if (rc == 0) {
+			ctl_print_event(env, ev);
+			free(ev);
+		} else if (rc == DISCO_ETIMEOUT)
+			ctl_renew(env, d, id);
+		else if (rc != DISCO_EINTR) {
+			fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
+			exit(EXIT_AGENT);
+		}
+	}
+	/* Closing the connection withdraws the registration. */
+	disco_close(d);
+	json_object_put(svc.txt);
+	json_object_put(svc.subtypes);
+	return (EXIT_OK);
+}
+
+static int
+ctl_unpublish(struct ctl_env *env, int argc, char **argv)
+{
+	struct json_object	*req, *reply;
+
+	if (argc != 2)
+		usage();
+	req = ctl_verb("unregister");
+	json_object_object_add(req, "registration", json_object_new_int64(
+	    ctl_number("registration", argv[1], 1, LONG_MAX)));
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	json_object_put(reply);
+	return (EXIT_OK);
+}
+
+static int
+ctl_services(struct ctl_env *env, int argc, char **argv)
+{
+	struct json_object	*req, *reply, *list, *s, *origin;
+	char			 where[64], lease[32], name[80];
+	size_t			 i, n;
+
+	if (argc != 1)
+		usage();
+	req = ctl_verb("services");
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	if (env->json)
+		goto out;
+	list = ctl_get(reply, "services");
+	n = json_object_array_length(list);
+	printf("%-4s %-12s %-32s %-16s %5s %-6s %s\n", "ID", "STATE", "NAME",
+	    "TYPE", "PORT", "LEASE", "ORIGIN");
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(list, i);
+		origin = ctl_get(s, "origin");
+		if (ctl_get(origin, "file") != NULL)
+			snprintf(where, sizeof(where), "%s",
+			    ctl_str(origin, "file"));
+		else
+			snprintf(where, sizeof(where), "pid %s uid %s%s",
+			    ctl_str(origin, "pid"), ctl_str(origin, "uid"),
+			    json_object_get_boolean(ctl_get(origin,
+			    "connected")) ? "" : " (gone)");
+		if (ctl_get(s, "lease_remaining") != NULL)
+			snprintf(lease, sizeof(lease), "%ss",
+			    ctl_str(s, "lease_remaining"));
+		else
+			snprintf(lease, sizeof(lease), "-");
+		if (json_object_get_boolean(ctl_get(s, "renamed")))
+			snprintf(name, sizeof(name), "%s (was %s)",
+			    ctl_str(s, "final_name"), ctl_str(s, "name"));
+		else
+			snprintf(name, sizeof(name), "%s",
+			    ctl_str(s, "final_name"));
+		printf("%-4s %-12s %-32s %-16s %5s %-6s %s\n", ctl_str(s, "id"),
+		    ctl_str(s, "state"), name, ctl_str(s, "type"),
+		    ctl_str(s, "port"), lease, where);
+	}
+out:
+	json_object_put(reply);
+	return (EXIT_OK);
+}
+
+static int
+ctl_reload(struct ctl_env *env, int argc, char **argv)
+{
+	struct json_object	*req, *reply;
+	int			 bad;
+
+	if (argc != 1)
+		usage();
+	req = ctl_verb("reload");
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	bad = json_object_get_int(ctl_get(reply, "errors"));
+	if (!env->json)
+		printf("reloaded: %s service(s), %d file(s) with errors (see "
+		    "the agent's log)\n", ctl_str(reply, "services"), bad);
+	json_object_put(reply);
+	return (bad == 0 ? EXIT_OK : EXIT_FAILED);
+}
+
+/*
+ * run: announce a service while a command runs.  Signals are passed on to
+ * the command; when it exits the registration is withdrawn and discoctl
+ * exits with the command's status (128 + N when killed by signal N).
+ */
+static int
+ctl_run(struct ctl_env *env, int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+	    SIGUSR1, SIGUSR2, SIGCHLD };
+	struct ctl_service	 svc = { 0 };
+	struct disco		*d;
+	char			*ev;
+	long			 id;
+	pid_t			 pid, w;
+	int			 i, rc, status, sig, wait_ms;
+
+	i = ctl_service_opts(argc, argv, &svc, 1);
+	if (svc.name == NULL || svc.type == NULL || svc.port == 0 || i >= argc)
+		usage();
+	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
+	d = ctl_open(env);
+	id = ctl_register(env, d, &svc, 1);
+	if ((pid = fork()) == -1) {
+		perror("discoctl: fork");
+		exit(EXIT_FAILED);
+	}
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_DFL);
+		close(disco_fd(d));
+		execvp(argv[i], argv + i);
+		fprintf(stderr, "discoctl: %s: %s\n", argv[i], strerror(errno));
+		_exit(127);
+	}
+	wait_ms = svc.ttl > 0 ? (int)(svc.ttl * 1000 / 3) : 1000;
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if ((sig = ctl_signal) != 0) {
+			ctl_signal = 0;
+			if (sig != SIGCHLD)
+				kill(pid, sig);
+			continue;
+		}
+		rc = disco_event_next(d, &ev, wait_ms);
+		if (rc == 0) {
+			ctl_print_event(env, ev);
+			free(ev);
+		} else if (rc == DISCO_ETIMEOUT && svc.ttl > 0)
+			ctl_renew(env, d, id);
+		else if (rc != DISCO_ETIMEOUT && rc != DISCO_EINTR)
+			fprintf(stderr, "discoctl: %s: the service stays up "
+			    "but is no longer announced\n", disco_strerror(rc));
+	}
+	disco_close(d);
+	json_object_put(svc.txt);
+	json_object_put(svc.subtypes);
+	if (WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
+	return (WEXITSTATUS(status));
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status },
+	{ "publish", ctl_publish },
+	{ "unpublish", ctl_unpublish },
+	{ "services", ctl_services },
+	{ "reload", ctl_reload },
+	{ "run", ctl_run },
 };
 
 int

@@ -347,3 +347,52 @@ lab_ctl() {
 	: "${top_builddir:?}"
 	lab_on "$h" "$top_builddir/discoctl" -s "$(lab_hostdir "$h")/discod.sock" "$@"
 }
+
+# A persistent browser on HOST for every service type, resolving each
+# instance, its parseable output in $LAB_DIR/HOST/browse.log.
+lab_browse_start() {
+	lab_spawn "$1" browse stdbuf -oL avahi-browse -a -r -p -k
+}
+
+# A name as avahi-browse -p prints it: every byte but letters, digits, '-'
+# and '_' as a backslash and three decimal digits.
+lab_avahi_escape() {
+	local s=$1 out="" c i LC_ALL=C
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[A-Za-z0-9_-]) out+=$c ;;
+		*) out+=$(printf '\\%03d' "'$c") ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# The last line HOST's browser printed about NAME TYPE over IPv4.
+lab_browse_last() {
+	local name
+	name=$(lab_avahi_escape "$2")
+	grep -F ";eth0;IPv4;$name;$3;local" "$(lab_hostdir "$1")/browse.log" |
+	    tail -n 1
+}
+
+# lab_seen HOST NAME TYPE: HOST's browser has NAME resolved right now.
+lab_seen() {
+	case $(lab_browse_last "$@") in
+	=*) return 0 ;;
+	esac
+	return 1
+}
+
+# lab_gone HOST NAME TYPE: HOST's browser saw NAME go (or never saw it).
+lab_gone() {
+	case $(lab_browse_last "$@") in
+	-*|"") return 0 ;;
+	esac
+	return 1
+}
+
+# lab_txt HOST NAME TYPE: the TXT field of NAME's last resolution.
+lab_txt() {
+	lab_browse_last "$@" | cut -d';' -f10-
+}
