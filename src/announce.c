@@ -15,8 +15,6 @@
 #include "config.h"
 
 #include <arpa/nameser.h>
-#include <dirent.h>
-#include <errno.h>
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,15 +342,6 @@ announce_count(void)
 	return (ann.count);
 }
 
-static int
-announce_dnssd_name(const struct dirent *d)
-{
-	size_t	len = strlen(d->d_name);
-
-	return (d->d_name[0] != '.' && len > 6 &&
-	    strcmp(d->d_name + len - 6, ".dnssd") == 0);
-}
-
 static struct announcement *
 announce_find_path(const char *path)
 {
@@ -379,24 +368,19 @@ announce_load_files(const char *dir)
 	struct config_error	*e;
 	struct announcement	*a, *next;
 	struct service_def	*def;
-	struct dirent		**names = NULL;
 	AvahiStringList		*txt;
-	char			*path, **seen = NULL;
-	size_t			 nseen = 0, i;
-	FILE			*f;
+	char			*path, **paths;
+	size_t			 i;
 	int			 n, k, bad = 0;
+	FILE			*f;
 
-	n = scandir(dir, &names, announce_dnssd_name, alphasort);
-	if (n == -1) {
-		if (errno != ENOENT)
-			log_warn("announce: %s", dir);
-		n = 0;
+	if ((n = service_dir_list(dir, &paths)) == -1) {
+		/* Unreadable: keep what is announced rather than drop it. */
+		log_warn("announce: %s", dir);
+		return (1);
 	}
-	seen = xcalloc((size_t)n + 1, sizeof(*seen));
 	for (k = 0; k < n; k++) {
-		xasprintf(&path, "%s/%s", dir, names[k]->d_name);
-		free(names[k]);
-		seen[nseen++] = path;
+		path = paths[k];
 		TAILQ_INIT(&errors);
 		if ((f = fopen(path, "r")) == NULL) {
 			log_warn("announce: %s", path);
@@ -451,20 +435,17 @@ announce_load_files(const char *dir)
 		} else
 			service_def_free(def);
 	}
-	free(names);
 	TAILQ_FOREACH_SAFE(a, &ann.list, entry, next) {
 		if (a->path == NULL)
 			continue;
-		for (i = 0; i < nseen; i++) {
-			if (strcmp(seen[i], a->path) == 0)
+		for (i = 0; paths[i] != NULL; i++) {
+			if (strcmp(paths[i], a->path) == 0)
 				break;
 		}
-		if (i == nseen)
+		if (paths[i] == NULL)
 			announce_free(a);
 	}
-	for (i = 0; i < nseen; i++)
-		free(seen[i]);
-	free(seen);
+	service_dir_free(paths);
 	return (bad);
 }
 

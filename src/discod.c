@@ -81,6 +81,45 @@ discod_read_config(const char *path, int explicit, struct config *conf,
 
 static const char *discod_socket_override;
 
+/* -n: check every service file too; print its errors or "OK". */
+static int
+discod_check_services(const char *dir)
+{
+	struct config_errors	 errors;
+	struct service_def	*def;
+	char			**paths;
+	FILE			*f;
+	int			 n, i, bad = 0;
+
+	if ((n = service_dir_list(dir, &paths)) == -1) {
+		log_warn("%s", dir);
+		return (1);
+	}
+	TAILQ_INIT(&errors);
+	for (i = 0; i < n; i++) {
+		if ((f = fopen(paths[i], "r")) == NULL) {
+			log_warn("%s", paths[i]);
+			bad++;
+			continue;
+		}
+		if (service_file_parse(f, paths[i], &def, &errors) != 0)
+			bad++;
+		service_def_free(def);
+		fclose(f);
+	}
+	service_dir_free(paths);
+	discod_print_errors(&errors);
+	config_errors_clear(&errors);
+	if (bad != 0)
+		return (1);
+	if (n == 0)
+		printf("configuration OK\n");
+	else
+		printf("configuration OK (%d service file%s)\n", n,
+		    n == 1 ? "" : "s");
+	return (0);
+}
+
 /*
  * Reread discod.conf and the service files (SIGHUP and the reload verb).
  * Returns the number of files with errors; what had errors is reported
@@ -204,10 +243,8 @@ main(int argc, char *argv[])
 		free(discod->conf.socket_path);
 		discod->conf.socket_path = xstrdup(discod_socket_override);
 	}
-	if (test) {
-		printf("configuration OK\n");
-		exit(0);
-	}
+	if (test)
+		exit(discod_check_services(discod->conf.services_dir));
 
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");

@@ -115,6 +115,8 @@ int		 service_def_same_but_txt(const struct service_def *,
 		    const struct service_def *);
 int		 service_file_parse(FILE *, const char *, struct service_def **,
 		    struct config_errors *);
+int		 service_dir_list(const char *, char ***);
+void		 service_dir_free(char **);
 
 /* apoll.c: Avahi's poll API on libevent. */
 struct apoll;

@@ -14,6 +14,8 @@
 
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +345,8 @@ service_def_same_but_txt(const struct service_def *a,
 
 struct dnssd_parser {
 	const char		*path;
-	int			 line;
+	int			 line;		/* where the entry starts */
+	int			 phys;		/* lines read */
 	struct config_errors	*errors;
 	int			 nerrors;
 	struct service_def	*def;
@@ -548,6 +551,7 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 	size_t			 i;
 
 	if (strcmp(key, "Name") == 0) {
+		p->seen_name = 1;
 		if ((why = service_name_template_invalid(value)) != NULL ||
 		    (*value == '\0' && (why = "is empty") != NULL)) {
 			dnssd_error(p, "[Service] Name=: %s", why);
@@ -555,15 +559,14 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 		}
 		free(def->name);
 		def->name = xstrdup(value);
-		p->seen_name = 1;
 	} else if (strcmp(key, "Type") == 0) {
+		p->seen_type = 1;
 		if ((why = service_type_invalid(value)) != NULL) {
 			dnssd_error(p, "[Service] Type=: \"%s\" %s", value, why);
 			return;
 		}
 		free(def->type);
 		def->type = xstrdup(value);
-		p->seen_type = 1;
 	} else if (strcmp(key, "SubType") == 0) {
 		if (*value == '\0') {
 			for (i = 0; i < def->nsubtypes; i++)
@@ -583,8 +586,8 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 		}
 		def->subtypes[def->nsubtypes++] = xstrdup(value);
 	} else if (strcmp(key, "Port") == 0) {
-		if (dnssd_uint(p, key, value, 1, 65535, &def->port) == 0)
-			p->seen_port = 1;
+		p->seen_port = 1;
+		dnssd_uint(p, key, value, 1, 65535, &def->port);
 	} else if (strcmp(key, "Priority") == 0)
 		dnssd_uint(p, key, value, 0, 65535, &def->priority);
 	else if (strcmp(key, "Weight") == 0)
@@ -630,7 +633,7 @@ dnssd_getline(FILE *f, struct dnssd_parser *p, char *buf, size_t len)
 		}
 		any = 1;
 		if (c == '\n') {
-			p->line++;
+			p->phys++;
 			if (n > 0 && buf[n - 1] == '\\') {
 				buf[n - 1] = ' ';
 				continue;
@@ -647,7 +650,7 @@ dnssd_getline(FILE *f, struct dnssd_parser *p, char *buf, size_t len)
 			too_long = 1;
 	}
 	if (c == EOF)
-		p->line++;
+		p->phys++;
 	buf[n] = '\0';
 	return (too_long ? -2 : (int)n);
 }
@@ -673,7 +676,7 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	p.def = service_def_new();
 	buf = xmalloc(DNSSD_LINE_MAX);
 	for (;;) {
-		start = p.line + 1;
+		start = p.phys + 1;
 		n = dnssd_getline(f, &p, buf, DNSSD_LINE_MAX);
 		if (n == -1)
 			break;
@@ -693,6 +696,11 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 				continue;
 			}
 			line[strlen(line) - 1] = '\0';
+			if (strncmp(line + 1, "X-", 2) == 0) {
+				/* As in systemd: vendor sections are ignored. */
+				strlcpy(section, "X-", sizeof(section));
+				continue;
+			}
 			if (strcmp(line + 1, "Service") != 0 &&
 			    strcmp(line + 1, "Check") != 0) {
 				dnssd_error(&p, "[%.20s]: unknown section "
@@ -717,7 +725,7 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 			dnssd_service(&p, key, value);
 		else if (strcmp(section, "Check") == 0)
 			dnssd_check(&p, key, value);
-		/* keys of an unknown section were reported with it */
+		/* keys of X- and unknown sections: ignored or reported */
 	}
 	free(buf);
 	p.line = 0;
@@ -734,4 +742,52 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	else
 		service_def_free(p.def);
 	return (p.nerrors);
+}
+
+static int
+service_dir_filter(const struct dirent *d)
+{
+	size_t	len = strlen(d->d_name);
+
+	return (d->d_name[0] != '.' && len > 6 &&
+	    strcmp(d->d_name + len - 6, ".dnssd") == 0);
+}
+
+/*
+ * The paths of the *.dnssd files in dir, sorted, in *paths (NULL ended,
+ * freed with service_dir_free).  A missing directory has no files.
+ * Returns the count, or -1 with errno set.
+ */
+int
+service_dir_list(const char *dir, char ***paths)
+{
+	struct dirent	**names;
+	int		  n, i;
+
+	*paths = NULL;
+	if ((n = scandir(dir, &names, service_dir_filter, alphasort)) == -1) {
+		if (errno != ENOENT)
+			return (-1);
+		n = 0;
+		names = NULL;
+	}
+	*paths = xcalloc((size_t)n + 1, sizeof(**paths));
+	for (i = 0; i < n; i++) {
+		xasprintf(&(*paths)[i], "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	return (n);
+}
+
+void
+service_dir_free(char **paths)
+{
+	size_t	i;
+
+	if (paths == NULL)
+		return;
+	for (i = 0; paths[i] != NULL; i++)
+		free(paths[i]);
+	free(paths);
 }

@@ -37,10 +37,11 @@ Type=_http._tcp
 Port=99999
 TxtText==novalue
 X
-printf '[announce]\nservices-dir = %s/services\n' "$da" >"$da/discod.conf"
+printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n' \
+    "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 30
+plan 35
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
@@ -139,6 +140,37 @@ check "bad register requests name the field ($bad)" \
     test "$bad" = "name type port txt[0] persist "
 check "and the file service is still announced" \
     lab_seen b "Web on lab-a" _http._tcp
+
+# Another user: may register, may not touch root's registrations or
+# reload; root may withdraw theirs.
+rootreg=$(lab_ctl a -j services | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == "Lease Renewed": print(s["id"])')
+other=$(lab_on a setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    /usr/bin/env PATH=/usr/bin:/bin \
+    python3 -c '
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+def call(req):
+    f.write(json.dumps(req) + "\n"); f.flush(); return json.loads(f.readline())
+r = call({"verb": "register", "name": "Nobody Svc", "type": "_demo._tcp",
+          "port": 4300, "ttl": 60, "persist": True})
+print(r["registration"]["id"] if r["ok"] else "refused")
+r = call({"verb": "unregister", "registration": int(sys.argv[2])})
+print(r["error"]["code"] if not r["ok"] else "allowed")
+r = call({"verb": "reload"})
+print(r["error"]["code"] if not r["ok"] else "allowed")' "$sa" "$rootreg")
+read -r -d "" -a res <<<"$other" || true
+set -- "${res[@]}"
+check "another user may register (${1:-none})" test "${1:-refused}" != refused
+check "but not unregister root's registration (${2:-})" \
+    test "${2:-}" = permission-denied
+check "nor reload (${3:-})" test "${3:-}" = permission-denied
+check_wait 10 "its persistent registration outlives its connection" \
+    lab_seen b "Nobody Svc" _demo._tcp
+check "root may withdraw it" lab_ctl a unpublish "${1:-0}"
+check_wait 5 "and it leaves b" lab_gone b "Nobody Svc" _demo._tcp
 
 # Reload: a TXT change in place, a removed file withdrawn.
 sed -i 's|^TxtText=path=/index.html|TxtText=path=/v2.html|' \

@@ -247,6 +247,7 @@ lab_up() {
 	lab_require
 	LAB_ID="dl$(printf '%x%04x' "$$" "$RANDOM")"
 	LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/disco-lab.XXXXXX")
+	chmod 711 "$LAB_DIR"	# other users reach sockets the tests open up
 	trap lab_down EXIT
 	trap 'exit 130' INT TERM HUP
 	[ -d /run/netns ] || LAB_MADE_NETNS_DIR=1

@@ -1,0 +1,285 @@
+/* Service descriptions: validation (RFC 6763) and the .dnssd parser. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "discod.h"
+
+static struct config_errors	errors;
+
+static struct service_def *
+parse(const char *text, int *nerr)
+{
+	struct service_def	*def;
+	FILE			*f;
+
+	TAILQ_INIT(&errors);
+	f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	ck_assert_ptr_nonnull(f);
+	*nerr = service_file_parse(f, "t.dnssd", &def, &errors);
+	fclose(f);
+	return (def);
+}
+
+static const char *
+first_error(void)
+{
+	return (TAILQ_EMPTY(&errors) ? "" : TAILQ_FIRST(&errors)->text);
+}
+
+static void
+teardown(void)
+{
+	config_errors_clear(&errors);
+}
+
+static int
+txt_is(const struct txt *txt, size_t i, const char *s, size_t len)
+{
+	return (i < txt->n && txt->v[i].len == len &&
+	    memcmp(txt->v[i].data, s, len) == 0);
+}
+
+START_TEST(test_service_parses_a_resolved_style_file)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("# comment\n; comment\n[Service]\n"
+	    "Name=%H's printer\nType=_ipp._tcp\nSubType=_universal\n"
+	    "SubType=_color\nPort=631\nPriority=10\nWeight=5\n"
+	    "TxtText=txtvers=1 \"ty=Office Printer\" note=a\\sb flag\n"
+	    "TxtText=rp=x\nTxtData=pdl=AAEC\n", &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_ptr_nonnull(def);
+	ck_assert_str_eq(def->name, "%H's printer");
+	ck_assert_str_eq(def->type, "_ipp._tcp");
+	ck_assert_uint_eq(def->nsubtypes, 2);
+	ck_assert_str_eq(def->subtypes[1], "_color");
+	ck_assert_uint_eq(def->port, 631);
+	ck_assert_uint_eq(def->priority, 10);
+	ck_assert_uint_eq(def->weight, 5);
+	ck_assert_uint_eq(def->txt.n, 6);
+	ck_assert(txt_is(&def->txt, 0, "txtvers=1", 9));
+	ck_assert(txt_is(&def->txt, 1, "ty=Office Printer", 17));
+	ck_assert(txt_is(&def->txt, 2, "note=a b", 8));
+	ck_assert(txt_is(&def->txt, 3, "flag", 4));
+	ck_assert(txt_is(&def->txt, 4, "rp=x", 4));
+	ck_assert(txt_is(&def->txt, 5, "pdl=\0\1\2", 7));
+	service_def_free(def);
+}
+END_TEST
+
+START_TEST(test_service_empty_assignment_resets_lists)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n"
+	    "TxtText=a=1 b=2\nTxtText=\nTxtText=c=3\nSubType=_s\nSubType=\n",
+	    &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(def->txt.n, 1);
+	ck_assert(txt_is(&def->txt, 0, "c=3", 3));
+	ck_assert_uint_eq(def->nsubtypes, 0);
+	service_def_free(def);
+}
+END_TEST
+
+START_TEST(test_service_continuation_lines_join_and_keep_numbers)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("[Service]\nName=Long \\\n Name\nType=_a._tcp\n"
+	    "Port=99999\n", &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_ptr_null(def);
+	ck_assert_str_eq(first_error(), "t.dnssd:5: [Service] Port=: "
+	    "\"99999\" is not a number from 1 to 65535");
+}
+END_TEST
+
+START_TEST(test_service_inline_semicolon_is_data_not_comment)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("[Service]\nName=a ; b\nType=_a._tcp\nPort=1\n", &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_str_eq(def->name, "a ; b");
+	service_def_free(def);
+}
+END_TEST
+
+START_TEST(test_service_check_section_is_kept_with_lines)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n[Check]\n"
+	    "Type=tcp\nInterval=5\n[X-Vendor]\nAnything=goes\n", &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(def->ncheck, 2);
+	ck_assert_str_eq(def->check[1].key, "Interval");
+	ck_assert_str_eq(def->check[1].value, "5");
+	ck_assert_int_eq(def->check[1].line, 7);
+	service_def_free(def);
+}
+END_TEST
+
+START_TEST(test_service_missing_keys_are_named)
+{
+	int	n;
+
+	ck_assert_ptr_null(parse("[Service]\nName=x\n", &n));
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(first_error(), "t.dnssd: [Service] Type= is missing");
+}
+END_TEST
+
+START_TEST(test_service_nul_byte_is_refused)
+{
+	struct service_def	*def;
+	FILE			*f;
+	const char		 text[] = "[Service]\nName=a\0b\nType=_a._tcp\n"
+	    "Port=1\n";
+	int			 n;
+
+	TAILQ_INIT(&errors);
+	f = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
+	n = service_file_parse(f, "t.dnssd", &def, &errors);
+	fclose(f);
+	ck_assert_int_eq(n, 2);	/* the bad line, and so Name= is missing */
+	ck_assert_ptr_nonnull(strstr(first_error(), "t.dnssd:2: line longer"));
+}
+END_TEST
+
+START_TEST(test_service_name_rules)
+{
+	char	name[80];
+
+	ck_assert_ptr_null(service_name_invalid("Printer. With dots"));
+	ck_assert_ptr_null(service_name_invalid("caf\xc3\xa9 \xe2\x98\x95"));
+	memset(name, 'x', 63);
+	name[63] = '\0';
+	ck_assert_ptr_null(service_name_invalid(name));
+	name[63] = 'x';
+	name[64] = '\0';
+	ck_assert_ptr_nonnull(service_name_invalid(name));
+	ck_assert_ptr_nonnull(service_name_invalid(""));
+	ck_assert_ptr_nonnull(service_name_invalid("tab\there"));
+	ck_assert_ptr_nonnull(service_name_invalid("bad \xc3"));
+}
+END_TEST
+
+START_TEST(test_service_type_rules)
+{
+	ck_assert_ptr_null(service_type_invalid("_http._tcp"));
+	ck_assert_ptr_null(service_type_invalid("_x-y2._udp"));
+	ck_assert_ptr_nonnull(service_type_invalid("http._tcp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_http._sctp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_http"));
+	ck_assert_ptr_nonnull(service_type_invalid("_123._tcp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_-ab._tcp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_a--b._tcp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_abcdefghijklmnop._tcp"));
+	ck_assert_ptr_nonnull(service_type_invalid("_a.b._tcp"));
+}
+END_TEST
+
+START_TEST(test_txt_rules)
+{
+	struct txt	 txt = { 0 };
+	const char	*why;
+	unsigned char	 big[300];
+
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"a=1", 3, &why),
+	    0);
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"flag", 4,
+	    &why), 0);
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"A=2", 3, &why),
+	    -1);
+	ck_assert_str_eq(why, "TXT key appears twice (RFC 6763 6.4)");
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"=v", 2, &why),
+	    -1);
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"k\x01=v", 4,
+	    &why), -1);
+	memset(big, 'v', sizeof(big));
+	memcpy(big, "b=", 2);
+	ck_assert_int_eq(txt_add(&txt, big, 255, &why), 0);
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"c=", 2, &why),
+	    0);
+	memcpy(big, "d=", 2);
+	ck_assert_int_eq(txt_add(&txt, big, 256, &why), -1);
+	ck_assert_uint_eq(txt.n, 4);
+	ck_assert_uint_eq(txt.total, 4 + 5 + 256 + 3);
+	txt_clear(&txt);
+}
+END_TEST
+
+START_TEST(test_service_name_expansion)
+{
+	char	out[64];
+
+	ck_assert_int_eq(service_name_expand("Web on %H", "lab-a.local", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "Web on lab-a");
+	ck_assert_int_eq(service_name_expand("100%%", NULL, out, sizeof(out)),
+	    0);
+	ck_assert_str_eq(out, "100%");
+	ck_assert_int_eq(service_name_expand("%H%H%H%H", "0123456789abcdef",
+	    out, 40), -1);
+	ck_assert_ptr_nonnull(service_name_template_invalid("%q"));
+	ck_assert_ptr_nonnull(service_name_template_invalid("end %"));
+	ck_assert_ptr_null(service_name_template_invalid("%H %m %v %%"));
+}
+END_TEST
+
+START_TEST(test_service_same_but_txt_spots_txt_only_changes)
+{
+	struct service_def	*a, *b;
+	int			 n;
+
+	a = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=1\n",
+	    &n);
+	teardown();
+	b = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=2\n",
+	    &n);
+	ck_assert(service_def_same_but_txt(a, b));
+	ck_assert(!txt_equal(&a->txt, &b->txt));
+	b->port = 2;
+	ck_assert(!service_def_same_but_txt(a, b));
+	service_def_free(a);
+	service_def_free(b);
+}
+END_TEST
+
+static Suite *
+service_suite(void)
+{
+	Suite	*s = suite_create("service");
+	TCase	*tc = tcase_create("service");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_service_parses_a_resolved_style_file);
+	tcase_add_test(tc, test_service_empty_assignment_resets_lists);
+	tcase_add_test(tc, test_service_continuation_lines_join_and_keep_numbers);
+	tcase_add_test(tc, test_service_inline_semicolon_is_data_not_comment);
+	tcase_add_test(tc, test_service_check_section_is_kept_with_lines);
+	tcase_add_test(tc, test_service_missing_keys_are_named);
+	tcase_add_test(tc, test_service_nul_byte_is_refused);
+	tcase_add_test(tc, test_service_name_rules);
+	tcase_add_test(tc, test_service_type_rules);
+	tcase_add_test(tc, test_txt_rules);
+	tcase_add_test(tc, test_service_name_expansion);
+	tcase_add_test(tc, test_service_same_but_txt_spots_txt_only_changes);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+CHECK_MAIN(service_suite)
