@@ -543,7 +543,8 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 	}
 	wait_ms = svc.ttl > 0 ? (int)(svc.ttl * 1000 / 3) : 1000;
 	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
+		/* Once the agent is gone, only the command matters. */
+		w = waitpid(pid, &status, d != NULL ? WNOHANG : 0);
 		if (w == pid)
 			break;
 		if ((sig = ctl_signal) != 0) {
@@ -552,15 +553,21 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 				kill(pid, sig);
 			continue;
 		}
+		if (d == NULL)
+			continue;
 		rc = disco_event_next(d, &ev, wait_ms);
 		if (rc == 0) {
 			ctl_print_event(env, ev);
 			free(ev);
 		} else if (rc == DISCO_ETIMEOUT && svc.ttl > 0)
 			ctl_renew(env, d, id);
-		else if (rc != DISCO_ETIMEOUT && rc != DISCO_EINTR)
-			fprintf(stderr, "discoctl: %s: the service stays up "
-			    "but is no longer announced\n", disco_strerror(rc));
+		else if (rc != DISCO_ETIMEOUT && rc != DISCO_EINTR) {
+			fprintf(stderr, "discoctl: %s: %s keeps running but is "
+			    "no longer announced\n", disco_strerror(rc),
+			    argv[i]);
+			disco_close(d);
+			d = NULL;
+		}
 	}
 	disco_close(d);
 	json_object_put(svc.txt);

@@ -41,7 +41,7 @@ printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n'
     "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 35
+plan 37
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
@@ -122,6 +122,15 @@ check_wait 5 "gone once the command has exited" lab_gone b Runner _demo._tcp
 lab_on a "$top_builddir/discoctl" -s "$sa" run --name Failer \
     --type _demo._tcp --port 4201 -- sh -c 'exit 7'
 check "a non-zero exit status passed through" test $? = 7
+
+lab_spawn a trapper "$top_builddir/discoctl" -s "$sa" run --name Trapper \
+    --type _demo._tcp --port 4202 -- sh -c 'trap "exit 42" TERM; sleep 20 & wait'
+run=$LAB_LAST_PID
+check_wait 5 "discoctl run: a second command is announced" \
+    lab_seen b Trapper _demo._tcp
+kill -TERM "$run"
+wait "$run"
+check "SIGTERM is passed on to the command (it exits 42)" test $? = 42
 
 # Bad requests name the field; nothing else is lost.
 bad=$(lab_on a python3 -c '
