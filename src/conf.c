@@ -25,6 +25,8 @@ enum config_type {
 	CONFIG_MODE,		/* octal permission bits */
 	CONFIG_UINT,		/* an integer in [min, max] */
 	CONFIG_SIZE,		/* bytes with an optional K, M or G suffix */
+	CONFIG_WORDS,		/* words from a list, space separated */
+	CONFIG_STRING,		/* any text */
 };
 
 struct config_key {
@@ -50,6 +52,13 @@ static const struct config_key config_keys[] = {
 	{ "announce", "registrations-per-uid", CONFIG_UINT,
 	    OFF(registrations_per_uid), 1, 100000 },
 	{ "announce", "ttl-max", CONFIG_UINT, OFF(ttl_max), 1, 604800 },
+	{ "browse", "types", CONFIG_WORDS, OFF(browse_types), 0, 0 },
+	{ "browse", "interfaces", CONFIG_WORDS, OFF(browse_interfaces), 0, 0 },
+	{ "browse", "protocols", CONFIG_WORDS, OFF(browse_protocols), 0, 0 },
+	{ "browse", "domain", CONFIG_STRING, OFF(browse_domain), 0, 0 },
+	{ "browse", "resolvers-max", CONFIG_UINT, OFF(resolvers_max), 0, 100000 },
+	{ "browse", "resolve-concurrency", CONFIG_UINT,
+	    OFF(resolve_concurrency), 1, 1000 },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -118,6 +127,9 @@ config_defaults(struct config *conf)
 	conf->services_dir = xstrdup(DISCO_SERVICES_DIR);
 	conf->registrations_per_uid = 256;
 	conf->ttl_max = 86400;
+	conf->browse_protocols = xstrdup("any");
+	conf->resolvers_max = 512;
+	conf->resolve_concurrency = 32;
 }
 
 void
@@ -126,6 +138,10 @@ config_clear(struct config *conf)
 	free(conf->socket_path);
 	free(conf->socket_group);
 	free(conf->services_dir);
+	free(conf->browse_types);
+	free(conf->browse_interfaces);
+	free(conf->browse_protocols);
+	free(conf->browse_domain);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -195,6 +211,32 @@ config_set(struct config_parser *p, const struct config_key *k,
 		}
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
+		return (0);
+	case CONFIG_WORDS:
+		if (strcmp(k->name, "types") == 0) {
+			char *copy = xstrdup(value), *w, *save = NULL;
+			const char *why = NULL;
+
+			for (w = strtok_r(copy, " \t", &save); w != NULL &&
+			    why == NULL; w = strtok_r(NULL, " \t", &save))
+				why = service_type_invalid(w);
+			free(copy);
+			if (why != NULL) {
+				config_error(p, p->line, "[%s] %s: %s", k->section,
+				    k->name, why);
+				return (-1);
+			}
+		} else if (strcmp(k->name, "protocols") == 0 &&
+		    strcmp(value, "ipv4") != 0 && strcmp(value, "ipv6") != 0 &&
+		    strcmp(value, "any") != 0) {
+			config_error(p, p->line, "[%s] %s: \"%s\" is not ipv4, "
+			    "ipv6 or any", k->section, k->name, value);
+			return (-1);
+		}
+		/* FALLTHROUGH */
+	case CONFIG_STRING:
+		free(*(char **)field);
+		*(char **)field = *value != '\0' ? xstrdup(value) : NULL;
 		return (0);
 	case CONFIG_MODE:
 		used = config_parse_number(value, &n, 8);

@@ -217,6 +217,7 @@ control_client_lost(struct client *c, const char *why)
 	TAILQ_REMOVE(&ctl.clients, c, entry);
 	ctl.nclients--;
 	announce_client_lost(c);
+	watch_client_lost(c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_free_cb,

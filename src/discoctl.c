@@ -50,7 +50,11 @@ usage(void)
 	    "  reload\n"
 	    "  run --name N --type T --port P [--txt K=V] [--subtype S] "
 	    "[--ttl N]\n"
-	    "      -- command [argument ...]\n");
+	    "      -- command [argument ...]\n"
+	    "  types\n"
+	    "  list [--family F] [--interface I] type [key[=value] ...]\n"
+	    "  resolve name type | resolve fullname\n"
+	    "  watch [type]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -577,6 +581,225 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 	return (WEXITSTATUS(status));
 }
 
+static void
+ctl_print_txt(struct json_object *txt)
+{
+	struct json_object	*t;
+	size_t			 k, n = json_object_array_length(txt);
+
+	for (k = 0; k < n; k++) {
+		t = json_object_array_get_idx(txt, k);
+		if (json_object_is_type(t, json_type_string))
+			printf("%s\"%s\"", k > 0 ? " " : "",
+			    json_object_get_string(t));
+		else
+			printf("%sbase64:%s", k > 0 ? " " : "",
+			    ctl_str(t, "base64"));
+	}
+}
+
+static void
+ctl_print_addrs(struct json_object *inst)
+{
+	struct json_object	*addrs = ctl_get(inst, "addresses");
+	size_t			 k, n = json_object_array_length(addrs);
+
+	for (k = 0; k < n; k++)
+		printf("%s%s", k > 0 ? "," : "",
+		    ctl_str(json_object_array_get_idx(addrs, k), "address"));
+	if (n == 0)
+		printf("-");
+}
+
+static void
+ctl_print_instance_row(struct json_object *inst)
+{
+	char	where[300];
+
+	snprintf(where, sizeof(where), "%s:%s", ctl_str(inst, "host"),
+	    ctl_str(inst, "port"));
+	printf("%-32s %-28s ", ctl_str(inst, "name"), where);
+	ctl_print_addrs(inst);
+	printf("  ");
+	ctl_print_txt(ctl_get(inst, "txt"));
+	printf("\n");
+}
+
+static int
+ctl_types(struct ctl_env *env, int argc, char **argv)
+{
+	struct json_object	*req, *reply, *list, *t;
+	size_t			 k, n;
+
+	if (argc != 1)
+		usage();
+	req = ctl_verb("types");
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	if (!env->json) {
+		list = ctl_get(reply, "types");
+		n = json_object_array_length(list);
+		printf("%-32s %s\n", "TYPE", "INSTANCES");
+		for (k = 0; k < n; k++) {
+			t = json_object_array_get_idx(list, k);
+			printf("%-32s %s\n", ctl_str(t, "type"),
+			    ctl_str(t, "instances"));
+		}
+	}
+	json_object_put(reply);
+	return (EXIT_OK);
+}
+
+/* list TYPE [KEY[=VALUE] ...] [--family ipv4|ipv6] [--interface IF] */
+static int
+ctl_list(struct ctl_env *env, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "family", required_argument, NULL, 'f' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json_object	*req, *reply, *list, *txt;
+	size_t			 k, n;
+	int			 ch, rc = EXIT_OK;
+
+	req = ctl_verb("list");
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			json_object_object_add(req, "family",
+			    json_object_new_string(optarg));
+			break;
+		case 'i':
+			json_object_object_add(req, "interface",
+			    json_object_new_string(optarg));
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	json_object_object_add(req, "type", json_object_new_string(
+	    argv[optind++]));
+	txt = json_object_new_array();
+	for (; optind < argc; optind++)
+		json_object_array_add(txt, json_object_new_string(argv[optind]));
+	json_object_object_add(req, "txt", txt);
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	list = ctl_get(reply, "instances");
+	n = json_object_array_length(list);
+	if (!env->json) {
+		printf("%-32s %-28s %s\n", "NAME", "HOST:PORT", "ADDRESSES  TXT");
+		for (k = 0; k < n; k++)
+			ctl_print_instance_row(json_object_array_get_idx(list,
+			    k));
+	}
+	if (n == 0)
+		rc = EXIT_FAILED;
+	json_object_put(reply);
+	return (rc);
+}
+
+/* resolve NAME TYPE | resolve FULLNAME */
+static int
+ctl_resolve(struct ctl_env *env, int argc, char **argv)
+{
+	struct json_object	*req, *reply, *inst;
+
+	req = ctl_verb("resolve");
+	if (argc == 2)
+		json_object_object_add(req, "fullname",
+		    json_object_new_string(argv[1]));
+	else if (argc == 3) {
+		json_object_object_add(req, "name",
+		    json_object_new_string(argv[1]));
+		json_object_object_add(req, "type",
+		    json_object_new_string(argv[2]));
+	} else
+		usage();
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	if (!env->json) {
+		inst = ctl_get(reply, "instance");
+		printf("%-10s %s\n", "name", ctl_str(inst, "name"));
+		printf("%-10s %s\n", "type", ctl_str(inst, "type"));
+		printf("%-10s %s\n", "fullname", ctl_str(inst, "fullname"));
+		printf("%-10s %s\n", "host", ctl_str(inst, "host"));
+		printf("%-10s %s\n", "port", ctl_str(inst, "port"));
+		printf("%-10s ", "addresses");
+		ctl_print_addrs(inst);
+		printf("\n%-10s ", "txt");
+		ctl_print_txt(ctl_get(inst, "txt"));
+		printf("\n%-10s %s\n", "local",
+		    json_object_get_boolean(ctl_get(inst, "local")) ?
+		    "yes" : "no");
+	}
+	json_object_put(reply);
+	return (EXIT_OK);
+}
+
+/* watch [TYPE]: the snapshot, then one line per event until interrupted. */
+static int
+ctl_watch(struct ctl_env *env, int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct json_object	*req, *reply, *list, *ev, *inst;
+	struct disco		*d;
+	char			*line;
+	size_t			 k, n;
+	int			 rc;
+
+	if (argc > 2)
+		usage();
+	req = ctl_verb("watch");
+	if (argc == 2)
+		json_object_object_add(req, "type",
+		    json_object_new_string(argv[1]));
+	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
+	d = ctl_open(env);
+	reply = ctl_call(env, d, req);
+	json_object_put(req);
+	if (!env->json) {
+		list = ctl_get(reply, "instances");
+		n = json_object_array_length(list);
+		for (k = 0; k < n; k++) {
+			printf("%-7s ", "present");
+			ctl_print_instance_row(json_object_array_get_idx(list,
+			    k));
+		}
+	}
+	fflush(stdout);
+	json_object_put(reply);
+	while (ctl_signal == 0) {
+		rc = disco_event_next(d, &line, -1);
+		if (rc == DISCO_EINTR)
+			continue;
+		if (rc != 0) {
+			fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
+			disco_close(d);
+			return (EXIT_AGENT);
+		}
+		if (env->json)
+			printf("%s\n", line);
+		else if ((ev = json_tokener_parse(line)) != NULL) {
+			inst = ctl_get(ev, "instance");
+			printf("%-7s ", ctl_str(ev, "event"));
+			if (inst != NULL)
+				ctl_print_instance_row(inst);
+			else
+				printf("\n");
+			json_object_put(ev);
+		}
+		fflush(stdout);
+		free(line);
+	}
+	disco_close(d);
+	return (EXIT_OK);
+}
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status },
 	{ "publish", ctl_publish },
@@ -584,6 +807,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "services", ctl_services },
 	{ "reload", ctl_reload },
 	{ "run", ctl_run },
+	{ "types", ctl_types },
+	{ "list", ctl_list },
+	{ "resolve", ctl_resolve },
+	{ "watch", ctl_watch },
 };
 
 int

@@ -267,6 +267,7 @@ main(int argc, char *argv[])
 	}
 	control_start(discod->base, &discod->conf);
 	announce_init(discod->base, &discod->conf);
+	browse_init(discod->base, &discod->conf);
 	announce_load_files(discod->conf.services_dir);
 	avahi_start(discod->base, discod->conf.avahi_retry_max);
 	notify_watchdog_start(discod->base);
@@ -278,6 +279,7 @@ main(int argc, char *argv[])
 		fatalx("event_base_dispatch failed");
 
 	announce_shutdown();	/* goodbyes while Avahi is still there */
+	browse_shutdown();
 	avahi_stop();
 	control_close();
 	/* Run what is left (deferred frees) before the base goes. */

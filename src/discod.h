@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/tree.h>
 #include <sys/socket.h>
 
 #include <stdio.h>
@@ -43,6 +44,12 @@ struct config {
 	char		*services_dir;		/* .dnssd files */
 	unsigned int	 registrations_per_uid;
 	unsigned int	 ttl_max;		/* longest lease, seconds */
+	char		*browse_types;		/* space separated; NULL: all */
+	char		*browse_interfaces;	/* space separated; NULL: all */
+	char		*browse_protocols;	/* ipv4, ipv6 or any */
+	char		*browse_domain;		/* NULL: Avahi's default */
+	unsigned int	 resolvers_max;		/* kept open for changes */
+	unsigned int	 resolve_concurrency;	/* in flight at once */
 };
 
 struct config_error {
@@ -117,6 +124,76 @@ int		 service_file_parse(FILE *, const char *, struct service_def **,
 		    struct config_errors *);
 int		 service_dir_list(const char *, char ***);
 void		 service_dir_free(char **);
+
+/* cache.c: resolved instances seen on the LAN (no Avahi, no sockets). */
+#define CACHE_IFNAME_MAX	16
+
+/* Where the browser sees an instance: one interface and protocol. */
+struct cache_path {
+	int		 ifindex;
+	char		 ifname[CACHE_IFNAME_MAX];
+	int		 family;	/* AF_INET or AF_INET6 */
+	int		 resolved;
+	unsigned char	 addr[16];	/* in that family */
+	char		 text[64];	/* printable, with %ifname scope */
+	void		*browse;	/* browse.c's resolver state */
+};
+
+struct instance {
+	RB_ENTRY(instance) entry;
+	char		*name;
+	char		*type;
+	char		*domain;
+	char		*host;
+	unsigned int	 port;
+	unsigned int	 priority;
+	unsigned int	 weight;
+	struct txt	 txt;
+	struct cache_path *paths;
+	size_t		 npaths;
+	int		 local;		/* announced by this host */
+	int		 resolved;	/* host, port and TXT known */
+	double		 first_seen;	/* seconds since the epoch */
+	double		 last_changed;
+	double		 last_confirmed;
+	unsigned long long index;	/* event index of the last change */
+	void		*browse;	/* browse.c's per-instance state */
+};
+
+enum cache_event_kind {
+	CACHE_ADD,
+	CACHE_UPDATE,
+	CACHE_REMOVE,
+	CACHE_RESYNC,		/* everything may have changed */
+};
+
+RB_HEAD(instance_tree, instance);
+
+struct cache {
+	struct instance_tree	 tree;
+	unsigned int		 count;		/* resolved ones */
+	unsigned int		 total;
+	unsigned long long	 index;		/* of the last event */
+	void			(*event)(struct cache *, enum cache_event_kind,
+				    const struct instance *, void *);
+	void			*arg;
+};
+
+const char	*cache_event_name(enum cache_event_kind);
+void		 cache_init(struct cache *);
+void		 cache_clear(struct cache *);
+struct instance	*cache_find(struct cache *, const char *, const char *,
+		    const char *);
+struct instance	*cache_first_of_type(struct cache *, const char *);
+struct instance	*cache_next(struct cache *, struct instance *);
+struct instance	*cache_seen(struct cache *, const char *, const char *,
+		    const char *, int, const char *, int, int, int *);
+int		 cache_lost(struct cache *, struct instance *, int, int);
+void		 cache_resolved(struct cache *, struct instance *, int, int,
+		    const char *, unsigned int, const struct txt *,
+		    const void *);
+void		 cache_remove(struct cache *, struct instance *);
+int		 cache_txt_match(const struct instance *, const char *);
 
 /* apoll.c: Avahi's poll API on libevent. */
 struct apoll;
@@ -225,6 +302,34 @@ unsigned int announce_count(void);
 const char *announce_state_name(enum announce_state);
 struct json_object *txt_to_json(const struct txt *);
 
+/* browse.c: browse the LAN and keep the cache resolved. */
+void	 browse_init(struct event_base *, const struct config *);
+void	 browse_shutdown(void);
+struct cache *browse_cache(void);
+struct json_object *browse_status_json(void);
+
+/* watch.c: the watch verb's streams, and instances as JSON. */
+#define INSTANCE_FILTER_TXT_MAX	16
+
+struct instance_filter {
+	const char	*type;		/* NULL: every type */
+	const char	*txt[INSTANCE_FILTER_TXT_MAX];
+	size_t		 ntxt;
+	int		 family;	/* 0: either */
+	const char	*interface;	/* NULL: any */
+};
+
+struct json_object *instance_json(const struct instance *);
+struct json_object *instance_list_json(struct cache *,
+	    const struct instance_filter *);
+int	 instance_filter_parse(struct json_object *, struct instance_filter *,
+	    int, struct proto_error *);
+int	 instance_filter_match(const struct instance_filter *,
+	    const struct instance *);
+void	 watch_cache_event(struct cache *, enum cache_event_kind,
+	    const struct instance *, void *);
+void	 watch_client_lost(struct client *);
+
 /* verb.c: the protocol verbs, one file each. */
 #define VERB_PRIV	0x1	/* root only */
 
@@ -232,6 +337,7 @@ struct json_object *txt_to_json(const struct txt *);
 #define VERB_DONE	0	/* reply filled in: send it */
 #define VERB_ERROR	-1	/* err filled in: send an error */
 #define VERB_DEFERRED	1	/* the verb replies later by itself */
+#define VERB_SENT	2	/* the verb has sent its reply itself */
 
 struct verb {
 	const char	*name;
@@ -247,6 +353,10 @@ extern const struct verb verb_unregister;
 extern const struct verb verb_renew;
 extern const struct verb verb_services;
 extern const struct verb verb_reload;
+extern const struct verb verb_types;
+extern const struct verb verb_list;
+extern const struct verb verb_resolve;
+extern const struct verb verb_watch;
 
 const struct verb *verb_find(const char *);
 struct json_object *verb_dispatch(struct client *, struct proto_request *);

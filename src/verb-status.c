@@ -42,10 +42,12 @@ verb_status_exec(struct client *c, struct proto_request *req,
 	counts = json_object_new_object();
 	json_object_object_add(counts, "services",
 	    json_object_new_int64(announce_count()));
-	json_object_object_add(counts, "instances", json_object_new_int(0));
+	json_object_object_add(counts, "instances",
+	    json_object_new_int64(browse_cache()->count));
 	json_object_object_add(counts, "clients",
 	    json_object_new_int64(control_client_count()));
 	json_object_object_add(reply, "counts", counts);
+	json_object_object_add(reply, "browse", browse_status_json());
 	json_object_object_add(reply, "rss_kib",
 	    json_object_new_int64(discod_rss_kib()));
 	return (VERB_DONE);

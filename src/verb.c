@@ -16,6 +16,10 @@ static const struct verb *verb_table[] = {
 	&verb_renew,
 	&verb_services,
 	&verb_reload,
+	&verb_types,
+	&verb_list,
+	&verb_resolve,
+	&verb_watch,
 };
 #define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
 
@@ -60,7 +64,7 @@ verb_dispatch(struct client *c, struct proto_request *req)
 	if (rc == VERB_DONE)
 		return (reply);
 	json_object_put(reply);
-	if (rc == VERB_DEFERRED)
+	if (rc == VERB_DEFERRED || rc == VERB_SENT)
 		return (NULL);
 	if (err.code == NULL)
 		proto_error_set(&err, PROTO_E_INTERNAL, NULL,

@@ -1,0 +1,436 @@
+/*
+ * Browse the LAN: every service type (RFC 6763 9, service type
+ * enumeration), or the configured ones, on every interface and protocol,
+ * and resolve each instance into the cache.
+ *
+ * The scaling trap: avahi-daemon allows one client 1024 objects
+ * (objects-per-client-max), and a resolver kept open per instance runs out
+ * at about a thousand.  So resolution here is a bounded queue: at most
+ * resolve-concurrency resolvers are in flight, and at most resolvers-max
+ * are kept open after their first answer (they report TXT, port and
+ * address changes as they happen).  The rest are freed once answered; a
+ * change to one of those instances is seen when it is announced anew.
+ * doc/browse.md has the figures and the avahi settings that raise the
+ * ceiling.
+ */
+#include "config.h"
+
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avahi-client/lookup.h>
+#include <avahi-common/error.h>
+#include <avahi-common/malloc.h>
+
+#include "discod.h"
+
+enum bpath_state {
+	BPATH_QUEUED,
+	BPATH_RESOLVING,
+	BPATH_OPEN,		/* answered, resolver kept for changes */
+	BPATH_DONE,		/* answered, resolver freed */
+	BPATH_FAILED,
+};
+
+/* One (instance, interface, protocol) to resolve. */
+struct bpath {
+	TAILQ_ENTRY(bpath)	 queue;
+	struct instance		*inst;
+	int			 ifindex;
+	AvahiProtocol		 proto;
+	enum bpath_state	 state;
+	unsigned int		 tries;
+	AvahiServiceResolver	*r;
+};
+
+struct btype {
+	TAILQ_ENTRY(btype)	 entry;
+	char			*type;
+	AvahiServiceBrowser	*b;
+};
+
+static struct {
+	struct event_base	*base;
+	const struct config	*conf;
+	struct cache		 cache;
+	AvahiServiceTypeBrowser	*tb;
+	TAILQ_HEAD(, btype)	 types;
+	TAILQ_HEAD(, bpath)	 queue;
+	unsigned int		 resolving;	/* in flight */
+	unsigned int		 open;		/* kept open */
+	unsigned long		 resolved;	/* answers, all time */
+	unsigned long		 failures;
+	struct avahi_hook	 hook;
+} br;
+
+static void	browse_resolve_next(void);
+
+struct cache *
+browse_cache(void)
+{
+	return (&br.cache);
+}
+
+static int
+browse_family(AvahiProtocol proto)
+{
+	return (proto == AVAHI_PROTO_INET6 ? AF_INET6 : AF_INET);
+}
+
+static int
+browse_word_in(const char *list, const char *word)
+{
+	const char	*p = list;
+	size_t		 n = strlen(word);
+
+	if (list == NULL)
+		return (1);
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\t'))
+			return (1);
+		p += n;
+	}
+	return (0);
+}
+
+static AvahiProtocol
+browse_protocol(void)
+{
+	const char	*p = br.conf->browse_protocols;
+
+	if (p != NULL && strcmp(p, "ipv4") == 0)
+		return (AVAHI_PROTO_INET);
+	if (p != NULL && strcmp(p, "ipv6") == 0)
+		return (AVAHI_PROTO_INET6);
+	return (AVAHI_PROTO_UNSPEC);
+}
+
+static void
+bpath_free(struct bpath *bp)
+{
+	if (bp->state == BPATH_QUEUED)
+		TAILQ_REMOVE(&br.queue, bp, queue);
+	if (bp->r != NULL) {
+		avahi_service_resolver_free(bp->r);
+		if (bp->state == BPATH_RESOLVING)
+			br.resolving--;
+		else if (bp->state == BPATH_OPEN)
+			br.open--;
+	}
+	free(bp);
+}
+
+static void
+browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
+    AvahiProtocol proto, AvahiResolverEvent event, const char *name,
+    const char *type, const char *domain, const char *host,
+    const AvahiAddress *a, uint16_t port, AvahiStringList *txtl,
+    AvahiLookupResultFlags flags, void *arg)
+{
+	struct bpath		*bp = arg;
+	struct txt		 txt = { 0 };
+	AvahiStringList		*l;
+	const char		*why;
+	int			 was = bp->state;
+
+	if (event == AVAHI_RESOLVER_FAILURE) {
+		br.failures++;
+		log_debug("browse: resolving \"%s\" %s: %s", name, type,
+		    avahi_strerror(avahi_client_errno(avahi_client())));
+		avahi_service_resolver_free(r);
+		bp->r = NULL;
+		if (was == BPATH_RESOLVING)
+			br.resolving--;
+		else if (was == BPATH_OPEN)
+			br.open--;
+		if (++bp->tries < 3) {
+			bp->state = BPATH_QUEUED;
+			TAILQ_INSERT_TAIL(&br.queue, bp, queue);
+		} else
+			bp->state = BPATH_FAILED;
+		browse_resolve_next();
+		return;
+	}
+	/*
+	 * TXT from the network is untrusted: strings that break RFC 6763's
+	 * rules are dropped, one by one, never the instance.
+	 */
+	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l)) {
+		if (txt_add(&txt, avahi_string_list_get_text(l),
+		    avahi_string_list_get_size(l), &why) == -1)
+			log_debug("browse: \"%s\" %s: TXT string dropped: %s",
+			    name, type, why);
+	}
+	/* avahi_string_list keeps strings in reverse: restore their order. */
+	if (txt.n > 1) {
+		size_t		  i;
+		struct txt_string t;
+
+		for (i = 0; i < txt.n / 2; i++) {
+			t = txt.v[i];
+			txt.v[i] = txt.v[txt.n - 1 - i];
+			txt.v[txt.n - 1 - i] = t;
+		}
+	}
+	br.resolved++;
+	cache_resolved(&br.cache, bp->inst, bp->ifindex,
+	    browse_family(bp->proto), host, port, &txt,
+	    a->proto == AVAHI_PROTO_INET6 ? (const void *)&a->data.ipv6 :
+	    (const void *)&a->data.ipv4);
+	txt_clear(&txt);
+	if (was != BPATH_RESOLVING)
+		return;		/* an open resolver reporting a change */
+	br.resolving--;
+	if (br.open < br.conf->resolvers_max) {
+		bp->state = BPATH_OPEN;
+		br.open++;
+	} else {
+		avahi_service_resolver_free(r);
+		bp->r = NULL;
+		bp->state = BPATH_DONE;
+	}
+	browse_resolve_next();
+}
+
+/* Start queued resolutions while there is room. */
+static void
+browse_resolve_next(void)
+{
+	AvahiClient	*client;
+	struct bpath	*bp;
+
+	if ((client = avahi_client()) == NULL)
+		return;
+	while (br.resolving < br.conf->resolve_concurrency &&
+	    (bp = TAILQ_FIRST(&br.queue)) != NULL) {
+		TAILQ_REMOVE(&br.queue, bp, queue);
+		/* aprotocol = proto: the address is of the family browsed. */
+		bp->r = avahi_service_resolver_new(client, bp->ifindex,
+		    bp->proto, bp->inst->name, bp->inst->type,
+		    bp->inst->domain, bp->proto, 0, browse_resolver_cb, bp);
+		if (bp->r == NULL) {
+			log_warnx("browse: cannot resolve \"%s\" %s: %s",
+			    bp->inst->name, bp->inst->type,
+			    avahi_strerror(avahi_client_errno(client)));
+			bp->state = BPATH_FAILED;
+			br.failures++;
+			continue;
+		}
+		bp->state = BPATH_RESOLVING;
+		br.resolving++;
+	}
+}
+
+static void
+browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
+    AvahiProtocol proto, AvahiBrowserEvent event, const char *name,
+    const char *type, const char *domain, AvahiLookupResultFlags flags,
+    void *arg)
+{
+	struct instance		*inst;
+	struct cache_path	*p;
+	struct bpath		*bp;
+	char			 ifname[IF_NAMESIZE];
+	size_t			 k;
+	int			 is_new;
+
+	switch (event) {
+	case AVAHI_BROWSER_NEW:
+		if (if_indextoname((unsigned int)iface, ifname) == NULL)
+			ifname[0] = '\0';
+		if (br.conf->browse_interfaces != NULL &&
+		    !browse_word_in(br.conf->browse_interfaces, ifname))
+			return;
+		inst = cache_seen(&br.cache, name, type, domain, iface, ifname,
+		    browse_family(proto), (flags & AVAHI_LOOKUP_RESULT_LOCAL) != 0,
+		    &is_new);
+		if (!is_new)
+			return;
+		bp = xcalloc(1, sizeof(*bp));
+		bp->inst = inst;
+		bp->ifindex = iface;
+		bp->proto = proto;
+		bp->state = BPATH_QUEUED;
+		for (k = 0; k < inst->npaths; k++) {
+			p = &inst->paths[k];
+			if (p->ifindex == iface &&
+			    p->family == browse_family(proto))
+				p->browse = bp;
+		}
+		TAILQ_INSERT_TAIL(&br.queue, bp, queue);
+		browse_resolve_next();
+		break;
+	case AVAHI_BROWSER_REMOVE:
+		if ((inst = cache_find(&br.cache, name, type, domain)) == NULL)
+			return;
+		for (k = 0; k < inst->npaths; k++) {
+			p = &inst->paths[k];
+			if (p->ifindex == iface &&
+			    p->family == browse_family(proto)) {
+				if (p->browse != NULL)
+					bpath_free(p->browse);
+				p->browse = NULL;
+				break;
+			}
+		}
+		cache_lost(&br.cache, inst, iface, browse_family(proto));
+		browse_resolve_next();
+		break;
+	case AVAHI_BROWSER_FAILURE:
+		log_warnx("browse: %s: %s", type, avahi_strerror(
+		    avahi_client_errno(avahi_service_browser_get_client(b))));
+		break;
+	case AVAHI_BROWSER_CACHE_EXHAUSTED:
+	case AVAHI_BROWSER_ALL_FOR_NOW:
+		break;
+	}
+}
+
+static void
+browse_type_add(AvahiClient *client, const char *type)
+{
+	struct btype	*t;
+
+	TAILQ_FOREACH(t, &br.types, entry) {
+		if (strcasecmp(t->type, type) == 0)
+			return;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->type = xstrdup(type);
+	t->b = avahi_service_browser_new(client, AVAHI_IF_UNSPEC,
+	    browse_protocol(), type, br.conf->browse_domain, 0,
+	    browse_service_cb, NULL);
+	if (t->b == NULL)
+		log_warnx("browse: cannot browse %s: %s", type,
+		    avahi_strerror(avahi_client_errno(client)));
+	else
+		log_debug("browse: browsing %s", type);
+	TAILQ_INSERT_TAIL(&br.types, t, entry);
+}
+
+static void
+browse_type_cb(AvahiServiceTypeBrowser *b, AvahiIfIndex iface,
+    AvahiProtocol proto, AvahiBrowserEvent event, const char *type,
+    const char *domain, AvahiLookupResultFlags flags, void *arg)
+{
+	if (event == AVAHI_BROWSER_NEW) {
+		if (service_type_invalid(type) != NULL) {
+			log_debug("browse: ignoring service type \"%.64s\"", type);
+			return;
+		}
+		browse_type_add(avahi_service_type_browser_get_client(b), type);
+	} else if (event == AVAHI_BROWSER_FAILURE)
+		log_warnx("browse: service type enumeration: %s",
+		    avahi_strerror(avahi_client_errno(
+		    avahi_service_type_browser_get_client(b))));
+}
+
+/* Avahi runs (again): rebuild the cache from scratch. */
+static void
+browse_avahi_up(AvahiClient *client, void *arg)
+{
+	char	*copy, *w, *save = NULL;
+
+	cache_clear(&br.cache);		/* watchers get "resync" */
+	if (br.conf->browse_types != NULL) {
+		copy = xstrdup(br.conf->browse_types);
+		for (w = strtok_r(copy, " \t", &save); w != NULL;
+		    w = strtok_r(NULL, " \t", &save))
+			browse_type_add(client, w);
+		free(copy);
+		return;
+	}
+	br.tb = avahi_service_type_browser_new(client, AVAHI_IF_UNSPEC,
+	    browse_protocol(), br.conf->browse_domain, 0, browse_type_cb, NULL);
+	if (br.tb == NULL)
+		log_warnx("browse: cannot enumerate service types: %s",
+		    avahi_strerror(avahi_client_errno(client)));
+}
+
+/*
+ * Avahi is gone: free every Avahi object, keep the cache to answer from
+ * until Avahi is back.
+ */
+static void
+browse_avahi_down(void *arg)
+{
+	struct instance	*i;
+	struct btype	*t;
+	size_t		 k;
+
+	for (i = cache_first_of_type(&br.cache, NULL); i != NULL;
+	    i = cache_next(&br.cache, i)) {
+		for (k = 0; k < i->npaths; k++) {
+			if (i->paths[k].browse != NULL)
+				bpath_free(i->paths[k].browse);
+			i->paths[k].browse = NULL;
+		}
+	}
+	while ((t = TAILQ_FIRST(&br.types)) != NULL) {
+		TAILQ_REMOVE(&br.types, t, entry);
+		if (t->b != NULL)
+			avahi_service_browser_free(t->b);
+		free(t->type);
+		free(t);
+	}
+	if (br.tb != NULL) {
+		avahi_service_type_browser_free(br.tb);
+		br.tb = NULL;
+	}
+	br.resolving = br.open = 0;
+}
+
+void
+browse_init(struct event_base *base, const struct config *conf)
+{
+	br.base = base;
+	br.conf = conf;
+	cache_init(&br.cache);
+	br.cache.event = watch_cache_event;
+	TAILQ_INIT(&br.types);
+	TAILQ_INIT(&br.queue);
+	br.hook.up = browse_avahi_up;
+	br.hook.down = browse_avahi_down;
+	avahi_hook_add(&br.hook);
+}
+
+void
+browse_shutdown(void)
+{
+	browse_avahi_down(NULL);
+	avahi_hook_remove(&br.hook);
+	br.cache.event = NULL;
+	cache_clear(&br.cache);
+}
+
+struct json_object *
+browse_status_json(void)
+{
+	struct json_object	*o = json_object_new_object();
+	struct btype		*t;
+	unsigned int		 ntypes = 0, queued = 0;
+	struct bpath		*bp;
+
+	TAILQ_FOREACH(t, &br.types, entry)
+		ntypes++;
+	TAILQ_FOREACH(bp, &br.queue, queue)
+		queued++;
+	json_object_object_add(o, "types_browsed", json_object_new_int(
+	    (int)ntypes));
+	json_object_object_add(o, "instances", json_object_new_int(
+	    (int)br.cache.count));
+	json_object_object_add(o, "unresolved", json_object_new_int(
+	    (int)(br.cache.total - br.cache.count)));
+	json_object_object_add(o, "resolving", json_object_new_int(
+	    (int)br.resolving));
+	json_object_object_add(o, "queued", json_object_new_int((int)queued));
+	json_object_object_add(o, "resolvers_open", json_object_new_int(
+	    (int)br.open));
+	json_object_object_add(o, "resolutions", json_object_new_int64(
+	    (int64_t)br.resolved));
+	json_object_object_add(o, "failures", json_object_new_int64(
+	    (int64_t)br.failures));
+	return (o);
+}

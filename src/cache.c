@@ -1,0 +1,322 @@
+/*
+ * The resolved instance cache: every service instance the browser has
+ * seen, keyed by (type, name, domain) and merged across the interfaces and
+ * protocols it was seen on.  Plain data in, plain data out: browse.c feeds
+ * it, the verbs read it, and a callback reports each add, update and
+ * remove with a rising index for watchers.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "discod.h"
+
+/* DNS names compare without regard to ASCII case (RFC 6762 16). */
+static int
+instance_cmp(struct instance *a, struct instance *b)
+{
+	int	rc;
+
+	if ((rc = strcasecmp(a->type, b->type)) != 0)
+		return (rc);
+	if ((rc = strcasecmp(a->name, b->name)) != 0)
+		return (rc);
+	return (strcasecmp(a->domain, b->domain));
+}
+
+#ifndef __unused
+#define __unused	__attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(instance_tree, instance, entry, instance_cmp)
+
+static double
+cache_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+const char *
+cache_event_name(enum cache_event_kind kind)
+{
+	switch (kind) {
+	case CACHE_ADD:
+		return ("add");
+	case CACHE_UPDATE:
+		return ("update");
+	case CACHE_REMOVE:
+		return ("remove");
+	case CACHE_RESYNC:
+		return ("resync");
+	}
+	return ("unknown");
+}
+
+static void
+cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
+{
+	c->index++;
+	if (i != NULL)
+		i->index = c->index;
+	if (c->event != NULL)
+		c->event(c, kind, i, c->arg);
+}
+
+void
+cache_init(struct cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	RB_INIT(&c->tree);
+}
+
+static void
+instance_free(struct instance *i)
+{
+	free(i->name);
+	free(i->type);
+	free(i->domain);
+	free(i->host);
+	txt_clear(&i->txt);
+	free(i->paths);
+	free(i);
+}
+
+void
+cache_remove(struct cache *c, struct instance *i)
+{
+	RB_REMOVE(instance_tree, &c->tree, i);
+	c->total--;
+	if (i->resolved) {
+		c->count--;
+		cache_emit(c, CACHE_REMOVE, i);
+	}
+	instance_free(i);
+}
+
+/* Forget everything (Avahi went away): watchers are told to resync. */
+void
+cache_clear(struct cache *c)
+{
+	struct instance	*i;
+
+	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
+		RB_REMOVE(instance_tree, &c->tree, i);
+		instance_free(i);
+	}
+	c->count = c->total = 0;
+	cache_emit(c, CACHE_RESYNC, NULL);
+}
+
+struct instance *
+cache_find(struct cache *c, const char *name, const char *type,
+    const char *domain)
+{
+	struct instance	key;
+
+	key.name = (char *)name;
+	key.type = (char *)type;
+	key.domain = (char *)domain;
+	return (RB_FIND(instance_tree, &c->tree, &key));
+}
+
+/* The first instance of a type (in name order), or of any type for NULL. */
+struct instance *
+cache_first_of_type(struct cache *c, const char *type)
+{
+	struct instance	key, *i;
+
+	if (type == NULL)
+		return (RB_MIN(instance_tree, &c->tree));
+	key.type = (char *)type;
+	key.name = (char *)"";
+	key.domain = (char *)"";
+	i = RB_NFIND(instance_tree, &c->tree, &key);
+	if (i != NULL && strcasecmp(i->type, type) != 0)
+		return (NULL);
+	return (i);
+}
+
+struct instance *
+cache_next(struct cache *c, struct instance *i)
+{
+	return (RB_NEXT(instance_tree, &c->tree, i));
+}
+
+static struct cache_path *
+cache_path_find(struct instance *i, int ifindex, int family)
+{
+	size_t	k;
+
+	for (k = 0; k < i->npaths; k++) {
+		if (i->paths[k].ifindex == ifindex &&
+		    i->paths[k].family == family)
+			return (&i->paths[k]);
+	}
+	return (NULL);
+}
+
+/*
+ * The browser sees an instance on an interface and family.  Returns it
+ * (new or known); *is_new tells whether that path is new, so the caller
+ * knows to resolve it.
+ */
+struct instance *
+cache_seen(struct cache *c, const char *name, const char *type,
+    const char *domain, int ifindex, const char *ifname, int family,
+    int local, int *is_new)
+{
+	struct instance		*i;
+	struct cache_path	*p;
+
+	*is_new = 0;
+	if ((i = cache_find(c, name, type, domain)) == NULL) {
+		i = xcalloc(1, sizeof(*i));
+		i->name = xstrdup(name);
+		i->type = xstrdup(type);
+		i->domain = xstrdup(domain);
+		i->first_seen = cache_now();
+		RB_INSERT(instance_tree, &c->tree, i);
+		c->total++;
+	}
+	if (local)
+		i->local = 1;
+	i->last_confirmed = cache_now();
+	if ((p = cache_path_find(i, ifindex, family)) == NULL) {
+		i->paths = xreallocarray(i->paths, i->npaths + 1,
+		    sizeof(*i->paths));
+		p = &i->paths[i->npaths++];
+		memset(p, 0, sizeof(*p));
+		p->ifindex = ifindex;
+		p->family = family;
+		strlcpy(p->ifname, ifname != NULL ? ifname : "",
+		    sizeof(p->ifname));
+		*is_new = 1;
+	}
+	return (i);
+}
+
+/*
+ * The browser lost an instance on one interface and family.  Returns 1
+ * when that was its last path and the instance is gone (and freed).
+ */
+int
+cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
+{
+	struct cache_path	*p;
+	int			 had;
+
+	if ((p = cache_path_find(i, ifindex, family)) == NULL)
+		return (0);
+	had = p->resolved;
+	*p = i->paths[--i->npaths];
+	if (i->npaths == 0) {
+		cache_remove(c, i);
+		return (1);
+	}
+	if (had && i->resolved) {
+		i->last_changed = cache_now();
+		cache_emit(c, CACHE_UPDATE, i);
+	}
+	return (0);
+}
+
+static void
+cache_format_addr(struct cache_path *p)
+{
+	char	buf[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
+		p->text[0] = '\0';
+		return;
+	}
+	/* A link-local IPv6 address means nothing without its scope. */
+	if (p->family == AF_INET6 && p->addr[0] == 0xfe &&
+	    (p->addr[1] & 0xc0) == 0x80 && p->ifname[0] != '\0')
+		snprintf(p->text, sizeof(p->text), "%s%%%s", buf, p->ifname);
+	else
+		snprintf(p->text, sizeof(p->text), "%s", buf);
+}
+
+/*
+ * A resolver found (or found again) the instance on one path.  The first
+ * resolution raises "add"; a change of host, port, TXT or address raises
+ * "update"; a confirmation without change only refreshes last_confirmed.
+ */
+void
+cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
+    const char *host, unsigned int port, const struct txt *txt,
+    const void *addr)
+{
+	struct cache_path	*p;
+	int			 changed = 0, first = !i->resolved;
+	size_t			 alen = family == AF_INET6 ? 16 : 4;
+
+	i->last_confirmed = cache_now();
+	if ((p = cache_path_find(i, ifindex, family)) == NULL)
+		return;		/* lost meanwhile */
+	if (!p->resolved || memcmp(p->addr, addr, alen) != 0) {
+		memcpy(p->addr, addr, alen);
+		p->resolved = 1;
+		cache_format_addr(p);
+		changed = 1;
+	}
+	if (i->host == NULL || strcasecmp(i->host, host) != 0) {
+		free(i->host);
+		i->host = xstrdup(host);
+		changed = 1;
+	}
+	if (i->port != port) {
+		i->port = port;
+		changed = 1;
+	}
+	if (!txt_equal(&i->txt, txt)) {
+		txt_clear(&i->txt);
+		txt_copy(&i->txt, txt);
+		changed = 1;
+	}
+	if (!changed)
+		return;
+	i->last_changed = i->last_confirmed;
+	if (first) {
+		i->resolved = 1;
+		c->count++;
+		cache_emit(c, CACHE_ADD, i);
+	} else
+		cache_emit(c, CACHE_UPDATE, i);
+}
+
+/*
+ * A TXT filter: "key" matches an instance that has the key (with or
+ * without a value), "key=value" one whose value is exactly that.  Keys
+ * compare without regard to case (RFC 6763 6.4).
+ */
+int
+cache_txt_match(const struct instance *i, const char *filter)
+{
+	const char	*eq = strchr(filter, '=');
+	size_t		 klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
+	size_t		 k, vlen;
+	const unsigned char *d;
+
+	for (k = 0; k < i->txt.n; k++) {
+		d = i->txt.v[k].data;
+		if (i->txt.v[k].len < klen ||
+		    strncasecmp((const char *)d, filter, klen) != 0 ||
+		    (i->txt.v[k].len > klen && d[klen] != '='))
+			continue;
+		if (eq == NULL)
+			return (1);
+		vlen = strlen(eq + 1);
+		return (i->txt.v[k].len == klen + 1 + vlen &&
+		    memcmp(d + klen + 1, eq + 1, vlen) == 0);
+	}
+	return (0);
+}
