@@ -1,0 +1,161 @@
+#!/bin/bash
+# Browsing into the cache, seen through a's discod: instances published on
+# b (avahi-publish and b's own discod) and 1000 on c (avahi service
+# files); list, resolve by name and by full name, TXT filters, watch
+# events for add, update and remove, exact round trips of odd names and
+# hostile TXT, and a rebuild after avahi-daemon restarts.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+BULK=1000
+lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
+
+# c: BULK static services, written while its avahi-daemon is stopped.
+dc=$(lab_hostdir c)
+lab_stop "$(lab_avahi_pid c)"
+for n in $(seq -w 1 "$BULK"); do
+	cat >"$dc/services/bulk$n.service" <<X
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>Bulk $n</name>
+  <service><type>_bulk._tcp</type><port>7000</port><txt-record>n=$n</txt-record></service>
+</service-group>
+X
+done
+
+# b: a discod with odd names and hostile TXT, and avahi-publish peers.
+db=$(lab_hostdir b)
+mkdir -p "$db/services"
+cat >"$db/services/odd.dnssd" <<'X'
+[Service]
+Name=Dotted.Name With Spaces ☕ é
+Type=_odd._tcp
+Port=6000
+TxtData=bin=AAECAwD/ nul=AA==
+TxtText=ver=1 "sp=a b" empty=
+X
+python3 -c "print('TxtText=big=' + 'x' * 251)" >>"$db/services/odd.dnssd"
+printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
+lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
+sa=$(lab_hostdir a)/discod.sock
+lab_spawn a watch "$top_builddir/discoctl" -j -s "$sa" watch _demo._tcp
+watchlog=$(lab_hostdir a)/watch.log
+plan 20
+
+lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
+lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
+lab_spawn b p3 avahi-publish -s "Demo Three" _demo._tcp 5003 role=db w=3
+p3=$LAB_LAST_PID
+
+# Instances of TYPE in a's cache, optionally filtered: one name a line.
+names() {
+	lab_ctl a -j list "$@" | python3 -c '
+import json, sys
+for i in json.load(sys.stdin)["instances"]: print(i["name"])' | sort | tr '\n' ','
+}
+three() {
+	[ "$(names _demo._tcp)" = "Demo One,Demo Three,Demo Two," ]
+}
+check_wait 15 "list shows the three instances published on b" three
+with_addr() {
+	lab_ctl a -j list _demo._tcp | python3 -c '
+import json, sys
+ii = json.load(sys.stdin)["instances"]
+ok = all(i["host"] == "lab-b.local" and i["port"] in (5001, 5002, 5003) and
+         any(a["address"] == sys.argv[1] and a["interface"] == "eth0"
+             for a in i["addresses"]) and
+         any(a["family"] == "ipv6" and a["address"].endswith("%eth0")
+             for a in i["addresses"]) and len(i["txt"]) == 2 for i in ii)
+sys.exit(not (ok and len(ii) == 3))' "$LAB_SUBNET.2"
+}
+check_wait 10 "each with b's host, port, IPv4, scoped IPv6 and TXT" with_addr
+check "a TXT filter key=value" test "$(names _demo._tcp role=web)" = "Demo One,Demo Two,"
+check "a TXT filter on a key's presence" test "$(names _demo._tcp w)" = "Demo One,Demo Three,Demo Two,"
+check "an IPv4-only list" test "$(names --family ipv4 _demo._tcp role=db)" = "Demo Three,"
+check "resolve by name and type" \
+    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Two' _demo._tcp | grep -q '^port *5002$'"
+check "resolve by full name" \
+    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Two._demo._tcp.local' | grep -q '^port *5002$'"
+lab_ctl a resolve Nobody _demo._tcp >/dev/null 2>&1
+check "resolve of an unknown instance exits 1" test $? = 1
+check "types lists _demo._tcp with 3 instances" \
+    sh -c "'$top_builddir/discoctl' -s '$sa' types | grep -Eq '^_demo._tcp +3$'"
+
+event_seen() {	# KIND NAME [TXT-SUBSTRING]
+	python3 - "$watchlog" "$@" <<'PY'
+import json, sys
+log, kind, name = sys.argv[1:4]
+want = sys.argv[4] if len(sys.argv) > 4 else None
+for line in open(log):
+    e = json.loads(line)
+    i = e.get("instance") or {}
+    if e.get("event") == kind and i.get("name") == name and \
+       (want is None or want in json.dumps(i["txt"])):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+check "the watcher got add events" event_seen add "Demo Three"
+lab_stop "$p3"
+check_wait 10 "publisher killed: the watcher gets remove" event_seen remove "Demo Three"
+check "and list no longer shows it" test "$(names _demo._tcp)" = "Demo One,Demo Two,"
+
+# Odd names and hostile TXT round-trip exactly.
+odd="Dotted.Name With Spaces ☕ é"
+same_txt() {
+	local theirs mine
+	theirs=$(lab_ctl b -j services | python3 -c '
+import json, sys
+print(json.dumps([s["txt"] for s in json.load(sys.stdin)["services"]]))')
+	mine=$(lab_ctl a -j resolve "$odd" _odd._tcp | python3 -c '
+import json, sys
+print(json.dumps([json.load(sys.stdin)["instance"]["txt"]]))')
+	[ -n "$theirs" ] && [ "$theirs" = "$mine" ]
+}
+check_wait 10 "a name with dots, spaces and UTF-8, and binary, NUL and 255-byte TXT, round-trip exactly" same_txt
+check "its full name escapes the dots" \
+    sh -c "'$top_builddir/discoctl' -j -s '$sa' resolve 'Dotted\\.Name With Spaces ☕ é._odd._tcp.local' | grep -q '\"port\":6000'"
+
+# A TXT change on b reaches a's watcher as an update.
+lab_spawn a watch-odd "$top_builddir/discoctl" -j -s "$sa" watch _odd._tcp
+sleep 1
+sed -i 's/^TxtText=ver=1/TxtText=ver=2/' "$db/services/odd.dnssd"
+lab_ctl b reload >/dev/null
+watchlog=$(lab_hostdir a)/watch-odd.log
+check_wait 10 "a TXT change on b: a's watcher gets update with the new TXT" \
+    event_seen update "$odd" "ver=2"
+
+# c's thousand.
+lab_avahi_start c || diag "avahi-daemon on c did not start"
+bulk() {
+	[ "$(lab_ctl a -j list _bulk._tcp | python3 -c '
+import json, sys
+print(len([i for i in json.load(sys.stdin)["instances"] if i["addresses"]]))')" = "$BULK" ]
+}
+start=$(date +%s)
+check_wait 90 "$BULK instances on c: all resolved in a's cache, default avahi limits" bulk
+diag "took $(( $(date +%s) - start )) s; $(lab_ctl a -j status | python3 -c '
+import json, sys; print(json.load(sys.stdin)["browse"])')"
+no_failures() {
+	lab_ctl a -j status | python3 -c '
+import json, sys; sys.exit(json.load(sys.stdin)["browse"]["failures"] != 0)'
+}
+check "without a resolver failure" no_failures
+
+# avahi-daemon on a restarts: the cache is rebuilt, watchers resync.
+lab_stop "$(lab_avahi_pid a)"
+lab_avahi_start a || diag "avahi-daemon on a did not come back"
+resync() {
+	grep -q '"event":"resync"' "$(lab_hostdir a)/watch.log"
+}
+check_wait 10 "avahi-daemon on a restarted: the watcher gets resync" resync
+two_again() {
+	[ "$(names _demo._tcp)" = "Demo One,Demo Two," ]
+}
+check_wait 30 "and the cache is rebuilt" two_again

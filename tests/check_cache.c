@@ -1,0 +1,213 @@
+/* The instance cache: merging paths, resolution, events and filters. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "discod.h"
+
+static struct cache	c;
+static int		nev[4];
+static char		last_name[64];
+
+static void
+on_event(struct cache *cc, enum cache_event_kind kind,
+    const struct instance *i, void *arg)
+{
+	nev[kind]++;
+	strlcpy(last_name, i != NULL ? i->name : "", sizeof(last_name));
+}
+
+static void
+setup(void)
+{
+	cache_init(&c);
+	c.event = on_event;
+	memset(nev, 0, sizeof(nev));
+}
+
+static void
+teardown(void)
+{
+	c.event = NULL;
+	cache_clear(&c);
+}
+
+static void
+txt1(struct txt *t, const char *s)
+{
+	const char	*why;
+
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(txt_add(t, (const unsigned char *)s, strlen(s), &why),
+	    0);
+}
+
+static struct instance *
+seen(const char *name, int ifindex, int family)
+{
+	int	is_new;
+
+	return (cache_seen(&c, name, "_demo._tcp", "local", ifindex, "eth0",
+	    family, 0, &is_new));
+}
+
+START_TEST(test_cache_unresolved_instance_raises_no_event)
+{
+	seen("A", 2, AF_INET);
+	ck_assert_uint_eq(c.total, 1);
+	ck_assert_uint_eq(c.count, 0);
+	ck_assert_int_eq(nev[CACHE_ADD], 0);
+}
+END_TEST
+
+START_TEST(test_cache_first_resolution_adds_then_changes_update)
+{
+	struct instance	*i;
+	struct txt	 t;
+	struct in_addr	 a4;
+
+	i = seen("A", 2, AF_INET);
+	inet_pton(AF_INET, "198.51.100.2", &a4);
+	txt1(&t, "k=1");
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_uint_eq(c.count, 1);
+	ck_assert_str_eq(i->paths[0].text, "198.51.100.2");
+	/* The same answer again: confirmed, no event. */
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 0);
+	txt_clear(&t);
+	txt1(&t, "k=2");
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+	ck_assert_uint_eq(i->index, c.index);
+	txt_clear(&t);
+}
+END_TEST
+
+START_TEST(test_cache_link_local_ipv6_carries_its_scope)
+{
+	struct instance	*i;
+	struct txt	 t = { 0 };
+	struct in6_addr	 a6;
+
+	i = seen("A", 3, AF_INET6);
+	inet_pton(AF_INET6, "fe80::1", &a6);
+	cache_resolved(&c, i, 3, AF_INET6, "b.local", 80, &t, &a6);
+	ck_assert_str_eq(i->paths[0].text, "fe80::1%eth0");
+}
+END_TEST
+
+START_TEST(test_cache_instance_leaves_with_its_last_path)
+{
+	struct instance	*i;
+	struct txt	 t = { 0 };
+	struct in_addr	 a4 = { 0 };
+	struct in6_addr	 a6 = IN6ADDR_LOOPBACK_INIT;
+
+	i = seen("A", 2, AF_INET);
+	seen("A", 2, AF_INET6);
+	ck_assert_uint_eq(i->npaths, 2);
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	cache_resolved(&c, i, 2, AF_INET6, "b.local", 80, &t, &a6);
+	ck_assert_int_eq(cache_lost(&c, i, 2, AF_INET), 0);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 2);	/* v6 address, then v4 gone */
+	ck_assert_int_eq(cache_lost(&c, i, 2, AF_INET6), 1);
+	ck_assert_int_eq(nev[CACHE_REMOVE], 1);
+	ck_assert_str_eq(last_name, "A");
+	ck_assert_ptr_null(cache_find(&c, "A", "_demo._tcp", "local"));
+	ck_assert_uint_eq(c.total, 0);
+}
+END_TEST
+
+START_TEST(test_cache_remove_unknown_path_is_noop)
+{
+	struct instance	*i = seen("A", 2, AF_INET);
+
+	ck_assert_int_eq(cache_lost(&c, i, 9, AF_INET), 0);
+	ck_assert_uint_eq(c.total, 1);
+}
+END_TEST
+
+START_TEST(test_cache_names_compare_without_case)
+{
+	seen("Printer", 2, AF_INET);
+	ck_assert_ptr_nonnull(cache_find(&c, "printer", "_DEMO._tcp",
+	    "LOCAL"));
+	seen("PRINTER", 2, AF_INET);
+	ck_assert_uint_eq(c.total, 1);
+}
+END_TEST
+
+START_TEST(test_cache_type_iteration_stays_in_type)
+{
+	struct instance	*i;
+	int		 is_new, n = 0;
+
+	cache_seen(&c, "x", "_a._tcp", "local", 1, "e", AF_INET, 0, &is_new);
+	seen("B", 1, AF_INET);
+	seen("A", 1, AF_INET);
+	cache_seen(&c, "y", "_z._tcp", "local", 1, "e", AF_INET, 0, &is_new);
+	for (i = cache_first_of_type(&c, "_demo._tcp"); i != NULL &&
+	    strcmp(i->type, "_demo._tcp") == 0; i = cache_next(&c, i))
+		n++;
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(cache_first_of_type(&c, "_demo._tcp")->name, "A");
+	ck_assert_ptr_null(cache_first_of_type(&c, "_none._tcp"));
+}
+END_TEST
+
+START_TEST(test_cache_clear_tells_watchers_to_resync)
+{
+	seen("A", 2, AF_INET);
+	cache_clear(&c);
+	ck_assert_int_eq(nev[CACHE_RESYNC], 1);
+	ck_assert_uint_eq(c.total, 0);
+}
+END_TEST
+
+START_TEST(test_cache_txt_filters)
+{
+	struct instance	*i = seen("A", 2, AF_INET);
+	const char	*why;
+
+	txt_add(&i->txt, (const unsigned char *)"Role=web", 8, &why);
+	txt_add(&i->txt, (const unsigned char *)"flag", 4, &why);
+	txt_add(&i->txt, (const unsigned char *)"empty=", 6, &why);
+	ck_assert(cache_txt_match(i, "role=web"));
+	ck_assert(!cache_txt_match(i, "role=Web"));
+	ck_assert(!cache_txt_match(i, "role=we"));
+	ck_assert(cache_txt_match(i, "role"));
+	ck_assert(cache_txt_match(i, "flag"));
+	ck_assert(!cache_txt_match(i, "flag=1"));
+	ck_assert(cache_txt_match(i, "empty="));
+	ck_assert(!cache_txt_match(i, "fla"));
+	ck_assert(!cache_txt_match(i, "missing"));
+}
+END_TEST
+
+static Suite *
+cache_suite(void)
+{
+	Suite	*s = suite_create("cache");
+	TCase	*tc = tcase_create("cache");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_cache_unresolved_instance_raises_no_event);
+	tcase_add_test(tc, test_cache_first_resolution_adds_then_changes_update);
+	tcase_add_test(tc, test_cache_link_local_ipv6_carries_its_scope);
+	tcase_add_test(tc, test_cache_instance_leaves_with_its_last_path);
+	tcase_add_test(tc, test_cache_remove_unknown_path_is_noop);
+	tcase_add_test(tc, test_cache_names_compare_without_case);
+	tcase_add_test(tc, test_cache_type_iteration_stays_in_type);
+	tcase_add_test(tc, test_cache_clear_tells_watchers_to_resync);
+	tcase_add_test(tc, test_cache_txt_filters);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+CHECK_MAIN(cache_suite)
