@@ -121,6 +121,7 @@ cache_find(struct cache *c, const char *name, const char *type,
 {
 	struct instance	key;
 
+	memset(&key, 0, sizeof(key));
 	key.name = (char *)name;
 	key.type = (char *)type;
 	key.domain = (char *)domain;
@@ -135,6 +136,7 @@ cache_first_of_type(struct cache *c, const char *type)
 
 	if (type == NULL)
 		return (RB_MIN(instance_tree, &c->tree));
+	memset(&key, 0, sizeof(key));
 	key.type = (char *)type;
 	key.name = (char *)"";
 	key.domain = (char *)"";
