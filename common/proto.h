@@ -42,6 +42,7 @@ struct proto_request {
 	struct json_object	*obj;
 	const char		*verb;
 	struct json_object	*id;	/* borrowed from obj, may be NULL */
+	int			 retry;	/* run again after waiting: wait no more */
 };
 
 int	 proto_request_parse(const char *, size_t, struct proto_request *,

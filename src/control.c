@@ -197,7 +197,13 @@ static void
 control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client	*c = arg;
+	struct timeval	 tv = { 0, 0 };
 
+	if (c->resume_pending) {	/* let the resume see it dead first */
+		event_base_once(ctl.base, -1, EV_TIMEOUT,
+		    control_client_free_cb, c, &tv);
+		return;
+	}
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -218,6 +224,7 @@ control_client_lost(struct client *c, const char *why)
 	ctl.nclients--;
 	announce_client_lost(c);
 	watch_client_lost(c);
+	pending_client_lost(c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_free_cb,
@@ -344,6 +351,34 @@ control_client_read(struct bufferevent *bev, void *arg)
 	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		control_client_lost(c, "closed after an oversized request");
+}
+
+static void
+control_client_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (!(c->flags & CLIENT_DEAD))
+		control_client_read(c->bev, c);
+	c->resume_pending = 0;
+}
+
+/*
+ * A deferred reply was sent: read the requests that queued up behind it,
+ * from the loop rather than from inside whatever sent the reply.
+ */
+void
+control_client_resume(struct client *c)
+{
+	struct timeval	tv = { 0, 0 };
+
+	c->flags &= ~CLIENT_WAITING;
+	if (c->flags & CLIENT_DEAD || c->resume_pending)
+		return;
+	c->resume_pending = 1;
+	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_resume_cb,
+	    c, &tv) == -1)
+		fatalx("%s: event_base_once", __func__);
 }
 
 static void

@@ -54,6 +54,7 @@ usage(void)
 	    "  types\n"
 	    "  list [--family F] [--interface I] type [key[=value] ...]\n"
 	    "  resolve name type | resolve fullname\n"
+	    "  pick [--policy P] [--key K] [--wait MS] type [key[=value] ...]\n"
 	    "  watch [type]\n");
 	exit(EXIT_USAGE);
 }
@@ -741,6 +742,61 @@ ctl_resolve(struct ctl_env *env, int argc, char **argv)
 	return (EXIT_OK);
 }
 
+/* pick TYPE [--policy P] [--key K] [--wait MS] [KEY[=VALUE] ...] */
+static int
+ctl_pick(struct ctl_env *env, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json_object	*req, *reply, *inst, *txt;
+	long			 wait_ms = 0;
+	int			 ch;
+
+	req = ctl_verb("pick");
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			json_object_object_add(req, "policy",
+			    json_object_new_string(optarg));
+			break;
+		case 'k':
+			json_object_object_add(req, "key",
+			    json_object_new_string(optarg));
+			break;
+		case 'w':
+			wait_ms = ctl_number("--wait", optarg, 0, 60000);
+			json_object_object_add(req, "wait_ms",
+			    json_object_new_int((int)wait_ms));
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	json_object_object_add(req, "type", json_object_new_string(
+	    argv[optind++]));
+	txt = json_object_new_array();
+	for (; optind < argc; optind++)
+		json_object_array_add(txt, json_object_new_string(argv[optind]));
+	json_object_object_add(req, "txt", txt);
+	if (env->timeout_ms < wait_ms + 1000)
+		env->timeout_ms = (int)wait_ms + 1000;
+	reply = ctl_request(env, req);
+	json_object_put(req);
+	if (!env->json) {
+		inst = ctl_get(reply, "instance");
+		ctl_print_instance_row(inst);
+	}
+	json_object_put(reply);
+	return (EXIT_OK);
+}
+
 /* watch [TYPE]: the snapshot, then one line per event until interrupted. */
 static int
 ctl_watch(struct ctl_env *env, int argc, char **argv)
@@ -811,6 +867,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "list", ctl_list },
 	{ "resolve", ctl_resolve },
 	{ "watch", ctl_watch },
+	{ "pick", ctl_pick },
 };
 
 int

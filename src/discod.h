@@ -10,6 +10,7 @@
 #include <sys/tree.h>
 #include <sys/socket.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -195,6 +196,21 @@ void		 cache_resolved(struct cache *, struct instance *, int, int,
 void		 cache_remove(struct cache *, struct instance *);
 int		 cache_txt_match(const struct instance *, const char *);
 
+/* policy.c: how pick chooses one instance (no Avahi, no sockets). */
+enum policy {
+	POLICY_WEIGHTED,	/* RFC 2782 priority, then weight */
+	POLICY_ROUND_ROBIN,
+	POLICY_RANDOM,
+	POLICY_STICKY,		/* rendezvous hashing on a key */
+};
+
+const char	*policy_name(enum policy);
+int		 policy_from_name(const char *, enum policy *);
+unsigned int	 policy_priority(const struct instance *);
+unsigned int	 policy_weight(const struct instance *);
+struct instance	*policy_pick(enum policy, struct instance **, size_t,
+		    const char *, unsigned long *, uint32_t);
+
 /* apoll.c: Avahi's poll API on libevent. */
 struct apoll;
 struct apoll	*apoll_new(struct event_base *);
@@ -249,9 +265,11 @@ struct client {
 	gid_t		 gid;
 	time_t		 connected;
 	unsigned long	 requests;
+	int		 resume_pending;
 };
 
 int	 control_open(const struct config *);
+void	 control_client_resume(struct client *);
 void	 control_start(struct event_base *, const struct config *);
 void	 control_close(void);
 void	 control_reply(struct client *, struct json_object *);
@@ -330,6 +348,16 @@ void	 watch_cache_event(struct cache *, enum cache_event_kind,
 	    const struct instance *, void *);
 void	 watch_client_lost(struct client *);
 
+struct verb;
+
+/* pending.c: requests that wait (wait_ms) for an instance to appear. */
+#define PENDING_WAIT_MAX	60000	/* ms */
+
+int	 pending_add(struct client *, const struct verb *,
+	    struct proto_request *, long long);
+void	 pending_retry(void);
+void	 pending_client_lost(struct client *);
+
 /* verb.c: the protocol verbs, one file each. */
 #define VERB_PRIV	0x1	/* root only */
 
@@ -357,6 +385,7 @@ extern const struct verb verb_types;
 extern const struct verb verb_list;
 extern const struct verb verb_resolve;
 extern const struct verb verb_watch;
+extern const struct verb verb_pick;
 
 const struct verb *verb_find(const char *);
 struct json_object *verb_dispatch(struct client *, struct proto_request *);

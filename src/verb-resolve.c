@@ -16,11 +16,14 @@ verb_resolve_exec(struct client *c, struct proto_request *req,
 	char		 domain[AVAHI_DOMAIN_NAME_MAX];
 	const char	*n = NULL, *t = NULL, *d = "local", *full = NULL;
 	struct instance	*i;
+	long long	 wait_ms = 0;
 
 	if (proto_get_string(req->obj, "fullname", 0, &full, err) == -1 ||
 	    proto_get_string(req->obj, "name", full == NULL, &n, err) == -1 ||
 	    proto_get_string(req->obj, "type", full == NULL, &t, err) == -1 ||
-	    proto_get_string(req->obj, "domain", 0, &d, err) == -1)
+	    proto_get_string(req->obj, "domain", 0, &d, err) == -1 ||
+	    proto_get_int(req->obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
+	    err) == -1)
 		return (VERB_ERROR);
 	if (full != NULL) {
 		if (avahi_service_name_split(full, name, sizeof(name), type,
@@ -38,6 +41,8 @@ verb_resolve_exec(struct client *c, struct proto_request *req,
 	}
 	if ((i = cache_find(browse_cache(), n, t, d)) == NULL ||
 	    !i->resolved) {
+		if (wait_ms > 0 && !req->retry)
+			return (pending_add(c, &verb_resolve, req, wait_ms));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance "
 		    "\"%.63s\" of %.40s in %.40s", n, t, d);
 		return (VERB_ERROR);

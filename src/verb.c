@@ -20,6 +20,7 @@ static const struct verb *verb_table[] = {
 	&verb_list,
 	&verb_resolve,
 	&verb_watch,
+	&verb_pick,
 };
 #define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
 

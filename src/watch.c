@@ -217,6 +217,8 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 		    strcasecmp(wa->filter.type, i->type) == 0))
 			control_reply(wa->client, ev);	/* may lose it */
 	}
+	if (kind == CACHE_ADD || kind == CACHE_UPDATE)
+		pending_retry();
 }
 
 void

@@ -1,0 +1,117 @@
+/*
+ * Requests that wait: resolve and pick with wait_ms, for an instance not
+ * yet in the cache.  The request is kept and run again whenever the cache
+ * gains or changes an instance; it is answered the moment it succeeds, or
+ * with its error once wait_ms has passed.  Its connection reads no
+ * further requests meanwhile, so replies stay in request order.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "discod.h"
+
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	struct client		*c;
+	const struct verb	*v;
+	struct proto_request	 req;	/* holds its own reference */
+	struct event		*timer;
+};
+
+static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
+
+static void
+pending_free(struct pending *p)
+{
+	TAILQ_REMOVE(&pendings, p, entry);
+	event_free(p->timer);
+	proto_request_clear(&p->req);
+	free(p);
+}
+
+/*
+ * Run the request again.  Returns 1 when it was answered (success, an
+ * error other than not-found, or final), 0 when it should keep waiting.
+ */
+static int
+pending_run(struct pending *p, int final)
+{
+	struct json_object	*reply;
+	struct proto_error	 err;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((reply = proto_reply_new(p->req.id)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	rc = p->v->exec(p->c, &p->req, reply, &err);
+	if (rc == VERB_ERROR) {
+		json_object_put(reply);
+		if (!final && err.code != NULL &&
+		    strcmp(err.code, PROTO_E_NOT_FOUND) == 0)
+			return (0);
+		reply = proto_reply_error(p->req.id, &err);
+	}
+	control_reply(p->c, reply);
+	json_object_put(reply);
+	control_client_resume(p->c);
+	return (1);
+}
+
+static void
+pending_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending	*p = arg;
+
+	pending_run(p, 1);
+	pending_free(p);
+}
+
+/* Keep a request that found nothing yet; the client reads no further. */
+int
+pending_add(struct client *c, const struct verb *v, struct proto_request *req,
+    long long wait_ms)
+{
+	struct pending	*p;
+	struct timeval	 tv;
+
+	p = xcalloc(1, sizeof(*p));
+	p->c = c;
+	p->v = v;
+	p->req = *req;
+	p->req.obj = json_object_get(req->obj);
+	p->req.retry = 1;
+	p->timer = evtimer_new(discod->base, pending_timeout, p);
+	tv.tv_sec = (time_t)(wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
+	evtimer_add(p->timer, &tv);
+	TAILQ_INSERT_TAIL(&pendings, p, entry);
+	c->flags |= CLIENT_WAITING;
+	return (VERB_DEFERRED);
+}
+
+/* The cache gained or changed an instance: try every waiting request. */
+void
+pending_retry(void)
+{
+	struct pending	*p, *next;
+
+	TAILQ_FOREACH_SAFE(p, &pendings, entry, next) {
+		if (p->c->flags & CLIENT_DEAD)
+			continue;
+		if (pending_run(p, 0))
+			pending_free(p);
+	}
+}
+
+void
+pending_client_lost(struct client *c)
+{
+	struct pending	*p, *next;
+
+	TAILQ_FOREACH_SAFE(p, &pendings, entry, next) {
+		if (p->c == c)
+			pending_free(p);
+	}
+}

@@ -1,0 +1,176 @@
+/*
+ * Selection policies for pick: plain data in (candidate instances), one
+ * instance out.  No Avahi, no sockets.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "discod.h"
+
+const char *
+policy_name(enum policy p)
+{
+	switch (p) {
+	case POLICY_WEIGHTED:
+		return ("weighted");
+	case POLICY_ROUND_ROBIN:
+		return ("round-robin");
+	case POLICY_RANDOM:
+		return ("random");
+	case POLICY_STICKY:
+		return ("sticky");
+	}
+	return ("unknown");
+}
+
+int
+policy_from_name(const char *s, enum policy *p)
+{
+	if (strcmp(s, "weighted") == 0)
+		*p = POLICY_WEIGHTED;
+	else if (strcmp(s, "round-robin") == 0)
+		*p = POLICY_ROUND_ROBIN;
+	else if (strcmp(s, "random") == 0)
+		*p = POLICY_RANDOM;
+	else if (strcmp(s, "sticky") == 0)
+		*p = POLICY_STICKY;
+	else
+		return (-1);
+	return (0);
+}
+
+/* A TXT key's value as a number 0..65535, or def when absent or bad. */
+static unsigned int
+policy_txt_uint(const struct instance *i, const char *key, unsigned int def)
+{
+	size_t		 k, klen = strlen(key), n;
+	unsigned int	 v;
+	const unsigned char *d;
+
+	for (k = 0; k < i->txt.n; k++) {
+		d = i->txt.v[k].data;
+		n = i->txt.v[k].len;
+		if (n <= klen + 1 || d[klen] != '=' ||
+		    strncasecmp((const char *)d, key, klen) != 0)
+			continue;
+		for (v = 0, d += klen + 1, n -= klen + 1; n > 0; d++, n--) {
+			if (*d < '0' || *d > '9' || v > 6553)
+				return (def);
+			v = v * 10 + (*d - '0');
+		}
+		return (v <= 65535 ? v : def);
+	}
+	return (def);
+}
+
+/*
+ * SRV priority and weight (RFC 2782).  Avahi neither publishes nor
+ * reports them (always 0), so TXT "priority" and "weight" stand in when
+ * the SRV values are zero.
+ */
+unsigned int
+policy_priority(const struct instance *i)
+{
+	return (i->priority != 0 ? i->priority :
+	    policy_txt_uint(i, "priority", 0));
+}
+
+unsigned int
+policy_weight(const struct instance *i)
+{
+	return (i->weight != 0 ? i->weight : policy_txt_uint(i, "weight", 0));
+}
+
+/* 64-bit FNV-1a, then a splitmix64 finish for well-spread bits. */
+static uint64_t
+policy_hash(const char *a, const char *b, const char *c)
+{
+	const char	*parts[3] = { a, b, c };
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	size_t		 k;
+	const char	*p;
+
+	for (k = 0; k < 3; k++) {
+		for (p = parts[k]; *p != '\0'; p++) {
+			h ^= (unsigned char)*p;
+			h *= 0x100000001b3ULL;
+		}
+		h ^= 0xff;	/* separator */
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (h);
+}
+
+/*
+ * Pick one of n candidates (n > 0, in cache order).  rnd is a uniform
+ * random 32-bit number; *cursor is the round-robin position kept by the
+ * caller per type; key is the sticky key.
+ */
+struct instance *
+policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
+    unsigned long *cursor, uint32_t rnd)
+{
+	struct instance	*best = NULL;
+	unsigned int	 prio, minprio = UINT32_MAX, total = 0, w;
+	uint64_t	 h, besth = 0;
+	size_t		 k, nzero = 0;
+
+	switch (p) {
+	case POLICY_RANDOM:
+		return (cand[rnd % n]);
+	case POLICY_ROUND_ROBIN:
+		return (cand[(*cursor)++ % n]);
+	case POLICY_STICKY:
+		/* Rendezvous hashing: the key's highest score wins. */
+		for (k = 0; k < n; k++) {
+			h = policy_hash(key, cand[k]->name, cand[k]->type);
+			if (best == NULL || h > besth) {
+				best = cand[k];
+				besth = h;
+			}
+		}
+		return (best);
+	case POLICY_WEIGHTED:
+		break;
+	}
+	/* RFC 2782: the lowest priority, then by weight within it. */
+	for (k = 0; k < n; k++) {
+		prio = policy_priority(cand[k]);
+		if (prio < minprio)
+			minprio = prio;
+	}
+	for (k = 0; k < n; k++) {
+		if (policy_priority(cand[k]) != minprio)
+			continue;
+		w = policy_weight(cand[k]);
+		total += w;
+		if (w == 0)
+			nzero++;
+	}
+	if (total == 0) {	/* all weights zero: uniform */
+		rnd %= (uint32_t)nzero;
+		for (k = 0; k < n; k++) {
+			if (policy_priority(cand[k]) == minprio && rnd-- == 0)
+				return (cand[k]);
+		}
+	}
+	rnd %= total;
+	for (k = 0; k < n; k++) {
+		if (policy_priority(cand[k]) != minprio)
+			continue;
+		w = policy_weight(cand[k]);
+		if (rnd < w)
+			return (cand[k]);
+		rnd -= w;
+	}
+	return (cand[0]);
+}

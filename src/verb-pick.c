@@ -1,0 +1,94 @@
+/*
+ * pick: one endpoint of a type, chosen by a policy among the instances
+ * that pass the filters: weighted (RFC 2782), round-robin, random, or
+ * sticky (rendezvous hashing on a key: the same key gets the same
+ * instance while it lives).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "discod.h"
+
+/* Round-robin positions, one per service type. */
+struct pick_cursor {
+	TAILQ_ENTRY(pick_cursor) entry;
+	char		*type;
+	unsigned long	 pos;
+};
+static TAILQ_HEAD(, pick_cursor) cursors = TAILQ_HEAD_INITIALIZER(cursors);
+
+static unsigned long *
+pick_cursor(const char *type)
+{
+	struct pick_cursor	*pc;
+
+	TAILQ_FOREACH(pc, &cursors, entry) {
+		if (strcasecmp(pc->type, type) == 0)
+			return (&pc->pos);
+	}
+	pc = xcalloc(1, sizeof(*pc));
+	pc->type = xstrdup(type);
+	TAILQ_INSERT_TAIL(&cursors, pc, entry);
+	return (&pc->pos);
+}
+
+static int
+verb_pick_exec(struct client *c, struct proto_request *req,
+    struct json_object *reply, struct proto_error *err)
+{
+	struct instance_filter	  f;
+	struct cache		 *cache = browse_cache();
+	struct instance		 *i, **cand = NULL, *chosen;
+	const char		 *pol = "weighted", *key = NULL;
+	enum policy		  p;
+	long long		  wait_ms = 0;
+	size_t			  n = 0;
+
+	if (instance_filter_parse(req->obj, &f, 1, err) == -1 ||
+	    proto_get_string(req->obj, "policy", 0, &pol, err) == -1 ||
+	    proto_get_string(req->obj, "key", 0, &key, err) == -1 ||
+	    proto_get_int(req->obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
+	    err) == -1)
+		return (VERB_ERROR);
+	if (policy_from_name(pol, &p) == -1) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "policy", "policy must "
+		    "be weighted, round-robin, random or sticky");
+		return (VERB_ERROR);
+	}
+	if (p == POLICY_STICKY && key == NULL) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "key", "policy sticky "
+		    "needs a key");
+		return (VERB_ERROR);
+	}
+	for (i = cache_first_of_type(cache, f.type); i != NULL &&
+	    strcasecmp(i->type, f.type) == 0; i = cache_next(cache, i)) {
+		if (!instance_filter_match(&f, i))
+			continue;
+		cand = xreallocarray(cand, n + 1, sizeof(*cand));
+		cand[n++] = i;
+	}
+	if (n == 0) {
+		if (wait_ms > 0 && !req->retry)
+			return (pending_add(c, &verb_pick, req, wait_ms));
+		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance of "
+		    "%.40s matches", f.type);
+		return (VERB_ERROR);
+	}
+	chosen = policy_pick(p, cand, n, key, pick_cursor(f.type),
+	    arc4random());
+	free(cand);
+	json_object_object_add(reply, "policy",
+	    json_object_new_string(policy_name(p)));
+	json_object_object_add(reply, "candidates",
+	    json_object_new_int((int)n));
+	json_object_object_add(reply, "instance", instance_json(chosen));
+	return (VERB_DONE);
+}
+
+const struct verb verb_pick = {
+	.name = "pick",
+	.flags = 0,
+	.exec = verb_pick_exec,
+};
