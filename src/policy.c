@@ -162,6 +162,7 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 			if (policy_priority(cand[k]) == minprio && rnd-- == 0)
 				return (cand[k]);
 		}
+		return (cand[0]);	/* not reached */
 	}
 	rnd %= total;
 	for (k = 0; k < n; k++) {
