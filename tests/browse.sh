@@ -46,7 +46,7 @@ lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
 lab_spawn a watch "$top_builddir/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
-plan 20
+plan 19
 
 lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
 lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
