@@ -46,7 +46,7 @@ lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
 lab_spawn a watch "$top_builddir/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
-plan 19
+plan 23
 
 lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
 lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
@@ -122,6 +122,47 @@ check_wait 10 "a name with dots, spaces and UTF-8, and binary, NUL and 255-byte 
 check "its full name escapes the dots" \
     sh -c "'$top_builddir/discoctl' -j -s '$sa' resolve 'Dotted\\.Name With Spaces ☕ é._odd._tcp.local' | grep -q '\"port\":6000'"
 
+local_on_b() {
+	lab_ctl b -j resolve "$odd" _odd._tcp | grep -q '"local":true'
+}
+check_wait 10 "b's own announcement is in b's cache, marked local" local_on_b
+
+# A watcher that comes back with its last index gets what it missed.
+idx=$(lab_on a python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.write(json.dumps({"verb": "watch", "type": "_demo._tcp"}) + "\n"); f.flush()
+print(json.loads(f.readline())["index"])' "$sa")
+lab_spawn b p4 avahi-publish -s "Demo Four" _demo._tcp 5004
+four=$LAB_LAST_PID
+check_wait 10 "(a fourth instance appears while nobody watches)" \
+    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Four' _demo._tcp"
+missed() {
+	lab_on a python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.write(json.dumps({"verb": "watch", "type": "_demo._tcp",
+                    "since": int(sys.argv[2])}) + "\n"); f.flush()
+r = json.loads(f.readline())
+assert r["ok"] and "instances" not in r, r
+while True:
+    e = json.loads(f.readline())
+    if e.get("event") == "add" and e["instance"]["name"] == "Demo Four":
+        break' "$sa" "$idx"
+}
+check "coming back with since=$idx replays the add it missed" missed
+lab_stop "$four"
+too_old() {
+	lab_on a python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.write(json.dumps({"verb": "watch", "since": 0}) + "\n"); f.flush()
+r = json.loads(f.readline())
+sys.exit(not (r.get("resync") is True and len(r["instances"]) > 0))' "$sa"
+}
+
 # A TXT change on b reaches a's watcher as an update.
 lab_spawn a watch-odd "$top_builddir/discoctl" -j -s "$sa" watch _odd._tcp
 sleep 1
@@ -142,6 +183,7 @@ start=$(date +%s)
 check_wait 90 "$BULK instances on c: all resolved in a's cache, default avahi limits" bulk
 diag "took $(( $(date +%s) - start )) s; $(lab_ctl a -j status | python3 -c '
 import json, sys; print(json.load(sys.stdin)["browse"])')"
+check "since too far back (after $BULK adds) gets resync and a snapshot" too_old
 no_failures() {
 	lab_ctl a -j status | python3 -c '
 import json, sys; sys.exit(json.load(sys.stdin)["browse"]["failures"] != 0)'
