@@ -75,19 +75,16 @@ struct config_parser {
 
 /* Append "file:line: message" (or "file: message" for line 0) to errors. */
 void
-config_error_add(struct config_errors *errors, const char *fname, int line,
-    const char *fmt, ...)
+config_error_addv(struct config_errors *errors, const char *fname, int line,
+    const char *fmt, va_list ap)
 {
 	struct config_error	*e;
 	char			*msg;
-	va_list			 ap;
 
 	if (errors == NULL)
 		return;
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
-	va_end(ap);
 	e = xcalloc(1, sizeof(*e));
 	if (line > 0)
 		xasprintf(&e->text, "%s:%d: %s", fname, line,
@@ -98,20 +95,26 @@ config_error_add(struct config_errors *errors, const char *fname, int line,
 	free(msg);
 }
 
+void
+config_error_add(struct config_errors *errors, const char *fname, int line,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	config_error_addv(errors, fname, line, fmt, ap);
+	va_end(ap);
+}
+
 static void __attribute__((format(printf, 3, 4)))
 config_error(struct config_parser *p, int line, const char *fmt, ...)
 {
-	char	*msg;
-	va_list	 ap;
+	va_list	ap;
 
 	p->nerrors++;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	config_error_addv(p->errors, p->fname, line, fmt, ap);
 	va_end(ap);
-	config_error_add(p->errors, p->fname, line, "%s",
-	    msg != NULL ? msg : "error");
-	free(msg);
 }
 
 void

@@ -651,6 +651,22 @@ ctl_types(struct ctl_env *env, int argc, char **argv)
 	return (EXIT_OK);
 }
 
+/* The operands "TYPE [KEY[=VALUE] ...]" of list and pick, into req. */
+static void
+ctl_type_filters(struct json_object *req, int argc, char **argv)
+{
+	struct json_object	*txt;
+
+	if (optind >= argc)
+		usage();
+	json_object_object_add(req, "type", json_object_new_string(
+	    argv[optind++]));
+	txt = json_object_new_array();
+	for (; optind < argc; optind++)
+		json_object_array_add(txt, json_object_new_string(argv[optind]));
+	json_object_object_add(req, "txt", txt);
+}
+
 /* list TYPE [KEY[=VALUE] ...] [--family ipv4|ipv6] [--interface IF] */
 static int
 ctl_list(struct ctl_env *env, int argc, char **argv)
@@ -660,7 +676,7 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct json_object	*req, *reply, *list, *txt;
+	struct json_object	*req, *reply, *list;
 	size_t			 k, n;
 	int			 ch, rc = EXIT_OK;
 
@@ -680,14 +696,7 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind >= argc)
-		usage();
-	json_object_object_add(req, "type", json_object_new_string(
-	    argv[optind++]));
-	txt = json_object_new_array();
-	for (; optind < argc; optind++)
-		json_object_array_add(txt, json_object_new_string(argv[optind]));
-	json_object_object_add(req, "txt", txt);
+	ctl_type_filters(req, argc, argv);
 	reply = ctl_request(env, req);
 	json_object_put(req);
 	list = ctl_get(reply, "instances");
@@ -752,7 +761,7 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct json_object	*req, *reply, *inst, *txt;
+	struct json_object	*req, *reply, *inst;
 	long			 wait_ms = 0;
 	int			 ch;
 
@@ -777,14 +786,7 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind >= argc)
-		usage();
-	json_object_object_add(req, "type", json_object_new_string(
-	    argv[optind++]));
-	txt = json_object_new_array();
-	for (; optind < argc; optind++)
-		json_object_array_add(txt, json_object_new_string(argv[optind]));
-	json_object_object_add(req, "txt", txt);
+	ctl_type_filters(req, argc, argv);
 	if (env->timeout_ms < wait_ms + 1000)
 		env->timeout_ms = (int)wait_ms + 1000;
 	reply = ctl_request(env, req);

@@ -10,6 +10,7 @@
 #include <sys/tree.h>
 #include <sys/socket.h>
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -67,6 +68,8 @@ int	 config_load(const char *, struct config *, struct config_errors *);
 void	 config_errors_clear(struct config_errors *);
 void	 config_error_add(struct config_errors *, const char *, int,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
+void	 config_error_addv(struct config_errors *, const char *, int,
+	    const char *, va_list) __attribute__((format(printf, 4, 0)));
 
 /* service.c: what one announcement says, validated (no Avahi here). */
 #define SERVICE_NAME_MAX	63	/* bytes of UTF-8, RFC 6763 4.1.1 */

@@ -356,17 +356,12 @@ struct dnssd_parser {
 static void __attribute__((format(printf, 2, 3)))
 dnssd_error(struct dnssd_parser *p, const char *fmt, ...)
 {
-	char	*msg;
-	va_list	 ap;
+	va_list	ap;
 
 	p->nerrors++;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
+	config_error_addv(p->errors, p->path, p->line, fmt, ap);
 	va_end(ap);
-	config_error_add(p->errors, p->path, p->line, "%s",
-	    msg != NULL ? msg : "error");
-	free(msg);
 }
 
 /*

@@ -119,6 +119,23 @@ verb_register_subtypes(struct json_object *req, struct service_def *def,
 	return (0);
 }
 
+/* A name from a client is literal: double each % so none is a specifier. */
+static char *
+verb_register_literal(const char *name)
+{
+	char		*out, *d;
+	const char	*s;
+
+	out = d = xmalloc(strlen(name) * 2 + 1);
+	for (s = name; *s != '\0'; s++) {
+		if (*s == '%')
+			*d++ = '%';
+		*d++ = *s;
+	}
+	*d = '\0';
+	return (out);
+}
+
 static int
 verb_register_exec(struct client *c, struct proto_request *req,
     struct json_object *reply, struct proto_error *err)
@@ -146,19 +163,7 @@ verb_register_exec(struct client *c, struct proto_request *req,
 		return (VERB_ERROR);
 	}
 	def = service_def_new();
-	/* A literal name: a % must not read as a specifier. */
-	def->name = xmalloc(strlen(name) * 2 + 1);
-	{
-		const char	*s;
-		char		*d = def->name;
-
-		for (s = name; *s != '\0'; s++) {
-			if (*s == '%')
-				*d++ = '%';
-			*d++ = *s;
-		}
-		*d = '\0';
-	}
+	def->name = verb_register_literal(name);
 	def->type = xstrdup(type);
 	def->port = (unsigned int)port;
 	if (verb_register_txt(req->obj, &def->txt, err) == -1 ||
