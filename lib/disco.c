@@ -344,6 +344,12 @@ disco_strerror(int code)
 		return ("the disco agent closed the connection");
 	case DISCO_EINTR:
 		return ("interrupted by a signal");
+	case DISCO_ENOTFOUND:
+		return ("no such service instance");
+	case DISCO_EDENIED:
+		return ("the disco agent does not allow this");
+	case DISCO_EREJECTED:
+		return ("the disco agent rejected the request as malformed");
 	}
 	return ("unknown error");
 }

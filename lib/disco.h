@@ -11,9 +11,13 @@
 #ifndef DISCO_H
 #define DISCO_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct addrinfo;
 
 /* Error codes, all negative. */
 #define DISCO_ESYSTEM		-1	/* a system call failed: see errno */
@@ -24,6 +28,10 @@ extern "C" {
 #define DISCO_EINVAL		-6	/* a bad argument */
 #define DISCO_ECLOSED		-7	/* the agent closed the connection */
 #define DISCO_EINTR		-8	/* a signal arrived while waiting */
+#define DISCO_ENOTFOUND		-9	/* no such instance, or none matches */
+#define DISCO_EDENIED		-10	/* the agent refused: not allowed */
+#define DISCO_EREJECTED		-11	/* the agent refused the request as
+					   malformed (a bad name, type, port) */
 
 /* An open connection to the agent. */
 struct disco;
@@ -65,6 +73,116 @@ int		 disco_call(struct disco *d, const char *request, char **reply,
  */
 int		 disco_event_next(struct disco *d, char **event,
 		    int timeout_ms);
+
+/* One address of an instance. */
+struct disco_address {
+	int		 family;	/* AF_INET or AF_INET6 */
+	char		*address;	/* text, link-local IPv6 with %scope */
+	char		*interface;	/* where it was seen, e.g. "eth0" */
+};
+
+/* A service instance from the agent's cache. */
+struct disco_instance {
+	char			*name;		/* "My Printer" */
+	char			*type;		/* "_ipp._tcp" */
+	char			*domain;	/* "local" */
+	char			*host;		/* "printer.local" */
+	unsigned int		 port;
+	char			**txt;		/* TXT strings, raw bytes */
+	size_t			*txt_len;	/* their lengths (may hold NULs) */
+	size_t			 ntxt;
+	struct disco_address	*addresses;
+	size_t			 naddresses;
+	int			 local;		/* announced by this host */
+};
+
+/* Free one instance, or an array of n; NULL is allowed. */
+void		 disco_instance_free(struct disco_instance *inst);
+void		 disco_instances_free(struct disco_instance *insts, size_t n);
+
+/*
+ * The agent's cache, each call waiting at most timeout_ms (-1: no limit).
+ * txt filters are NULL-terminated arrays of "key" (present) or
+ * "key=value"; NULL for none.
+ */
+
+/* The instance name of type (in domain "local"), into *inst. */
+int		 disco_resolve(struct disco *d, const char *name,
+		    const char *type, struct disco_instance **inst,
+		    int timeout_ms);
+
+/* Every instance of type passing the filters: *insts holds *n of them. */
+int		 disco_list(struct disco *d, const char *type,
+		    const char *const *txt, struct disco_instance **insts,
+		    size_t *n, int timeout_ms);
+
+/*
+ * One instance of type, chosen by policy ("weighted" when NULL,
+ * "round-robin", "random", or "sticky" with key).  wait_ms > 0 waits that
+ * long for a first instance to appear.
+ */
+int		 disco_pick(struct disco *d, const char *type,
+		    const char *policy, const char *key,
+		    const char *const *txt, int wait_ms,
+		    struct disco_instance **inst, int timeout_ms);
+
+/* The service types in the cache: *types holds *n strings. */
+int		 disco_types(struct disco *d, char ***types, size_t *n,
+		    int timeout_ms);
+void		 disco_types_free(char **types, size_t n);
+
+/* The agent's status reply, as one line of JSON the caller frees. */
+int		 disco_status(struct disco *d, char **json, int timeout_ms);
+
+/*
+ * Announce a service for as long as the handle is open (ttl 0) or with a
+ * lease of ttl seconds that disco_renew() extends.  txt is a
+ * NULL-terminated array of "key=value" or "key" strings, or NULL.  On
+ * success *id holds the registration number; *final_name, when not NULL,
+ * the name announced (the caller frees it).
+ */
+int		 disco_register(struct disco *d, const char *name,
+		    const char *type, unsigned int port,
+		    const char *const *txt, unsigned int ttl, long *id,
+		    char **final_name, int timeout_ms);
+int		 disco_renew(struct disco *d, long id, int timeout_ms);
+int		 disco_unregister(struct disco *d, long id, int timeout_ms);
+
+/*
+ * Watch: after disco_watch() succeeds, the handle streams changes to the
+ * instances of type (every type for NULL); *snapshot, when not NULL, holds
+ * the *n instances present now.  Then poll disco_fd() for reading and call
+ * disco_dispatch(), which calls cb once for each event that has arrived,
+ * without blocking.  A handle that watches is used for nothing else.
+ */
+enum disco_event_kind {
+	DISCO_EVENT_ADD,
+	DISCO_EVENT_UPDATE,
+	DISCO_EVENT_REMOVE,
+	DISCO_EVENT_RESYNC,	/* forget what you hold; list again */
+};
+typedef void	(*disco_watch_cb)(enum disco_event_kind kind,
+		    const struct disco_instance *inst, void *arg);
+
+int		 disco_watch(struct disco *d, const char *type,
+		    struct disco_instance **snapshot, size_t *n,
+		    int timeout_ms);
+/* Returns the number of events dispatched, or a DISCO_E* code. */
+int		 disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg);
+
+/*
+ * Like getaddrinfo(3), from the agent: name_or_type is a service type
+ * ("_http._tcp": every instance, in pick order: lowest priority first,
+ * then weighted at random) or an instance's full name
+ * ("My\.Printer._ipp._tcp.local").  hints may be NULL or set ai_family,
+ * ai_socktype and ai_protocol.  Every address comes with its port, and
+ * link-local IPv6 with its scope.  *res is freed with disco_freeaddrinfo.
+ * Connects to the default socket ($DISCO_SOCKET or the built-in path) and
+ * waits at most 5 seconds.
+ */
+int		 disco_getaddrinfo(const char *name_or_type,
+		    const struct addrinfo *hints, struct addrinfo **res);
+void		 disco_freeaddrinfo(struct addrinfo *res);
 
 /* A static English description of a DISCO_E* code. */
 const char	*disco_strerror(int code);

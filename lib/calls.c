@@ -1,0 +1,729 @@
+/*
+ * libdisco's verbs: requests built and replies read with json-c, on top
+ * of disco_call() and disco_event_next().  Nothing here exits, prints or
+ * aborts: every failure is a DISCO_E* code.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "disco.h"
+
+static char *
+dstrdup(const char *s)
+{
+	return (s != NULL ? strdup(s) : NULL);
+}
+
+static struct json_object *
+req_new(const char *verb)
+{
+	struct json_object	*o = json_object_new_object();
+
+	if (o != NULL)
+		json_object_object_add(o, "verb", json_object_new_string(verb));
+	return (o);
+}
+
+static int
+req_txt(struct json_object *req, const char *const *txt)
+{
+	struct json_object	*arr;
+
+	if (txt == NULL)
+		return (0);
+	if ((arr = json_object_new_array()) == NULL)
+		return (DISCO_ENOMEM);
+	for (; *txt != NULL; txt++)
+		json_object_array_add(arr, json_object_new_string(*txt));
+	json_object_object_add(req, "txt", arr);
+	return (0);
+}
+
+static int
+error_code(struct json_object *reply)
+{
+	struct json_object	*e, *c;
+	const char		*code;
+
+	if (!json_object_object_get_ex(reply, "error", &e) ||
+	    !json_object_object_get_ex(e, "code", &c))
+		return (DISCO_EPROTOCOL);
+	code = json_object_get_string(c);
+	if (strcmp(code, "not-found") == 0)
+		return (DISCO_ENOTFOUND);
+	if (strcmp(code, "permission-denied") == 0)
+		return (DISCO_EDENIED);
+	if (strcmp(code, "unavailable") == 0)
+		return (DISCO_EUNREACHABLE);
+	if (strcmp(code, "internal") == 0)
+		return (DISCO_EPROTOCOL);
+	return (DISCO_EREJECTED);
+}
+
+/* Send req (consumed) and return the decoded successful reply. */
+static int
+call(struct disco *d, struct json_object *req, struct json_object **reply,
+    int timeout_ms)
+{
+	struct json_object	*ok;
+	const char		*s;
+	char			*line;
+	int			 rc;
+
+	*reply = NULL;
+	if (d == NULL || req == NULL) {
+		json_object_put(req);
+		return (req == NULL ? DISCO_ENOMEM : DISCO_EINVAL);
+	}
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	rc = s != NULL ? disco_call(d, s, &line, timeout_ms) : DISCO_ENOMEM;
+	json_object_put(req);
+	if (rc != 0)
+		return (rc);
+	*reply = json_tokener_parse(line);
+	free(line);
+	if (*reply == NULL || !json_object_object_get_ex(*reply, "ok", &ok)) {
+		json_object_put(*reply);
+		*reply = NULL;
+		return (DISCO_EPROTOCOL);
+	}
+	if (!json_object_get_boolean(ok)) {
+		rc = error_code(*reply);
+		json_object_put(*reply);
+		*reply = NULL;
+		return (rc);
+	}
+	return (0);
+}
+
+static const char *
+jstr(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+void
+disco_instance_free(struct disco_instance *inst)
+{
+	disco_instances_free(inst, inst != NULL ? 1 : 0);
+}
+
+static void
+instance_clear(struct disco_instance *i)
+{
+	size_t	k;
+
+	free(i->name);
+	free(i->type);
+	free(i->domain);
+	free(i->host);
+	for (k = 0; k < i->ntxt; k++)
+		free(i->txt[k]);
+	free(i->txt);
+	free(i->txt_len);
+	for (k = 0; k < i->naddresses; k++) {
+		free(i->addresses[k].address);
+		free(i->addresses[k].interface);
+	}
+	free(i->addresses);
+	memset(i, 0, sizeof(*i));
+}
+
+void
+disco_instances_free(struct disco_instance *insts, size_t n)
+{
+	size_t	k;
+
+	if (insts == NULL)
+		return;
+	for (k = 0; k < n; k++)
+		instance_clear(&insts[k]);
+	free(insts);
+}
+
+/* Fill *i from the agent's JSON for an instance. */
+static int
+instance_parse(struct json_object *o, struct disco_instance *i)
+{
+	struct json_object	*txt, *addrs, *a, *t, *v;
+	const char		*s;
+	size_t			 k, n;
+	int			 len;
+
+	memset(i, 0, sizeof(*i));
+	if (!json_object_is_type(o, json_type_object) ||
+	    (i->name = dstrdup(jstr(o, "name"))) == NULL ||
+	    (i->type = dstrdup(jstr(o, "type"))) == NULL ||
+	    (i->domain = dstrdup(jstr(o, "domain"))) == NULL)
+		goto bad;
+	i->host = dstrdup(jstr(o, "host"));
+	if (json_object_object_get_ex(o, "port", &v))
+		i->port = (unsigned int)json_object_get_int(v);
+	if (json_object_object_get_ex(o, "local", &v))
+		i->local = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "txt", &txt) &&
+	    json_object_is_type(txt, json_type_array) &&
+	    (n = json_object_array_length(txt)) > 0) {
+		if ((i->txt = calloc(n, sizeof(*i->txt))) == NULL ||
+		    (i->txt_len = calloc(n, sizeof(*i->txt_len))) == NULL)
+			goto bad;
+		for (k = 0; k < n; k++) {
+			t = json_object_array_get_idx(txt, k);
+			if (json_object_is_type(t, json_type_string)) {
+				len = json_object_get_string_len(t);
+				if ((i->txt[k] = malloc((size_t)len + 1)) == NULL)
+					goto bad;
+				memcpy(i->txt[k], json_object_get_string(t),
+				    (size_t)len + 1);
+			} else if ((s = jstr(t, "base64")) != NULL) {
+				if ((i->txt[k] = malloc(strlen(s) + 1)) == NULL)
+					goto bad;
+				len = b64_pton(s, (unsigned char *)i->txt[k],
+				    strlen(s) + 1);
+				if (len < 0)
+					goto bad;
+			} else
+				goto bad;
+			i->txt_len[k] = (size_t)len;
+			i->ntxt++;
+		}
+	}
+	if (json_object_object_get_ex(o, "addresses", &addrs) &&
+	    json_object_is_type(addrs, json_type_array) &&
+	    (n = json_object_array_length(addrs)) > 0) {
+		if ((i->addresses = calloc(n, sizeof(*i->addresses))) == NULL)
+			goto bad;
+		for (k = 0; k < n; k++) {
+			a = json_object_array_get_idx(addrs, k);
+			s = jstr(a, "family");
+			i->addresses[k].family = s != NULL &&
+			    strcmp(s, "ipv6") == 0 ? AF_INET6 : AF_INET;
+			if ((i->addresses[k].address =
+			    dstrdup(jstr(a, "address"))) == NULL)
+				goto bad;
+			i->addresses[k].interface = dstrdup(jstr(a, "interface"));
+			i->naddresses++;
+		}
+	}
+	return (0);
+bad:
+	instance_clear(i);
+	return (DISCO_EPROTOCOL);
+}
+
+static int
+instances_parse(struct json_object *arr, struct disco_instance **insts,
+    size_t *n)
+{
+	size_t	k, len;
+	int	rc;
+
+	*insts = NULL;
+	*n = 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return (DISCO_EPROTOCOL);
+	if ((len = json_object_array_length(arr)) == 0)
+		return (0);
+	if ((*insts = calloc(len, sizeof(**insts))) == NULL)
+		return (DISCO_ENOMEM);
+	for (k = 0; k < len; k++) {
+		if ((rc = instance_parse(json_object_array_get_idx(arr, k),
+		    &(*insts)[k])) != 0) {
+			disco_instances_free(*insts, k);
+			*insts = NULL;
+			return (rc);
+		}
+	}
+	*n = len;
+	return (0);
+}
+
+static int
+one_instance(struct json_object *reply, struct disco_instance **inst)
+{
+	struct json_object	*o;
+	int			 rc;
+
+	if (!json_object_object_get_ex(reply, "instance", &o))
+		return (DISCO_EPROTOCOL);
+	if ((*inst = calloc(1, sizeof(**inst))) == NULL)
+		return (DISCO_ENOMEM);
+	if ((rc = instance_parse(o, *inst)) != 0) {
+		free(*inst);
+		*inst = NULL;
+	}
+	return (rc);
+}
+
+int
+disco_resolve(struct disco *d, const char *name, const char *type,
+    struct disco_instance **inst, int timeout_ms)
+{
+	struct json_object	*req, *reply;
+	int			 rc;
+
+	if (inst == NULL || name == NULL || type == NULL)
+		return (DISCO_EINVAL);
+	*inst = NULL;
+	if ((req = req_new("resolve")) != NULL) {
+		json_object_object_add(req, "name", json_object_new_string(name));
+		json_object_object_add(req, "type", json_object_new_string(type));
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	rc = one_instance(reply, inst);
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_list(struct disco *d, const char *type, const char *const *txt,
+    struct disco_instance **insts, size_t *n, int timeout_ms)
+{
+	struct json_object	*req, *reply, *arr;
+	int			 rc;
+
+	if (insts == NULL || n == NULL || type == NULL)
+		return (DISCO_EINVAL);
+	*insts = NULL;
+	*n = 0;
+	if ((req = req_new("list")) != NULL) {
+		json_object_object_add(req, "type", json_object_new_string(type));
+		if (req_txt(req, txt) != 0) {
+			json_object_put(req);
+			return (DISCO_ENOMEM);
+		}
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "instances", &arr))
+		rc = DISCO_EPROTOCOL;
+	else
+		rc = instances_parse(arr, insts, n);
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_pick(struct disco *d, const char *type, const char *policy,
+    const char *key, const char *const *txt, int wait_ms,
+    struct disco_instance **inst, int timeout_ms)
+{
+	struct json_object	*req, *reply;
+	int			 rc;
+
+	if (inst == NULL || type == NULL || wait_ms < 0)
+		return (DISCO_EINVAL);
+	*inst = NULL;
+	if ((req = req_new("pick")) != NULL) {
+		json_object_object_add(req, "type", json_object_new_string(type));
+		if (policy != NULL)
+			json_object_object_add(req, "policy",
+			    json_object_new_string(policy));
+		if (key != NULL)
+			json_object_object_add(req, "key",
+			    json_object_new_string(key));
+		if (wait_ms > 0)
+			json_object_object_add(req, "wait_ms",
+			    json_object_new_int(wait_ms));
+		if (req_txt(req, txt) != 0) {
+			json_object_put(req);
+			return (DISCO_ENOMEM);
+		}
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	rc = one_instance(reply, inst);
+	json_object_put(reply);
+	return (rc);
+}
+
+void
+disco_types_free(char **types, size_t n)
+{
+	size_t	k;
+
+	if (types == NULL)
+		return;
+	for (k = 0; k < n; k++)
+		free(types[k]);
+	free(types);
+}
+
+int
+disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
+{
+	struct json_object	*reply, *arr;
+	size_t			 k, len;
+	int			 rc;
+
+	if (types == NULL || n == NULL)
+		return (DISCO_EINVAL);
+	*types = NULL;
+	*n = 0;
+	if ((rc = call(d, req_new("types"), &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "types", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		json_object_put(reply);
+		return (DISCO_EPROTOCOL);
+	}
+	len = json_object_array_length(arr);
+	if (len > 0 && (*types = calloc(len, sizeof(**types))) == NULL)
+		rc = DISCO_ENOMEM;
+	for (k = 0; rc == 0 && k < len; k++) {
+		if (((*types)[k] = dstrdup(jstr(json_object_array_get_idx(arr,
+		    k), "type"))) == NULL)
+			rc = DISCO_EPROTOCOL;
+		else
+			(*n)++;
+	}
+	if (rc != 0) {
+		disco_types_free(*types, *n);
+		*types = NULL;
+		*n = 0;
+	}
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_status(struct disco *d, char **json, int timeout_ms)
+{
+	struct json_object	*reply;
+	const char		*s;
+	int			 rc;
+
+	if (json == NULL)
+		return (DISCO_EINVAL);
+	*json = NULL;
+	if ((rc = call(d, req_new("status"), &reply, timeout_ms)) != 0)
+		return (rc);
+	s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL || (*json = strdup(s)) == NULL)
+		rc = DISCO_ENOMEM;
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_register(struct disco *d, const char *name, const char *type,
+    unsigned int port, const char *const *txt, unsigned int ttl, long *id,
+    char **final_name, int timeout_ms)
+{
+	struct json_object	*req, *reply, *reg, *v;
+	int			 rc;
+
+	if (name == NULL || type == NULL || id == NULL || port > 65535)
+		return (DISCO_EINVAL);
+	if (final_name != NULL)
+		*final_name = NULL;
+	if ((req = req_new("register")) != NULL) {
+		json_object_object_add(req, "name", json_object_new_string(name));
+		json_object_object_add(req, "type", json_object_new_string(type));
+		json_object_object_add(req, "port", json_object_new_int(
+		    (int)port));
+		if (ttl > 0)
+			json_object_object_add(req, "ttl", json_object_new_int64(
+			    ttl));
+		if (req_txt(req, txt) != 0) {
+			json_object_put(req);
+			return (DISCO_ENOMEM);
+		}
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "registration", &reg) ||
+	    !json_object_object_get_ex(reg, "id", &v)) {
+		json_object_put(reply);
+		return (DISCO_EPROTOCOL);
+	}
+	*id = (long)json_object_get_int64(v);
+	if (final_name != NULL &&
+	    (*final_name = dstrdup(jstr(reg, "final_name"))) == NULL)
+		rc = DISCO_ENOMEM;
+	json_object_put(reply);
+	return (rc);
+}
+
+static int
+registration_call(struct disco *d, const char *verb, long id, int timeout_ms)
+{
+	struct json_object	*req, *reply;
+	int			 rc;
+
+	if ((req = req_new(verb)) != NULL)
+		json_object_object_add(req, "registration",
+		    json_object_new_int64(id));
+	if ((rc = call(d, req, &reply, timeout_ms)) == 0)
+		json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_renew(struct disco *d, long id, int timeout_ms)
+{
+	return (registration_call(d, "renew", id, timeout_ms));
+}
+
+int
+disco_unregister(struct disco *d, long id, int timeout_ms)
+{
+	return (registration_call(d, "unregister", id, timeout_ms));
+}
+
+int
+disco_watch(struct disco *d, const char *type,
+    struct disco_instance **snapshot, size_t *n, int timeout_ms)
+{
+	struct json_object	*req, *reply, *arr;
+	int			 rc;
+
+	if ((snapshot == NULL) != (n == NULL))
+		return (DISCO_EINVAL);
+	if ((req = req_new("watch")) != NULL && type != NULL)
+		json_object_object_add(req, "type", json_object_new_string(type));
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	if (snapshot != NULL) {
+		if (!json_object_object_get_ex(reply, "instances", &arr))
+			rc = DISCO_EPROTOCOL;
+		else
+			rc = instances_parse(arr, snapshot, n);
+	}
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
+{
+	struct json_object	*ev, *o;
+	struct disco_instance	 inst;
+	enum disco_event_kind	 kind;
+	const char		*k;
+	char			*line;
+	int			 rc, count = 0;
+
+	if (d == NULL || cb == NULL)
+		return (DISCO_EINVAL);
+	while ((rc = disco_event_next(d, &line, 0)) == 0) {
+		ev = json_tokener_parse(line);
+		free(line);
+		if (ev == NULL || (k = jstr(ev, "event")) == NULL) {
+			json_object_put(ev);
+			return (DISCO_EPROTOCOL);
+		}
+		if (strcmp(k, "add") == 0)
+			kind = DISCO_EVENT_ADD;
+		else if (strcmp(k, "update") == 0)
+			kind = DISCO_EVENT_UPDATE;
+		else if (strcmp(k, "remove") == 0)
+			kind = DISCO_EVENT_REMOVE;
+		else if (strcmp(k, "resync") == 0)
+			kind = DISCO_EVENT_RESYNC;
+		else {		/* an event of another kind: not for watchers */
+			json_object_put(ev);
+			continue;
+		}
+		if (kind == DISCO_EVENT_RESYNC)
+			cb(kind, NULL, arg);
+		else if (json_object_object_get_ex(ev, "instance", &o) &&
+		    instance_parse(o, &inst) == 0) {
+			cb(kind, &inst, arg);
+			instance_clear(&inst);
+		} else {
+			json_object_put(ev);
+			return (DISCO_EPROTOCOL);
+		}
+		json_object_put(ev);
+		count++;
+	}
+	if (rc != DISCO_ETIMEOUT)
+		return (rc);
+	return (count);
+}
+
+/* RFC 2782 order: priority ascending, then weighted at random. */
+struct ordered {
+	struct disco_instance	*inst;
+	unsigned int		 prio;
+	double			 key;
+};
+
+static unsigned int
+txt_number(const struct disco_instance *i, const char *key)
+{
+	size_t	k, klen = strlen(key);
+
+	for (k = 0; k < i->ntxt; k++) {
+		if (i->txt_len[k] > klen + 1 && i->txt[k][klen] == '=' &&
+		    strncasecmp(i->txt[k], key, klen) == 0)
+			return ((unsigned int)strtoul(i->txt[k] + klen + 1,
+			    NULL, 10));
+	}
+	return (0);
+}
+
+static int
+ordered_cmp(const void *a, const void *b)
+{
+	const struct ordered	*x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return (x->prio < y->prio ? -1 : 1);
+	return (x->key > y->key ? -1 : x->key < y->key);
+}
+
+static int
+ai_append(struct addrinfo ***tail, const char *address, unsigned int port,
+    const struct addrinfo *hints, int family)
+{
+	struct addrinfo		 h, *r, *node;
+	char			 serv[8];
+	int			 rc;
+
+	memset(&h, 0, sizeof(h));
+	h.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	h.ai_family = family;
+	h.ai_socktype = hints->ai_socktype;
+	h.ai_protocol = hints->ai_protocol;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if ((rc = getaddrinfo(address, serv, &h, &r)) != 0)
+		return (rc == EAI_MEMORY ? DISCO_ENOMEM : 0);	/* skip it */
+	/* One node of ours, with its address in the same block. */
+	if ((node = calloc(1, sizeof(*node) + r->ai_addrlen)) == NULL) {
+		freeaddrinfo(r);
+		return (DISCO_ENOMEM);
+	}
+	node->ai_family = r->ai_family;
+	node->ai_socktype = r->ai_socktype;
+	node->ai_protocol = r->ai_protocol;
+	node->ai_addrlen = r->ai_addrlen;
+	node->ai_addr = (struct sockaddr *)(node + 1);
+	memcpy(node->ai_addr, r->ai_addr, r->ai_addrlen);
+	freeaddrinfo(r);
+	**tail = node;
+	*tail = &node->ai_next;
+	return (0);
+}
+
+int
+disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
+    struct addrinfo **res)
+{
+	struct addrinfo		 h, *head = NULL, **tail = &head;
+	struct disco		*d;
+	struct disco_instance	*insts = NULL;
+	struct ordered		*ord = NULL;
+	const char		*dot;
+	size_t			 n = 0, k, a;
+	unsigned int		 w;
+	int			 rc, is_type;
+
+	if (name_or_type == NULL || res == NULL)
+		return (DISCO_EINVAL);
+	*res = NULL;
+	memset(&h, 0, sizeof(h));
+	if (hints != NULL) {
+		h.ai_family = hints->ai_family;
+		h.ai_socktype = hints->ai_socktype;
+		h.ai_protocol = hints->ai_protocol;
+	}
+	/* "_x._tcp" (or with ".local") is a type; anything else a full name. */
+	is_type = name_or_type[0] == '_' &&
+	    (dot = strchr(name_or_type, '.')) != NULL && dot[1] == '_';
+	if (h.ai_socktype == 0)
+		h.ai_socktype = strstr(name_or_type, "._udp") != NULL ?
+		    SOCK_DGRAM : SOCK_STREAM;
+	if ((rc = disco_open(&d, NULL)) != 0)
+		return (rc);
+	if (is_type) {
+		char	type[256];
+
+		snprintf(type, sizeof(type), "%s", name_or_type);
+		if (strlen(type) > 6 && strcmp(type + strlen(type) - 6,
+		    ".local") == 0)
+			type[strlen(type) - 6] = '\0';
+		rc = disco_list(d, type, NULL, &insts, &n, 5000);
+	} else {
+		struct json_object	*req, *reply;
+
+		if ((req = req_new("resolve")) != NULL)
+			json_object_object_add(req, "fullname",
+			    json_object_new_string(name_or_type));
+		if ((rc = call(d, req, &reply, 5000)) == 0) {
+			if ((rc = one_instance(reply, &insts)) == 0)
+				n = 1;
+			json_object_put(reply);
+		}
+	}
+	disco_close(d);
+	if (rc != 0)
+		return (rc);
+	if (n == 0)
+		return (DISCO_ENOTFOUND);
+	if ((ord = calloc(n, sizeof(*ord))) == NULL) {
+		disco_instances_free(insts, n);
+		return (DISCO_ENOMEM);
+	}
+	for (k = 0; k < n; k++) {
+		ord[k].inst = &insts[k];
+		ord[k].prio = txt_number(&insts[k], "priority");
+		w = txt_number(&insts[k], "weight");
+		/* Weighted random order: u^(1/w) keys (Efraimidis-Spirakis). */
+		ord[k].key = w == 0 ? (double)arc4random() / 4294967296.0 / 1e6 :
+		    pow((double)arc4random() / 4294967296.0,
+		    1.0 / (double)w);
+	}
+	qsort(ord, n, sizeof(*ord), ordered_cmp);
+	for (k = 0; k < n && rc == 0; k++) {
+		for (a = 0; a < ord[k].inst->naddresses && rc == 0; a++) {
+			struct disco_address *ad = &ord[k].inst->addresses[a];
+
+			if (h.ai_family != AF_UNSPEC && h.ai_family != ad->family)
+				continue;
+			rc = ai_append(&tail, ad->address, ord[k].inst->port, &h,
+			    ad->family);
+		}
+	}
+	free(ord);
+	disco_instances_free(insts, n);
+	if (rc == 0 && head == NULL)
+		rc = DISCO_ENOTFOUND;
+	if (rc != 0) {
+		disco_freeaddrinfo(head);
+		return (rc);
+	}
+	*res = head;
+	return (0);
+}
+
+void
+disco_freeaddrinfo(struct addrinfo *res)
+{
+	struct addrinfo	*next;
+
+	for (; res != NULL; res = next) {
+		next = res->ai_next;
+		free(res);
+	}
+}

@@ -1,0 +1,58 @@
+#!/bin/bash
+# libdisco in the lab: the Check suite against a's live discod, the
+# example program connecting to a service on b, and discoctl (a libdisco
+# client) when the agent dies in the middle of a call.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
+lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
+sa=$(lab_hostdir a)/discod.sock
+lab_spawn b p1 avahi-publish -s "Lib One" _libtest._tcp 5201 weight=1 \
+    "$(printf 'b=\001')"
+lab_spawn b p2 avahi-publish -s "Lib Two" _libtest._tcp 5202 weight=3
+# A real service on b: answers each line with "echo: LINE".
+lab_spawn b echo python3 -c '
+import socketserver
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(b"echo: " + self.rfile.readline())
+socketserver.TCPServer.allow_reuse_address = True
+socketserver.TCPServer(("0.0.0.0", 5050), H).serve_forever()'
+lab_spawn b p3 avahi-publish -s "Echo" _demo._tcp 5050
+two() {
+	lab_ctl a -j list _libtest._tcp | grep -q '"name":"Lib Two"' &&
+	    lab_ctl a -j list _libtest._tcp | grep -q '"name":"Lib One"' &&
+	    lab_ctl a -j list _demo._tcp | grep -q '"name":"Echo"'
+}
+lab_wait 15 two || echo "# the published instances did not reach a"
+
+# The suite prints its own TAP; its points are counted into ours.
+out=$LAB_DIR/check.tap
+lab_on a env DISCO_SOCKET="$sa" CK_DEFAULT_TIMEOUT=30 \
+    "$top_builddir/tests/check_libdisco" | grep -E '^(not )?ok ' | tee "$out"
+TAP_N=$(grep -c -E '^(not )?ok ' "$out")
+
+reply=$(lab_on a env DISCO_SOCKET="$sa" "$top_builddir/examples/demo-connect" \
+    _demo._tcp "from a" 2>&1)
+diag "$reply"
+check "the example finds _demo._tcp on b and talks to it" \
+    grep -q '^reply: echo: from a$' <<<"$reply"
+
+# discod killed during a pick that waits: an error at once, no hang.
+lab_on a "$top_builddir/discoctl" -s "$sa" -t 20000 pick --wait 15000 \
+    _never._tcp >/dev/null 2>&1 &
+picker=$!
+sleep 1
+start=${EPOCHREALTIME/./}
+kill -KILL "$(lab_discod_pid a)"
+wait "$picker"
+rc=$?
+took=$(( (${EPOCHREALTIME/./} - start) / 1000 ))
+check "agent killed mid-call: discoctl exits 3 (after ${took} ms)" \
+    test "$rc" = 3 -a "$took" -lt 2000
+plan "$TAP_N"
