@@ -43,6 +43,20 @@ diag "$reply"
 check "the example finds _demo._tcp on b and talks to it" \
     grep -q '^reply: echo: from a$' <<<"$reply"
 
+# doc/clients.md's examples, run as written (socket path from the env).
+python3 - "$top_srcdir/doc/clients.md" >"$LAB_DIR/doc.py" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+print(text.split("```python\n")[1].split("```")[0])
+PY
+doc_py=$(lab_on a env DISCO_SOCKET="$sa" python3 "$LAB_DIR/doc.py" 2>&1)
+check "doc/clients.md's Python example talks to the service on b" \
+    test "$doc_py" = "echo: hello"
+doc_socat=$(printf '%s\n' '{"verb":"pick","type":"_demo._tcp"}' |
+    lab_on a socat - UNIX-CONNECT:"$sa")
+check "doc/clients.md's socat exchange picks the instance" \
+    grep -q '"name":"Echo"' <<<"$doc_socat"
+
 # discod killed during a pick that waits: an error at once, no hang.
 lab_on a "$top_builddir/discoctl" -s "$sa" -t 20000 pick --wait 15000 \
     _never._tcp >/dev/null 2>&1 &

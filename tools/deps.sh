@@ -11,7 +11,7 @@ packages=(
 	# run
 	avahi-daemon dbus
 	# test and lint
-	avahi-utils iproute2 python3 procps mandoc shellcheck cppcheck
+	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
 	clang-format systemd
 )
 

@@ -1,0 +1,30 @@
+#!/bin/bash
+# An application built only with `pkg-config --cflags --libs disco`
+# compiles and links against the installed library: make install into a
+# staging directory, build examples/demo-connect.c from it, run it.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+
+plan 4
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+make -s -C "$top_builddir" install DESTDIR="$stage" >"$stage/install.log" 2>&1
+check "make install into a staging directory" test $? = 0
+pc=$(find "$stage" -name disco.pc | head -n 1)
+export PKG_CONFIG_PATH=${pc%/disco.pc}
+export PKG_CONFIG_SYSROOT_DIR=$stage
+# shellcheck disable=SC2046 # pkg-config's words are separate flags
+cc -o "$stage/demo" "$top_srcdir/examples/demo-connect.c" \
+    $(pkg-config --cflags --libs disco) 2>"$stage/cc.log"
+check "compiles and links with pkg-config --cflags --libs disco" \
+    test -x "$stage/demo"
+diag "$(cat "$stage/cc.log")"
+libdir=$(dirname "$(find "$stage" -name 'libdisco.so.0' | head -n 1)")
+out=$(DISCO_SOCKET=/nonexistent/disco.sock LD_LIBRARY_PATH=$libdir \
+    "$stage/demo" 2>&1)
+rc=$?
+check "runs against the installed library (no agent: exit 2)" test "$rc" = 2
+check "and says the agent is not running" \
+    grep -q 'the disco agent is not running' <<<"$out"
