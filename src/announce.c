@@ -52,6 +52,8 @@ announce_state_name(enum announce_state state)
 		return ("established");
 	case ANNOUNCE_FAILED:
 		return ("failed");
+	case ANNOUNCE_UNHEALTHY:
+		return ("unhealthy");
 	}
 	return ("unknown");
 }
@@ -103,6 +105,7 @@ announce_free(struct announcement *a)
 	log_info("announce: withdrawn \"%s\" %s (%s)", a->final_name,
 	    a->def->type, announce_origin(a, buf, sizeof(buf)));
 	announce_withdraw(a);
+	health_free(a->health);
 	TAILQ_REMOVE(&ann.list, a, entry);
 	ann.count--;
 	if (a->lease != NULL)
@@ -217,6 +220,10 @@ announce_publish(struct announcement *a)
 	AvahiClient	*client;
 	int		 rc, tries;
 
+	if (!health_ok(a->health)) {
+		a->state = ANNOUNCE_UNHEALTHY;
+		return;
+	}
 	if ((client = avahi_client()) == NULL) {
 		a->state = ANNOUNCE_WAITING;
 		return;
@@ -266,6 +273,35 @@ announce_name(const struct service_def *def)
 		buf[n] = '\0';
 	}
 	return (xstrdup(buf));
+}
+
+/*
+ * The check turned: announce again (under the name it had, which Avahi
+ * renames only if it was taken meanwhile) or withdraw, and tell the owner.
+ */
+void
+announce_health_changed(struct announcement *a, int healthy,
+    const char *output)
+{
+	struct json_object	*ev;
+
+	if (healthy)
+		announce_publish(a);
+	else {
+		announce_withdraw(a);
+		a->state = ANNOUNCE_UNHEALTHY;
+	}
+	ev = json_object_new_object();
+	json_object_object_add(ev, "healthy", json_object_new_boolean(healthy));
+	json_object_object_add(ev, "output", json_object_new_string(output));
+	announce_event(a, "health", ev);
+}
+
+static void
+announce_check_start(struct announcement *a)
+{
+	health_free(a->health);
+	a->health = a->def->spec != NULL ? health_new(a, a->def->spec) : NULL;
 }
 
 static struct announcement *
@@ -404,6 +440,7 @@ announce_load_files(const char *dir)
 			a->path = xstrdup(path);
 			log_info("announce: %s: \"%s\" %s port %u", path,
 			    def->name, def->type, def->port);
+			announce_check_start(a);
 			announce_publish(a);
 		} else if (!service_def_same_but_txt(a->def, def)) {
 			log_info("announce: %s changed: announcing anew", path);
@@ -415,6 +452,7 @@ announce_load_files(const char *dir)
 			a->name = announce_name(def);
 			a->final_name = xstrdup(a->name);
 			a->renames = 0;
+			announce_check_start(a);
 			announce_publish(a);
 		} else if (!txt_equal(&a->def->txt, &def->txt)) {
 			log_info("announce: %s: TXT changed: updating in "
@@ -509,6 +547,7 @@ announce_register(struct client *c, struct service_def *def,
 	a->ttl = ttl;
 	a->persist = persist;
 	announce_lease_start(a);
+	announce_check_start(a);
 	log_info("announce: client %lu (pid %ld uid %ld) registers \"%s\" %s "
 	    "port %u%s", c->id, (long)c->pid, (long)c->uid, a->name,
 	    def->type, def->port, ttl != 0 ? " with a lease" : "");
@@ -659,6 +698,8 @@ announce_json(const struct announcement *a)
 	if (a->error[0] != '\0')
 		json_object_object_add(o, "error",
 		    json_object_new_string(a->error));
+	if (a->health != NULL)
+		json_object_object_add(o, "health", health_json(a->health));
 	if (a->ttl != 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		json_object_object_add(o, "ttl", json_object_new_int(

@@ -447,7 +447,7 @@ ctl_unpublish(struct ctl_env *env, int argc, char **argv)
 static int
 ctl_services(struct ctl_env *env, int argc, char **argv)
 {
-	struct json_object	*req, *reply, *list, *s, *origin;
+	struct json_object	*req, *reply, *list, *s, *origin, *h;
 	char			 where[64], lease[32], name[80];
 	size_t			 i, n;
 
@@ -487,6 +487,14 @@ ctl_services(struct ctl_env *env, int argc, char **argv)
 		printf("%-4s %-12s %-32s %-16s %5s %-6s %s\n", ctl_str(s, "id"),
 		    ctl_str(s, "state"), name, ctl_str(s, "type"),
 		    ctl_str(s, "port"), lease, where);
+		if ((h = ctl_get(s, "health")) != NULL)
+			printf("     check %s: %s, %s pass(es) and %s failure(s) "
+			    "in a row, last change %s: %s\n", ctl_str(h, "check"),
+			    json_object_get_boolean(ctl_get(h, "healthy")) ?
+			    "healthy" : "unhealthy", ctl_str(h, "passes"),
+			    ctl_str(h, "failures"), ctl_get(h, "last_change") ?
+			    ctl_str(h, "last_change") : "never",
+			    ctl_str(h, "output"));
 	}
 out:
 	json_object_put(reply);

@@ -95,6 +95,29 @@ struct check_setting {
 	int		 line;
 };
 
+/* A health check, from [Check] or a register request's "check". */
+enum check_type {
+	CHECK_NONE,
+	CHECK_TCP,		/* connect to host:port */
+	CHECK_HTTP,		/* GET url: 2xx or 3xx, optional body text */
+	CHECK_EXEC,		/* run argv: exit 0 */
+	CHECK_TTL,		/* the client renews: the lease is the check */
+};
+
+struct check_spec {
+	enum check_type	 type;
+	unsigned int	 interval_ms;
+	unsigned int	 timeout_ms;
+	unsigned int	 rise;		/* passes in a row to turn healthy */
+	unsigned int	 fall;		/* failures in a row to turn unhealthy */
+	unsigned int	 start_period_ms;	/* failures do not count */
+	char		*host;		/* tcp: numeric address */
+	unsigned int	 port;		/* tcp: 0 = the service's port */
+	char		*url;		/* http */
+	char		*expect;	/* http: body must contain it */
+	char		**argv;		/* exec */
+};
+
 struct service_def {
 	char		*name;		/* may hold specifiers (%H) for files */
 	char		*type;		/* _name._tcp or _name._udp */
@@ -106,6 +129,7 @@ struct service_def {
 	struct txt	 txt;
 	struct check_setting *check;	/* the [Check] section, kept */
 	size_t		 ncheck;
+	struct check_spec *spec;	/* what it says, or NULL */
 };
 
 const char	*service_name_invalid(const char *);
@@ -127,6 +151,13 @@ int		 service_def_same_but_txt(const struct service_def *,
 int		 service_file_parse(FILE *, const char *, struct service_def **,
 		    struct config_errors *);
 int		 service_dir_list(const char *, char ***);
+const char	*check_type_name(enum check_type);
+int		 check_type_parse(const char *, enum check_type *);
+void		 check_spec_defaults(struct check_spec *);
+const char	*check_spec_finish(struct check_spec *);
+void		 check_spec_free(struct check_spec *);
+int		 check_duration_parse(const char *, unsigned int *);
+int		 service_split_words(const char *, char ***);
 void		 service_dir_free(char **);
 
 /* cache.c: resolved instances seen on the LAN (no Avahi, no sockets). */
@@ -285,6 +316,7 @@ enum announce_state {
 	ANNOUNCE_PROBING,	/* committed, name being probed (RFC 6762 8.1) */
 	ANNOUNCE_ESTABLISHED,
 	ANNOUNCE_FAILED,	/* Avahi refused it: see error */
+	ANNOUNCE_UNHEALTHY,	/* its check fails: withdrawn */
 };
 
 struct announcement {
@@ -306,6 +338,7 @@ struct announcement {
 	int		 persist;	/* outlives its connection */
 	struct timespec	 expires;
 	struct event	*lease;
+	struct health	*health;	/* NULL: no check, always announced */
 };
 
 void	 announce_init(struct event_base *, const struct config *);
@@ -360,6 +393,15 @@ int	 pending_add(struct client *, const struct verb *,
 	    struct proto_request *, long long);
 void	 pending_retry(void);
 void	 pending_client_lost(struct client *);
+
+/* health.c: checks that gate announcements. */
+struct health;
+struct health	*health_new(struct announcement *, const struct check_spec *);
+void		 health_free(struct health *);
+int		 health_ok(const struct health *);
+struct json_object *health_json(const struct health *);
+void		 announce_health_changed(struct announcement *, int,
+		    const char *);
 
 /* verb.c: the protocol verbs, one file each. */
 #define VERB_PRIV	0x1	/* root only */

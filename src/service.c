@@ -12,6 +12,7 @@
 
 #include <sys/utsname.h>
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -314,6 +315,7 @@ service_def_free(struct service_def *def)
 		free(def->check[i].value);
 	}
 	free(def->check);
+	check_spec_free(def->spec);
 	free(def);
 }
 
@@ -351,6 +353,7 @@ struct dnssd_parser {
 	int			 nerrors;
 	struct service_def	*def;
 	int			 seen_name, seen_type, seen_port;
+	int			 seen_check_type;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -483,21 +486,21 @@ dnssd_txt(struct dnssd_parser *p, const char *key, const char *value,
 }
 
 static int
-dnssd_uint(struct dnssd_parser *p, const char *key, const char *value,
-    unsigned int min, unsigned int max, unsigned int *out)
+dnssd_uint(struct dnssd_parser *p, const char *section, const char *key,
+    const char *value, unsigned int min, unsigned int max, unsigned int *out)
 {
 	char		*end;
 	unsigned long	 n;
 
 	if (!isdigit((unsigned char)*value)) {
-		dnssd_error(p, "[Service] %s=: \"%s\" is not a number", key,
+		dnssd_error(p, "[%s] %s=: \"%s\" is not a number", section, key,
 		    value);
 		return (-1);
 	}
 	n = strtoul(value, &end, 10);
 	if (*end != '\0' || n < min || n > max) {
-		dnssd_error(p, "[Service] %s=: \"%s\" is not a number from "
-		    "%u to %u", key, value, min, max);
+		dnssd_error(p, "[%s] %s=: \"%s\" is not a number from "
+		    "%u to %u", section, key, value, min, max);
 		return (-1);
 	}
 	*out = (unsigned int)n;
@@ -505,14 +508,115 @@ dnssd_uint(struct dnssd_parser *p, const char *key, const char *value,
 }
 
 static const char *dnssd_check_keys[] = {
-	"Type", "Interval", "Timeout", "Rise", "Fall", "StartPeriod", "Port",
-	"URL", "Expect", "Command", NULL
+	"Type", "Interval", "Timeout", "Rise", "Fall", "StartPeriod", "Host",
+	"Port", "URL", "Expect", "Command", NULL
 };
+
+const char *
+check_type_name(enum check_type t)
+{
+	switch (t) {
+	case CHECK_NONE:
+		return ("none");
+	case CHECK_TCP:
+		return ("tcp");
+	case CHECK_HTTP:
+		return ("http");
+	case CHECK_EXEC:
+		return ("exec");
+	case CHECK_TTL:
+		return ("ttl");
+	}
+	return ("unknown");
+}
+
+int
+check_type_parse(const char *s, enum check_type *t)
+{
+	if (strcmp(s, "tcp") == 0)
+		*t = CHECK_TCP;
+	else if (strcmp(s, "http") == 0)
+		*t = CHECK_HTTP;
+	else if (strcmp(s, "exec") == 0)
+		*t = CHECK_EXEC;
+	else if (strcmp(s, "ttl") == 0)
+		*t = CHECK_TTL;
+	else
+		return (-1);
+	return (0);
+}
+
+/* "5" or "5s" seconds, "500ms", "1.5s"; at most a day. */
+int
+check_duration_parse(const char *s, unsigned int *ms)
+{
+	char	*end;
+	double	 v;
+
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	v = strtod(s, &end);
+	if (strcmp(end, "ms") == 0)
+		;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		v *= 1000;
+	else
+		return (-1);
+	if (v < 1 || v > 86400000)
+		return (-1);
+	*ms = (unsigned int)v;
+	return (0);
+}
+
+void
+check_spec_defaults(struct check_spec *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_ms = 10000;
+	c->timeout_ms = 2000;
+	c->rise = 2;
+	c->fall = 3;
+}
+
+/* Checks that need the whole spec; NULL when it is complete. */
+const char *
+check_spec_finish(struct check_spec *c)
+{
+	if (c->type == CHECK_NONE)
+		return ("Type= is missing");
+	if (c->type == CHECK_HTTP && c->url == NULL)
+		return ("an http check needs URL=");
+	if (c->type == CHECK_EXEC && c->argv == NULL)
+		return ("an exec check needs Command=");
+	if (c->timeout_ms > c->interval_ms)
+		return ("Timeout= is longer than Interval=");
+	if (c->host == NULL)
+		c->host = xstrdup("127.0.0.1");
+	return (NULL);
+}
+
+void
+check_spec_free(struct check_spec *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	free(c->host);
+	free(c->url);
+	free(c->expect);
+	for (i = 0; c->argv != NULL && c->argv[i] != NULL; i++)
+		free(c->argv[i]);
+	free(c->argv);
+	free(c);
+}
 
 static void
 dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 {
 	struct service_def	*def = p->def;
+	struct check_spec	*c;
+	unsigned int		 n;
 	size_t			 i;
 
 	for (i = 0; dnssd_check_keys[i] != NULL; i++) {
@@ -523,12 +627,70 @@ dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 		dnssd_error(p, "[Check] %s=: unknown key", key);
 		return;
 	}
-	if (strcmp(key, "Type") == 0 && strcmp(value, "tcp") != 0 &&
-	    strcmp(value, "http") != 0 && strcmp(value, "exec") != 0 &&
-	    strcmp(value, "ttl") != 0) {
-		dnssd_error(p, "[Check] Type=: \"%s\" is not tcp, http, exec "
-		    "or ttl", value);
-		return;
+	if (def->spec == NULL) {
+		def->spec = xcalloc(1, sizeof(*def->spec));
+		check_spec_defaults(def->spec);
+	}
+	c = def->spec;
+	if (strcmp(key, "Type") == 0) {
+		p->seen_check_type = 1;
+		if (check_type_parse(value, &c->type) == -1) {
+			dnssd_error(p, "[Check] Type=: \"%s\" is not tcp, http, "
+			    "exec or ttl", value);
+			return;
+		}
+	} else if (strcmp(key, "Interval") == 0 ||
+	    strcmp(key, "Timeout") == 0 || strcmp(key, "StartPeriod") == 0) {
+		if (check_duration_parse(value, &n) == -1) {
+			dnssd_error(p, "[Check] %s=: \"%s\" is not a duration "
+			    "(5, 5s, 500ms)", key, value);
+			return;
+		}
+		if (key[0] == 'I')
+			c->interval_ms = n;
+		else if (key[0] == 'T')
+			c->timeout_ms = n;
+		else
+			c->start_period_ms = n;
+	} else if (strcmp(key, "Rise") == 0 || strcmp(key, "Fall") == 0) {
+		if (dnssd_uint(p, "Check", key, value, 1, 100, &n) == -1)
+			return;
+		if (key[0] == 'R')
+			c->rise = n;
+		else
+			c->fall = n;
+	} else if (strcmp(key, "Port") == 0) {
+		if (dnssd_uint(p, "Check", key, value, 1, 65535, &n) == -1)
+			return;
+		c->port = n;
+	} else if (strcmp(key, "Host") == 0) {
+		unsigned char	buf[16];
+
+		if (inet_pton(AF_INET, value, buf) != 1 &&
+		    inet_pton(AF_INET6, value, buf) != 1) {
+			dnssd_error(p, "[Check] Host=: \"%s\" is not an IPv4 "
+			    "or IPv6 address", value);
+			return;
+		}
+		free(c->host);
+		c->host = xstrdup(value);
+	} else if (strcmp(key, "URL") == 0) {
+		if (strncmp(value, "http://", 7) != 0) {
+			dnssd_error(p, "[Check] URL=: \"%s\" is not an http:// "
+			    "URL", value);
+			return;
+		}
+		free(c->url);
+		c->url = xstrdup(value);
+	} else if (strcmp(key, "Expect") == 0) {
+		free(c->expect);
+		c->expect = xstrdup(value);
+	} else if (strcmp(key, "Command") == 0) {
+		if (service_split_words(value, &c->argv) <= 0) {
+			dnssd_error(p, "[Check] Command=: empty, or bad quoting "
+			    "or escape");
+			return;
+		}
 	}
 	def->check = xreallocarray(def->check, def->ncheck + 1,
 	    sizeof(*def->check));
@@ -582,11 +744,11 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 		def->subtypes[def->nsubtypes++] = xstrdup(value);
 	} else if (strcmp(key, "Port") == 0) {
 		p->seen_port = 1;
-		dnssd_uint(p, key, value, 1, 65535, &def->port);
+		dnssd_uint(p, "Service", key, value, 1, 65535, &def->port);
 	} else if (strcmp(key, "Priority") == 0)
-		dnssd_uint(p, key, value, 0, 65535, &def->priority);
+		dnssd_uint(p, "Service", key, value, 0, 65535, &def->priority);
 	else if (strcmp(key, "Weight") == 0)
-		dnssd_uint(p, key, value, 0, 65535, &def->weight);
+		dnssd_uint(p, "Service", key, value, 0, 65535, &def->weight);
 	else if (strcmp(key, "TxtText") == 0)
 		dnssd_txt(p, key, value, 0);
 	else if (strcmp(key, "TxtData") == 0)
@@ -660,6 +822,7 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
     struct config_errors *errors)
 {
 	struct dnssd_parser	 p;
+	const char		*why;
 	char			*buf, *line, *eq, *key, *value;
 	char			 section[32] = "";
 	int			 n, start;
@@ -726,6 +889,11 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	p.line = 0;
 	if (ferror(f))
 		dnssd_error(&p, "read error");
+	/* A Type= given but bad was reported already: not "missing" too. */
+	if (p.def->spec != NULL && !(p.seen_check_type &&
+	    p.def->spec->type == CHECK_NONE) &&
+	    (why = check_spec_finish(p.def->spec)) != NULL)
+		dnssd_error(&p, "[Check] %s", why);
 	if (!p.seen_name)
 		dnssd_error(&p, "[Service] Name= is missing");
 	if (!p.seen_type)
@@ -737,6 +905,36 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	else
 		service_def_free(p.def);
 	return (p.nerrors);
+}
+
+/* Split a command line into words (quotes and escapes as TxtText=). */
+int
+service_split_words(const char *s, char ***argv)
+{
+	char	 word[1024];
+	size_t	 n = 0;
+	int	 len;
+
+	*argv = xcalloc(1, sizeof(**argv));
+	while ((len = dnssd_word(&s, word, sizeof(word))) != 0) {
+		if (len == -1) {
+			for (n = 0; (*argv)[n] != NULL; n++)
+				free((*argv)[n]);
+			free(*argv);
+			*argv = NULL;
+			return (-1);
+		}
+		if (len == -2)
+			word[0] = '\0';
+		*argv = xreallocarray(*argv, n + 2, sizeof(**argv));
+		(*argv)[n++] = xstrdup(word);
+		(*argv)[n] = NULL;
+	}
+	if (n == 0) {
+		free(*argv);
+		*argv = NULL;
+	}
+	return ((int)n);
 }
 
 static int

@@ -132,6 +132,33 @@ START_TEST(test_service_check_section_is_kept_with_lines)
 }
 END_TEST
 
+START_TEST(test_service_check_spec_from_the_section)
+{
+	struct service_def	*def;
+	int			 n;
+
+	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=8080\n[Check]\n"
+	    "Type=exec\nCommand=/bin/test -e \"/run/my file\"\n"
+	    "Interval=500ms\nTimeout=0.2s\nFall=5\n", &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_ptr_nonnull(def->spec);
+	ck_assert_int_eq(def->spec->type, CHECK_EXEC);
+	ck_assert_str_eq(def->spec->argv[2], "/run/my file");
+	ck_assert_ptr_null(def->spec->argv[3]);
+	ck_assert_uint_eq(def->spec->interval_ms, 500);
+	ck_assert_uint_eq(def->spec->timeout_ms, 200);
+	ck_assert_uint_eq(def->spec->rise, 2);		/* default */
+	ck_assert_uint_eq(def->spec->fall, 5);
+	ck_assert_str_eq(def->spec->host, "127.0.0.1");
+	service_def_free(def);
+	teardown();
+	ck_assert_ptr_null(parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n"
+	    "[Check]\nType=tcp\nInterval=1s\nTimeout=2s\n", &n));
+	ck_assert_str_eq(first_error(), "t.dnssd: [Check] Timeout= is longer "
+	    "than Interval=");
+}
+END_TEST
+
 START_TEST(test_service_missing_keys_are_named)
 {
 	int	n;
@@ -271,6 +298,7 @@ service_suite(void)
 	tcase_add_test(tc, test_service_continuation_lines_join_and_keep_numbers);
 	tcase_add_test(tc, test_service_inline_semicolon_is_data_not_comment);
 	tcase_add_test(tc, test_service_check_section_is_kept_with_lines);
+	tcase_add_test(tc, test_service_check_spec_from_the_section);
 	tcase_add_test(tc, test_service_missing_keys_are_named);
 	tcase_add_test(tc, test_service_nul_byte_is_refused);
 	tcase_add_test(tc, test_service_name_rules);
