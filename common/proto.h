@@ -42,7 +42,9 @@ struct proto_request {
 	struct json_object	*obj;
 	const char		*verb;
 	struct json_object	*id;	/* borrowed from obj, may be NULL */
-	int			 retry;	/* run again after waiting: wait no more */
+	int			 retry;	/* 0: first run; 1: run again after
+					   waiting (may wait on); 2: the
+					   last run, answer now */
 };
 
 int	 proto_request_parse(const char *, size_t, struct proto_request *,

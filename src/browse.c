@@ -50,12 +50,31 @@ struct btype {
 	AvahiServiceBrowser	*b;
 };
 
+/* A subtype browser, "_label._sub._type", and the instances it sees. */
+struct bsub {
+	TAILQ_ENTRY(bsub)	 entry;
+	char			*label;
+	char			*type;
+	AvahiServiceBrowser	*b;
+	int			 ready;		/* ALL_FOR_NOW seen */
+	TAILQ_HEAD(, bsubm)	 members;
+};
+
+struct bsubm {
+	TAILQ_ENTRY(bsubm)	 entry;
+	char			*name;
+	char			*domain;
+	int			 ifindex;
+	AvahiProtocol		 proto;
+};
+
 static struct {
 	struct event_base	*base;
 	const struct config	*conf;
 	struct cache		 cache;
 	AvahiServiceTypeBrowser	*tb;
 	TAILQ_HEAD(, btype)	 types;
+	TAILQ_HEAD(, bsub)	 subs;
 	TAILQ_HEAD(, bpath)	 queue;
 	unsigned int		 resolving;	/* in flight */
 	unsigned int		 open;		/* kept open */
@@ -327,13 +346,157 @@ browse_type_cb(AvahiServiceTypeBrowser *b, AvahiIfIndex iface,
 		    avahi_service_type_browser_get_client(b))));
 }
 
+static void
+browse_sub_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
+    AvahiBrowserEvent event, const char *name, const char *type,
+    const char *domain, AvahiLookupResultFlags flags, void *arg)
+{
+	struct bsub	*sb = arg;
+	struct bsubm	*m;
+
+	if (event == AVAHI_BROWSER_ALL_FOR_NOW ||
+	    event == AVAHI_BROWSER_FAILURE) {
+		sb->ready = 1;
+		pending_retry();	/* a list waiting for this subtype */
+		return;
+	}
+	TAILQ_FOREACH(m, &sb->members, entry) {
+		if (m->ifindex == iface && m->proto == proto &&
+		    strcasecmp(m->name, name) == 0 &&
+		    strcasecmp(m->domain, domain) == 0)
+			break;
+	}
+	if (event == AVAHI_BROWSER_NEW && m == NULL) {
+		m = xcalloc(1, sizeof(*m));
+		m->name = xstrdup(name);
+		m->domain = xstrdup(domain);
+		m->ifindex = iface;
+		m->proto = proto;
+		TAILQ_INSERT_TAIL(&sb->members, m, entry);
+	} else if (event == AVAHI_BROWSER_REMOVE && m != NULL) {
+		TAILQ_REMOVE(&sb->members, m, entry);
+		free(m->name);
+		free(m->domain);
+		free(m);
+	}
+}
+
+static void
+browse_sub_start(AvahiClient *client, struct bsub *sb)
+{
+	char	full[256];
+
+	snprintf(full, sizeof(full), "%s._sub.%s", sb->label, sb->type);
+	sb->b = avahi_service_browser_new(client, AVAHI_IF_UNSPEC,
+	    browse_protocol(), full, br.conf->browse_domain, 0, browse_sub_cb,
+	    sb);
+	if (sb->b == NULL)
+		log_warnx("browse: cannot browse %s: %s", full,
+		    avahi_strerror(avahi_client_errno(client)));
+}
+
+/*
+ * Browse a subtype from now on (a no-op when it is browsed already).
+ * DNS-SD cannot list a type's subtypes, so each is browsed on demand.
+ */
+int
+browse_subtype_want(const char *label, const char *type)
+{
+	struct bsub	*sb;
+	AvahiClient	*client;
+
+	TAILQ_FOREACH(sb, &br.subs, entry) {
+		if (strcasecmp(sb->label, label) == 0 &&
+		    strcasecmp(sb->type, type) == 0)
+			return (0);
+	}
+	sb = xcalloc(1, sizeof(*sb));
+	sb->label = xstrdup(label);
+	sb->type = xstrdup(type);
+	TAILQ_INIT(&sb->members);
+	TAILQ_INSERT_TAIL(&br.subs, sb, entry);
+	if ((client = avahi_client()) != NULL)
+		browse_sub_start(client, sb);
+	return (1);
+}
+
+/* Has the subtype's browser reported what it found so far? */
+int
+browse_subtype_ready(const char *label, const char *type)
+{
+	struct bsub	*sb;
+
+	TAILQ_FOREACH(sb, &br.subs, entry) {
+		if (strcasecmp(sb->label, label) == 0 &&
+		    strcasecmp(sb->type, type) == 0)
+			return (sb->ready);
+	}
+	return (0);
+}
+
+int
+browse_has_subtype(const struct instance *i, const char *label)
+{
+	struct bsub	*sb;
+	struct bsubm	*m;
+
+	TAILQ_FOREACH(sb, &br.subs, entry) {
+		if (strcasecmp(sb->label, label) != 0 ||
+		    strcasecmp(sb->type, i->type) != 0)
+			continue;
+		TAILQ_FOREACH(m, &sb->members, entry) {
+			if (strcasecmp(m->name, i->name) == 0 &&
+			    strcasecmp(m->domain, i->domain) == 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
+static void
+browse_sub_clear(struct bsub *sb)
+{
+	struct bsubm	*m;
+
+	if (sb->b != NULL) {
+		avahi_service_browser_free(sb->b);
+		sb->b = NULL;
+	}
+	sb->ready = 0;
+	while ((m = TAILQ_FIRST(&sb->members)) != NULL) {
+		TAILQ_REMOVE(&sb->members, m, entry);
+		free(m->name);
+		free(m->domain);
+		free(m);
+	}
+}
+
 /* Avahi runs (again): rebuild the cache from scratch. */
 static void
 browse_avahi_up(AvahiClient *client, void *arg)
 {
-	char	*copy, *w, *save = NULL;
+	char		*copy, *w, *save = NULL;
+
+	struct bsub	*sb;
 
 	cache_clear(&br.cache);		/* watchers get "resync" */
+	if (br.conf->browse_subtypes != NULL) {
+		char *c2 = xstrdup(br.conf->browse_subtypes), *s2 = NULL, *sub;
+		char *w2;
+
+		for (w2 = strtok_r(c2, " \t", &s2); w2 != NULL;
+		    w2 = strtok_r(NULL, " \t", &s2)) {
+			if ((sub = strstr(w2, "._sub.")) == NULL)
+				continue;
+			*sub = '\0';
+			browse_subtype_want(w2, sub + 6);
+		}
+		free(c2);
+	}
+	TAILQ_FOREACH(sb, &br.subs, entry) {
+		if (sb->b == NULL)
+			browse_sub_start(client, sb);
+	}
 	if (br.conf->browse_types != NULL) {
 		copy = xstrdup(br.conf->browse_types);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
@@ -358,6 +521,7 @@ browse_avahi_down(void *arg)
 {
 	struct instance	*i;
 	struct btype	*t;
+	struct bsub	*sb;
 	size_t		 k;
 
 	for (i = cache_first_of_type(&br.cache, NULL); i != NULL;
@@ -379,6 +543,8 @@ browse_avahi_down(void *arg)
 		avahi_service_type_browser_free(br.tb);
 		br.tb = NULL;
 	}
+	TAILQ_FOREACH(sb, &br.subs, entry)
+		browse_sub_clear(sb);
 	br.resolving = br.open = 0;
 }
 
@@ -390,6 +556,7 @@ browse_init(struct event_base *base, const struct config *conf)
 	cache_init(&br.cache);
 	br.cache.event = watch_cache_event;
 	TAILQ_INIT(&br.types);
+	TAILQ_INIT(&br.subs);
 	TAILQ_INIT(&br.queue);
 	br.hook.up = browse_avahi_up;
 	br.hook.down = browse_avahi_down;
@@ -399,7 +566,15 @@ browse_init(struct event_base *base, const struct config *conf)
 void
 browse_shutdown(void)
 {
+	struct bsub	*sb;
+
 	browse_avahi_down(NULL);
+	while ((sb = TAILQ_FIRST(&br.subs)) != NULL) {
+		TAILQ_REMOVE(&br.subs, sb, entry);
+		free(sb->label);
+		free(sb->type);
+		free(sb);
+	}
 	avahi_hook_remove(&br.hook);
 	br.cache.event = NULL;
 	cache_clear(&br.cache);

@@ -56,6 +56,7 @@ static const struct config_key config_keys[] = {
 	{ "browse", "interfaces", CONFIG_WORDS, OFF(browse_interfaces), 0, 0 },
 	{ "browse", "protocols", CONFIG_WORDS, OFF(browse_protocols), 0, 0 },
 	{ "browse", "domain", CONFIG_STRING, OFF(browse_domain), 0, 0 },
+	{ "browse", "subtypes", CONFIG_STRING, OFF(browse_subtypes), 0, 0 },
 	{ "browse", "resolvers-max", CONFIG_UINT, OFF(resolvers_max), 0, 100000 },
 	{ "browse", "resolve-concurrency", CONFIG_UINT,
 	    OFF(resolve_concurrency), 1, 1000 },
@@ -145,6 +146,7 @@ config_clear(struct config *conf)
 	free(conf->browse_interfaces);
 	free(conf->browse_protocols);
 	free(conf->browse_domain);
+	free(conf->browse_subtypes);
 	memset(conf, 0, sizeof(*conf));
 }
 

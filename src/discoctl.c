@@ -52,9 +52,11 @@ usage(void)
 	    "[--ttl N]\n"
 	    "      -- command [argument ...]\n"
 	    "  types\n"
-	    "  list [--family F] [--interface I] type [key[=value] ...]\n"
+	    "  list [--family F] [--interface I] [--subtype S] type "
+	    "[key[=value] ...]\n"
 	    "  resolve name type | resolve fullname\n"
-	    "  pick [--policy P] [--key K] [--wait MS] type [key[=value] ...]\n"
+	    "  pick [--policy P] [--key K] [--wait MS] [--subtype S] type "
+	    "[key[=value] ...]\n"
 	    "  watch [type]\n");
 	exit(EXIT_USAGE);
 }
@@ -682,6 +684,7 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "family", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "subtype", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct json_object	*req, *reply, *list;
@@ -698,6 +701,10 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 			break;
 		case 'i':
 			json_object_object_add(req, "interface",
+			    json_object_new_string(optarg));
+			break;
+		case 'S':
+			json_object_object_add(req, "subtype",
 			    json_object_new_string(optarg));
 			break;
 		default:
@@ -767,6 +774,7 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "subtype", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct json_object	*req, *reply, *inst;
@@ -783,6 +791,10 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 			break;
 		case 'k':
 			json_object_object_add(req, "key",
+			    json_object_new_string(optarg));
+			break;
+		case 'S':
+			json_object_object_add(req, "subtype",
 			    json_object_new_string(optarg));
 			break;
 		case 'w':

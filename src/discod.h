@@ -50,6 +50,7 @@ struct config {
 	char		*browse_interfaces;	/* space separated; NULL: all */
 	char		*browse_protocols;	/* ipv4, ipv6 or any */
 	char		*browse_domain;		/* NULL: Avahi's default */
+	char		*browse_subtypes;	/* label._sub._type ... */
 	unsigned int	 resolvers_max;		/* kept open for changes */
 	unsigned int	 resolve_concurrency;	/* in flight at once */
 };
@@ -360,6 +361,9 @@ struct json_object *txt_to_json(const struct txt *);
 void	 browse_init(struct event_base *, const struct config *);
 void	 browse_shutdown(void);
 struct cache *browse_cache(void);
+int	 browse_subtype_want(const char *, const char *);
+int	 browse_has_subtype(const struct instance *, const char *);
+int	 browse_subtype_ready(const char *, const char *);
 struct json_object *browse_status_json(void);
 
 /* watch.c: the watch verb's streams, and instances as JSON. */
@@ -367,6 +371,7 @@ struct json_object *browse_status_json(void);
 
 struct instance_filter {
 	const char	*type;		/* NULL: every type */
+	const char	*subtype;	/* NULL: any; else a label like _printer */
 	const char	*txt[INSTANCE_FILTER_TXT_MAX];
 	size_t		 ntxt;
 	int		 family;	/* 0: either */

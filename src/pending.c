@@ -43,6 +43,7 @@ pending_run(struct pending *p, int final)
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
+	p->req.retry = final ? 2 : 1;
 	if ((reply = proto_reply_new(p->req.id)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	rc = p->v->exec(p->c, &p->req, reply, &err);

@@ -106,6 +106,7 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 
 	memset(f, 0, sizeof(*f));
 	if (proto_get_string(req, "type", type_required, &f->type, err) == -1 ||
+	    proto_get_string(req, "subtype", 0, &f->subtype, err) == -1 ||
 	    proto_get_string(req, "family", 0, &fam, err) == -1 ||
 	    proto_get_string(req, "interface", 0, &f->interface, err) == -1)
 		return (-1);
@@ -113,6 +114,20 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 		proto_error_set(err, PROTO_E_BAD_FIELD, "type", "type \"%.40s\" "
 		    "%s", f->type, why);
 		return (-1);
+	}
+	if (f->subtype != NULL) {
+		if (f->type == NULL) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, "subtype",
+			    "a subtype needs a type");
+			return (-1);
+		}
+		if ((why = service_subtype_invalid(f->subtype)) != NULL) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, "subtype",
+			    "subtype %s", why);
+			return (-1);
+		}
+		/* The first ask for a subtype starts browsing it. */
+		browse_subtype_want(f->subtype, f->type);
 	}
 	if (fam != NULL) {
 		if (strcmp(fam, "ipv4") == 0)
@@ -158,6 +173,8 @@ instance_filter_match(const struct instance_filter *f,
 	if (!i->resolved)
 		return (0);
 	if (f->type != NULL && strcasecmp(f->type, i->type) != 0)
+		return (0);
+	if (f->subtype != NULL && !browse_has_subtype(i, f->subtype))
 		return (0);
 	for (k = 0; k < f->ntxt; k++) {
 		if (!cache_txt_match(i, f->txt[k]))

@@ -46,11 +46,12 @@ lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
 lab_spawn a watch "$top_builddir/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
-plan 23
+plan 24
 
 lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
 lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
-lab_spawn b p3 avahi-publish -s "Demo Three" _demo._tcp 5003 role=db w=3
+lab_spawn b p3 avahi-publish -s "Demo Three" _demo._tcp 5003 role=db w=3 \
+    --subtype _db._sub._demo._tcp
 p3=$LAB_LAST_PID
 
 # Instances of TYPE in a's cache, optionally filtered: one name a line.
@@ -78,6 +79,8 @@ check_wait 10 "each with b's host, port, IPv4, scoped IPv6 and TXT" with_addr
 check "a TXT filter key=value" test "$(names _demo._tcp role=web)" = "Demo One,Demo Two,"
 check "a TXT filter on a key's presence" test "$(names _demo._tcp w)" = "Demo One,Demo Three,Demo Two,"
 check "an IPv4-only list" test "$(names --family ipv4 _demo._tcp role=db)" = "Demo Three,"
+check "a subtype, asked for the first time, lists just its instance" \
+    test "$(names --subtype _db _demo._tcp)" = "Demo Three,"
 check "resolve by name and type" \
     sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Two' _demo._tcp | grep -q '^port *5002$'"
 check "resolve by full name" \
