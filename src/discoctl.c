@@ -420,6 +420,7 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 			ctl_renew(env, d, id);
 		else if (rc != DISCO_EINTR) {
 			fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
+			disco_close(d);
 			exit(EXIT_AGENT);
 		}
 	}

@@ -13,7 +13,9 @@ lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
 
 out=$LAB_DIR/protocol.tap
-lab_on a python3 "$top_srcdir/tests/discod_protocol.py" \
+bound=16384
+ldd "$top_builddir/discod" | grep -q libasan && bound=131072
+lab_on a env DISCO_RSS_BOUND_KIB=$bound python3 "$top_srcdir/tests/discod_protocol.py" \
     "$(lab_hostdir a)/discod.sock" | tee "$out"
 TAP_N=$(grep -c -E '^(not )?ok ' "$out")
 log=$(lab_hostdir a)/discod.log

@@ -5,6 +5,7 @@ second client is served throughout.  Prints TAP test points without a plan
 SOCKET."""
 
 import json
+import os
 import socket
 import sys
 import time
@@ -157,7 +158,11 @@ if not dropped:
 ok(dropped, "the client that never reads is dropped (%d requests sent)" % sent)
 rss1 = c2.call({"verb": "status"})["rss_kib"]
 print("# rss before %d KiB, after %d KiB" % (rss0, rss1))
-ok(rss1 - rss0 < 16384, "discod's memory stays bounded (+%d KiB)" % (rss1 - rss0))
+# AddressSanitizer's quarantine and shadow memory inflate RSS: the
+# calling test raises the bound for sanitizer builds.
+bound = int(os.environ.get("DISCO_RSS_BOUND_KIB", "16384"))
+ok(rss1 - rss0 < bound, "discod's memory stays bounded (+%d KiB, bound %d)"
+   % (rss1 - rss0, bound))
 
 # A client that leaves mid-request.
 c5 = Client()
