@@ -96,7 +96,8 @@ cache_remove(struct cache *c, struct instance *i)
 	c->total--;
 	if (i->resolved) {
 		c->count--;
-		cache_emit(c, CACHE_REMOVE, i);
+		if (!i->hidden)		/* a hidden one was removed already */
+			cache_emit(c, CACHE_REMOVE, i);
 	}
 	instance_free(i);
 }
@@ -287,6 +288,8 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 	if (!changed)
 		return;
 	i->last_changed = i->last_confirmed;
+	if (i->hidden)
+		return;		/* shown again, with this, when it answers */
 	if (first) {
 		i->resolved = 1;
 		c->count++;
@@ -321,4 +324,36 @@ cache_txt_match(const struct instance *i, const char *filter)
 		    memcmp(d + klen + 1, eq + 1, vlen) == 0);
 	}
 	return (0);
+}
+
+/*
+ * The liveness prober's verdict on an instance's host.  Unreachable
+ * instances stay listed (marked) but are no longer picked or resolved.
+ */
+void
+cache_set_reachable(struct cache *c, struct instance *i, int reachable)
+{
+	if (i->unreachable == !reachable)
+		return;
+	i->unreachable = !reachable;
+	i->unreachable_since = reachable ? 0 : cache_now();
+	i->last_changed = cache_now();
+	if (i->resolved && !i->hidden)
+		cache_emit(c, CACHE_UPDATE, i);
+}
+
+/*
+ * Hide an instance whose host stayed silent: watchers see it removed and
+ * list leaves it out; if its host answers again it is shown (added) again.
+ */
+void
+cache_set_hidden(struct cache *c, struct instance *i, int hidden)
+{
+	if (i->hidden == hidden || !i->resolved)
+		return;
+	if (hidden)
+		cache_emit(c, CACHE_REMOVE, i);
+	i->hidden = hidden;
+	if (!hidden)
+		cache_emit(c, CACHE_ADD, i);
 }

@@ -57,6 +57,13 @@ static const struct config_key config_keys[] = {
 	{ "browse", "protocols", CONFIG_WORDS, OFF(browse_protocols), 0, 0 },
 	{ "browse", "domain", CONFIG_STRING, OFF(browse_domain), 0, 0 },
 	{ "browse", "subtypes", CONFIG_STRING, OFF(browse_subtypes), 0, 0 },
+	{ "liveness", "probe", CONFIG_UINT, OFF(liveness), 0, 1 },
+	{ "liveness", "interval-ms", CONFIG_UINT, OFF(liveness_interval_ms),
+	    100, 60000 },
+	{ "liveness", "unreachable-ms", CONFIG_UINT,
+	    OFF(liveness_unreachable_ms), 200, 600000 },
+	{ "liveness", "remove-ms", CONFIG_UINT, OFF(liveness_remove_ms), 200,
+	    3600000 },
 	{ "browse", "resolvers-max", CONFIG_UINT, OFF(resolvers_max), 0, 100000 },
 	{ "browse", "resolve-concurrency", CONFIG_UINT,
 	    OFF(resolve_concurrency), 1, 1000 },
@@ -134,6 +141,10 @@ config_defaults(struct config *conf)
 	conf->browse_protocols = xstrdup("any");
 	conf->resolvers_max = 512;
 	conf->resolve_concurrency = 32;
+	conf->liveness = 1;
+	conf->liveness_interval_ms = 1000;
+	conf->liveness_unreachable_ms = 2500;
+	conf->liveness_remove_ms = 7000;
 }
 
 void

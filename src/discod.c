@@ -268,6 +268,7 @@ main(int argc, char *argv[])
 	control_start(discod->base, &discod->conf);
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf);
+	liveness_init(discod->base, &discod->conf);
 	announce_load_files(discod->conf.services_dir);
 	avahi_start(discod->base, discod->conf.avahi_retry_max);
 	notify_watchdog_start(discod->base);
@@ -279,6 +280,7 @@ main(int argc, char *argv[])
 		fatalx("event_base_dispatch failed");
 
 	announce_shutdown();	/* goodbyes while Avahi is still there */
+	liveness_shutdown();
 	browse_shutdown();
 	avahi_stop();
 	control_close();

@@ -53,6 +53,10 @@ struct config {
 	char		*browse_subtypes;	/* label._sub._type ... */
 	unsigned int	 resolvers_max;		/* kept open for changes */
 	unsigned int	 resolve_concurrency;	/* in flight at once */
+	int		 liveness;		/* probe peers: 1 yes, 0 no */
+	unsigned int	 liveness_interval_ms;
+	unsigned int	 liveness_unreachable_ms;
+	unsigned int	 liveness_remove_ms;
 };
 
 struct config_error {
@@ -189,6 +193,9 @@ struct instance {
 	size_t		 npaths;
 	int		 local;		/* announced by this host */
 	int		 resolved;	/* host, port and TXT known */
+	int		 unreachable;	/* its host stopped answering */
+	double		 unreachable_since;
+	int		 hidden;	/* gone for watchers and list */
 	double		 first_seen;	/* seconds since the epoch */
 	double		 last_changed;
 	double		 last_confirmed;
@@ -230,6 +237,8 @@ void		 cache_resolved(struct cache *, struct instance *, int, int,
 		    const void *);
 void		 cache_remove(struct cache *, struct instance *);
 int		 cache_txt_match(const struct instance *, const char *);
+void		 cache_set_reachable(struct cache *, struct instance *, int);
+void		 cache_set_hidden(struct cache *, struct instance *, int);
 
 /* policy.c: how pick chooses one instance (no Avahi, no sockets). */
 enum policy {
@@ -365,6 +374,11 @@ int	 browse_subtype_want(const char *, const char *);
 int	 browse_has_subtype(const struct instance *, const char *);
 int	 browse_subtype_ready(const char *, const char *);
 struct json_object *browse_status_json(void);
+
+/* liveness.c: is a peer's responder still there? */
+void	 liveness_init(struct event_base *, const struct config *);
+void	 liveness_shutdown(void);
+struct json_object *liveness_status_json(void);
 
 /* watch.c: the watch verb's streams, and instances as JSON. */
 #define INSTANCE_FILTER_TXT_MAX	16

@@ -64,7 +64,7 @@ verb_pick_exec(struct client *c, struct proto_request *req,
 	}
 	for (i = cache_first_of_type(cache, f.type); i != NULL &&
 	    strcasecmp(i->type, f.type) == 0; i = cache_next(cache, i)) {
-		if (!instance_filter_match(&f, i))
+		if (!instance_filter_match(&f, i) || i->unreachable)
 			continue;
 		cand = xreallocarray(cand, n + 1, sizeof(*cand));
 		cand[n++] = i;

@@ -40,7 +40,7 @@ verb_resolve_exec(struct client *c, struct proto_request *req,
 		d = domain;
 	}
 	if ((i = cache_find(browse_cache(), n, t, d)) == NULL ||
-	    !i->resolved) {
+	    !i->resolved || i->hidden || i->unreachable) {
 		if (wait_ms > 0 && !req->retry)
 			return (pending_add(c, &verb_resolve, req, wait_ms));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance "

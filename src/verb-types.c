@@ -18,7 +18,7 @@ verb_types_exec(struct client *c, struct proto_request *req,
 	arr = json_object_new_array();
 	for (i = cache_first_of_type(cache, NULL); i != NULL;
 	    i = cache_next(cache, i)) {
-		if (!i->resolved)
+		if (!i->resolved || i->hidden)
 			continue;
 		if (cur == NULL || strcasecmp(cur, i->type) != 0) {
 			if (t != NULL)

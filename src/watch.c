@@ -79,6 +79,11 @@ instance_json(const struct instance *i)
 	}
 	json_object_object_add(o, "addresses", addrs);
 	json_object_object_add(o, "local", json_object_new_boolean(i->local));
+	json_object_object_add(o, "reachable",
+	    json_object_new_boolean(!i->unreachable));
+	if (i->unreachable)
+		json_object_object_add(o, "unreachable_since",
+		    json_object_new_double(i->unreachable_since));
 	json_object_object_add(o, "first_seen",
 	    json_object_new_double(i->first_seen));
 	json_object_object_add(o, "last_changed",
@@ -170,7 +175,7 @@ instance_filter_match(const struct instance_filter *f,
 	size_t	k;
 	int	ok;
 
-	if (!i->resolved)
+	if (!i->resolved || i->hidden)
 		return (0);
 	if (f->type != NULL && strcasecmp(f->type, i->type) != 0)
 		return (0);

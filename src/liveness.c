@@ -1,0 +1,312 @@
+/*
+ * Liveness of peers: a host that vanishes without a goodbye (its
+ * avahi-daemon killed, its link cut) leaves its records in every mDNS
+ * cache for up to 75 minutes (RFC 6762 10: PTR TTL 4500 s).  discod asks
+ * each peer host directly instead: once per interval it sends the host
+ * one legacy unicast query (RFC 6762 6.7: an ordinary DNS query from a
+ * port other than 5353, to port 5353) for its own address record, which
+ * any live responder answers at once.
+ *
+ * A host silent for unreachable-ms has its instances marked unreachable
+ * (no longer picked or resolved); silent for remove-ms, they are removed
+ * for watchers and list.  An answer brings them back.  The cost is one
+ * query and one answer per peer host per interval, unicast, whatever the
+ * number of instances: doc/liveness.md has the figures.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discod.h"
+
+#define MDNS_PORT	5353
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct in_addr		 addr;
+	char			*host;		/* its name, e.g. "b.local" */
+	uint16_t		 qid;		/* of the last query */
+	long long		 last_answer;	/* ms, monotonic */
+	int			 unreachable;
+	int			 removed;
+	int			 seen;		/* mark for the sweep */
+};
+
+static struct {
+	struct event_base	*base;
+	const struct config	*conf;
+	int			 fd;
+	struct event		*rx;
+	struct event		*tick;
+	TAILQ_HEAD(, peer)	 peers;
+	unsigned int		 npeers;
+	unsigned long		 sent;
+	unsigned long		 answers;
+} lv = { .fd = -1 };
+
+static long long
+liveness_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* The IPv4 address an instance was resolved to, if any. */
+static const struct cache_path *
+liveness_v4(const struct instance *i)
+{
+	size_t	k;
+
+	for (k = 0; k < i->npaths; k++) {
+		if (i->paths[k].resolved && i->paths[k].family == AF_INET)
+			return (&i->paths[k]);
+	}
+	return (NULL);
+}
+
+/* Apply a peer's state to every instance that lives on it. */
+static void
+liveness_apply(struct peer *p)
+{
+	struct cache			*c = browse_cache();
+	struct instance			*i, *next;
+	const struct cache_path		*path;
+
+	for (i = cache_first_of_type(c, NULL); i != NULL; i = next) {
+		next = cache_next(c, i);
+		if (i->local || (path = liveness_v4(i)) == NULL ||
+		    memcmp(path->addr, &p->addr, 4) != 0)
+			continue;
+		cache_set_reachable(c, i, !p->unreachable);
+		cache_set_hidden(c, i, p->removed);
+	}
+}
+
+static size_t
+liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
+{
+	const char	*label, *dot;
+	size_t		 n = 12, l;
+
+	if (len < 12 + strlen(host) + 2 + 4)
+		return (0);
+	memset(buf, 0, 12);
+	buf[0] = qid >> 8;
+	buf[1] = qid & 0xff;
+	buf[5] = 1;				/* one question */
+	for (label = host; *label != '\0'; label = dot + 1) {
+		dot = strchr(label, '.');
+		l = dot != NULL ? (size_t)(dot - label) : strlen(label);
+		if (l == 0 || l > 63)
+			return (0);
+		buf[n++] = (unsigned char)l;
+		memcpy(buf + n, label, l);
+		n += l;
+		if (dot == NULL)
+			break;
+	}
+	buf[n++] = 0;
+	buf[n++] = 0;				/* QTYPE A */
+	buf[n++] = 1;
+	buf[n++] = 0;				/* QCLASS IN */
+	buf[n++] = 1;
+	return (n);
+}
+
+static void
+liveness_rx(evutil_socket_t fd, short what, void *arg)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen;
+	unsigned char		 buf[1500];
+	struct peer		*p;
+	ssize_t			 n;
+	uint16_t		 qid;
+
+	for (;;) {
+		slen = sizeof(sin);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
+		    &slen);
+		if (n == -1)
+			return;
+		/* A response (QR set) to our last query, from that host. */
+		if (n < 12 || !(buf[2] & 0x80) ||
+		    ntohs(sin.sin_port) != MDNS_PORT)
+			continue;
+		qid = (uint16_t)(buf[0] << 8 | buf[1]);
+		TAILQ_FOREACH(p, &lv.peers, entry) {
+			if (p->addr.s_addr == sin.sin_addr.s_addr &&
+			    p->qid == qid)
+				break;
+		}
+		if (p == NULL)
+			continue;
+		lv.answers++;
+		p->last_answer = liveness_now();
+		if (p->unreachable || p->removed) {
+			log_info("liveness: %s (%s) answers again", p->host,
+			    inet_ntoa(p->addr));
+			p->unreachable = p->removed = 0;
+			liveness_apply(p);
+		}
+	}
+}
+
+static struct peer *
+liveness_peer(const struct cache_path *path, const char *host)
+{
+	struct peer	*p;
+
+	TAILQ_FOREACH(p, &lv.peers, entry) {
+		if (memcmp(&p->addr, path->addr, 4) == 0)
+			return (p);
+	}
+	p = xcalloc(1, sizeof(*p));
+	memcpy(&p->addr, path->addr, 4);
+	p->host = xstrdup(host);
+	p->last_answer = liveness_now();	/* just resolved: alive */
+	TAILQ_INSERT_TAIL(&lv.peers, p, entry);
+	lv.npeers++;
+	return (p);
+}
+
+static void
+liveness_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct cache			*c = browse_cache();
+	struct instance			*i;
+	const struct cache_path		*path;
+	struct peer			*p, *next;
+	struct sockaddr_in		 sin;
+	unsigned char			 q[300];
+	long long			 now = liveness_now(), silent;
+	size_t				 n;
+
+	/* The peers are the hosts of the remote instances in the cache. */
+	TAILQ_FOREACH(p, &lv.peers, entry)
+		p->seen = 0;
+	for (i = cache_first_of_type(c, NULL); i != NULL; i = cache_next(c, i)) {
+		if (i->local || !i->resolved || i->host == NULL ||
+		    (path = liveness_v4(i)) == NULL)
+			continue;
+		liveness_peer(path, i->host)->seen = 1;
+	}
+	TAILQ_FOREACH_SAFE(p, &lv.peers, entry, next) {
+		if (!p->seen) {
+			TAILQ_REMOVE(&lv.peers, p, entry);
+			lv.npeers--;
+			free(p->host);
+			free(p);
+			continue;
+		}
+		silent = now - p->last_answer;
+		if (!p->unreachable &&
+		    silent >= (long long)lv.conf->liveness_unreachable_ms) {
+			log_info("liveness: %s (%s) silent for %lld ms: its "
+			    "instances are unreachable", p->host,
+			    inet_ntoa(p->addr), silent);
+			p->unreachable = 1;
+			liveness_apply(p);
+		}
+		if (!p->removed &&
+		    silent >= (long long)lv.conf->liveness_remove_ms) {
+			log_info("liveness: %s (%s) silent for %lld ms: its "
+			    "instances are removed", p->host,
+			    inet_ntoa(p->addr), silent);
+			p->removed = 1;
+			liveness_apply(p);
+		}
+		p->qid = (uint16_t)arc4random();
+		if ((n = liveness_query(q, sizeof(q), p->qid, p->host)) == 0)
+			continue;
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(MDNS_PORT);
+		sin.sin_addr = p->addr;
+		if (sendto(lv.fd, q, n, 0, (struct sockaddr *)&sin,
+		    sizeof(sin)) == -1)
+			log_debug("liveness: sendto %s: %s", inet_ntoa(p->addr),
+			    strerror(errno));
+		else
+			lv.sent++;
+	}
+}
+
+void
+liveness_init(struct event_base *base, const struct config *conf)
+{
+	struct timeval	tv;
+
+	lv.base = base;
+	lv.conf = conf;
+	TAILQ_INIT(&lv.peers);
+	if (!conf->liveness)
+		return;
+	lv.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lv.fd == -1) {
+		log_warn("liveness: socket");
+		return;
+	}
+	lv.rx = event_new(base, lv.fd, EV_READ | EV_PERSIST, liveness_rx,
+	    NULL);
+	lv.tick = event_new(base, -1, EV_PERSIST, liveness_tick, NULL);
+	tv.tv_sec = conf->liveness_interval_ms / 1000;
+	tv.tv_usec = (suseconds_t)(conf->liveness_interval_ms % 1000) * 1000;
+	if (lv.rx == NULL || lv.tick == NULL || event_add(lv.rx, NULL) == -1 ||
+	    event_add(lv.tick, &tv) == -1)
+		fatalx("%s: cannot start the prober", __func__);
+}
+
+void
+liveness_shutdown(void)
+{
+	struct peer	*p;
+
+	if (lv.rx != NULL)
+		event_free(lv.rx);
+	if (lv.tick != NULL)
+		event_free(lv.tick);
+	lv.rx = lv.tick = NULL;
+	if (lv.fd != -1)
+		close(lv.fd);
+	lv.fd = -1;
+	while ((p = TAILQ_FIRST(&lv.peers)) != NULL) {
+		TAILQ_REMOVE(&lv.peers, p, entry);
+		free(p->host);
+		free(p);
+	}
+}
+
+struct json_object *
+liveness_status_json(void)
+{
+	struct json_object	*o = json_object_new_object();
+	struct peer		*p;
+	int			 unreachable = 0;
+
+	TAILQ_FOREACH(p, &lv.peers, entry)
+		unreachable += p->unreachable;
+	json_object_object_add(o, "probing", json_object_new_boolean(
+	    lv.fd != -1));
+	json_object_object_add(o, "interval_ms", json_object_new_int(
+	    (int)lv.conf->liveness_interval_ms));
+	json_object_object_add(o, "peers", json_object_new_int(
+	    (int)lv.npeers));
+	json_object_object_add(o, "unreachable", json_object_new_int(
+	    unreachable));
+	json_object_object_add(o, "queries_sent", json_object_new_int64(
+	    (int64_t)lv.sent));
+	json_object_object_add(o, "answers", json_object_new_int64(
+	    (int64_t)lv.answers));
+	return (o);
+}

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Stale peers: when b's avahi-daemon is killed with -9, or b's link is cut
+# (no goodbye either way), a stops returning b's instances from resolve
+# and pick within 5 s and removes them within 10 s; a live instance on c
+# stays in a's answers throughout.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+RUNS=3
+SECONDS=0
+lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
+db=$(lab_hostdir b)
+mkdir -p "$db/services"
+printf '[Service]\nName=Stale via discod\nType=_stale._tcp\nPort=6001\n' \
+    >"$db/services/stale.dnssd"
+printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
+lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
+sa=$(lab_hostdir a)/discod.sock
+lab_spawn c live avahi-publish -s "Live C" _stale._tcp 6100
+plan $((RUNS * 2 + 4 + 2))
+
+# The live instance on c, resolved every 200 ms for the whole test.
+lab_on a python3 -c '
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+ok = bad = 0
+seen = False
+while True:
+    f.write(json.dumps({"verb": "resolve", "name": "Live C",
+                        "type": "_stale._tcp"}) + "\n"); f.flush()
+    r = json.loads(f.readline())
+    if r["ok"]: seen = True
+    if seen:
+        if r["ok"]: ok += 1
+        else: bad += 1
+    print(ok, bad, flush=True)
+    time.sleep(0.2)' "$sa" >"$LAB_DIR/live.out" &
+live=$!
+LAB_PIDS+=("$live")
+
+measure() {	# NAME COMMAND...: "RESOLVE_MS REMOVE_MS"
+	local name=$1
+	shift
+	lab_on a python3 "$top_srcdir/tests/stale_measure.py" "$sa" "$name" \
+	    _stale._tcp "$@" | tail -n 1
+}
+within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
+	local r=${1%% *} m=${1##* }
+	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
+}
+
+back() {
+	lab_ctl a resolve "Stale via discod" _stale._tcp >/dev/null 2>&1
+}
+gone_too() {
+	! back
+}
+resolves=() removes=()
+for run in $(seq 1 "$RUNS"); do
+	lab_wait 20 back || diag "run $run: b's discod service not seen on a"
+	lab_spawn b "pub$run" avahi-publish -s "Stale B$run" _stale._tcp 6000
+	pub=$LAB_LAST_PID
+	t=$(measure "Stale B$run" kill -KILL "$(lab_avahi_pid b)")
+	check "run $run: avahi-daemon on b killed -9: out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" within "$t"
+	resolves+=("${t%% *}")
+	removes+=("${t##* }")
+	check_wait 5 "run $run: the instance b's discod announced is out too" gone_too
+	lab_stop "$pub"
+	lab_avahi_start b || diag "avahi-daemon on b did not come back"
+done
+
+# Cut b's link instead.
+lab_spawn b publink avahi-publish -s "Stale Link" _stale._tcp 6002
+check_wait 20 "b back: its discod's service is seen again" back
+t=$(measure "Stale Link" ip -n "$(lab_ns b)" link set eth0 down)
+check "b's link cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms" within "$t"
+resolves+=("${t%% *}")
+removes+=("${t##* }")
+pick_not_b() {
+	! lab_ctl a -j pick _stale._tcp | grep -q '"host":"lab-b.local"'
+}
+check "pick no longer returns b's instances" pick_not_b
+ip -n "$(lab_ns b)" link set eth0 up
+check_wait 20 "b's link back: its instances return" back
+
+# STALE_SOAK=SECONDS keeps the live check on c running that long in all.
+if [ -n "${STALE_SOAK:-}" ]; then
+	left=$((STALE_SOAK - SECONDS))
+	[ "$left" -gt 0 ] && sleep "$left"
+fi
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+diag "out of resolve/pick (ms): ${resolves[*]}, median $(median "${resolves[@]}")"
+diag "removed (ms): ${removes[*]}, median $(median "${removes[@]}")"
+read -r okc badc <<<"$(tail -n 1 "$LAB_DIR/live.out")"
+check "the live instance on c answered every time (${okc:-0} resolves, ${badc:-?} misses)" \
+    test "${badc:-1}" = 0 -a "${okc:-0}" -gt 100
+status=$(lab_ctl a -j status | python3 -c '
+import json, sys; print(json.load(sys.stdin)["liveness"])')
+diag "liveness: $status"
+check "the prober ran" test -n "$status"
