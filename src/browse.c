@@ -475,23 +475,21 @@ browse_sub_clear(struct bsub *sb)
 static void
 browse_avahi_up(AvahiClient *client, void *arg)
 {
-	char		*copy, *w, *save = NULL;
-
+	char		*copy, *w, *save = NULL, *sub;
 	struct bsub	*sb;
 
 	cache_clear(&br.cache);		/* watchers get "resync" */
 	if (br.conf->browse_subtypes != NULL) {
-		char *c2 = xstrdup(br.conf->browse_subtypes), *s2 = NULL, *sub;
-		char *w2;
-
-		for (w2 = strtok_r(c2, " \t", &s2); w2 != NULL;
-		    w2 = strtok_r(NULL, " \t", &s2)) {
-			if ((sub = strstr(w2, "._sub.")) == NULL)
+		copy = xstrdup(br.conf->browse_subtypes);
+		for (w = strtok_r(copy, " \t", &save); w != NULL;
+		    w = strtok_r(NULL, " \t", &save)) {
+			if ((sub = strstr(w, "._sub.")) == NULL)
 				continue;
 			*sub = '\0';
-			browse_subtype_want(w2, sub + 6);
+			browse_subtype_want(w, sub + 6);
 		}
-		free(c2);
+		free(copy);
+		save = NULL;
 	}
 	TAILQ_FOREACH(sb, &br.subs, entry) {
 		if (sb->b == NULL)

@@ -231,7 +231,7 @@ health_http_cb(struct evhttp_request *req, void *arg)
 {
 	struct health	*h = arg;
 	struct evbuffer	*body;
-	char		 buf[HEALTH_OUTPUT_MAX], *found;
+	char		 buf[HEALTH_OUTPUT_MAX], out[HEALTH_OUTPUT_MAX], *found;
 	size_t		 n;
 	int		 code;
 
@@ -245,16 +245,11 @@ health_http_cb(struct evhttp_request *req, void *arg)
 	n = evbuffer_get_length(body);
 	if (n > sizeof(buf) - 64)
 		n = sizeof(buf) - 64;
-	n = (size_t)evbuffer_copyout(body, buf + 0, n);
+	n = (size_t)evbuffer_copyout(body, buf, n);
 	buf[n] = '\0';
 	found = h->spec->expect == NULL ? buf : strstr(buf, h->spec->expect);
-	{
-		char out[HEALTH_OUTPUT_MAX];
-
-		snprintf(out, sizeof(out), "HTTP %d: %.400s", code, buf);
-		health_result(h, code >= 200 && code < 400 && found != NULL,
-		    out);
-	}
+	snprintf(out, sizeof(out), "HTTP %d: %.400s", code, buf);
+	health_result(h, code >= 200 && code < 400 && found != NULL, out);
 }
 
 static void
