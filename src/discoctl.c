@@ -662,6 +662,13 @@ ctl_types(struct ctl_env *env, int argc, char **argv)
 	return (EXIT_OK);
 }
 
+/* An option whose value goes to the request field of the same name. */
+static void
+ctl_opt_field(struct json_object *req, const char *name, const char *value)
+{
+	json_object_object_add(req, name, json_object_new_string(value));
+}
+
 /* The operands "TYPE [KEY[=VALUE] ...]" of list and pick, into req. */
 static void
 ctl_type_filters(struct json_object *req, int argc, char **argv)
@@ -683,34 +690,21 @@ static int
 ctl_list(struct ctl_env *env, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "family", required_argument, NULL, 'f' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "subtype", required_argument, NULL, 'S' },
+		{ "family", required_argument, NULL, 0 },
+		{ "interface", required_argument, NULL, 0 },
+		{ "subtype", required_argument, NULL, 0 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct json_object	*req, *reply, *list;
 	size_t			 k, n;
-	int			 ch, rc = EXIT_OK;
+	int			 ch, idx, rc = EXIT_OK;
 
 	req = ctl_verb("list");
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			json_object_object_add(req, "family",
-			    json_object_new_string(optarg));
-			break;
-		case 'i':
-			json_object_object_add(req, "interface",
-			    json_object_new_string(optarg));
-			break;
-		case 'S':
-			json_object_object_add(req, "subtype",
-			    json_object_new_string(optarg));
-			break;
-		default:
+	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		if (ch != 0)
 			usage();
-		}
+		ctl_opt_field(req, longopts[idx].name, optarg);
 	}
 	ctl_type_filters(req, argc, argv);
 	reply = ctl_request(env, req);
@@ -772,40 +766,27 @@ static int
 ctl_pick(struct ctl_env *env, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "key", required_argument, NULL, 'k' },
+		{ "policy", required_argument, NULL, 0 },
+		{ "key", required_argument, NULL, 0 },
 		{ "wait", required_argument, NULL, 'w' },
-		{ "subtype", required_argument, NULL, 'S' },
+		{ "subtype", required_argument, NULL, 0 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct json_object	*req, *reply, *inst;
 	long			 wait_ms = 0;
-	int			 ch;
+	int			 ch, idx;
 
 	req = ctl_verb("pick");
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			json_object_object_add(req, "policy",
-			    json_object_new_string(optarg));
-			break;
-		case 'k':
-			json_object_object_add(req, "key",
-			    json_object_new_string(optarg));
-			break;
-		case 'S':
-			json_object_object_add(req, "subtype",
-			    json_object_new_string(optarg));
-			break;
-		case 'w':
+	while ((ch = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+		if (ch == 'w') {
 			wait_ms = ctl_number("--wait", optarg, 0, 60000);
 			json_object_object_add(req, "wait_ms",
 			    json_object_new_int((int)wait_ms));
-			break;
-		default:
+		} else if (ch == 0)
+			ctl_opt_field(req, longopts[idx].name, optarg);
+		else
 			usage();
-		}
 	}
 	ctl_type_filters(req, argc, argv);
 	if (env->timeout_ms < wait_ms + 1000)
