@@ -82,7 +82,7 @@ announce_event(struct announcement *a, const char *event,
 	ev = extra != NULL ? extra : json_object_new_object();
 	json_object_object_add(ev, "event", json_object_new_string(event));
 	json_object_object_add(ev, "id", json_object_new_int64((int64_t)a->id));
-	control_reply(a->owner, ev);
+	control_send_later(a->owner, ev);
 	json_object_put(ev);
 }
 
@@ -496,7 +496,7 @@ announce_lease_expired(evutil_socket_t fd, short what, void *arg)
 	log_info("announce: lease of \"%s\" %s (%s) ran out after %u s",
 	    a->final_name, a->def->type, announce_origin(a, buf, sizeof(buf)),
 	    a->ttl);
-	announce_event(a, "expired", NULL);
+	announce_event(a, "expired", NULL);	/* sent from the loop */
 	announce_free(a);
 }
 

@@ -261,6 +261,47 @@ control_reply(struct client *c, struct json_object *reply)
 	}
 }
 
+struct control_later {
+	unsigned long		 id;
+	struct json_object	*msg;
+};
+
+static void
+control_later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_later	*l = arg;
+	struct client		*c;
+
+	TAILQ_FOREACH(c, &ctl.clients, entry) {
+		if (c->id == l->id) {
+			control_reply(c, l->msg);
+			break;
+		}
+	}
+	json_object_put(l->msg);
+	free(l);
+}
+
+/*
+ * Send msg to a client from the loop, not from here: sending may lose the
+ * client (a full queue), and losing it frees what the caller is in the
+ * middle of (its registrations, their checks, their Avahi groups).  A
+ * client gone meanwhile is simply not found.  Takes a reference to msg.
+ */
+void
+control_send_later(struct client *c, struct json_object *msg)
+{
+	struct control_later	*l;
+	struct timeval		 tv = { 0, 0 };
+
+	l = xcalloc(1, sizeof(*l));
+	l->id = c->id;
+	l->msg = json_object_get(msg);
+	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_later_cb, l,
+	    &tv) == -1)
+		fatalx("%s: event_base_once", __func__);
+}
+
 static void
 control_client_error(struct client *c, struct json_object *id,
     const struct proto_error *err)

@@ -314,6 +314,7 @@ struct client {
 
 int	 control_open(const struct config *);
 void	 control_client_resume(struct client *);
+void	 control_send_later(struct client *, struct json_object *);
 void	 control_start(struct event_base *, const struct config *);
 void	 control_close(void);
 void	 control_reply(struct client *, struct json_object *);

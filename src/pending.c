@@ -14,6 +14,7 @@
 
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
+	int			 detached;	/* out of the list: answering */
 	struct client		*c;
 	const struct verb	*v;
 	struct proto_request	 req;	/* holds its own reference */
@@ -25,7 +26,8 @@ static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
 static void
 pending_free(struct pending *p)
 {
-	TAILQ_REMOVE(&pendings, p, entry);
+	if (!p->detached)
+		TAILQ_REMOVE(&pendings, p, entry);
 	event_free(p->timer);
 	proto_request_clear(&p->req);
 	free(p);
@@ -38,6 +40,7 @@ pending_free(struct pending *p)
 static int
 pending_run(struct pending *p, int final)
 {
+	struct client		*c = p->c;
 	struct json_object	*reply;
 	struct proto_error	 err;
 	int			 rc;
@@ -54,9 +57,15 @@ pending_run(struct pending *p, int final)
 			return (0);
 		reply = proto_reply_error(p->req.id, &err);
 	}
-	control_reply(p->c, reply);
+	/*
+	 * Out of the list first: the reply may lose the client (a full
+	 * output queue), and losing it must not free this request under us.
+	 */
+	TAILQ_REMOVE(&pendings, p, entry);
+	p->detached = 1;
+	control_reply(c, reply);
 	json_object_put(reply);
-	control_client_resume(p->c);
+	control_client_resume(c);	/* a no-op for a lost client */
 	return (1);
 }
 

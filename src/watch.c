@@ -27,6 +27,7 @@ struct watcher {
 
 static struct {
 	TAILQ_HEAD(, watcher)	 list;
+	int			 delivering;	/* inside the send loop */
 	struct json_object	*ring[WATCH_RING];	/* by index % size */
 	unsigned long long	 ring_index[WATCH_RING];
 	int			 init;
@@ -233,11 +234,24 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	json_object_put(w.ring[slot]);
 	w.ring[slot] = ev;
 	w.ring_index[slot] = c->index;
-	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
-		if (kind == CACHE_RESYNC ||
-		    (wa->filter.type == NULL ||
+	/*
+	 * A reply may lose its client, which drops that client's watchers:
+	 * while sending they are only marked (client NULL), freed after.
+	 */
+	w.delivering = 1;
+	TAILQ_FOREACH(wa, &w.list, entry) {
+		if (wa->client != NULL && (kind == CACHE_RESYNC ||
+		    wa->filter.type == NULL ||
 		    strcasecmp(wa->filter.type, i->type) == 0))
-			control_reply(wa->client, ev);	/* may lose it */
+			control_reply(wa->client, ev);
+	}
+	w.delivering = 0;
+	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
+		if (wa->client == NULL) {
+			TAILQ_REMOVE(&w.list, wa, entry);
+			json_object_put(wa->req);
+			free(wa);
+		}
 	}
 	if (kind == CACHE_ADD || kind == CACHE_UPDATE)
 		pending_retry();
@@ -252,6 +266,10 @@ watch_client_lost(struct client *c)
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client != c)
 			continue;
+		if (w.delivering) {
+			wa->client = NULL;	/* freed after the send loop */
+			continue;
+		}
 		TAILQ_REMOVE(&w.list, wa, entry);
 		json_object_put(wa->req);
 		free(wa);
