@@ -60,12 +60,22 @@ cache_event_name(enum cache_event_kind kind)
 	return ("unknown");
 }
 
+/* Whatever instance_json() made of the instance is out of date. */
+static void
+instance_changed(struct instance *i)
+{
+	json_object_put(i->json);
+	i->json = NULL;
+}
+
 static void
 cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
 {
 	c->index++;
-	if (i != NULL)
+	if (i != NULL) {
 		i->index = c->index;
+		instance_changed(i);
+	}
 	if (c->event != NULL)
 		c->event(c, kind, i, c->arg);
 }
@@ -80,6 +90,7 @@ cache_init(struct cache *c)
 static void
 instance_free(struct instance *i)
 {
+	instance_changed(i);
 	free(i->name);
 	free(i->type);
 	free(i->domain);
@@ -189,6 +200,7 @@ cache_seen(struct cache *c, const char *name, const char *type,
 		RB_INSERT(instance_tree, &c->tree, i);
 		c->total++;
 	}
+	instance_changed(i);
 	if (local)
 		i->local = 1;
 	i->last_confirmed = cache_now();
@@ -218,6 +230,7 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
 		return (0);
+	instance_changed(i);
 	had = p->resolved;
 	*p = i->paths[--i->npaths];
 	if (i->npaths == 0) {
@@ -262,6 +275,7 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 	int			 changed = 0, first = !i->resolved;
 	size_t			 alen = family == AF_INET6 ? 16 : 4;
 
+	instance_changed(i);
 	i->last_confirmed = cache_now();
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
 		return;		/* lost meanwhile */
@@ -335,6 +349,7 @@ cache_set_reachable(struct cache *c, struct instance *i, int reachable)
 {
 	if (i->unreachable == !reachable)
 		return;
+	instance_changed(i);
 	i->unreachable = !reachable;
 	i->unreachable_since = reachable ? 0 : cache_now();
 	i->last_changed = cache_now();

@@ -143,8 +143,8 @@ config_defaults(struct config *conf)
 	conf->resolve_concurrency = 32;
 	conf->liveness = 1;
 	conf->liveness_interval_ms = 1000;
-	conf->liveness_unreachable_ms = 2500;
-	conf->liveness_remove_ms = 7000;
+	conf->liveness_unreachable_ms = 3500;
+	conf->liveness_remove_ms = 7500;
 }
 
 void

@@ -237,28 +237,55 @@ control_client_lost(struct client *c, const char *why)
 	}
 }
 
-/* Queue one reply line; drop the client if it is not reading them. */
+/*
+ * Send one line (with its newline) to a client: straight to the socket
+ * when nothing is queued before it, which spares the reply a trip through
+ * the loop; whatever does not fit is queued.  A client that is not reading
+ * is dropped once its queue passes client-output-max.
+ */
 void
-control_reply(struct client *c, struct json_object *reply)
+control_send_line(struct client *c, const char *line, size_t len)
 {
 	struct evbuffer	*out;
-	char		*line;
-	size_t		 len;
+	ssize_t		 n;
 
 	if (c->flags & CLIENT_DEAD)
 		return;
-	if ((line = proto_serialize(reply, &len)) == NULL)
-		fatalx("%s: cannot serialize a reply", __func__);
 	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(c->bev), line, len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			line += n;
+			len -= (size_t)n;
+		}
+		/* Errors other than a full socket come back from the queue. */
+		if (len == 0)
+			return;
+	}
 	if (evbuffer_add(out, line, len) == -1)
 		fatalx("%s: evbuffer_add", __func__);
-	free(line);
 	if (evbuffer_get_length(out) > ctl.conf->client_output_max) {
 		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
 		    "over client-output-max", c->id, (long)c->pid,
 		    evbuffer_get_length(out));
 		control_client_lost(c, "dropped: not reading its replies");
 	}
+}
+
+/* Serialize and send one reply or event. */
+void
+control_reply(struct client *c, struct json_object *reply)
+{
+	char	*line;
+	size_t	 len;
+
+	if (c->flags & CLIENT_DEAD)
+		return;
+	if ((line = proto_serialize(reply, &len)) == NULL)
+		fatalx("%s: cannot serialize a reply", __func__);
+	control_send_line(c, line, len);
+	free(line);
 }
 
 struct control_later {

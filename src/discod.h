@@ -201,6 +201,8 @@ struct instance {
 	double		 last_confirmed;
 	unsigned long long index;	/* event index of the last change */
 	void		*browse;	/* browse.c's per-instance state */
+	struct json_object *json;	/* instance_json()'s memo: cache.c
+					   drops it on every change */
 };
 
 enum cache_event_kind {
@@ -317,6 +319,7 @@ void	 control_client_resume(struct client *);
 void	 control_send_later(struct client *, struct json_object *);
 void	 control_start(struct event_base *, const struct config *);
 void	 control_close(void);
+void	 control_send_line(struct client *, const char *, size_t);
 void	 control_reply(struct client *, struct json_object *);
 void	 control_client_lost(struct client *, const char *);
 unsigned int control_client_count(void);

@@ -28,13 +28,19 @@
 #include "discod.h"
 
 #define MDNS_PORT	5353
+#define QUERIES_KEPT	16	/* a late answer to any of these counts */
+#define CHECK_MS	250	/* how often silence is looked at */
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct in_addr		 addr;
 	char			*host;		/* its name, e.g. "b.local" */
-	uint16_t		 qid;		/* of the last query */
-	long long		 last_answer;	/* ms, monotonic */
+	uint16_t		 qid[QUERIES_KEPT];	/* the last queries' */
+	unsigned int		 nq;		/* queries sent */
+	long long		 last_sent;	/* ms, monotonic */
+	long long		 unanswered;	/* ms, monotonic: when the first
+						   query since the last answer
+						   went out; 0: none */
 	int			 unreachable;
 	int			 removed;
 	int			 seen;		/* mark for the sweep */
@@ -123,6 +129,23 @@ liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
 	return (n);
 }
 
+/*
+ * Was qid one of the peer's recent queries?  A host busy announcing
+ * thousands of services may answer seconds late, after the next query
+ * went out: a late answer still proves it alive.
+ */
+static int
+liveness_asked(const struct peer *p, uint16_t qid)
+{
+	unsigned int	k, n = p->nq < QUERIES_KEPT ? p->nq : QUERIES_KEPT;
+
+	for (k = 0; k < n; k++) {
+		if (p->qid[k] == qid)
+			return (1);
+	}
+	return (0);
+}
+
 static void
 liveness_rx(evutil_socket_t fd, short what, void *arg)
 {
@@ -145,14 +168,13 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 			continue;
 		qid = (uint16_t)(buf[0] << 8 | buf[1]);
 		TAILQ_FOREACH(p, &lv.peers, entry) {
-			if (p->addr.s_addr == sin.sin_addr.s_addr &&
-			    p->qid == qid)
+			if (p->addr.s_addr == sin.sin_addr.s_addr)
 				break;
 		}
-		if (p == NULL)
+		if (p == NULL || !liveness_asked(p, qid))
 			continue;
 		lv.answers++;
-		p->last_answer = liveness_now();
+		p->unanswered = 0;
 		if (p->unreachable || p->removed) {
 			log_info("liveness: %s (%s) answers again", p->host,
 			    inet_ntoa(p->addr));
@@ -174,7 +196,6 @@ liveness_peer(const struct cache_path *path, const char *host)
 	p = xcalloc(1, sizeof(*p));
 	memcpy(&p->addr, path->addr, 4);
 	p->host = xstrdup(host);
-	p->last_answer = liveness_now();	/* just resolved: alive */
 	TAILQ_INSERT_TAIL(&lv.peers, p, entry);
 	lv.npeers++;
 	return (p);
@@ -191,6 +212,13 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 	unsigned char			 q[300];
 	long long			 now = liveness_now(), silent;
 	size_t				 n;
+	uint16_t			 qid;
+
+	/*
+	 * Answers first: when the loop was held up (a slow Avahi call), the
+	 * answers that came meanwhile are waiting, and they count.
+	 */
+	liveness_rx(lv.fd, EV_READ, NULL);
 
 	/* The peers are the hosts of the remote instances in the cache. */
 	TAILQ_FOREACH(p, &lv.peers, entry)
@@ -209,7 +237,12 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 			free(p);
 			continue;
 		}
-		silent = now - p->last_answer;
+		/*
+		 * Silence runs from the first query left unanswered, not from
+		 * the last answer: if discod itself was held up and sent
+		 * nothing, the peer was not silent.
+		 */
+		silent = p->unanswered != 0 ? now - p->unanswered : 0;
 		if (!p->unreachable &&
 		    silent >= (long long)lv.conf->liveness_unreachable_ms) {
 			log_info("liveness: %s (%s) silent for %lld ms: its "
@@ -226,9 +259,17 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 			p->removed = 1;
 			liveness_apply(p);
 		}
-		p->qid = (uint16_t)arc4random();
-		if ((n = liveness_query(q, sizeof(q), p->qid, p->host)) == 0)
+		/* Half a check early still counts as on time. */
+		if (p->nq > 0 && now - p->last_sent <
+		    (long long)lv.conf->liveness_interval_ms - CHECK_MS / 2)
 			continue;
+		qid = (uint16_t)arc4random();
+		if ((n = liveness_query(q, sizeof(q), qid, p->host)) == 0)
+			continue;
+		p->last_sent = now;
+		p->qid[p->nq++ % QUERIES_KEPT] = qid;
+		if (p->unanswered == 0)
+			p->unanswered = now;
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons(MDNS_PORT);
@@ -246,6 +287,7 @@ void
 liveness_init(struct event_base *base, const struct config *conf)
 {
 	struct timeval	tv;
+	unsigned int	ms;
 
 	lv.base = base;
 	lv.conf = conf;
@@ -260,8 +302,15 @@ liveness_init(struct event_base *base, const struct config *conf)
 	lv.rx = event_new(base, lv.fd, EV_READ | EV_PERSIST, liveness_rx,
 	    NULL);
 	lv.tick = event_new(base, -1, EV_PERSIST, liveness_tick, NULL);
-	tv.tv_sec = conf->liveness_interval_ms / 1000;
-	tv.tv_usec = (suseconds_t)(conf->liveness_interval_ms % 1000) * 1000;
+	/*
+	 * Queries go out once per interval, but silence is looked at more
+	 * often, so that a verdict comes when its threshold passes, not up
+	 * to an interval later.
+	 */
+	ms = conf->liveness_interval_ms < CHECK_MS ?
+	    conf->liveness_interval_ms : CHECK_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	if (lv.rx == NULL || lv.tick == NULL || event_add(lv.rx, NULL) == -1 ||
 	    event_add(lv.tick, &tv) == -1)
 		fatalx("%s: cannot start the prober", __func__);

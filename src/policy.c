@@ -120,7 +120,10 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
     unsigned long *cursor, uint32_t rnd)
 {
 	struct instance	*best = NULL;
-	unsigned int	 prio, minprio = UINT32_MAX, total = 0, w;
+	struct {
+		unsigned int	prio, weight;
+	}		*pw;
+	unsigned int	 minprio = UINT32_MAX, total = 0;
 	uint64_t	 h, besth = 0;
 	size_t		 k, nzero = 0;
 
@@ -142,36 +145,44 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	case POLICY_WEIGHTED:
 		break;
 	}
-	/* RFC 2782: the lowest priority, then by weight within it. */
+	/*
+	 * RFC 2782: the lowest priority, then by weight within it.  Each
+	 * candidate's priority and weight (maybe from TXT) are read once.
+	 */
+	pw = xreallocarray(NULL, n, sizeof(*pw));
 	for (k = 0; k < n; k++) {
-		prio = policy_priority(cand[k]);
-		if (prio < minprio)
-			minprio = prio;
+		pw[k].prio = policy_priority(cand[k]);
+		if (pw[k].prio < minprio)
+			minprio = pw[k].prio;
 	}
 	for (k = 0; k < n; k++) {
-		if (policy_priority(cand[k]) != minprio)
+		pw[k].weight = pw[k].prio == minprio ?
+		    policy_weight(cand[k]) : 0;
+		if (pw[k].prio != minprio)
 			continue;
-		w = policy_weight(cand[k]);
-		total += w;
-		if (w == 0)
+		total += pw[k].weight;
+		if (pw[k].weight == 0)
 			nzero++;
 	}
 	if (total == 0) {	/* all weights zero: uniform */
 		rnd %= (uint32_t)nzero;
-		for (k = 0; k < n; k++) {
-			if (policy_priority(cand[k]) == minprio && rnd-- == 0)
-				return (cand[k]);
+		for (k = 0; k < n && best == NULL; k++) {
+			if (pw[k].prio == minprio && rnd-- == 0)
+				best = cand[k];
 		}
-		return (cand[0]);	/* not reached */
+	} else {
+		rnd %= total;
+		for (k = 0; k < n && best == NULL; k++) {
+			if (pw[k].prio != minprio)
+				continue;
+			if (rnd < pw[k].weight)
+				best = cand[k];
+			else
+				rnd -= pw[k].weight;
+		}
 	}
-	rnd %= total;
-	for (k = 0; k < n; k++) {
-		if (policy_priority(cand[k]) != minprio)
-			continue;
-		w = policy_weight(cand[k]);
-		if (rnd < w)
-			return (cand[k]);
-		rnd -= w;
-	}
-	return (cand[0]);
+	free(pw);
+	if (best == NULL)
+		best = cand[0];		/* not reached */
+	return (best);
 }

@@ -38,9 +38,10 @@ static int
 verb_pick_exec(struct client *c, struct proto_request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct instance_filter	  f;
+	struct instance_filter	  f, in_type;
 	struct cache		 *cache = browse_cache();
 	struct instance		 *i, **cand = NULL, *chosen;
+	size_t			  size = 0;
 	const char		 *pol = "weighted", *key = NULL;
 	enum policy		  p;
 	long long		  wait_ms = 0;
@@ -62,11 +63,17 @@ verb_pick_exec(struct client *c, struct proto_request *req,
 		    "needs a key");
 		return (VERB_ERROR);
 	}
+	/* The loop keeps to the type: the filter need not compare it. */
+	in_type = f;
+	in_type.type = NULL;
 	for (i = cache_first_of_type(cache, f.type); i != NULL &&
 	    strcasecmp(i->type, f.type) == 0; i = cache_next(cache, i)) {
-		if (!instance_filter_match(&f, i) || i->unreachable)
+		if (!instance_filter_match(&in_type, i) || i->unreachable)
 			continue;
-		cand = xreallocarray(cand, n + 1, sizeof(*cand));
+		if (n == size) {
+			size = size == 0 ? 16 : size * 2;
+			cand = xreallocarray(cand, size, sizeof(*cand));
+		}
 		cand[n++] = i;
 	}
 	if (n == 0) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <avahi-common/domain.h>
+#include <json-c/printbuf.h>
 
 #include "discod.h"
 
@@ -29,6 +30,7 @@ static struct {
 	TAILQ_HEAD(, watcher)	 list;
 	int			 delivering;	/* inside the send loop */
 	struct json_object	*ring[WATCH_RING];	/* by index % size */
+	char			*ring_type[WATCH_RING];	/* its instance's */
 	unsigned long long	 ring_index[WATCH_RING];
 	int			 init;
 } w;
@@ -42,8 +44,8 @@ watch_init(void)
 	}
 }
 
-struct json_object *
-instance_json(const struct instance *i)
+static struct json_object *
+instance_json_build(const struct instance *i)
 {
 	struct json_object	*o, *addrs, *a;
 	char			 full[AVAHI_DOMAIN_NAME_MAX];
@@ -94,6 +96,60 @@ instance_json(const struct instance *i)
 	json_object_object_add(o, "index", json_object_new_int64(
 	    (int64_t)i->index));
 	return (o);
+}
+
+struct instance_text {
+	size_t	len;
+	char	text[];
+};
+
+static int
+instance_json_serialize(struct json_object *o, struct printbuf *pb,
+    int level, int flags)
+{
+	const struct instance_text	*t = json_object_get_userdata(o);
+
+	return (printbuf_memappend(pb, t->text, (int)t->len));
+}
+
+static void
+instance_json_text_free(struct json_object *o, void *text)
+{
+	free(text);
+}
+
+/*
+ * An instance as JSON, for a reply or an event: made and serialized once
+ * per change of the instance (cache.c drops the memo), then shared.  The
+ * object is a placeholder whose serializer writes the text; it is only
+ * ever serialized, never read field by field.
+ */
+struct json_object *
+instance_json(const struct instance *ci)
+{
+	struct instance		*i = (struct instance *)ci;	/* the memo */
+	struct json_object	*tree, *o;
+	struct instance_text	*t;
+	const char		*s;
+	size_t			 len;
+
+	if (i->json == NULL) {
+		tree = instance_json_build(i);
+		s = json_object_to_json_string_length(tree,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+		if (s == NULL)
+			fatalx("%s: cannot serialize an instance", __func__);
+		t = xmalloc(sizeof(*t) + len + 1);
+		t->len = len;
+		memcpy(t->text, s, len + 1);
+		json_object_put(tree);
+		o = json_object_new_int(0);
+		json_object_set_serializer(o, instance_json_serialize, t,
+		    instance_json_text_free);
+		i->json = o;
+	}
+	return (json_object_get(i->json));
 }
 
 /*
@@ -202,13 +258,16 @@ struct json_object *
 instance_list_json(struct cache *c, const struct instance_filter *f)
 {
 	struct json_object	*arr = json_object_new_array();
+	struct instance_filter	 in_type = *f;
 	struct instance		*i;
 
+	/* The loop keeps to the type: the filter need not compare it. */
+	in_type.type = NULL;
 	for (i = cache_first_of_type(c, f->type); i != NULL;
 	    i = cache_next(c, i)) {
 		if (f->type != NULL && strcasecmp(i->type, f->type) != 0)
 			break;
-		if (instance_filter_match(f, i))
+		if (instance_filter_match(&in_type, i))
 			json_object_array_add(arr, instance_json(i));
 	}
 	return (arr);
@@ -221,7 +280,8 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 {
 	struct json_object	*ev;
 	struct watcher		*wa, *next;
-	size_t			 slot = c->index % WATCH_RING;
+	size_t			 slot = c->index % WATCH_RING, len;
+	char			*line;
 
 	watch_init();
 	ev = json_object_new_object();
@@ -232,8 +292,14 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	if (i != NULL)
 		json_object_object_add(ev, "instance", instance_json(i));
 	json_object_put(w.ring[slot]);
+	free(w.ring_type[slot]);
 	w.ring[slot] = ev;
+	w.ring_type[slot] = i != NULL ? xstrdup(i->type) : NULL;
 	w.ring_index[slot] = c->index;
+	if (TAILQ_EMPTY(&w.list))
+		goto done;
+	if ((line = proto_serialize(ev, &len)) == NULL)
+		fatalx("%s: cannot serialize an event", __func__);
 	/*
 	 * A reply may lose its client, which drops that client's watchers:
 	 * while sending they are only marked (client NULL), freed after.
@@ -243,9 +309,10 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 		if (wa->client != NULL && (kind == CACHE_RESYNC ||
 		    wa->filter.type == NULL ||
 		    strcasecmp(wa->filter.type, i->type) == 0))
-			control_reply(wa->client, ev);
+			control_send_line(wa->client, line, len);
 	}
 	w.delivering = 0;
+	free(line);
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client == NULL) {
 			TAILQ_REMOVE(&w.list, wa, entry);
@@ -253,6 +320,7 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 			free(wa);
 		}
 	}
+done:
 	if (kind == CACHE_ADD || kind == CACHE_UPDATE)
 		pending_retry();
 }
@@ -313,14 +381,13 @@ verb_watch_exec(struct client *c, struct proto_request *req,
 	/* The reply first, then the missed events, in order. */
 	control_reply(c, reply);
 	for (k = (unsigned long long)since + 1; k <= cache->index; k++) {
-		struct json_object *ev = w.ring[k % WATCH_RING], *inst, *t;
+		struct json_object *ev = w.ring[k % WATCH_RING];
+		const char	*t = w.ring_type[k % WATCH_RING];
 
 		if (ev == NULL || w.ring_index[k % WATCH_RING] != k)
 			continue;
-		if (wa->filter.type != NULL &&
-		    json_object_object_get_ex(ev, "instance", &inst) &&
-		    json_object_object_get_ex(inst, "type", &t) &&
-		    strcasecmp(json_object_get_string(t), wa->filter.type) != 0)
+		if (wa->filter.type != NULL && t != NULL &&
+		    strcasecmp(t, wa->filter.type) != 0)
 			continue;
 		control_reply(c, ev);
 	}

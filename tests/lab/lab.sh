@@ -16,7 +16,8 @@
 # lab_ctl.
 #
 # Knobs: LAB_NO_AVAHI="b" starts no avahi-daemon on host b (to show that
-# a test fails when the lab is broken).  Under CI=true a lab that cannot be
+# a test fails when the lab is broken).  LAB_AVAHI_SERVER holds extra
+# lines for the [server] section of every host's avahi-daemon.conf.  Under CI=true a lab that cannot be
 # built is a failure, never a skip.
 
 LAB_SUBNET=198.51.100		# TEST-NET-2: never a real network
@@ -228,6 +229,7 @@ allow-interfaces=eth0
 enable-dbus=yes
 ratelimit-interval-usec=1000000
 ratelimit-burst=1000
+${LAB_AVAHI_SERVER:-}
 
 [wide-area]
 enable-wide-area=no

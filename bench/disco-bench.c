@@ -1,0 +1,761 @@
+/*
+ * disco-bench: what a client of discod feels, next to the floor no agent
+ * can beat.  Built by make, never installed; bench/run.sh drives it in the
+ * lab and doc/performance.md records what it printed.
+ *
+ *	disco-bench load -s socket -t type -k count [-p prefix] [-c clients]
+ *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu]
+ *	disco-bench idle -s socket -P pid [-n connections]
+ *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
+ *	disco-bench stamp
+ *
+ * load: each of N client threads has its own connection and sends one
+ * request at a time (a round trip, as an application waiting for its
+ * answer does).  The same run measures a bare Unix-socket echo server
+ * forked from this program: one poll(2) loop that writes every line back,
+ * which is all a local agent could do without doing any work.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES	(1 << 20)
+#define CLIENTS_MAX	4096
+
+struct conn {
+	int	 fd;
+	char	*buf;
+	size_t	 len;		/* bytes in buf */
+	size_t	 size;
+};
+
+struct load {
+	const char	*socket;
+	const char	*type;
+	const char	*prefix;
+	const char	*verb;	/* resolve, pick, list or echo */
+	unsigned int	 instances;
+	unsigned int	 clients;
+	unsigned int	 per_client;
+};
+
+struct worker {
+	struct load		*load;
+	unsigned int		 index;
+	uint64_t		*lat_ns;
+	unsigned int		 done;
+	unsigned int		 failed;
+	char			 first_error[256];
+	pthread_barrier_t	*start;
+};
+
+struct result {
+	uint64_t	p50, p90, p99, max;	/* ns */
+	double		rate;			/* requests per second */
+	unsigned int	requests;
+	unsigned int	failed;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: disco-bench load -s socket -t type -k count [-p prefix] "
+	    "[-c clients]\n"
+	    "           [-n requests] [-V verbs] [-C client-cpu,server-cpu]\n"
+	    "       disco-bench idle -s socket -P pid [-n connections]\n"
+	    "       disco-bench watch -s socket [-t type] [-n count] "
+	    "[-w seconds]\n"
+	    "       disco-bench stamp\n");
+	exit(2);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "disco-bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static uint64_t
+now_ns(clockid_t clock)
+{
+	struct timespec	ts;
+
+	clock_gettime(clock, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+static unsigned long
+number(const char *s, const char *what, unsigned long max)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max)
+		die("%s: \"%s\" is not a number from 1 to %lu", what, s, max);
+	return (v);
+}
+
+static int
+conn_open(struct conn *c, const char *path)
+{
+	struct sockaddr_un	sun;
+
+	memset(c, 0, sizeof(*c));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	strcpy(sun.sun_path, path);
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(c->fd);
+		c->fd = -1;
+		return (-1);
+	}
+	c->size = 4096;
+	if ((c->buf = malloc(c->size)) == NULL)
+		die("out of memory");
+	return (0);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static int
+conn_send(struct conn *c, const char *line, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(c->fd, line, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		line += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * The next line from the connection, without its newline, in *line (valid
+ * until the next call).  Consumes the previous line first.
+ */
+static int
+conn_line(struct conn *c, char **line, size_t *consumed)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	if (*consumed > 0) {
+		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
+		c->len -= *consumed;
+		*consumed = 0;
+	}
+	for (;;) {
+		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+			*nl = '\0';
+			*line = c->buf;
+			*consumed = (size_t)(nl - c->buf) + 1;
+			return (0);
+		}
+		if (c->len == c->size) {
+			if (c->size >= LINE_MAX_BYTES) {
+				errno = EMSGSIZE;
+				return (-1);
+			}
+			c->size *= 2;
+			if ((c->buf = realloc(c->buf, c->size)) == NULL)
+				die("out of memory");
+		}
+		n = read(c->fd, c->buf + c->len, c->size - c->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ECONNRESET;
+			return (-1);
+		}
+		c->len += (size_t)n;
+	}
+}
+
+/* The request a worker sends as its I-th, into buf. */
+static size_t
+request_line(const struct load *l, unsigned int worker, unsigned int i,
+    char *buf, size_t size)
+{
+	unsigned int	n;
+	int		len;
+
+	n = (worker * 7919 + i) % l->instances + 1;
+	if (strcmp(l->verb, "pick") == 0)
+		len = snprintf(buf, size, "{\"verb\":\"pick\",\"type\":\"%s\"}\n",
+		    l->type);
+	else if (strcmp(l->verb, "list") == 0)
+		len = snprintf(buf, size, "{\"verb\":\"list\",\"type\":\"%s\","
+		    "\"txt\":[\"n=%u\"]}\n", l->type, n);
+	else	/* resolve; also what the echo server gets */
+		len = snprintf(buf, size, "{\"verb\":\"resolve\",\"name\":"
+		    "\"%s%u\",\"type\":\"%s\"}\n", l->prefix, n, l->type);
+	if (len < 0 || (size_t)len >= size)
+		die("request too long");
+	return ((size_t)len);
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker	*w = arg;
+	struct load	*l = w->load;
+	struct conn	 c;
+	char		 req[1024], *line;
+	size_t		 len, consumed = 0;
+	uint64_t	 t0;
+	unsigned int	 i;
+	int		 echo = strcmp(l->verb, "echo") == 0;
+
+	if (conn_open(&c, l->socket) == -1)
+		die("%s: %s", l->socket, strerror(errno));
+	pthread_barrier_wait(w->start);
+	for (i = 0; i < l->per_client; i++) {
+		len = request_line(l, w->index, i, req, sizeof(req));
+		t0 = now_ns(CLOCK_MONOTONIC);
+		if (conn_send(&c, req, len) == -1 ||
+		    conn_line(&c, &line, &consumed) == -1)
+			die("%s: request %u: %s", l->socket, i,
+			    strerror(errno));
+		w->lat_ns[w->done++] = now_ns(CLOCK_MONOTONIC) - t0;
+		if (!echo && strstr(line, "\"ok\":true") == NULL) {
+			if (w->failed++ == 0)
+				snprintf(w->first_error,
+				    sizeof(w->first_error), "%s", line);
+		}
+	}
+	conn_close(&c);
+	return (NULL);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+static uint64_t
+percentile(const uint64_t *v, size_t n, unsigned int pct)
+{
+	size_t	i;
+
+	i = (n * pct + 99) / 100;
+	return (v[i == 0 ? 0 : i - 1]);
+}
+
+static void
+load_run(struct load *l, struct result *r)
+{
+	pthread_barrier_t	 start;
+	struct worker		*w;
+	pthread_t		*t;
+	uint64_t		*all, t0, elapsed;
+	size_t			 n = 0;
+	unsigned int		 i, j;
+
+	w = calloc(l->clients, sizeof(*w));
+	t = calloc(l->clients, sizeof(*t));
+	all = calloc((size_t)l->clients * l->per_client, sizeof(*all));
+	if (w == NULL || t == NULL || all == NULL)
+		die("out of memory");
+	pthread_barrier_init(&start, NULL, l->clients + 1);
+	for (i = 0; i < l->clients; i++) {
+		w[i].load = l;
+		w[i].index = i;
+		w[i].start = &start;
+		w[i].lat_ns = all + (size_t)i * l->per_client;
+		if (pthread_create(&t[i], NULL, worker_run, &w[i]) != 0)
+			die("pthread_create failed");
+	}
+	pthread_barrier_wait(&start);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	for (i = 0; i < l->clients; i++)
+		pthread_join(t[i], NULL);
+	elapsed = now_ns(CLOCK_MONOTONIC) - t0;
+	pthread_barrier_destroy(&start);
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < l->clients; i++) {
+		for (j = 0; j < w[i].done; j++)
+			all[n++] = w[i].lat_ns[j];
+		if (w[i].failed > 0 && r->failed == 0)
+			fprintf(stderr, "disco-bench: %s: a failed reply: %s\n",
+			    l->verb, w[i].first_error);
+		r->failed += w[i].failed;
+	}
+	qsort(all, n, sizeof(*all), cmp_u64);
+	r->requests = (unsigned int)n;
+	r->p50 = percentile(all, n, 50);
+	r->p90 = percentile(all, n, 90);
+	r->p99 = percentile(all, n, 99);
+	r->max = all[n - 1];
+	r->rate = (double)n * 1e9 / (double)elapsed;
+	free(all);
+	free(t);
+	free(w);
+}
+
+/* The echo server: one poll(2) loop writing every line back. */
+static void __attribute__((noreturn))
+echo_serve(int lfd)
+{
+	struct pollfd	*pfd;
+	struct conn	*cs;
+	size_t		 n = 1, i, off;
+	ssize_t		 r;
+	char		*nl;
+
+	pfd = calloc(CLIENTS_MAX + 1, sizeof(*pfd));
+	cs = calloc(CLIENTS_MAX + 1, sizeof(*cs));
+	if (pfd == NULL || cs == NULL)
+		_exit(1);
+	pfd[0].fd = lfd;
+	pfd[0].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if ((pfd[0].revents & POLLIN) && n <= CLIENTS_MAX) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd != -1) {
+				pfd[n].fd = fd;
+				pfd[n].events = POLLIN;
+				cs[n].fd = fd;
+				cs[n].size = 4096;
+				cs[n].len = 0;
+				if ((cs[n].buf = malloc(cs[n].size)) == NULL)
+					_exit(1);
+				n++;
+			}
+		}
+		for (i = 1; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			r = read(cs[i].fd, cs[i].buf + cs[i].len,
+			    cs[i].size - cs[i].len);
+			if (r <= 0) {
+				close(cs[i].fd);
+				free(cs[i].buf);
+				cs[i] = cs[n - 1];
+				pfd[i] = pfd[n - 1];
+				n--;
+				i--;
+				continue;
+			}
+			cs[i].len += (size_t)r;
+			off = 0;
+			while ((nl = memchr(cs[i].buf + off, '\n',
+			    cs[i].len - off)) != NULL) {
+				size_t len = (size_t)(nl - cs[i].buf) + 1 - off;
+
+				if (conn_send(&cs[i], cs[i].buf + off,
+				    len) == -1)
+					break;
+				off += len;
+			}
+			memmove(cs[i].buf, cs[i].buf + off, cs[i].len - off);
+			cs[i].len -= off;
+			if (cs[i].len == cs[i].size)
+				cs[i].len = 0;	/* no line this long */
+		}
+	}
+}
+
+/* Keep the calling process (and what it forks) to one CPU; -1: any. */
+static void
+pin_cpu(int cpu)
+{
+	cpu_set_t	set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1)
+		die("CPU %d: %s", cpu, strerror(errno));
+}
+
+static pid_t
+echo_start(char *path, size_t size, int cpu)
+{
+	struct sockaddr_un	 sun;
+	const char		*tmp;
+	char			 dir[PATH_MAX];
+	pid_t			 pid;
+	int			 fd;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/disco-bench.XXXXXX", tmp);
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp %s: %s", dir, strerror(errno));
+	if ((size_t)snprintf(path, size, "%s/echo.sock", dir) >= size)
+		die("%s: path too long", dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		die("%s: path too long", path);
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 1024) == -1)
+		die("echo server %s: %s", path, strerror(errno));
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		pin_cpu(cpu);
+		echo_serve(fd);
+	}
+	close(fd);
+	return (pid);
+}
+
+static void
+echo_stop(pid_t pid, const char *path)
+{
+	char	dir[PATH_MAX], *slash;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		rmdir(dir);
+	}
+}
+
+static void
+raise_nofile(rlim_t want)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void
+result_print(const char *verb, const struct load *l, const struct result *r,
+    const struct result *echo)
+{
+	printf("%-8s %7u %6u %8u %8.1f %8.1f %8.1f %8.1f %9.0f",
+	    verb, l->clients, l->instances, r->requests, r->p50 / 1e3,
+	    r->p90 / 1e3, r->p99 / 1e3, r->max / 1e3, r->rate);
+	if (echo != NULL)
+		printf(" %8.2f %8.2f", (double)r->p50 / (double)echo->p50,
+		    r->rate / echo->rate);
+	else
+		printf(" %8s %8s", "-", "-");
+	if (r->failed > 0)
+		printf("  FAILED %u", r->failed);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int
+cmd_load(int argc, char **argv)
+{
+	struct load	 l;
+	struct result	 echo, r;
+	const char	*clients = "1,8,32,256", *verbs = "resolve,pick,list";
+	char		*list, *cl, *vl, *save1, *save2, echo_path[PATH_MAX];
+	unsigned long	 total = 20000;
+	pid_t		 echo_pid;
+	int		 ch, failed = 0, client_cpu = -1, server_cpu = -1;
+
+	memset(&l, 0, sizeof(l));
+	l.prefix = "bench-";
+	while ((ch = getopt(argc, argv, "C:c:k:n:p:s:t:V:")) != -1) {
+		switch (ch) {
+		case 'C':
+			if (sscanf(optarg, "%d,%d", &client_cpu,
+			    &server_cpu) != 2 || client_cpu < 0 ||
+			    server_cpu < 0)
+				die("-C: \"%s\" is not client-cpu,server-cpu",
+				    optarg);
+			break;
+		case 'c': clients = optarg; break;
+		case 'k':
+			l.instances = (unsigned int)number(optarg, "-k",
+			    10000000);
+			break;
+		case 'n': total = number(optarg, "-n", 10000000); break;
+		case 'p': l.prefix = optarg; break;
+		case 's': l.socket = optarg; break;
+		case 't': l.type = optarg; break;
+		case 'V': verbs = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || l.socket == NULL || l.type == NULL ||
+	    l.instances == 0)
+		usage();
+	raise_nofile(CLIENTS_MAX * 2 + 64);
+	echo_pid = echo_start(echo_path, sizeof(echo_path), server_cpu);
+	pin_cpu(client_cpu);
+
+	printf("%-8s %7s %6s %8s %8s %8s %8s %8s %9s %8s %8s\n", "verb",
+	    "clients", "K", "requests", "p50_us", "p90_us", "p99_us", "max_us",
+	    "req/s", "p50/echo", "rate/echo");
+	if ((list = strdup(clients)) == NULL)
+		die("out of memory");
+	for (cl = strtok_r(list, ",", &save1); cl != NULL;
+	    cl = strtok_r(NULL, ",", &save1)) {
+		char *vcopy;
+
+		l.clients = (unsigned int)number(cl, "-c", CLIENTS_MAX);
+		l.per_client = (unsigned int)(total / l.clients);
+		if (l.per_client < 20)
+			l.per_client = 20;
+		l.verb = "echo";
+		{
+			const char *sock = l.socket;
+
+			l.socket = echo_path;
+			load_run(&l, &echo);
+			l.socket = sock;
+		}
+		result_print("echo", &l, &echo, NULL);
+		if ((vcopy = strdup(verbs)) == NULL)
+			die("out of memory");
+		for (vl = strtok_r(vcopy, ",", &save2); vl != NULL;
+		    vl = strtok_r(NULL, ",", &save2)) {
+			if (strcmp(vl, "resolve") != 0 &&
+			    strcmp(vl, "pick") != 0 && strcmp(vl, "list") != 0)
+				die("-V: unknown verb \"%s\"", vl);
+			l.verb = vl;
+			load_run(&l, &r);
+			result_print(vl, &l, &r, &echo);
+			if (r.failed > 0)
+				failed = 1;
+		}
+		free(vcopy);
+	}
+	free(list);
+	echo_stop(echo_pid, echo_path);
+	return (failed);
+}
+
+static long
+rss_bytes(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	if (kb < 0)
+		die("%s: no VmRSS", path);
+	return (kb * 1024);
+}
+
+/* Open N connections that each said hello, and what they cost discod. */
+static int
+cmd_idle(int argc, char **argv)
+{
+	struct conn	*cs;
+	const char	*socket = NULL;
+	const char	 hello[] = "{\"verb\":\"hello\"}\n";
+	unsigned long	 n = 1000, i;
+	long		 before, after;
+	pid_t		 pid = 0;
+	char		*line;
+	size_t		 consumed;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "n:P:s:")) != -1) {
+		switch (ch) {
+		case 'n': n = number(optarg, "-n", 1000000); break;
+		case 'P': pid = (pid_t)number(optarg, "-P", INT_MAX); break;
+		case 's': socket = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || socket == NULL || pid == 0)
+		usage();
+	raise_nofile(n + 64);
+	if ((cs = calloc(n, sizeof(*cs))) == NULL)
+		die("out of memory");
+	before = rss_bytes(pid);
+	for (i = 0; i < n; i++) {
+		consumed = 0;
+		if (conn_open(&cs[i], socket) == -1 ||
+		    conn_send(&cs[i], hello, sizeof(hello) - 1) == -1 ||
+		    conn_line(&cs[i], &line, &consumed) == -1)
+			die("connection %lu: %s", i + 1, strerror(errno));
+		if (strstr(line, "\"ok\":true") == NULL)
+			die("connection %lu: %s", i + 1, line);
+		/* An idle client keeps no buffer of its own here. */
+		free(cs[i].buf);
+		cs[i].buf = NULL;
+	}
+	after = rss_bytes(pid);
+	printf("idle connections %lu: discod RSS %ld -> %ld kB, %.0f bytes "
+	    "per connection\n", n, before / 1024, after / 1024,
+	    (double)(after - before) / (double)n);
+	for (i = 0; i < n; i++)
+		conn_close(&cs[i]);
+	free(cs);
+	return (0);
+}
+
+static void
+print_stamped(const char *line)
+{
+	printf("%llu %s\n",
+	    (unsigned long long)(now_ns(CLOCK_REALTIME) / 1000), line);
+	fflush(stdout);
+}
+
+/*
+ * Watch TYPE and print each line with the wall clock in microseconds;
+ * with -n, stop once COUNT distinct instances have been added.
+ */
+static int
+cmd_watch(int argc, char **argv)
+{
+	struct conn	 c;
+	const char	*socket = NULL, *type = NULL;
+	char		 req[512], *line;
+	size_t		 consumed = 0;
+	unsigned long	 count = 0, seen = 0, wait_s = 0;
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "n:s:t:w:")) != -1) {
+		switch (ch) {
+		case 'n': count = number(optarg, "-n", 10000000); break;
+		case 's': socket = optarg; break;
+		case 't': type = optarg; break;
+		case 'w': wait_s = number(optarg, "-w", 86400); break;
+		default: usage();
+		}
+	}
+	if (optind != argc || socket == NULL)
+		usage();
+	if (wait_s > 0)
+		alarm((unsigned int)wait_s);
+	if (conn_open(&c, socket) == -1)
+		die("%s: %s", socket, strerror(errno));
+	if (type != NULL)
+		snprintf(req, sizeof(req),
+		    "{\"verb\":\"watch\",\"type\":\"%s\"}\n", type);
+	else
+		snprintf(req, sizeof(req), "{\"verb\":\"watch\"}\n");
+	if (conn_send(&c, req, strlen(req)) == -1)
+		die("%s: %s", socket, strerror(errno));
+	while (conn_line(&c, &line, &consumed) == 0) {
+		if (strstr(line, "\"ok\":") != NULL) {
+			if (strstr(line, "\"ok\":true") == NULL)
+				die("watch: %s", line);
+			print_stamped("snapshot");
+			continue;
+		}
+		if (strstr(line, "\"event\":\"add\"") != NULL)
+			seen++;
+		print_stamped(line);
+		if (count > 0 && seen >= count)
+			break;
+	}
+	conn_close(&c);
+	return (0);
+}
+
+/* Prefix every line of standard input with the wall clock. */
+static int
+cmd_stamp(void)
+{
+	char	*line = NULL;
+	size_t	 size = 0;
+	ssize_t	 n;
+
+	while ((n = getline(&line, &size, stdin)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		print_stamped(line);
+	}
+	free(line);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	argc--;
+	argv++;
+	if (strcmp(argv[0], "load") == 0)
+		return (cmd_load(argc, argv));
+	if (strcmp(argv[0], "idle") == 0)
+		return (cmd_idle(argc, argv));
+	if (strcmp(argv[0], "watch") == 0)
+		return (cmd_watch(argc, argv));
+	if (strcmp(argv[0], "stamp") == 0)
+		return (cmd_stamp());
+	usage();
+}

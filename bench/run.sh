@@ -1,0 +1,211 @@
+#!/bin/bash
+# make bench: what clients of discod feel, each figure next to a baseline
+# measured in the same run on the same machine.  Needs root (it builds the
+# test lab: hosts a, b, c in network namespaces, each with its own D-Bus and
+# avahi-daemon; discod runs on a with its default configuration).
+#
+#  1. discod's memory: RSS at start, per idle connection, per instance.
+#  2. Load: disco-bench load against K instances (BENCH_K, default
+#     "10 1000 10000") of a type that a peer host announces from avahi
+#     service files (real mDNS, resolved into a's cache), next to a bare
+#     Unix-socket echo server.  Each K has its own peer (c, d, e), whose
+#     avahi-daemon starts with its files in place: avahi reloads its
+#     whole service directory on every change, and a reload of thousands
+#     of files stalls it for seconds.
+#  3. End to end: a service that avahi-publish announces on b, first seen
+#     by a watcher on a's discod and by avahi-browse -rp on a; its goodbye,
+#     likewise (BENCH_ROUNDS rounds, default 10).
+#  4. The K instances of each step: all resolved in a's cache, against a
+#     persistent avahi-browse -rp on a, from the peer's avahi-daemon start.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+BENCH=$top_builddir/bench/disco-bench
+BENCH_K=${BENCH_K:-"10 1000 10000"}
+BENCH_ROUNDS=${BENCH_ROUNDS:-10}
+BENCH_REQUESTS=${BENCH_REQUESTS:-20000}
+BENCH_CLIENTS=${BENCH_CLIENTS:-1,8,32,256}
+BENCH_IDLE=${BENCH_IDLE:-1000}
+
+# a's avahi-daemon must hold every record of 10000 services from c (a
+# PTR, SRV and TXT each, and the address records): its default cache of
+# 4096 entries would drop most of them.
+LAB_AVAHI_SERVER="cache-entries-max=65536${BENCH_AVAHI_EXTRA:+
+$BENCH_AVAHI_EXTRA}"
+LAB_NO_AVAHI="c d e"
+lab_up a b c d e || { echo "bench: the lab did not come up" >&2; exit 1; }
+sock=$(lab_hostdir a)/discod.sock
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+now_us() {
+	echo "${EPOCHREALTIME/./}"
+}
+
+# first_us FILE TEXT1 TEXT2: the time stamp of FILE's first line holding
+# both texts, empty when there is none.
+first_us() {
+	awk -v a="$2" -v b="$3" \
+	    'index($0, a) && index($0, b) { print $1; exit }' "$1"
+}
+
+# wait_for SECONDS COMMAND...: bounded, as every wait here.
+wait_for() {
+	lab_wait "$@"
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
+echo "# disco bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
+echo "# avahi: $(avahi-daemon --version 2>/dev/null)"
+echo
+
+# The default configuration, but for the liveness thresholds: a peer that
+# announces thousands of services stalls and drops queries for seconds
+# (doc/liveness.md), and the load runs must not see its instances go.
+cat >"$(lab_hostdir a)/discod.conf" <<X
+[liveness]
+unreachable-ms = 30000
+remove-ms = 60000
+X
+lab_discod_start a || exit 1
+pid=$(lab_discod_pid a)
+apid=$(lab_avahi_pid a)
+# Servers (discod and the echo server) on the last CPU, the clients on the
+# first: the same placement for both, run after run.
+pin=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	server_cpu=$(($(nproc) - 1))
+	taskset -pc "$server_cpu" "$pid" >/dev/null
+	pin=(-C "0,$server_cpu")
+	echo "# discod and the echo server on CPU $server_cpu, clients on CPU 0"
+fi
+# Persistent avahi-browse -rp on a for the bench types, time-stamped.
+lab_spawn a browse sh -c "stdbuf -oL avahi-browse -a -r -p -k | \
+    $BENCH stamp"
+browse_log=$(lab_hostdir a)/browse.log
+sleep 1
+
+echo "## Memory"
+echo "discod RSS at start: $(rss_kb "$pid") kB (avahi-daemon on a: $(rss_kb "$apid") kB)"
+"$BENCH" idle -s "$sock" -P "$pid" -n "$BENCH_IDLE" || exit 1
+echo
+
+# peer_files HOST TYPE COUNT: COUNT static services of TYPE for HOST's
+# avahi-daemon, named bench-1 ... bench-COUNT, TXT n=I.
+peer_files() {
+	local type=$2 count=$3 i dir
+	dir=$(lab_hostdir "$1")/services
+	for ((i = 1; i <= count; i++)); do
+		cat >"$dir/${type#_}-$i.service" <<X
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>bench-$i</name>
+  <service><type>$type</type><port>7000</port><txt-record>n=$i</txt-record></service>
+</service-group>
+X
+	done
+}
+
+declare -A load_out
+peers=(c d e)
+step=0
+for k in $BENCH_K; do
+	peer=${peers[$step]:?at most three K steps}
+	step=$((step + 1))
+	type=_bk$k._tcp
+	peer_files "$peer" "$type" "$k"
+	log=$(lab_hostdir a)/watch-$k.log
+	lab_spawn a "watch-$k" "$BENCH" watch -s "$sock" -t "$type" -n "$k" \
+	    -w 900
+	wpid=$LAB_LAST_PID
+	sleep 0.5
+	rss0=$(rss_kb "$pid")
+	arss0=$(rss_kb "$apid")
+	t0=$(now_us)
+	# Its avahi-daemon answers D-Bus only once it loaded every file.
+	lab_spawn "$peer" avahi avahi-daemon -f "$(lab_hostdir "$peer")/avahi.conf" \
+	    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+	# Bounded: the watcher gives up after 900 s.
+	wait "$wpid" 2>/dev/null
+	tdisco=$(awk '/"event":"add"/ { t = $1 } END { print t }' "$log")
+	ndisco=$(grep -c '"event":"add"' "$log")
+	# avahi-browse: each name's first resolution, over either family.
+	wait_for 60 sh -c "[ \$(awk -F';' '\$1 ~ / =\$/ && \$5 == \"$type\" { print \$4 }' '$browse_log' | sort -u | wc -l) -ge $k ]"
+	read -r navahi tavahi < <(awk -F';' -v t="$type" \
+	    '$1 ~ / =$/ && $5 == t && !seen[$4]++ { split($1, f, " "); last = f[1]; n++ }
+	     END { print n + 0, last }' "$browse_log")
+	sleep 2		# let both settle before reading memory
+	rss1=$(rss_kb "$pid")
+	arss1=$(rss_kb "$apid")
+	echo "## K=$k instances of $type, announced by $peer (avahi service files, from its avahi-daemon's start)"
+	printf 'all resolved in a'"'"'s discod cache: %d of %d in %d ms; ' \
+	    "$ndisco" "$k" $(((${tdisco:-$t0} - t0) / 1000))
+	printf 'avahi-browse -rp on a: %d of %d in %d ms\n' \
+	    "$navahi" "$k" $(((${tavahi:-$t0} - t0) / 1000))
+	echo "memory: discod RSS $rss0 -> $rss1 kB, $(((rss1 - rss0) * 1024 / k)) bytes per instance; avahi-daemon on a $arss0 -> $arss1 kB, $(((arss1 - arss0) * 1024 / k)) bytes per instance"
+	load_out[$k]=$("$BENCH" load -s "$sock" -t "$type" -k "$k" \
+	    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" "${pin[@]}")
+	echo "${load_out[$k]}"
+	echo
+done
+
+echo "## End to end: avahi-publish on b, seen on a (ms after avahi-publish started / was stopped)"
+wlog=$(lab_hostdir a)/watch-e2e.log
+lab_spawn a watch-e2e "$BENCH" watch -s "$sock" -t _e2e._tcp -w 900
+sleep 0.5
+printf '%-6s %12s %12s %8s   %12s %12s %8s\n' round "avahi-seen" "disco-seen" \
+    "diff" "avahi-gone" "disco-gone" "diff"
+seen_diffs=()
+gone_diffs=()
+for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+	name=e2e-$r
+	t0=$(now_us)
+	lab_spawn b "pub-$r" avahi-publish -s "$name" _e2e._tcp 9000 "r=$r"
+	ppid=$LAB_LAST_PID
+	wait_for 20 sh -c "grep -q '\"name\":\"$name\"' '$wlog' &&
+	    grep -q ' =;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
+	    echo "# round $r: not seen by both within 20 s" >&2
+	ta=$(first_us "$browse_log" " =;" ";$name;_e2e._tcp;")
+	td=$(first_us "$wlog" '"event":"add"' "\"name\":\"$name\"")
+	sleep 1
+	t1=$(now_us)
+	lab_stop "$ppid"
+	wait_for 20 sh -c "grep '\"event\":\"remove\"' '$wlog' | grep -q '\"name\":\"$name\"' &&
+	    grep -q ' -;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
+	    echo "# round $r: goodbye not seen by both within 20 s" >&2
+	tag=$(first_us "$browse_log" " -;" ";$name;_e2e._tcp;")
+	tdg=$(first_us "$wlog" '"event":"remove"' "\"name\":\"$name\"")
+	if [ -z "$ta" ] || [ -z "$td" ] || [ -z "$tag" ] || [ -z "$tdg" ]; then
+		echo "$r: incomplete (avahi $ta/$tag disco $td/$tdg)"
+		continue
+	fi
+	sa=$(((ta - t0) / 1000)) sd=$(((td - t0) / 1000))
+	ga=$(((tag - t1) / 1000)) gd=$(((tdg - t1) / 1000))
+	printf '%-6s %12d %12d %+8d   %12d %12d %+8d\n' "$r" "$sa" "$sd" \
+	    $((sd - sa)) "$ga" "$gd" $((gd - ga))
+	seen_diffs+=($((sd - sa)))
+	gone_diffs+=($((gd - ga)))
+	sleep 0.5
+done
+echo "median difference, disco minus avahi-browse: seen $(printf '%s\n' "${seen_diffs[@]}" | median) ms, gone $(printf '%s\n' "${gone_diffs[@]}" | median) ms"
+echo
+
+echo "## Summary against the targets (doc/performance.md)"
+for k in $BENCH_K; do
+	printf '%s\n' "${load_out[$k]}" | awk -v k="$k" '
+	    $1 == "echo" { ep50 = $5; erate = $9 }
+	    $1 == "resolve" && $2 == 1 {
+		printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.5x)\n", k, $5, $10 }
+	    $1 == "resolve" && $2 == 32 {
+		printf "K=%s 32 clients: resolve %d/s = %.2fx echo (target >= 0.5x)\n", k, $9, $11 }'
+done
+exit 0
