@@ -8,10 +8,12 @@
 #  2. Load: disco-bench load against K instances (BENCH_K, default
 #     "10 1000 10000") of a type that a peer host announces from avahi
 #     service files (real mDNS, resolved into a's cache), next to a bare
-#     Unix-socket echo server.  Each K has its own peer (c, d, e), whose
-#     avahi-daemon starts with its files in place: avahi reloads its
-#     whole service directory on every change, and a reload of thousands
-#     of files stalls it for seconds.
+#     Unix-socket echo server.  Each K has peers of its own, 1000
+#     services at most on each (K=10000: ten hosts), whose avahi-daemons
+#     start with their files in place: avahi reloads its whole service
+#     directory on every change, a reload of thousands of files stalls it
+#     for seconds, and loading 10000 files in one avahi-daemon did not
+#     finish in 4 minutes here.
 #  3. End to end: a service that avahi-publish announces on b, first seen
 #     by a watcher on a's discod and by avahi-browse -rp on a; its goodbye,
 #     likewise (BENCH_ROUNDS rounds, default 10).
@@ -34,8 +36,18 @@ BENCH_IDLE=${BENCH_IDLE:-1000}
 # 4096 entries would drop most of them.
 LAB_AVAHI_SERVER="cache-entries-max=65536${BENCH_AVAHI_EXTRA:+
 $BENCH_AVAHI_EXTRA}"
-LAB_NO_AVAHI="c d e"
-lab_up a b c d e || { echo "bench: the lab did not come up" >&2; exit 1; }
+# Peer hosts p<step><n>, each with at most PER_PEER services.
+PER_PEER=1000
+peer_hosts=()
+step=0
+for k in $BENCH_K; do
+	for ((j = 0; j * PER_PEER < k; j++)); do
+		peer_hosts+=("p$step$j")
+	done
+	step=$((step + 1))
+done
+LAB_NO_AVAHI="${peer_hosts[*]}"
+lab_up a b "${peer_hosts[@]}" >/dev/null || { echo "bench: the lab did not come up" >&2; exit 1; }
 sock=$(lab_hostdir a)/discod.sock
 
 rss_kb() {
@@ -98,12 +110,12 @@ echo "discod RSS at start: $(rss_kb "$pid") kB (avahi-daemon on a: $(rss_kb "$ap
 "$BENCH" idle -s "$sock" -P "$pid" -n "$BENCH_IDLE" || exit 1
 echo
 
-# peer_files HOST TYPE COUNT: COUNT static services of TYPE for HOST's
-# avahi-daemon, named bench-1 ... bench-COUNT, TXT n=I.
+# peer_files HOST TYPE FIRST LAST: static services of TYPE for HOST's
+# avahi-daemon, named bench-FIRST ... bench-LAST, TXT n=I.
 peer_files() {
-	local type=$2 count=$3 i dir
+	local type=$2 i dir
 	dir=$(lab_hostdir "$1")/services
-	for ((i = 1; i <= count; i++)); do
+	for ((i = $3; i <= $4; i++)); do
 		cat >"$dir/${type#_}-$i.service" <<X
 <?xml version="1.0" standalone='no'?>
 <!DOCTYPE service-group SYSTEM "avahi-service.dtd">
@@ -116,13 +128,17 @@ X
 }
 
 declare -A load_out
-peers=(c d e)
 step=0
 for k in $BENCH_K; do
-	peer=${peers[$step]:?at most three K steps}
-	step=$((step + 1))
 	type=_bk$k._tcp
-	peer_files "$peer" "$type" "$k"
+	peers=()
+	for ((j = 0; j * PER_PEER < k; j++)); do
+		peers+=("p$step$j")
+		last=$(((j + 1) * PER_PEER))
+		[ "$last" -le "$k" ] || last=$k
+		peer_files "p$step$j" "$type" $((j * PER_PEER + 1)) "$last"
+	done
+	step=$((step + 1))
 	log=$(lab_hostdir a)/watch-$k.log
 	lab_spawn a "watch-$k" "$BENCH" watch -s "$sock" -t "$type" -n "$k" \
 	    -w 900
@@ -131,9 +147,11 @@ for k in $BENCH_K; do
 	rss0=$(rss_kb "$pid")
 	arss0=$(rss_kb "$apid")
 	t0=$(now_us)
-	# Its avahi-daemon answers D-Bus only once it loaded every file.
-	lab_spawn "$peer" avahi avahi-daemon -f "$(lab_hostdir "$peer")/avahi.conf" \
-	    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+	for peer in "${peers[@]}"; do
+		lab_spawn "$peer" avahi avahi-daemon \
+		    -f "$(lab_hostdir "$peer")/avahi.conf" \
+		    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+	done
 	# Bounded: the watcher gives up after 900 s.
 	wait "$wpid" 2>/dev/null
 	tdisco=$(awk '/"event":"add"/ { t = $1 } END { print t }' "$log")
@@ -146,7 +164,7 @@ for k in $BENCH_K; do
 	sleep 2		# let both settle before reading memory
 	rss1=$(rss_kb "$pid")
 	arss1=$(rss_kb "$apid")
-	echo "## K=$k instances of $type, announced by $peer (avahi service files, from its avahi-daemon's start)"
+	echo "## K=$k instances of $type, announced by ${#peers[@]} peer host(s) (avahi service files, from their avahi-daemons' start)"
 	printf 'all resolved in a'"'"'s discod cache: %d of %d in %d ms; ' \
 	    "$ndisco" "$k" $(((${tdisco:-$t0} - t0) / 1000))
 	printf 'avahi-browse -rp on a: %d of %d in %d ms\n' \

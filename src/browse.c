@@ -141,6 +141,33 @@ bpath_free(struct bpath *bp)
 	free(bp);
 }
 
+/*
+ * TXT from the network is untrusted: strings that break RFC 6763's rules
+ * are dropped, one by one, never the instance.  Avahi's list holds the
+ * strings in reverse; txt gets them in their order on the wire.
+ */
+void
+browse_txt(AvahiStringList *txtl, struct txt *txt, const char *name,
+    const char *type)
+{
+	AvahiStringList		*l;
+	struct txt_string	 t;
+	const char		*why;
+	size_t			 i;
+
+	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l)) {
+		if (txt_add(txt, avahi_string_list_get_text(l),
+		    avahi_string_list_get_size(l), &why) == -1)
+			log_debug("browse: \"%s\" %s: TXT string dropped: %s",
+			    name, type, why);
+	}
+	for (i = 0; i < txt->n / 2; i++) {
+		t = txt->v[i];
+		txt->v[i] = txt->v[txt->n - 1 - i];
+		txt->v[txt->n - 1 - i] = t;
+	}
+}
+
 static void
 browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
     AvahiProtocol proto, AvahiResolverEvent event, const char *name,
@@ -150,8 +177,6 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 {
 	struct bpath		*bp = arg;
 	struct txt		 txt = { 0 };
-	AvahiStringList		*l;
-	const char		*why;
 	int			 was = bp->state;
 
 	if (event == AVAHI_RESOLVER_FAILURE) {
@@ -172,27 +197,7 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 		browse_resolve_next();
 		return;
 	}
-	/*
-	 * TXT from the network is untrusted: strings that break RFC 6763's
-	 * rules are dropped, one by one, never the instance.
-	 */
-	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l)) {
-		if (txt_add(&txt, avahi_string_list_get_text(l),
-		    avahi_string_list_get_size(l), &why) == -1)
-			log_debug("browse: \"%s\" %s: TXT string dropped: %s",
-			    name, type, why);
-	}
-	/* avahi_string_list keeps strings in reverse: restore their order. */
-	if (txt.n > 1) {
-		size_t		  i;
-		struct txt_string t;
-
-		for (i = 0; i < txt.n / 2; i++) {
-			t = txt.v[i];
-			txt.v[i] = txt.v[txt.n - 1 - i];
-			txt.v[txt.n - 1 - i] = t;
-		}
-	}
+	browse_txt(txtl, &txt, name, type);
 	br.resolved++;
 	cache_resolved(&br.cache, bp->inst, bp->ifindex,
 	    browse_family(bp->proto), host, port, &txt,

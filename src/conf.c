@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -76,6 +77,7 @@ struct config_parser {
 	int			 line;
 	int			 long_line;	/* line number, or 0 */
 	int			 seen[CONFIG_NKEYS];
+	int			 seen_register;
 	struct config		*conf;
 	struct config_errors	*errors;
 	int			 nerrors;
@@ -158,6 +160,10 @@ config_clear(struct config *conf)
 	free(conf->browse_protocols);
 	free(conf->browse_domain);
 	free(conf->browse_subtypes);
+	access_rule_clear(&conf->access_register);
+	while (conf->naccess_types > 0)
+		access_rule_clear(&conf->access_types[--conf->naccess_types]);
+	free(conf->access_types);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -310,6 +316,49 @@ config_set(struct config_parser *p, const struct config_key *k,
 	return (-1);
 }
 
+/* [access]: register once, restrict-type as often as needed. */
+static void
+config_access(struct config_parser *p, const char *name, const char *value)
+{
+	struct access_rule	 rule;
+	char			 why[128];
+	int			 is_type = strcmp(name, "restrict-type") == 0;
+	size_t			 k;
+
+	if (!is_type && strcmp(name, "register") != 0) {
+		config_error(p, p->line, "[access] %s: unknown key", name);
+		return;
+	}
+	if (!is_type && p->seen_register != 0) {
+		config_error(p, p->line, "[access] register: set twice (first "
+		    "on line %d)", p->seen_register);
+		return;
+	}
+	if (access_rule_parse(value, is_type, p->line, &rule, why,
+	    sizeof(why)) == -1) {
+		config_error(p, p->line, "[access] %s: %s", name, why);
+		return;
+	}
+	if (!is_type) {
+		p->seen_register = p->line;
+		access_rule_clear(&p->conf->access_register);
+		p->conf->access_register = rule;
+		return;
+	}
+	for (k = 0; k < p->conf->naccess_types; k++) {
+		if (strcasecmp(p->conf->access_types[k].type, rule.type) != 0)
+			continue;
+		config_error(p, p->line, "[access] restrict-type: %s has a "
+		    "rule already (line %d)", rule.type,
+		    p->conf->access_types[k].line);
+		access_rule_clear(&rule);
+		return;
+	}
+	p->conf->access_types = xreallocarray(p->conf->access_types,
+	    p->conf->naccess_types + 1, sizeof(*p->conf->access_types));
+	p->conf->access_types[p->conf->naccess_types++] = rule;
+}
+
 static int
 config_handler(void *arg, const char *section, const char *name,
     const char *value)
@@ -319,6 +368,10 @@ config_handler(void *arg, const char *section, const char *name,
 	size_t			 i;
 	int			 known_section = 0;
 
+	if (strcmp(section, "access") == 0) {
+		config_access(p, name, value);
+		return (1);
+	}
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
 		if (strcmp(k->section, section) != 0)

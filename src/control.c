@@ -205,6 +205,7 @@ control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	bufferevent_free(c->bev);
+	free(c->groups);
 	free(c);
 }
 
@@ -491,8 +492,36 @@ control_refuse(int fd, const char *why)
 	close(fd);
 }
 
+/* The peer's supplementary groups, for [access] rules that name groups. */
 static void
-control_accept_one(int fd)
+control_peer_groups(struct client *c, int fd)
+{
+#ifdef SO_PEERGROUPS
+	socklen_t	len = 16 * sizeof(gid_t);
+
+	for (;;) {
+		c->groups = xreallocarray(c->groups, len, 1);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups,
+		    &len) == 0) {
+			c->ngroups = len / sizeof(gid_t);
+			return;
+		}
+		if (errno != ERANGE || len > 65536 * sizeof(gid_t))
+			break;
+	}
+	log_debug("%s: SO_PEERGROUPS: %s", __func__, strerror(errno));
+#endif
+	free(c->groups);
+	c->groups = NULL;
+	c->ngroups = 0;
+}
+
+/*
+ * Take a connected socket as a client (accept(2) gave it, or a fuzzer's
+ * socketpair).  Returns the client, or NULL when it was refused.
+ */
+struct client *
+control_adopt(int fd)
 {
 	struct client	*c;
 	struct ucred	 cred;
@@ -502,7 +531,7 @@ control_accept_one(int fd)
 		log_warnx("%s: refusing a client: %u clients connected "
 		    "(max-clients)", __func__, ctl.nclients);
 		control_refuse(fd, "too many clients: try again later");
-		return;
+		return (NULL);
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++ctl.next_id;
@@ -517,6 +546,7 @@ control_accept_one(int fd)
 		c->uid = (uid_t)-1;
 		c->gid = (gid_t)-1;
 	}
+	control_peer_groups(c, fd);
 	c->bev = bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
@@ -529,6 +559,7 @@ control_accept_one(int fd)
 	ctl.nclients++;
 	log_debug("client %lu: connected (pid %ld, uid %ld)", c->id,
 	    (long)c->pid, (long)c->uid);
+	return (c);
 }
 
 static void
@@ -556,7 +587,7 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		control_accept_one(fd);
+		control_adopt(fd);
 	}
 }
 

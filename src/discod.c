@@ -163,6 +163,18 @@ discod_reload(void)
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
 	discod->conf.registrations_per_uid = conf.registrations_per_uid;
 	discod->conf.ttl_max = conf.ttl_max;
+	/* Access rules: for registrations from now on. */
+	access_rule_clear(&discod->conf.access_register);
+	while (discod->conf.naccess_types > 0)
+		access_rule_clear(&discod->conf.access_types[
+		    --discod->conf.naccess_types]);
+	free(discod->conf.access_types);
+	discod->conf.access_register = conf.access_register;
+	discod->conf.access_types = conf.access_types;
+	discod->conf.naccess_types = conf.naccess_types;
+	memset(&conf.access_register, 0, sizeof(conf.access_register));
+	conf.access_types = NULL;
+	conf.naccess_types = 0;
 	free(discod->conf.services_dir);
 	discod->conf.services_dir = conf.services_dir;
 	conf.services_dir = NULL;

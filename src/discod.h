@@ -17,6 +17,7 @@
 
 #include <avahi-client/client.h>
 #include <avahi-client/publish.h>
+#include <avahi-common/strlst.h>
 #include <avahi-common/watch.h>
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -34,6 +35,26 @@
 #ifndef DISCO_CONF_PATH
 #define DISCO_CONF_PATH		"/etc/disco/discod.conf"
 #endif
+
+/* access.c: who may register what ([access] in discod.conf). */
+struct access_principal {
+	int		 group;		/* id is a gid, else a uid */
+	unsigned int	 id;
+};
+
+struct access_rule {
+	char		*type;		/* restrict-type's; NULL for register */
+	struct access_principal *who;
+	size_t		 nwho;
+	int		 line;
+};
+
+struct access_creds {
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;	/* supplementary */
+	size_t		 ngroups;
+};
 
 /* conf.c: discod.conf, an INI file. */
 struct config {
@@ -57,7 +78,16 @@ struct config {
 	unsigned int	 liveness_interval_ms;
 	unsigned int	 liveness_unreachable_ms;
 	unsigned int	 liveness_remove_ms;
+	struct access_rule access_register;	/* nwho 0: anyone */
+	struct access_rule *access_types;	/* restrict-type rules */
+	size_t		 naccess_types;
 };
+
+int	 access_rule_parse(const char *, int, int, struct access_rule *,
+	    char *, size_t);
+void	 access_rule_clear(struct access_rule *);
+int	 access_may_register(const struct config *,
+	    const struct access_creds *, const char *, char *, size_t);
 
 struct config_error {
 	TAILQ_ENTRY(config_error) entry;
@@ -121,6 +151,9 @@ struct check_spec {
 	char		*url;		/* http */
 	char		*expect;	/* http: body must contain it */
 	char		**argv;		/* exec */
+	int		 drop_privileges;	/* exec as run_uid:run_gid */
+	uid_t		 run_uid;
+	gid_t		 run_gid;
 };
 
 struct service_def {
@@ -309,6 +342,8 @@ struct client {
 	pid_t		 pid;
 	uid_t		 uid;
 	gid_t		 gid;
+	gid_t		*groups;	/* supplementary, SO_PEERGROUPS */
+	size_t		 ngroups;
 	time_t		 connected;
 	unsigned long	 requests;
 	int		 resume_pending;
@@ -322,6 +357,7 @@ void	 control_close(void);
 void	 control_send_line(struct client *, const char *, size_t);
 void	 control_reply(struct client *, struct json_object *);
 void	 control_client_lost(struct client *, const char *);
+struct client *control_adopt(int);
 unsigned int control_client_count(void);
 
 /* announce.c: this host's announcements, from files and from clients. */
@@ -374,6 +410,8 @@ struct json_object *txt_to_json(const struct txt *);
 void	 browse_init(struct event_base *, const struct config *);
 void	 browse_shutdown(void);
 struct cache *browse_cache(void);
+void	 browse_txt(AvahiStringList *, struct txt *, const char *,
+	    const char *);
 int	 browse_subtype_want(const char *, const char *);
 int	 browse_has_subtype(const struct instance *, const char *);
 int	 browse_subtype_ready(const char *, const char *);
@@ -419,6 +457,7 @@ void	 pending_client_lost(struct client *);
 
 /* health.c: checks that gate announcements. */
 struct health;
+extern int	 health_inert;
 struct health	*health_new(struct announcement *, const struct check_spec *);
 void		 health_free(struct health *);
 int		 health_ok(const struct health *);

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -334,6 +335,14 @@ health_exec(struct health *h)
 		dup2(p[1], STDERR_FILENO);
 		if (p[1] > STDERR_FILENO)
 			close(p[1]);
+		if (h->spec->drop_privileges && h->spec->run_uid != 0 &&
+		    (setgroups(0, NULL) == -1 ||
+		    setgid(h->spec->run_gid) == -1 ||
+		    setuid(h->spec->run_uid) == -1)) {
+			dprintf(STDERR_FILENO, "cannot run as uid %ld: %s\n",
+			    (long)h->spec->run_uid, strerror(errno));
+			_exit(126);
+		}
 		execvp(h->spec->argv[0], h->spec->argv);
 		_exit(127);
 	}
@@ -433,6 +442,9 @@ health_init(void)
 	hl.init = 1;
 }
 
+/* Set by fuzzers: checks are made but never run (no process, no packet). */
+int	health_inert;
+
 /* Start checking an announcement; it starts unhealthy (not announced). */
 struct health *
 health_new(struct announcement *a, const struct check_spec *spec)
@@ -452,7 +464,7 @@ health_new(struct announcement *a, const struct check_spec *spec)
 	if (spec->type == CHECK_TTL) {
 		h->healthy = 1;		/* the lease decides */
 		health_output(h, "lease");
-	} else
+	} else if (!health_inert)
 		health_schedule(h, 0);	/* first check at once */
 	return (h);
 }

@@ -43,6 +43,8 @@ log_getverbose(void)
 static void
 vlog(int pri, const char *fmt, va_list ap)
 {
+	if (log_verbose < 0)	/* -1: silent, for fuzzers */
+		return;
 	if (log_foreground) {
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
@@ -56,6 +58,8 @@ logit_errno(int pri, int saved, const char *fmt, va_list ap)
 {
 	char	buf[1024];
 
+	if (log_verbose < 0)
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_foreground)
 		fprintf(stderr, "%s: %s\n", buf, strerror(saved));

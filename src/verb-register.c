@@ -282,7 +282,9 @@ verb_register_exec(struct client *c, struct proto_request *req,
 {
 	struct service_def	*def;
 	struct announcement	*a;
+	struct access_creds	 cr;
 	const char		*name, *type, *why;
+	char			 denied[160];
 	long long		 port, ttl = 0;
 	int			 persist = 0;
 
@@ -302,6 +304,15 @@ verb_register_exec(struct client *c, struct proto_request *req,
 		    "%s", type, why);
 		return (VERB_ERROR);
 	}
+	cr.uid = c->uid;
+	cr.gid = c->gid;
+	cr.groups = c->groups;
+	cr.ngroups = c->ngroups;
+	if (!access_may_register(&discod->conf, &cr, type, denied,
+	    sizeof(denied))) {
+		proto_error_set(err, PROTO_E_DENIED, "type", "%s", denied);
+		return (VERB_ERROR);
+	}
 	def = service_def_new();
 	def->name = verb_register_literal(name);
 	def->type = xstrdup(type);
@@ -311,6 +322,12 @@ verb_register_exec(struct client *c, struct proto_request *req,
 	    verb_register_check(req->obj, def, err) == -1) {
 		service_def_free(def);
 		return (VERB_ERROR);
+	}
+	/* A client's command runs with the client's rights, never root's. */
+	if (def->spec != NULL && def->spec->type == CHECK_EXEC) {
+		def->spec->drop_privileges = 1;
+		def->spec->run_uid = c->uid;
+		def->spec->run_gid = c->gid;
 	}
 	if ((a = announce_register(c, def, (unsigned int)ttl, persist,
 	    err)) == NULL) {

@@ -165,6 +165,69 @@ START_TEST(test_config_every_error_is_reported_in_one_pass)
 }
 END_TEST
 
+START_TEST(test_access_root_may_always_register)
+{
+	struct access_creds	cr = { 0, 0, NULL, 0 };
+	char			why[160];
+
+	ck_assert_int_eq(parse("[access]\nregister = 1000\n"
+	    "restrict-type = _ssh._tcp 1000\n"), 0);
+	ck_assert_int_eq(access_may_register(&conf, &cr, "_ssh._tcp", why,
+	    sizeof(why)), 1);
+}
+END_TEST
+
+START_TEST(test_access_register_names_users_and_groups)
+{
+	gid_t			groups[] = { 50, 4242 };
+	struct access_creds	listed = { 1000, 1000, NULL, 0 };
+	struct access_creds	by_group = { 2000, 2000, groups, 2 };
+	struct access_creds	by_primary = { 3000, 4242, NULL, 0 };
+	struct access_creds	other = { 3001, 3001, groups, 1 };
+	char			why[160];
+
+	ck_assert_int_eq(parse("[access]\nregister = 1000 @4242\n"), 0);
+	ck_assert_int_eq(access_may_register(&conf, &listed, "_a._tcp", why,
+	    sizeof(why)), 1);
+	ck_assert_int_eq(access_may_register(&conf, &by_group, "_a._tcp", why,
+	    sizeof(why)), 1);
+	ck_assert_int_eq(access_may_register(&conf, &by_primary, "_a._tcp",
+	    why, sizeof(why)), 1);
+	ck_assert_int_eq(access_may_register(&conf, &other, "_a._tcp", why,
+	    sizeof(why)), 0);
+	ck_assert_str_eq(why, "uid 3001 may not register services "
+	    "([access] register)");
+}
+END_TEST
+
+START_TEST(test_access_restricted_type_compares_without_case)
+{
+	struct access_creds	user = { 1000, 1000, NULL, 0 };
+	struct access_creds	admin = { 1001, 1001, NULL, 0 };
+	char			why[160];
+
+	ck_assert_int_eq(parse("[access]\nrestrict-type = _ssh._tcp 1001\n"),
+	    0);
+	ck_assert_int_eq(access_may_register(&conf, &user, "_SSH._tcp", why,
+	    sizeof(why)), 0);
+	ck_assert_ptr_nonnull(strstr(why, "restrict-type"));
+	ck_assert_int_eq(access_may_register(&conf, &admin, "_ssh._tcp", why,
+	    sizeof(why)), 1);
+	ck_assert_int_eq(access_may_register(&conf, &user, "_http._tcp", why,
+	    sizeof(why)), 1);
+}
+END_TEST
+
+START_TEST(test_access_unknown_user_is_an_error_with_its_line)
+{
+	ck_assert_int_eq(parse("[access]\n\nregister = no-such-user-at-all\n"),
+	    1);
+	ck_assert_str_eq(first_error(), "test.conf:3: [access] register: "
+	    "no user \"no-such-user-at-all\"");
+	ck_assert_uint_eq(conf.access_register.nwho, 0);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -184,6 +247,10 @@ config_suite(void)
 	tcase_add_test(tc, test_config_syntax_error_names_the_line);
 	tcase_add_test(tc, test_config_long_line_is_refused_not_split);
 	tcase_add_test(tc, test_config_every_error_is_reported_in_one_pass);
+	tcase_add_test(tc, test_access_root_may_always_register);
+	tcase_add_test(tc, test_access_register_names_users_and_groups);
+	tcase_add_test(tc, test_access_restricted_type_compares_without_case);
+	tcase_add_test(tc, test_access_unknown_user_is_an_error_with_its_line);
 	suite_add_tcase(s, tc);
 	return (s);
 }
