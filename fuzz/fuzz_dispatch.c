@@ -4,7 +4,8 @@
  * by a client, the loop run until every line is answered, then the
  * client gone.  Framing, limits, the decoder and every verb run for real;
  * Avahi is absent (discod waits for it, as after an Avahi crash) and
- * health checks are inert (no process is run, no packet sent).  The
+ * health checks are inert and the liveness prober off (no process is
+ * run, no packet sent).  The
  * client is uid 65534, so per-uid limits hold across inputs.
  */
 #include "config.h"
@@ -21,10 +22,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
-
-/* What discod.c defines for the daemon. */
-static struct discod	 fuzz_discod;
-struct discod		*discod = &fuzz_discod;
 
 static char	 fuzz_dir[] = "/tmp/disco-fuzz.XXXXXX";
 
@@ -55,12 +52,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	discod->conf.socket_path = xstrdup(path);
 	free(discod->conf.services_dir);
 	discod->conf.services_dir = xstrdup(fuzz_dir);
+	discod->conf.liveness = 0;	/* no probe: no packet leaves */
 	if ((discod->base = event_base_new()) == NULL ||
 	    control_open(&discod->conf) == -1)
 		abort();
 	control_start(discod->base, &discod->conf);
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf);
+	liveness_init(discod->base, &discod->conf);
 	return (0);
 }
 
@@ -109,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(sv[1]);
 	/* Its end: the client, its watchers and registrations go. */
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 10 && control_client_count() != 0; i++)
 		event_base_loop(discod->base, EVLOOP_NONBLOCK);
 	if (control_client_count() != 0)
 		abort();

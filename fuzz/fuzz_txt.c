@@ -21,10 +21,6 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
 
-/* What discod.c defines for the daemon. */
-static struct discod	 fuzz_discod;
-struct discod		*discod = &fuzz_discod;
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {

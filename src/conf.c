@@ -217,8 +217,8 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    k->name);
 			return (-1);
 		}
-		free(*(char **)field);
-		*(char **)field = xstrdup(value);
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
 		return (0);
 	case CONFIG_NAME:
 		for (c = value; *c != '\0'; c++) {
@@ -231,8 +231,8 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    "valid group name", k->section, k->name, value);
 			return (-1);
 		}
-		free(*(char **)field);
-		*(char **)field = xstrdup(value);
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
 		return (0);
 	case CONFIG_WORDS:
 		if (strcmp(k->name, "types") == 0) {
@@ -257,8 +257,8 @@ config_set(struct config_parser *p, const struct config_key *k,
 		}
 		/* FALLTHROUGH */
 	case CONFIG_STRING:
-		free(*(char **)field);
-		*(char **)field = *value != '\0' ? xstrdup(value) : NULL;
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = *value != '\0' ? xstrdup(value) : NULL;
 		return (0);
 	case CONFIG_MODE:
 		used = config_parse_number(value, &n, 8);
@@ -269,7 +269,7 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    k->name, value);
 			return (-1);
 		}
-		*(mode_t *)field = (mode_t)n;
+		*(mode_t *)(void *)field = (mode_t)n;
 		return (0);
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
@@ -308,9 +308,9 @@ config_set(struct config_parser *p, const struct config_key *k,
 		}
 		n *= mult;
 		if (k->type == CONFIG_UINT)
-			*(unsigned int *)field = (unsigned int)n;
+			*(unsigned int *)(void *)field = (unsigned int)n;
 		else
-			*(size_t *)field = (size_t)n;
+			*(size_t *)(void *)field = (size_t)n;
 		return (0);
 	}
 	return (-1);

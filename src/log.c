@@ -40,7 +40,7 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap)
 {
 	if (log_verbose < 0)	/* -1: silent, for fuzzers */
@@ -53,7 +53,7 @@ vlog(int pri, const char *fmt, va_list ap)
 		vsyslog(pri, fmt, ap);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 logit_errno(int pri, int saved, const char *fmt, va_list ap)
 {
 	char	buf[1024];

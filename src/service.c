@@ -686,6 +686,13 @@ dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 		free(c->expect);
 		c->expect = xstrdup(value);
 	} else if (strcmp(key, "Command") == 0) {
+		/* A later Command= replaces an earlier one (found by fuzzing). */
+		if (c->argv != NULL) {
+			for (n = 0; c->argv[n] != NULL; n++)
+				free(c->argv[n]);
+			free(c->argv);
+			c->argv = NULL;
+		}
 		if (service_split_words(value, &c->argv) <= 0) {
 			dnssd_error(p, "[Check] Command=: empty, or bad quoting "
 			    "or escape");
