@@ -12,7 +12,9 @@ packages=(
 	avahi-daemon dbus
 	# test and lint
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
-	clang-format systemd
+	clang-format systemd util-linux valgrind
+	# the sanitizer and fuzzing build
+	clang libclang-rt-14-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive

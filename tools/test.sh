@@ -21,6 +21,39 @@ make distcheck >distcheck.log 2>&1 || {
 }
 echo "distcheck: $distcheck (log in distcheck.log)"
 
+# A second build, in a copy of the tree: clang with AddressSanitizer,
+# UndefinedBehaviorSanitizer and libFuzzer coverage.  The whole suite
+# (unit and lab) runs again under it, then make fuzz-smoke.  Sanitizer
+# reports go to files; each one is a failure.
+san=$PWD/sanitizers
+rm -rf "$san"
+mkdir -p "$san/tree" "$san/reports"
+git ls-files -z | xargs -0 cp --parents -t "$san/tree"
+san_status=0
+(
+	cd "$san/tree"
+	./autogen.sh
+	CC=clang ./configure --enable-sanitizers --enable-fuzzing \
+	    --sysconfdir=/etc --localstatedir=/var --runstatedir=/run
+	make -j"$(nproc)"
+) >"$san/build.log" 2>&1 || { san_status=1; tail -n 40 "$san/build.log"; }
+if [ "$san_status" = 0 ]; then
+	export ASAN_OPTIONS="log_path=$san/reports/asan:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$san/reports/ubsan:print_stacktrace=1"
+	make -C "$san/tree" -j1 check >"$san/check.log" 2>&1 || san_status=1
+	make -C "$san/tree" fuzz-smoke >"$san/fuzz.log" 2>&1 || san_status=1
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	cat "$san/fuzz.log"
+fi
+san_reports=0
+for r in "$san"/reports/*; do
+	[ -e "$r" ] || continue
+	san_reports=$((san_reports + 1))
+	echo "sanitizer report $r:"
+	head -n 30 "$r"
+done
+echo "sanitizer build: $([ "$san_status" = 0 ] && echo PASS || echo FAIL), $san_reports report(s)"
+
 # Totals from the automake test logs.
 pass=0 fail=0 skip=0
 while IFS= read -r -d '' trs; do
@@ -28,13 +61,17 @@ while IFS= read -r -d '' trs; do
 	fail=$((fail + $(grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)' "$trs" || true)))
 	skip=$((skip + $(grep -c '^:test-result: SKIP' "$trs" || true)))
 done < <(find . -name '*.trs' -not -path './disco-*' -print0)
+# The fuzz targets' lines, and one failure per sanitizer report.
+pass=$((pass + $(grep -c '^ok ' "$san/fuzz.log" 2>/dev/null || true)))
+fail=$((fail + $(grep -c '^not ok ' "$san/fuzz.log" 2>/dev/null || true)))
+fail=$((fail + san_reports))
 if [ "$distcheck" = PASS ]; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))
 fi
-if [ "$status" != 0 ] && [ "$fail" = 0 ]; then
-	fail=1		# make or lint failed outside any test
+if { [ "$status" != 0 ] || [ "$san_status" != 0 ]; } && [ "$fail" = 0 ]; then
+	fail=1		# make, lint or the sanitizer build failed outside any test
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

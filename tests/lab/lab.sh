@@ -323,16 +323,19 @@ lab_down() {
 # lab_discod_start HOST [DISCOD-ARGS...]: start the built discod inside HOST
 # on $LAB_DIR/HOST/discod.sock with $LAB_DIR/HOST/discod.conf (empty unless
 # the test wrote one); wait until it answers.  Its PID is in LAB_DISCOD_PID_HOST.
+# LAB_DISCOD_WRAPPER (words, such as "valgrind --leak-check=full") runs
+# discod under another program.
 lab_discod_start() {
 	local h=$1 dir
 	shift
 	dir=$(lab_hostdir "$h")
 	: "${top_builddir:?}"
 	[ -e "$dir/discod.conf" ] || : >"$dir/discod.conf"
-	lab_spawn "$h" discod "$top_builddir/discod" -d -v \
-	    -f "$dir/discod.conf" -s "$dir/discod.sock" "$@"
+	# shellcheck disable=SC2086 # the wrapper is words: valgrind --opt...
+	lab_spawn "$h" discod ${LAB_DISCOD_WRAPPER:-} "$top_builddir/discod" \
+	    -d -v -f "$dir/discod.conf" -s "$dir/discod.sock" "$@"
 	eval "LAB_DISCOD_PID_$h=$LAB_LAST_PID"
-	lab_wait 10 lab_ctl "$h" status || {
+	lab_wait 30 lab_ctl "$h" status || {
 		echo "# lab: discod on $h does not answer" >&2
 		sed 's/^/# discod: /' "$dir/discod.log" >&2
 		return 1
