@@ -8,12 +8,14 @@
 #  2. Load: disco-bench load against K instances (BENCH_K, default
 #     "10 1000 10000") of a type that a peer host announces from avahi
 #     service files (real mDNS, resolved into a's cache), next to a bare
-#     Unix-socket echo server.  Each K has peers of its own, 1000
-#     services at most on each (K=10000: ten hosts), whose avahi-daemons
-#     start with their files in place: avahi reloads its whole service
-#     directory on every change, a reload of thousands of files stalls it
-#     for seconds, and loading 10000 files in one avahi-daemon did not
-#     finish in 4 minutes here.
+#     Unix-socket echo server.  Each K has a peer host of its own.  Up to
+#     1000, its avahi-daemon starts with the service files in place
+#     (avahi reloads its whole service directory on every change, and a
+#     reload of thousands of files stalls it for seconds).  Above that,
+#     the peer's own discod registers them for one client over its
+#     socket: one avahi-daemon loading 10000 files did not finish in 4
+#     minutes here, and ten peers of 1000 each (twelve avahi-daemons on
+#     two cores, each processing all the others' traffic) did not either.
 #  3. End to end: a service that avahi-publish announces on b, first seen
 #     by a watcher on a's discod and by avahi-browse -rp on a; its goodbye,
 #     likewise (BENCH_ROUNDS rounds, default 10).
@@ -31,19 +33,19 @@ BENCH_REQUESTS=${BENCH_REQUESTS:-20000}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1,8,32,256}
 BENCH_IDLE=${BENCH_IDLE:-1000}
 
-# a's avahi-daemon must hold every record of 10000 services from c (a
-# PTR, SRV and TXT each, and the address records): its default cache of
-# 4096 entries would drop most of them.
-LAB_AVAHI_SERVER="cache-entries-max=65536${BENCH_AVAHI_EXTRA:+
+# a's avahi-daemon must hold every record of 10000 services from a peer
+# (a PTR, SRV and TXT each, and the address records): its default cache
+# of 4096 entries would drop most of them.  A peer that registers 10000
+# services for one client needs as many Avahi objects for it.
+LAB_AVAHI_SERVER="cache-entries-max=65536
+objects-per-client-max=30000${BENCH_AVAHI_EXTRA:+
 $BENCH_AVAHI_EXTRA}"
-# Peer hosts p<step><n>, each with at most PER_PEER services.
-PER_PEER=1000
+# Peer hosts p0, p1, ...: one per K; service files up to FILES_MAX.
+FILES_MAX=1000
 peer_hosts=()
 step=0
 for k in $BENCH_K; do
-	for ((j = 0; j * PER_PEER < k; j++)); do
-		peer_hosts+=("p$step$j")
-	done
+	peer_hosts+=("p$step")
 	step=$((step + 1))
 done
 LAB_NO_AVAHI="${peer_hosts[*]}"
@@ -131,14 +133,15 @@ declare -A load_out
 step=0
 for k in $BENCH_K; do
 	type=_bk$k._tcp
-	peers=()
-	for ((j = 0; j * PER_PEER < k; j++)); do
-		peers+=("p$step$j")
-		last=$(((j + 1) * PER_PEER))
-		[ "$last" -le "$k" ] || last=$k
-		peer_files "p$step$j" "$type" $((j * PER_PEER + 1)) "$last"
-	done
+	peer=p$step
 	step=$((step + 1))
+	how="avahi service files, from its avahi-daemon's start"
+	if [ "$k" -le "$FILES_MAX" ]; then
+		peer_files "$peer" "$type" 1 "$k"
+	else
+		how="registered by one client through its discod"
+		: >"$(lab_hostdir "$peer")/discod.conf"
+	fi
 	log=$(lab_hostdir a)/watch-$k.log
 	lab_spawn a "watch-$k" "$BENCH" watch -s "$sock" -t "$type" -n "$k" \
 	    -w 900
@@ -146,12 +149,32 @@ for k in $BENCH_K; do
 	sleep 0.5
 	rss0=$(rss_kb "$pid")
 	arss0=$(rss_kb "$apid")
-	t0=$(now_us)
-	for peer in "${peers[@]}"; do
+	if [ "$k" -le "$FILES_MAX" ]; then
+		t0=$(now_us)
 		lab_spawn "$peer" avahi avahi-daemon \
 		    -f "$(lab_hostdir "$peer")/avahi.conf" \
 		    --no-rlimits --no-chroot --no-proc-title --no-drop-root
-	done
+	else
+		lab_avahi_start "$peer" && lab_discod_start "$peer" || exit 1
+		t0=$(now_us)
+		cat >"$(lab_hostdir "$peer")/register.py" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+f = s.makefile()
+for i in range(1, int(sys.argv[3]) + 1):
+    s.sendall(json.dumps({"verb": "register", "name": "bench-%d" % i,
+                          "type": sys.argv[2], "port": 7000,
+                          "txt": ["n=%d" % i]}).encode() + b"\n")
+    r = json.loads(f.readline())
+    if not r.get("ok"):
+        print(r, flush=True)
+        sys.exit(1)
+time.sleep(3600)	# the registrations live as long as this connection
+PY
+		lab_spawn "$peer" register python3 \
+		    "$(lab_hostdir "$peer")/register.py" \
+		    "$(lab_hostdir "$peer")/discod.sock" "$type" "$k"
+	fi
 	# Bounded: the watcher gives up after 900 s.
 	wait "$wpid" 2>/dev/null
 	tdisco=$(awk '/"event":"add"/ { t = $1 } END { print t }' "$log")
@@ -164,7 +187,7 @@ for k in $BENCH_K; do
 	sleep 2		# let both settle before reading memory
 	rss1=$(rss_kb "$pid")
 	arss1=$(rss_kb "$apid")
-	echo "## K=$k instances of $type, announced by ${#peers[@]} peer host(s) (avahi service files, from their avahi-daemons' start)"
+	echo "## K=$k instances of $type, announced by peer $peer ($how)"
 	printf 'all resolved in a'"'"'s discod cache: %d of %d in %d ms; ' \
 	    "$ndisco" "$k" $(((${tdisco:-$t0} - t0) / 1000))
 	printf 'avahi-browse -rp on a: %d of %d in %d ms\n' \

@@ -77,6 +77,17 @@ proto_type_name(struct json_object *o)
 	return (json_type_to_name(json_object_get_type(o)));
 }
 
+/* One tokener per thread, reset after each request rather than remade. */
+static struct json_tokener *
+proto_tokener(void)
+{
+	static __thread struct json_tokener	*tok;
+
+	if (tok == NULL && (tok = json_tokener_new_ex(PROTO_DEPTH_MAX)) != NULL)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	return (tok);
+}
+
 int
 proto_request_parse(const char *line, size_t len, struct proto_request *req,
     struct proto_error *err)
@@ -109,15 +120,14 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 	/* Trailing blanks (a CRLF client's carriage return) are not data. */
 	while (len > 0 && strchr(" \t\r", line[len - 1]) != NULL)
 		len--;
-	if ((tok = json_tokener_new_ex(PROTO_DEPTH_MAX)) == NULL) {
+	if ((tok = proto_tokener()) == NULL) {
 		proto_error_set(err, PROTO_E_INTERNAL, NULL, "out of memory");
 		return (-1);
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	json_tokener_reset(tok);
 	if (obj == NULL || jerr != json_tokener_success) {
 		json_object_put(obj);
 		if (jerr == json_tokener_continue)

@@ -144,28 +144,31 @@ bpath_free(struct bpath *bp)
 /*
  * TXT from the network is untrusted: strings that break RFC 6763's rules
  * are dropped, one by one, never the instance.  Avahi's list holds the
- * strings in reverse; txt gets them in their order on the wire.
+ * strings in reverse; they are taken in their order on the wire, so that
+ * of a key given twice the first counts (RFC 6763 6.4).
  */
 void
 browse_txt(AvahiStringList *txtl, struct txt *txt, const char *name,
     const char *type)
 {
-	AvahiStringList		*l;
-	struct txt_string	 t;
+	AvahiStringList		*l, **wire;
 	const char		*why;
-	size_t			 i;
+	size_t			 i, n = 0;
 
-	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l)) {
-		if (txt_add(txt, avahi_string_list_get_text(l),
-		    avahi_string_list_get_size(l), &why) == -1)
+	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l))
+		n++;
+	if (n == 0)
+		return;
+	wire = xreallocarray(NULL, n, sizeof(*wire));
+	for (l = txtl, i = n; l != NULL; l = avahi_string_list_get_next(l))
+		wire[--i] = l;
+	for (i = 0; i < n; i++) {
+		if (txt_add(txt, avahi_string_list_get_text(wire[i]),
+		    avahi_string_list_get_size(wire[i]), &why) == -1)
 			log_debug("browse: \"%s\" %s: TXT string dropped: %s",
 			    name, type, why);
 	}
-	for (i = 0; i < txt->n / 2; i++) {
-		t = txt->v[i];
-		txt->v[i] = txt->v[txt->n - 1 - i];
-		txt->v[txt->n - 1 - i] = t;
-	}
+	free(wire);
 }
 
 static void

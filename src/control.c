@@ -15,12 +15,14 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,32 +241,41 @@ control_client_lost(struct client *c, const char *why)
 }
 
 /*
- * Send one line (with its newline) to a client: straight to the socket
- * when nothing is queued before it, which spares the reply a trip through
- * the loop; whatever does not fit is queued.  A client that is not reading
- * is dropped once its queue passes client-output-max.
+ * Send one line (text and its newline) to a client: straight to the
+ * socket when nothing is queued before it, which spares the reply a trip
+ * through the loop; whatever does not fit is queued.  A client that is
+ * not reading is dropped once its queue passes client-output-max.
  */
 void
-control_send_line(struct client *c, const char *line, size_t len)
+control_send_line(struct client *c, const char *text, size_t len)
 {
 	struct evbuffer	*out;
-	ssize_t		 n;
+	struct iovec	 iov[2];
+	struct msghdr	 msg;
+	ssize_t		 n = 0;
 
 	if (c->flags & CLIENT_DEAD)
 		return;
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(c->bev), line, len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			line += n;
-			len -= (size_t)n;
-		}
+		iov[0].iov_base = (void *)(uintptr_t)text;
+		iov[0].iov_len = len;
+		iov[1].iov_base = (void *)(uintptr_t)"\n";
+		iov[1].iov_len = 1;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = 2;
 		/* Errors other than a full socket come back from the queue. */
-		if (len == 0)
+		if ((n = sendmsg(bufferevent_getfd(c->bev), &msg,
+		    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1)
+			n = 0;
+		if ((size_t)n == len + 1)
 			return;
 	}
-	if (evbuffer_add(out, line, len) == -1)
+	if ((size_t)n < len &&
+	    evbuffer_add(out, text + n, len - (size_t)n) == -1)
+		fatalx("%s: evbuffer_add", __func__);
+	if (evbuffer_add(out, "\n", 1) == -1)
 		fatalx("%s: evbuffer_add", __func__);
 	if (evbuffer_get_length(out) > ctl.conf->client_output_max) {
 		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
@@ -278,15 +289,16 @@ control_send_line(struct client *c, const char *line, size_t len)
 void
 control_reply(struct client *c, struct json_object *reply)
 {
-	char	*line;
-	size_t	 len;
+	const char	*text;
+	size_t		 len;
 
 	if (c->flags & CLIENT_DEAD)
 		return;
-	if ((line = proto_serialize(reply, &len)) == NULL)
+	text = json_object_to_json_string_length(reply,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (text == NULL)
 		fatalx("%s: cannot serialize a reply", __func__);
-	control_send_line(c, line, len);
-	free(line);
+	control_send_line(c, text, len);
 }
 
 struct control_later {
@@ -395,27 +407,33 @@ control_client_read(struct bufferevent *bev, void *arg)
 {
 	struct client		*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
-	char			*line;
-	size_t			 len;
+	struct evbuffer_ptr	 eol;
+	const char		*line;
+	size_t			 len, eol_len;
 
 	while (!(c->flags & (CLIENT_DEAD | CLIENT_WAITING | CLIENT_CLOSING))) {
-		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-		if (line == NULL) {
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos == -1) {
 			if (evbuffer_get_length(in) < PROTO_LINE_MAX)
 				break;
 			control_client_too_large(c);
 			break;
 		}
+		len = (size_t)eol.pos;
 		if (len >= PROTO_LINE_MAX) {
 			/* A whole line arrived in one read: same rule. */
-			free(line);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			control_client_too_large(c);
 			break;
 		}
+		/* The line in place: contiguous, parsed, then drained. */
+		line = (const char *)evbuffer_pullup(in, (ev_ssize_t)(len +
+		    eol_len));
+		if (line == NULL)
+			fatalx("%s: evbuffer_pullup", __func__);
 		if (!control_line_blank(line, len))
 			control_client_line(c, line, len);
-		free(line);
+		evbuffer_drain(in, len + eol_len);
 	}
 	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)

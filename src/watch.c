@@ -281,7 +281,7 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	struct json_object	*ev;
 	struct watcher		*wa, *next;
 	size_t			 slot = c->index % WATCH_RING, len;
-	char			*line;
+	const char		*line;
 
 	watch_init();
 	ev = json_object_new_object();
@@ -298,7 +298,9 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	w.ring_index[slot] = c->index;
 	if (TAILQ_EMPTY(&w.list))
 		goto done;
-	if ((line = proto_serialize(ev, &len)) == NULL)
+	line = json_object_to_json_string_length(ev,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (line == NULL)
 		fatalx("%s: cannot serialize an event", __func__);
 	/*
 	 * A reply may lose its client, which drops that client's watchers:
@@ -312,7 +314,6 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 			control_send_line(wa->client, line, len);
 	}
 	w.delivering = 0;
-	free(line);
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client == NULL) {
 			TAILQ_REMOVE(&w.list, wa, entry);

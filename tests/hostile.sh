@@ -1,0 +1,141 @@
+#!/bin/bash
+# What a hostile or broken peer sends, through a real avahi-daemon on b:
+# a name of the full 63 bytes of UTF-8, a 255-byte TXT string, TXT
+# strings that break RFC 6763 (no key, a key twice, a key that is not
+# printable); and 1000 instances on c that appear and vanish twice.
+# discod on a stays up, and what it answers stays right: invalid strings
+# dropped one by one (the first of a key given twice kept), valid ones
+# byte for byte, lists that never hold a duplicate or a ghost.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+CHURN=1000
+
+LAB_NO_AVAHI="c"
+lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
+db=$(lab_hostdir b)
+dc=$(lab_hostdir c)
+# 31 two-byte characters and one more byte: 63 bytes, the most a DNS
+# label holds.
+long_name=$("$PY" -c 'print("é" * 31 + "x")')
+big=$("$PY" -c 'print("big=" + "y" * 251)')
+lab_stop "$(lab_avahi_pid b)"
+cat >"$db/services/hostile.service" <<X
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>$long_name</name>
+  <service>
+    <type>_hostile._tcp</type>
+    <port>6000</port>
+    <txt-record>first=1</txt-record>
+    <txt-record>=nokey</txt-record>
+    <txt-record>FIRST=2</txt-record>
+    <txt-record>tab&#9;key=3</txt-record>
+    <txt-record>$big</txt-record>
+    <txt-record value-format="binary-hex">bin=00ff0a0d</txt-record>
+  </service>
+</service-group>
+X
+lab_avahi_start b || { echo "Bail out! avahi on b did not start"; exit 1; }
+for ((i = 1; i <= CHURN; i++)); do
+	cat >"$dc/services/churn$i.service" <<X
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>churn-$i</name>
+  <service><type>_churn._tcp</type><port>7000</port><txt-record>n=$i</txt-record></service>
+</service-group>
+X
+done
+lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
+pid=$(lab_discod_pid a)
+sa=$(lab_hostdir a)/discod.sock
+plan 9
+
+hostile_ok() {
+	lab_ctl a -j list _hostile._tcp | "$PY" -c '
+import base64, json, sys
+ii = json.load(sys.stdin)["instances"]
+want = ["first=1", sys.argv[2], {"base64": base64.b64encode(b"bin=\x00\xff\n\r").decode()}]
+sys.exit(not (len(ii) == 1 and ii[0]["name"] == sys.argv[1] and
+              ii[0]["txt"] == want))' "$long_name" "$big"
+}
+check_wait 20 "a 63-byte name and a 255-byte string arrive whole; strings without a key, with a key twice (the first kept) or with a tab in the key are dropped, not the instance" \
+    hostile_ok
+check "resolve by that name answers" lab_ctl a -j resolve "$long_name" _hostile._tcp
+check "and by its full name" \
+    lab_ctl a -j resolve "$("$PY" -c 'print("é" * 31 + "x")')._hostile._tcp.local"
+
+# Churn: c's 1000 come, go (avahi-daemon stopped: goodbyes) and come back,
+# twice, while a watcher counts and a client lists.
+"$PY" - "$sa" >"$(lab_hostdir a)/churn.out" <<'PY' &
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+f = s.makefile()
+w = socket.socket(socket.AF_UNIX); w.settimeout(5); w.connect(sys.argv[1])
+w.sendall(b'{"verb":"watch","type":"_churn._tcp"}\n')
+buf = b""
+while b"\n" not in buf:
+    buf += w.recv(1 << 20)
+first, buf = buf.split(b"\n", 1)
+live = {i["name"] for i in json.loads(first)["instances"]}
+w.setblocking(False)
+bad, lists, end, draining = [], 0, time.time() + 240, False
+while time.time() < end:
+    s.sendall(b'{"verb":"list","type":"_churn._tcp"}\n')
+    names = [i["name"] for i in json.loads(f.readline())["instances"]]
+    lists += 1
+    if len(names) != len(set(names)) or len(names) > 1000:
+        bad.append(len(names))
+    try:
+        while True:
+            chunk = w.recv(1 << 20)
+            if not chunk:
+                break
+            buf += chunk
+    except BlockingIOError:
+        pass
+    *lines, buf = buf.split(b"\n")
+    for line in lines:
+        ev = json.loads(line)
+        if ev.get("event") == "add":
+            live.add(ev["instance"]["name"])
+        elif ev.get("event") == "remove":
+            live.discard(ev["instance"]["name"])
+    try:
+        state = open(sys.argv[1] + ".churn").read().strip()
+    except OSError:
+        state = ""
+    if state == "done" and not draining:    # a last look, for events
+        end = min(end, time.time() + 2)     # still on their way
+        draining = True
+    time.sleep(0.2)
+print(json.dumps({"lists": lists, "bad": bad, "live": len(live)}), flush=True)
+PY
+cpid=$!
+LAB_PIDS+=("$cpid")
+count() {
+	lab_ctl a -j list _churn._tcp | grep -o '"name":"churn-' | wc -l
+}
+all_in() { [ "$(count)" = "$CHURN" ]; }
+none_in() { [ "$(count)" = 0 ]; }
+for round in 1 2; do
+	lab_avahi_start c >/dev/null
+	check_wait 120 "round $round: all $CHURN of c's instances appear in a's cache" all_in
+	lab_stop "$(lab_avahi_pid c)"
+	check_wait 30 "round $round: and all leave with c's goodbyes" none_in
+done
+echo "done" >"$sa.churn"
+wait "$cpid"
+out=$(cat "$(lab_hostdir a)/churn.out")
+diag "churn client: $out"
+check "lists never held a duplicate or more than $CHURN; the watcher's count ends at 0" \
+    grep -q '"bad": \[\], "live": 0' <<<"$out"
+check "discod ran through it all" kill -0 "$pid"
