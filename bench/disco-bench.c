@@ -706,7 +706,13 @@ cmd_watch(int argc, char **argv)
 		snprintf(req, sizeof(req), "{\"verb\":\"watch\"}\n");
 	if (conn_send(&c, req, strlen(req)) == -1)
 		die("%s: %s", socket, strerror(errno));
-	while (conn_line(&c, &line, &consumed) == 0) {
+	for (;;) {
+		if (conn_line(&c, &line, &consumed) == -1) {
+			/* Dropped, or discod gone: say so, the count stops. */
+			fprintf(stderr, "disco-bench: watch: %s\n",
+			    strerror(errno));
+			break;
+		}
 		if (strstr(line, "\"ok\":") != NULL) {
 			if (strstr(line, "\"ok\":true") == NULL)
 				die("watch: %s", line);

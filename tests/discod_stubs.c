@@ -1,7 +1,7 @@
 /*
- * What discod.c gives the rest of the daemon, for fuzz targets that link
- * the daemon's library without its main(): the state, and stand-ins
- * (named as such) for the uptime, memory and reload helpers.
+ * What discod.c gives the rest of the daemon, for tests and fuzz targets
+ * that link the daemon's library without its main(): the state, and
+ * stand-ins (named as such) for the uptime, memory and reload helpers.
  */
 #include "config.h"
 
