@@ -134,6 +134,47 @@ X
 	done
 }
 
+echo "## End to end: avahi-publish on b, seen on a (ms after avahi-publish started / was stopped)"
+wlog=$(lab_hostdir a)/watch-e2e.log
+lab_spawn a watch-e2e "$BENCH" watch -s "$sock" -t _e2e._tcp -w 900
+sleep 0.5
+printf '%-6s %12s %12s %8s   %12s %12s %8s\n' round "avahi-seen" "disco-seen" \
+    "diff" "avahi-gone" "disco-gone" "diff"
+seen_diffs=()
+gone_diffs=()
+for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+	name=e2e-$r
+	t0=$(now_us)
+	lab_spawn b "pub-$r" avahi-publish -s "$name" _e2e._tcp 9000 "r=$r"
+	ppid=$LAB_LAST_PID
+	wait_for 20 sh -c "grep -q '\"name\":\"$name\"' '$wlog' &&
+	    grep -q ' =;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
+	    echo "# round $r: not seen by both within 20 s" >&2
+	ta=$(first_us "$browse_log" " =;" ";$name;_e2e._tcp;")
+	td=$(first_us "$wlog" '"event":"add"' "\"name\":\"$name\"")
+	sleep 1
+	t1=$(now_us)
+	lab_stop "$ppid"
+	wait_for 20 sh -c "grep '\"event\":\"remove\"' '$wlog' | grep -q '\"name\":\"$name\"' &&
+	    grep -q ' -;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
+	    echo "# round $r: goodbye not seen by both within 20 s" >&2
+	tag=$(first_us "$browse_log" " -;" ";$name;_e2e._tcp;")
+	tdg=$(first_us "$wlog" '"event":"remove"' "\"name\":\"$name\"")
+	if [ -z "$ta" ] || [ -z "$td" ] || [ -z "$tag" ] || [ -z "$tdg" ]; then
+		echo "$r: incomplete (avahi $ta/$tag disco $td/$tdg)"
+		continue
+	fi
+	sa=$(((ta - t0) / 1000)) sd=$(((td - t0) / 1000))
+	ga=$(((tag - t1) / 1000)) gd=$(((tdg - t1) / 1000))
+	printf '%-6s %12d %12d %+8d   %12d %12d %+8d\n' "$r" "$sa" "$sd" \
+	    $((sd - sa)) "$ga" "$gd" $((gd - ga))
+	seen_diffs+=($((sd - sa)))
+	gone_diffs+=($((gd - ga)))
+	sleep 0.5
+done
+echo "median difference, disco minus avahi-browse: seen $(printf '%s\n' "${seen_diffs[@]}" | median) ms, gone $(printf '%s\n' "${gone_diffs[@]}" | median) ms"
+echo
+
 declare -A load_out
 step=0
 for k in $BENCH_K; do
@@ -203,47 +244,6 @@ PY
 	echo "${load_out[$k]}"
 	echo
 done
-
-echo "## End to end: avahi-publish on b, seen on a (ms after avahi-publish started / was stopped)"
-wlog=$(lab_hostdir a)/watch-e2e.log
-lab_spawn a watch-e2e "$BENCH" watch -s "$sock" -t _e2e._tcp -w 900
-sleep 0.5
-printf '%-6s %12s %12s %8s   %12s %12s %8s\n' round "avahi-seen" "disco-seen" \
-    "diff" "avahi-gone" "disco-gone" "diff"
-seen_diffs=()
-gone_diffs=()
-for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-	name=e2e-$r
-	t0=$(now_us)
-	lab_spawn b "pub-$r" avahi-publish -s "$name" _e2e._tcp 9000 "r=$r"
-	ppid=$LAB_LAST_PID
-	wait_for 20 sh -c "grep -q '\"name\":\"$name\"' '$wlog' &&
-	    grep -q ' =;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
-	    echo "# round $r: not seen by both within 20 s" >&2
-	ta=$(first_us "$browse_log" " =;" ";$name;_e2e._tcp;")
-	td=$(first_us "$wlog" '"event":"add"' "\"name\":\"$name\"")
-	sleep 1
-	t1=$(now_us)
-	lab_stop "$ppid"
-	wait_for 20 sh -c "grep '\"event\":\"remove\"' '$wlog' | grep -q '\"name\":\"$name\"' &&
-	    grep -q ' -;[^;]*;[^;]*;$name;_e2e._tcp;' '$browse_log'" ||
-	    echo "# round $r: goodbye not seen by both within 20 s" >&2
-	tag=$(first_us "$browse_log" " -;" ";$name;_e2e._tcp;")
-	tdg=$(first_us "$wlog" '"event":"remove"' "\"name\":\"$name\"")
-	if [ -z "$ta" ] || [ -z "$td" ] || [ -z "$tag" ] || [ -z "$tdg" ]; then
-		echo "$r: incomplete (avahi $ta/$tag disco $td/$tdg)"
-		continue
-	fi
-	sa=$(((ta - t0) / 1000)) sd=$(((td - t0) / 1000))
-	ga=$(((tag - t1) / 1000)) gd=$(((tdg - t1) / 1000))
-	printf '%-6s %12d %12d %+8d   %12d %12d %+8d\n' "$r" "$sa" "$sd" \
-	    $((sd - sa)) "$ga" "$gd" $((gd - ga))
-	seen_diffs+=($((sd - sa)))
-	gone_diffs+=($((gd - ga)))
-	sleep 0.5
-done
-echo "median difference, disco minus avahi-browse: seen $(printf '%s\n' "${seen_diffs[@]}" | median) ms, gone $(printf '%s\n' "${gone_diffs[@]}" | median) ms"
-echo
 
 echo "## Summary against the targets (doc/performance.md)"
 for k in $BENCH_K; do
