@@ -530,17 +530,30 @@ cmd_load(int argc, char **argv)
 				die("-C: \"%s\" is not client-cpu,server-cpu",
 				    optarg);
 			break;
-		case 'c': clients = optarg; break;
+		case 'c':
+			clients = optarg;
+			break;
 		case 'k':
 			l.instances = (unsigned int)number(optarg, "-k",
 			    10000000);
 			break;
-		case 'n': total = number(optarg, "-n", 10000000); break;
-		case 'p': l.prefix = optarg; break;
-		case 's': l.socket = optarg; break;
-		case 't': l.type = optarg; break;
-		case 'V': verbs = optarg; break;
-		default: usage();
+		case 'n':
+			total = number(optarg, "-n", 10000000);
+			break;
+		case 'p':
+			l.prefix = optarg;
+			break;
+		case 's':
+			l.socket = optarg;
+			break;
+		case 't':
+			l.type = optarg;
+			break;
+		case 'V':
+			verbs = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || l.socket == NULL || l.type == NULL ||
@@ -628,10 +641,17 @@ cmd_idle(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "n:P:s:")) != -1) {
 		switch (ch) {
-		case 'n': n = number(optarg, "-n", 1000000); break;
-		case 'P': pid = (pid_t)number(optarg, "-P", INT_MAX); break;
-		case 's': socket = optarg; break;
-		default: usage();
+		case 'n':
+			n = number(optarg, "-n", 1000000);
+			break;
+		case 'P':
+			pid = (pid_t)number(optarg, "-P", INT_MAX);
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || socket == NULL || pid == 0)
@@ -686,11 +706,20 @@ cmd_watch(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "n:s:t:w:")) != -1) {
 		switch (ch) {
-		case 'n': count = number(optarg, "-n", 10000000); break;
-		case 's': socket = optarg; break;
-		case 't': type = optarg; break;
-		case 'w': wait_s = number(optarg, "-w", 86400); break;
-		default: usage();
+		case 'n':
+			count = number(optarg, "-n", 10000000);
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 'w':
+			wait_s = number(optarg, "-w", 86400);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || socket == NULL)

@@ -289,8 +289,21 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	    json_object_new_string(cache_event_name(kind)));
 	json_object_object_add(ev, "index", json_object_new_int64(
 	    (int64_t)c->index));
-	if (i != NULL)
+	if (i != NULL) {
+		struct instance	*mi = (struct instance *)i;	/* the memo */
+		int		 had = mi->json != NULL;
+
 		json_object_object_add(ev, "instance", instance_json(i));
+		/*
+		 * The ring keeps this text for its 1024 events; the instance
+		 * keeps one only once it is asked for (resolve, pick, list),
+		 * not for every instance that ever had an event.
+		 */
+		if (!had) {
+			json_object_put(mi->json);
+			mi->json = NULL;
+		}
+	}
 	json_object_put(w.ring[slot]);
 	free(w.ring_type[slot]);
 	w.ring[slot] = ev;
