@@ -71,6 +71,43 @@ proto_utf8_valid(const char *s, size_t len)
 	return (-1);
 }
 
+/*
+ * In valid UTF-8, the first Unicode noncharacter (U+FDD0..U+FDEF and the
+ * last two code points of every plane): its offset, or -1 when none.
+ * Avahi's label unescaping refuses them, so a service name holding one
+ * would be announced but could not be resolved by any Avahi peer.
+ */
+int
+proto_utf8_nonchar(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n, k;
+	unsigned int		 cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			n = 1;
+			cp = p[i] & 0x1f;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = p[i] & 0x0f;
+		} else {
+			n = 3;
+			cp = p[i] & 0x07;
+		}
+		for (k = 1; k <= n && i + k < len; k++)
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+			return ((int)i);
+		i += n + 1;
+	}
+	return (-1);
+}
+
 static const char *
 proto_type_name(struct json_object *o)
 {

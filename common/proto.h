@@ -67,5 +67,6 @@ struct json_object *proto_reply_error(struct json_object *,
 char	*proto_serialize(struct json_object *, size_t *);
 
 int	 proto_utf8_valid(const char *, size_t);
+int	 proto_utf8_nonchar(const char *, size_t);
 
 #endif

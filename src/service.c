@@ -40,6 +40,9 @@ service_name_invalid(const char *name)
 		return ("is longer than 63 bytes");
 	if (proto_utf8_valid(name, len) != -1)
 		return ("is not valid UTF-8");
+	if (proto_utf8_nonchar(name, len) != -1)
+		return ("holds a Unicode noncharacter (U+FDD0..U+FDEF, "
+		    "U+xxFFFE or U+xxFFFF), which Avahi peers cannot resolve");
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return ("holds a control character");

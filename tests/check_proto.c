@@ -263,6 +263,23 @@ START_TEST(test_proto_utf8_rejects_overlong_and_surrogates)
 }
 END_TEST
 
+START_TEST(test_proto_utf8_nonchar)
+{
+	ck_assert_int_eq(proto_utf8_nonchar("a\xef\xbf\xbe", 4), 1);
+	ck_assert_int_eq(proto_utf8_nonchar("ab\xef\xbf\xbf", 5), 2);
+	ck_assert_int_eq(proto_utf8_nonchar("\xef\xb7\x90", 3), 0);
+	ck_assert_int_eq(proto_utf8_nonchar("\xef\xb7\xaf", 3), 0);
+	ck_assert_int_eq(proto_utf8_nonchar("\xf4\x8f\xbf\xbf", 4), 0);
+	ck_assert_int_eq(proto_utf8_nonchar("\xf3\xbf\xbf\xbe", 4), 0);
+	/* Neighbours that are ordinary characters. */
+	ck_assert_int_eq(proto_utf8_nonchar("\xef\xb7\x8f\xef\xb7\xb0", 6),
+	    -1);
+	ck_assert_int_eq(proto_utf8_nonchar("\xef\xbf\xbd\xf0\x9f\x98\x80", 7),
+	    -1);
+	ck_assert_int_eq(proto_utf8_nonchar("caf\xc3\xa9", 5), -1);
+}
+END_TEST
+
 static Suite *
 proto_suite(void)
 {
@@ -286,6 +303,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_error_reply_echoes_id_and_field);
 	tcase_add_test(tc, test_proto_serialize_escapes_newlines_and_controls);
 	tcase_add_test(tc, test_proto_utf8_rejects_overlong_and_surrogates);
+	tcase_add_test(tc, test_proto_utf8_nonchar);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -201,6 +201,10 @@ START_TEST(test_service_name_rules)
 	ck_assert_ptr_nonnull(service_name_invalid(""));
 	ck_assert_ptr_nonnull(service_name_invalid("tab\there"));
 	ck_assert_ptr_nonnull(service_name_invalid("bad \xc3"));
+	/* Valid UTF-8, but noncharacters Avahi will not unescape. */
+	ck_assert_ptr_nonnull(service_name_invalid("web \xef\xbf\xbe"));
+	ck_assert_ptr_nonnull(service_name_invalid("\xef\xb7\x90 web"));
+	ck_assert_ptr_null(service_name_invalid("web \xef\xbf\xbd"));
 }
 END_TEST
 
