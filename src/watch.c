@@ -29,9 +29,12 @@ struct watcher {
 static struct {
 	TAILQ_HEAD(, watcher)	 list;
 	int			 delivering;	/* inside the send loop */
-	struct json_object	*ring[WATCH_RING];	/* by index % size */
-	char			*ring_type[WATCH_RING];	/* its instance's */
-	unsigned long long	 ring_index[WATCH_RING];
+	struct ring_event {
+		char			*line;	/* the event as sent */
+		size_t			 len;
+		char			*type;	/* its instance's */
+		unsigned long long	 index;
+	}			 ring[WATCH_RING];	/* by index % size */
 	int			 init;
 } w;
 
@@ -280,7 +283,8 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 {
 	struct json_object	*ev;
 	struct watcher		*wa, *next;
-	size_t			 slot = c->index % WATCH_RING, len;
+	struct ring_event	*re = &w.ring[c->index % WATCH_RING];
+	size_t			 len;
 	const char		*line;
 
 	watch_init();
@@ -295,26 +299,31 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 
 		json_object_object_add(ev, "instance", instance_json(i));
 		/*
-		 * The ring keeps this text for its 1024 events; the instance
-		 * keeps one only once it is asked for (resolve, pick, list),
-		 * not for every instance that ever had an event.
+		 * The instance keeps its text only once it is asked for
+		 * (resolve, pick, list), not for every instance that ever had
+		 * an event: the ring below has the event's own copy.
 		 */
 		if (!had) {
 			json_object_put(mi->json);
 			mi->json = NULL;
 		}
 	}
-	json_object_put(w.ring[slot]);
-	free(w.ring_type[slot]);
-	w.ring[slot] = ev;
-	w.ring_type[slot] = i != NULL ? xstrdup(i->type) : NULL;
-	w.ring_index[slot] = c->index;
-	if (TAILQ_EMPTY(&w.list))
-		goto done;
 	line = json_object_to_json_string_length(ev,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (line == NULL)
 		fatalx("%s: cannot serialize an event", __func__);
+	/*
+	 * The ring keeps the line only, in a block of its size: no json-c
+	 * objects and printbufs for 1024 events.
+	 */
+	free(re->line);
+	free(re->type);
+	re->line = xmalloc(len + 1);
+	memcpy(re->line, line, len + 1);
+	re->len = len;
+	re->type = i != NULL ? xstrdup(i->type) : NULL;
+	re->index = c->index;
+	json_object_put(ev);
 	/*
 	 * A reply may lose its client, which drops that client's watchers:
 	 * while sending they are only marked (client NULL), freed after.
@@ -324,7 +333,7 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 		if (wa->client != NULL && (kind == CACHE_RESYNC ||
 		    wa->filter.type == NULL ||
 		    strcasecmp(wa->filter.type, i->type) == 0))
-			control_send_line(wa->client, line, len);
+			control_send_line(wa->client, re->line, re->len);
 	}
 	w.delivering = 0;
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
@@ -334,7 +343,6 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 			free(wa);
 		}
 	}
-done:
 	if (kind == CACHE_ADD || kind == CACHE_UPDATE)
 		pending_retry();
 }
@@ -395,15 +403,14 @@ verb_watch_exec(struct client *c, struct proto_request *req,
 	/* The reply first, then the missed events, in order. */
 	control_reply(c, reply);
 	for (k = (unsigned long long)since + 1; k <= cache->index; k++) {
-		struct json_object *ev = w.ring[k % WATCH_RING];
-		const char	*t = w.ring_type[k % WATCH_RING];
+		const struct ring_event *re = &w.ring[k % WATCH_RING];
 
-		if (ev == NULL || w.ring_index[k % WATCH_RING] != k)
+		if (re->line == NULL || re->index != k)
 			continue;
-		if (wa->filter.type != NULL && t != NULL &&
-		    strcasecmp(t, wa->filter.type) != 0)
+		if (wa->filter.type != NULL && re->type != NULL &&
+		    strcasecmp(re->type, wa->filter.type) != 0)
 			continue;
-		control_reply(c, ev);
+		control_send_line(c, re->line, re->len);
 	}
 	return (VERB_SENT);
 }
