@@ -28,6 +28,8 @@
 
 /* Collisions with our own other announcements resolved in one go. */
 #define ANNOUNCE_LOCAL_RENAMES	16
+/* Waits between tries after a failure that may pass: 1 s, doubling. */
+#define ANNOUNCE_RETRY_MAX	60
 
 static struct {
 	struct event_base	*base;
@@ -94,7 +96,82 @@ announce_withdraw(struct announcement *a)
 		avahi_entry_group_free(a->group);
 		a->group = NULL;
 	}
+	if (a->retry != NULL)
+		evtimer_del(a->retry);
 	a->state = ANNOUNCE_WAITING;
+}
+
+/*
+ * Failures that may pass: avahi-daemon or D-Bus busy or gone (a call
+ * that timed out under load), a limit that frees up, memory.  Anything
+ * else (a name or type Avahi refuses) fails the same way every time.
+ */
+static int
+announce_error_transient(int rc)
+{
+	switch (rc) {
+	case AVAHI_ERR_FAILURE:
+	case AVAHI_ERR_BAD_STATE:
+	case AVAHI_ERR_NO_NETWORK:
+	case AVAHI_ERR_TIMEOUT:
+	case AVAHI_ERR_TOO_MANY_CLIENTS:
+	case AVAHI_ERR_TOO_MANY_OBJECTS:
+	case AVAHI_ERR_TOO_MANY_ENTRIES:
+	case AVAHI_ERR_OS:
+	case AVAHI_ERR_DBUS_ERROR:
+	case AVAHI_ERR_DISCONNECTED:
+	case AVAHI_ERR_NO_MEMORY:
+	case AVAHI_ERR_NO_DAEMON:
+		return (1);
+	}
+	return (0);
+}
+
+static void
+announce_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct announcement	*a = arg;
+	char			 buf[128];
+
+	if (a->state != ANNOUNCE_FAILED)
+		return;
+	log_info("announce: trying \"%s\" %s (%s) again", a->final_name,
+	    a->def->type, announce_origin(a, buf, sizeof(buf)));
+	announce_withdraw(a);	/* a fresh entry group */
+	announce_publish(a);
+}
+
+/*
+ * Avahi refused the announcement: say why, and when it may pass, try
+ * again later (1 s, then doubling up to a minute, with up to half as much
+ * again at random so that many failed at once do not all come back at
+ * once).  The registration itself is kept either way.
+ */
+static void
+announce_failed(struct announcement *a, int rc, const char *what)
+{
+	struct timeval	tv;
+	unsigned int	ms;
+
+	a->state = ANNOUNCE_FAILED;
+	strlcpy(a->error, avahi_strerror(rc), sizeof(a->error));
+	if (!announce_error_transient(rc)) {
+		log_warnx("announce: \"%s\" %s: %s%s", a->final_name,
+		    a->def->type, what, a->error);
+		return;
+	}
+	if (a->retry_secs == 0)
+		a->retry_secs = 1;
+	else if ((a->retry_secs *= 2) > ANNOUNCE_RETRY_MAX)
+		a->retry_secs = ANNOUNCE_RETRY_MAX;
+	log_warnx("announce: \"%s\" %s: %s%s; trying again in %u s",
+	    a->final_name, a->def->type, what, a->error, a->retry_secs);
+	if (a->retry == NULL)
+		a->retry = evtimer_new(ann.base, announce_retry_cb, a);
+	ms = arc4random_uniform(a->retry_secs * 500 + 1);
+	tv.tv_sec = a->retry_secs + ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(a->retry, &tv);
 }
 
 static void
@@ -110,6 +187,8 @@ announce_free(struct announcement *a)
 	ann.count--;
 	if (a->lease != NULL)
 		event_free(a->lease);
+	if (a->retry != NULL)
+		event_free(a->retry);
 	service_def_free(a->def);
 	free(a->path);
 	free(a->name);
@@ -158,6 +237,7 @@ announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 	case AVAHI_ENTRY_GROUP_ESTABLISHED:
 		a->state = ANNOUNCE_ESTABLISHED;
 		a->error[0] = '\0';
+		a->retry_secs = 0;
 		log_info("announce: established \"%s\" %s port %u (%s)",
 		    a->final_name, a->def->type, a->def->port,
 		    announce_origin(a, buf, sizeof(buf)));
@@ -176,11 +256,8 @@ announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 		announce_event(a, "renamed", ev);
 		break;
 	case AVAHI_ENTRY_GROUP_FAILURE:
-		a->state = ANNOUNCE_FAILED;
-		strlcpy(a->error, avahi_strerror(avahi_client_errno(
-		    avahi_entry_group_get_client(g))), sizeof(a->error));
-		log_warnx("announce: \"%s\" %s failed: %s", a->final_name,
-		    a->def->type, a->error);
+		announce_failed(a, avahi_client_errno(
+		    avahi_entry_group_get_client(g)), "failed: ");
 		break;
 	case AVAHI_ENTRY_GROUP_UNCOMMITED:
 	case AVAHI_ENTRY_GROUP_REGISTERING:
@@ -231,11 +308,8 @@ announce_publish(struct announcement *a)
 	if (a->group == NULL) {
 		a->group = avahi_entry_group_new(client, announce_group_cb, a);
 		if (a->group == NULL) {
-			a->state = ANNOUNCE_FAILED;
-			strlcpy(a->error, avahi_strerror(avahi_client_errno(
-			    client)), sizeof(a->error));
-			log_warnx("announce: \"%s\": cannot make an entry "
-			    "group: %s", a->final_name, a->error);
+			announce_failed(a, avahi_client_errno(client),
+			    "cannot make an entry group: ");
 			return;
 		}
 	}
@@ -248,11 +322,8 @@ announce_publish(struct announcement *a)
 		announce_rename(a, "name taken on this host");
 	}
 	if (rc != 0) {
-		a->state = ANNOUNCE_FAILED;
-		strlcpy(a->error, avahi_strerror(rc), sizeof(a->error));
-		log_warnx("announce: \"%s\" %s: %s", a->final_name,
-		    a->def->type, a->error);
 		avahi_entry_group_reset(a->group);
+		announce_failed(a, rc, "");
 		return;
 	}
 	a->state = ANNOUNCE_PROBING;

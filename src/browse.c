@@ -42,7 +42,12 @@ struct bpath {
 	enum bpath_state	 state;
 	unsigned int		 tries;
 	AvahiServiceResolver	*r;
+	struct timespec		 retry_at;	/* when FAILED */
+	unsigned int		 retry_secs;	/* the last wait */
 };
+
+/* Waits before resolving a failed path again: 1 s, doubling up to this. */
+#define BROWSE_RETRY_MAX	60
 
 struct btype {
 	TAILQ_ENTRY(btype)	 entry;
@@ -76,6 +81,8 @@ static struct {
 	TAILQ_HEAD(, btype)	 types;
 	TAILQ_HEAD(, bsub)	 subs;
 	TAILQ_HEAD(, bpath)	 queue;
+	TAILQ_HEAD(, bpath)	 failed;	/* waiting to be tried again */
+	struct event		*retry;
 	unsigned int		 resolving;	/* in flight */
 	unsigned int		 open;		/* kept open */
 	unsigned long		 resolved;	/* answers, all time */
@@ -131,6 +138,8 @@ bpath_free(struct bpath *bp)
 {
 	if (bp->state == BPATH_QUEUED)
 		TAILQ_REMOVE(&br.queue, bp, queue);
+	else if (bp->state == BPATH_FAILED)
+		TAILQ_REMOVE(&br.failed, bp, queue);
 	if (bp->r != NULL) {
 		avahi_service_resolver_free(bp->r);
 		if (bp->state == BPATH_RESOLVING)
@@ -139,6 +148,57 @@ bpath_free(struct bpath *bp)
 			br.open--;
 	}
 	free(bp);
+}
+
+/* Failed paths whose wait is over go back to the queue. */
+static void
+browse_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bpath	*bp, *next;
+	struct timespec	 now;
+	struct timeval	 tv = { 1, 0 };
+	int		 moved = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	TAILQ_FOREACH_SAFE(bp, &br.failed, queue, next) {
+		if (timespeccmp(&bp->retry_at, &now, >))
+			continue;
+		TAILQ_REMOVE(&br.failed, bp, queue);
+		bp->state = BPATH_QUEUED;
+		bp->tries = 0;
+		TAILQ_INSERT_TAIL(&br.queue, bp, queue);
+		moved = 1;
+	}
+	if (!TAILQ_EMPTY(&br.failed))
+		evtimer_add(br.retry, &tv);
+	if (moved)
+		browse_resolve_next();
+}
+
+/*
+ * A path that could not be resolved (the peer did not answer, or Avahi
+ * or D-Bus were too busy to start a resolver) is tried again later: 1 s,
+ * then doubling up to a minute, until it resolves or the peer withdraws
+ * the instance.  Never given up on: a registration on a busy peer would
+ * otherwise be missing from this cache for good.
+ */
+static void
+browse_failed(struct bpath *bp)
+{
+	struct timeval	tv = { 1, 0 };
+
+	bp->state = BPATH_FAILED;
+	if (bp->retry_secs == 0)
+		bp->retry_secs = 1;
+	else if ((bp->retry_secs *= 2) > BROWSE_RETRY_MAX)
+		bp->retry_secs = BROWSE_RETRY_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &bp->retry_at);
+	bp->retry_at.tv_sec += bp->retry_secs;
+	TAILQ_INSERT_TAIL(&br.failed, bp, queue);
+	if (br.retry == NULL)
+		br.retry = evtimer_new(br.base, browse_retry_cb, NULL);
+	if (!evtimer_pending(br.retry, NULL))
+		evtimer_add(br.retry, &tv);
 }
 
 /*
@@ -196,12 +256,13 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 			bp->state = BPATH_QUEUED;
 			TAILQ_INSERT_TAIL(&br.queue, bp, queue);
 		} else
-			bp->state = BPATH_FAILED;
+			browse_failed(bp);
 		browse_resolve_next();
 		return;
 	}
 	browse_txt(txtl, &txt, name, type);
 	br.resolved++;
+	bp->retry_secs = 0;
 	cache_resolved(&br.cache, bp->inst, bp->ifindex,
 	    browse_family(bp->proto), host, port, &txt,
 	    a->proto == AVAHI_PROTO_INET6 ? (const void *)&a->data.ipv6 :
@@ -238,11 +299,12 @@ browse_resolve_next(void)
 		    bp->proto, bp->inst->name, bp->inst->type,
 		    bp->inst->domain, bp->proto, 0, browse_resolver_cb, bp);
 		if (bp->r == NULL) {
-			log_warnx("browse: cannot resolve \"%s\" %s: %s",
-			    bp->inst->name, bp->inst->type,
+			log_warnx("browse: cannot resolve \"%s\" %s: %s; "
+			    "trying again later", bp->inst->name,
+			    bp->inst->type,
 			    avahi_strerror(avahi_client_errno(client)));
-			bp->state = BPATH_FAILED;
 			br.failures++;
+			browse_failed(bp);
 			continue;
 		}
 		bp->state = BPATH_RESOLVING;
@@ -564,6 +626,7 @@ browse_init(struct event_base *base, const struct config *conf)
 	TAILQ_INIT(&br.types);
 	TAILQ_INIT(&br.subs);
 	TAILQ_INIT(&br.queue);
+	TAILQ_INIT(&br.failed);
 	br.hook.up = browse_avahi_up;
 	br.hook.down = browse_avahi_down;
 	avahi_hook_add(&br.hook);
@@ -582,6 +645,10 @@ browse_shutdown(void)
 		free(sb);
 	}
 	avahi_hook_remove(&br.hook);
+	if (br.retry != NULL) {
+		event_free(br.retry);
+		br.retry = NULL;
+	}
 	br.cache.event = NULL;
 	cache_clear(&br.cache);
 }
@@ -591,13 +658,15 @@ browse_status_json(void)
 {
 	struct json_object	*o = json_object_new_object();
 	struct btype		*t;
-	unsigned int		 ntypes = 0, queued = 0;
+	unsigned int		 ntypes = 0, queued = 0, retrying = 0;
 	struct bpath		*bp;
 
 	TAILQ_FOREACH(t, &br.types, entry)
 		ntypes++;
 	TAILQ_FOREACH(bp, &br.queue, queue)
 		queued++;
+	TAILQ_FOREACH(bp, &br.failed, queue)
+		retrying++;
 	json_object_object_add(o, "types_browsed", json_object_new_int(
 	    (int)ntypes));
 	json_object_object_add(o, "instances", json_object_new_int(
@@ -607,6 +676,8 @@ browse_status_json(void)
 	json_object_object_add(o, "resolving", json_object_new_int(
 	    (int)br.resolving));
 	json_object_object_add(o, "queued", json_object_new_int((int)queued));
+	json_object_object_add(o, "retrying", json_object_new_int(
+	    (int)retrying));
 	json_object_object_add(o, "resolvers_open", json_object_new_int(
 	    (int)br.open));
 	json_object_object_add(o, "resolutions", json_object_new_int64(

@@ -389,6 +389,8 @@ struct announcement {
 	struct timespec	 expires;
 	struct event	*lease;
 	struct health	*health;	/* NULL: no check, always announced */
+	struct event	*retry;		/* after a failure that may pass */
+	unsigned int	 retry_secs;	/* the last wait, doubled each time */
 };
 
 void	 announce_init(struct event_base *, const struct config *);
