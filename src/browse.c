@@ -299,13 +299,28 @@ browse_resolve_next(void)
 		    bp->proto, bp->inst->name, bp->inst->type,
 		    bp->inst->domain, bp->proto, 0, browse_resolver_cb, bp);
 		if (bp->r == NULL) {
-			log_warnx("browse: cannot resolve \"%s\" %s: %s; "
-			    "trying again later", bp->inst->name,
-			    bp->inst->type,
-			    avahi_strerror(avahi_client_errno(client)));
 			br.failures++;
-			browse_failed(bp);
-			continue;
+			if (br.resolving == 0) {
+				log_warnx("browse: cannot resolve \"%s\" %s: "
+				    "%s; trying again later", bp->inst->name,
+				    bp->inst->type, avahi_strerror(
+				    avahi_client_errno(client)));
+				browse_failed(bp);	/* the timer's turn */
+				continue;
+			}
+			/*
+			 * Avahi will take no more now (its object limit, or
+			 * busy): this one waits at the head of the queue for
+			 * a resolver in flight to finish.  Flow control, not
+			 * worth a warning each time.
+			 */
+			log_debug("browse: cannot resolve \"%s\" %s: %s; "
+			    "trying again later, after %u in flight",
+			    bp->inst->name, bp->inst->type, avahi_strerror(
+			    avahi_client_errno(client)), br.resolving);
+			bp->state = BPATH_QUEUED;
+			TAILQ_INSERT_HEAD(&br.queue, bp, queue);
+			break;
 		}
 		bp->state = BPATH_RESOLVING;
 		br.resolving++;
