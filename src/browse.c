@@ -161,7 +161,9 @@ browse_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	TAILQ_FOREACH_SAFE(bp, &br.failed, queue, next) {
-		if (timespeccmp(&bp->retry_at, &now, >))
+		if (bp->retry_at.tv_sec > now.tv_sec ||
+		    (bp->retry_at.tv_sec == now.tv_sec &&
+		    bp->retry_at.tv_nsec > now.tv_nsec))
 			continue;
 		TAILQ_REMOVE(&br.failed, bp, queue);
 		bp->state = BPATH_QUEUED;
