@@ -83,6 +83,9 @@ static struct {
 	TAILQ_HEAD(, bpath)	 queue;
 	TAILQ_HEAD(, bpath)	 failed;	/* waiting to be tried again */
 	struct event		*retry;
+	struct event		*pause;		/* no resolver started till then */
+	int			 paused;
+	unsigned int		 pause_secs;	/* the last pause */
 	unsigned int		 resolving;	/* in flight */
 	unsigned int		 open;		/* kept open */
 	unsigned long		 resolved;	/* answers, all time */
@@ -203,6 +206,39 @@ browse_failed(struct bpath *bp)
 		evtimer_add(br.retry, &tv);
 }
 
+static void
+browse_pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	br.paused = 0;
+	browse_resolve_next();
+}
+
+/*
+ * Avahi refused a resolver with none of ours in flight to wait for, or
+ * for a reason other than its object limit: a D-Bus call that timed out
+ * means avahi-daemon is swamped, and every further call would hold
+ * discod's loop as long again.  Start none for 1 s, then 2, 4 ... up to a
+ * minute while it goes on; the queue keeps its order.
+ */
+static void
+browse_pause(int err)
+{
+	struct timeval	tv;
+
+	if (br.pause_secs == 0)
+		br.pause_secs = 1;
+	else if ((br.pause_secs *= 2) > BROWSE_RETRY_MAX)
+		br.pause_secs = BROWSE_RETRY_MAX;
+	log_warnx("browse: Avahi refused a resolver: %s; starting none for "
+	    "%u s", avahi_strerror(err), br.pause_secs);
+	br.paused = 1;
+	if (br.pause == NULL)
+		br.pause = evtimer_new(br.base, browse_pause_cb, NULL);
+	tv.tv_sec = br.pause_secs;
+	tv.tv_usec = 0;
+	evtimer_add(br.pause, &tv);
+}
+
 /*
  * TXT from the network is untrusted: strings that break RFC 6763's rules
  * are dropped, one by one, never the instance.  Avahi's list holds the
@@ -291,7 +327,7 @@ browse_resolve_next(void)
 	AvahiClient	*client;
 	struct bpath	*bp;
 
-	if ((client = avahi_client()) == NULL)
+	if (br.paused || (client = avahi_client()) == NULL)
 		return;
 	while (br.resolving < br.conf->resolve_concurrency &&
 	    (bp = TAILQ_FIRST(&br.queue)) != NULL) {
@@ -301,29 +337,28 @@ browse_resolve_next(void)
 		    bp->proto, bp->inst->name, bp->inst->type,
 		    bp->inst->domain, bp->proto, 0, browse_resolver_cb, bp);
 		if (bp->r == NULL) {
+			int	err = avahi_client_errno(client);
+
 			br.failures++;
-			if (br.resolving == 0) {
-				log_warnx("browse: cannot resolve \"%s\" %s: "
-				    "%s; trying again later", bp->inst->name,
-				    bp->inst->type, avahi_strerror(
-				    avahi_client_errno(client)));
-				browse_failed(bp);	/* the timer's turn */
-				continue;
-			}
-			/*
-			 * Avahi will take no more now (its object limit, or
-			 * busy): this one waits at the head of the queue for
-			 * a resolver in flight to finish.  Flow control, not
-			 * worth a warning each time.
-			 */
-			log_debug("browse: cannot resolve \"%s\" %s: %s; "
-			    "trying again later, after %u in flight",
-			    bp->inst->name, bp->inst->type, avahi_strerror(
-			    avahi_client_errno(client)), br.resolving);
 			bp->state = BPATH_QUEUED;
 			TAILQ_INSERT_HEAD(&br.queue, bp, queue);
+			if (err != AVAHI_ERR_TOO_MANY_OBJECTS ||
+			    br.resolving == 0) {
+				browse_pause(err);
+				break;
+			}
+			/*
+			 * Avahi's object limit: this one waits at the head of
+			 * the queue for a resolver in flight to finish, so the
+			 * concurrency shrinks to what Avahi allows.  Flow
+			 * control, not worth a warning each time.
+			 */
+			log_debug("browse: cannot resolve \"%s\" %s: %s; "
+			    "waiting for one of %u in flight", bp->inst->name,
+			    bp->inst->type, avahi_strerror(err), br.resolving);
 			break;
 		}
+		br.pause_secs = 0;
 		bp->state = BPATH_RESOLVING;
 		br.resolving++;
 	}
@@ -631,6 +666,10 @@ browse_avahi_down(void *arg)
 	TAILQ_FOREACH(sb, &br.subs, entry)
 		browse_sub_clear(sb);
 	br.resolving = br.open = 0;
+	if (br.pause != NULL)
+		evtimer_del(br.pause);
+	br.paused = 0;
+	br.pause_secs = 0;
 }
 
 void
@@ -666,6 +705,10 @@ browse_shutdown(void)
 		event_free(br.retry);
 		br.retry = NULL;
 	}
+	if (br.pause != NULL) {
+		event_free(br.pause);
+		br.pause = NULL;
+	}
 	br.cache.event = NULL;
 	cache_clear(&br.cache);
 }
@@ -695,6 +738,8 @@ browse_status_json(void)
 	json_object_object_add(o, "queued", json_object_new_int((int)queued));
 	json_object_object_add(o, "retrying", json_object_new_int(
 	    (int)retrying));
+	json_object_object_add(o, "paused", json_object_new_boolean(
+	    br.paused));
 	json_object_object_add(o, "resolvers_open", json_object_new_int(
 	    (int)br.open));
 	json_object_object_add(o, "resolutions", json_object_new_int64(
