@@ -118,23 +118,6 @@ echo "discod RSS at start: $(rss_kb "$pid") kB (avahi-daemon on a: $(rss_kb "$ap
 "$BENCH" idle -s "$sock" -P "$pid" -n "$BENCH_IDLE" || exit 1
 echo
 
-# peer_files HOST TYPE FIRST LAST: static services of TYPE for HOST's
-# avahi-daemon, named bench-FIRST ... bench-LAST, TXT n=I.
-peer_files() {
-	local type=$2 i dir
-	dir=$(lab_hostdir "$1")/services
-	for ((i = $3; i <= $4; i++)); do
-		cat >"$dir/${type#_}-$i.service" <<X
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>bench-$i</name>
-  <service><type>$type</type><port>7000</port><txt-record>n=$i</txt-record></service>
-</service-group>
-X
-	done
-}
-
 echo "## End to end: avahi-publish on b, seen on a (ms after avahi-publish started / was stopped)"
 wlog=$(lab_hostdir a)/watch-e2e.log
 lab_spawn a watch-e2e "$BENCH" watch -s "$sock" -t _e2e._tcp -w 900
@@ -186,7 +169,7 @@ for k in $BENCH_K; do
 	step=$((step + 1))
 	how="avahi service files, from its avahi-daemon's start"
 	if [ "$k" -le "$FILES_MAX" ]; then
-		peer_files "$peer" "$type" 1 "$k"
+		lab_service_files "$peer" "$type" bench- 1 "$k"
 	else
 		how="registered by one client through its discod"
 		: >"$(lab_hostdir "$peer")/discod.conf"

@@ -28,82 +28,81 @@ proto_error_set(struct proto_error *err, const char *code, const char *field,
 }
 
 /*
- * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
- * U+10FFFF.  Returns the offset of the first bad byte, or -1 when valid.
+ * The code point at p[*i] in strict UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), moving *i past it; -1 when the
+ * bytes there are not one.
  */
+static int
+utf8_next(const unsigned char *p, size_t len, size_t *i, unsigned int *cpp)
+{
+	size_t		n, k;
+	unsigned int	cp, min;
+
+	if (p[*i] < 0x80) {
+		*cpp = p[(*i)++];
+		return (0);
+	}
+	if ((p[*i] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = p[*i] & 0x1f;
+		min = 0x80;
+	} else if ((p[*i] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = p[*i] & 0x0f;
+		min = 0x800;
+	} else if ((p[*i] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = p[*i] & 0x07;
+		min = 0x10000;
+	} else
+		return (-1);
+	if (len - *i <= n)
+		return (-1);
+	for (k = 1; k <= n; k++) {
+		if ((p[*i + k] & 0xc0) != 0x80)
+			return (-1);
+		cp = (cp << 6) | (p[*i + k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (-1);
+	*i += n + 1;
+	*cpp = cp;
+	return (0);
+}
+
+/* The offset of the first byte that is not strict UTF-8, or -1. */
 int
 proto_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n, k;
-	unsigned int		 cp, min;
+	size_t		i = 0, at;
+	unsigned int	cp;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = p[i] & 0x1f;
-			min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = p[i] & 0x0f;
-			min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = p[i] & 0x07;
-			min = 0x10000;
-		} else
-			return ((int)i);
-		if (len - i <= n)
-			return ((int)i);
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return ((int)i);
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return ((int)i);
-		i += n + 1;
+		at = i;
+		if (utf8_next((const unsigned char *)s, len, &i, &cp) == -1)
+			return ((int)at);
 	}
 	return (-1);
 }
 
 /*
- * In valid UTF-8, the first Unicode noncharacter (U+FDD0..U+FDEF and the
- * last two code points of every plane): its offset, or -1 when none.
- * Avahi's label unescaping refuses them, so a service name holding one
- * would be announced but could not be resolved by any Avahi peer.
+ * The offset of the first Unicode noncharacter (U+FDD0..U+FDEF and the
+ * last two code points of every plane), or of the first byte that is not
+ * UTF-8, or -1.  Avahi's label unescaping refuses noncharacters, so a
+ * service name holding one would be announced but could not be resolved
+ * by any Avahi peer.
  */
 int
 proto_utf8_nonchar(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n, k;
-	unsigned int		 cp;
+	size_t		i = 0, at;
+	unsigned int	cp;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = p[i] & 0x1f;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = p[i] & 0x0f;
-		} else {
-			n = 3;
-			cp = p[i] & 0x07;
-		}
-		for (k = 1; k <= n && i + k < len; k++)
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
-			return ((int)i);
-		i += n + 1;
+		at = i;
+		if (utf8_next((const unsigned char *)s, len, &i, &cp) == -1 ||
+		    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+			return ((int)at);
 	}
 	return (-1);
 }

@@ -15,18 +15,8 @@ BULK=1000
 lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
 
 # c: BULK static services, written while its avahi-daemon is stopped.
-dc=$(lab_hostdir c)
 lab_stop "$(lab_avahi_pid c)"
-for n in $(seq -w 1 "$BULK"); do
-	cat >"$dc/services/bulk$n.service" <<X
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>Bulk $n</name>
-  <service><type>_bulk._tcp</type><port>7000</port><txt-record>n=$n</txt-record></service>
-</service-group>
-X
-done
+lab_service_files c _bulk._tcp "Bulk " 1 "$BULK"
 
 # b: a discod with odd names and hostile TXT, and avahi-publish peers.
 db=$(lab_hostdir b)

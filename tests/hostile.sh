@@ -44,16 +44,7 @@ cat >"$db/services/hostile.service" <<X
 </service-group>
 X
 lab_avahi_start b || { echo "Bail out! avahi on b did not start"; exit 1; }
-for ((i = 1; i <= CHURN; i++)); do
-	cat >"$dc/services/churn$i.service" <<X
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>churn-$i</name>
-  <service><type>_churn._tcp</type><port>7000</port><txt-record>n=$i</txt-record></service>
-</service-group>
-X
-done
+lab_service_files c _churn._tcp churn- 1 "$CHURN"
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
 sa=$(lab_hostdir a)/discod.sock

@@ -21,16 +21,7 @@ db=$(lab_hostdir b)
 # b: BULK avahi service files (not client objects: no limit), written
 # while its avahi-daemon is stopped.
 lab_stop "$(lab_avahi_pid b)"
-for n in $(seq -w 1 "$BULK"); do
-	cat >"$db/services/rt$n.service" <<X
-<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group>
-  <name>Rt $n</name>
-  <service><type>_rt._tcp</type><port>7100</port><txt-record>n=$n</txt-record></service>
-</service-group>
-X
-done
+lab_service_files b _rt._tcp "Rt " 1 "$BULK" 7100
 lab_avahi_start b || { echo "Bail out! avahi-daemon on b"; exit 1; }
 
 # b's discod: one browser (a type nobody announces) and FILES entry

@@ -350,6 +350,24 @@ lab_discod_pid() {
 	eval "echo \${LAB_DISCOD_PID_$1:-}"
 }
 
+# lab_service_files HOST TYPE NAME FIRST LAST [PORT]: avahi service files
+# for HOST's avahi-daemon (read when it starts), instances "NAMEi" for i
+# from FIRST to LAST, each with TXT n=i, on PORT (7000).
+lab_service_files() {
+	local type=$2 name=$3 port=${6:-7000} i dir
+	dir=$(lab_hostdir "$1")/services
+	for ((i = $4; i <= $5; i++)); do
+		cat >"$dir/${type#_}-$i.service" <<X
+<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name>$name$i</name>
+  <service><type>$type</type><port>$port</port><txt-record>n=$i</txt-record></service>
+</service-group>
+X
+	done
+}
+
 # lab_ctl HOST ARGS...: the built discoctl against HOST's discod.
 lab_ctl() {
 	local h=$1
