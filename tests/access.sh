@@ -17,6 +17,11 @@ PY=/usr/bin/python3		# not a per-user shim: other users run it
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 dir=$(lab_hostdir a)
 sock=$dir/discod.sock
+# The other users cannot reach the checkout (it may sit under a 0700
+# home): they run the client from a copy in a directory they can read.
+share=$(lab_share "$top_srcdir/tests/access_client.py")
+client=$share/access_client.py
+cd "$share" || exit 1		# nor is the build directory theirs to enter
 group=$(getent group 65534 | cut -d: -f1)
 [ -n "$group" ] || { echo "Bail out! no group 65534"; exit 1; }
 # Users by number: 65534 (in [access] register), 4243 (not), and 4244,
@@ -37,7 +42,7 @@ as() {
 	local uid=$1 groups=$2
 	shift 2
 	setpriv --reuid="$uid" --regid="$uid" --groups="$groups" \
-	    "$PY" "$top_srcdir/tests/access_client.py" "$sock" "$@"
+	    "$PY" "$client" "$sock" "$@"
 }
 
 reg() {		# reg NAME TYPE [EXTRA-JSON]
@@ -46,7 +51,7 @@ reg() {		# reg NAME TYPE [EXTRA-JSON]
 }
 
 out=$(setpriv --reuid=4243 --regid=4243 --clear-groups "$PY" \
-    "$top_srcdir/tests/access_client.py" "$sock" '{"verb":"hello"}')
+    "$client" "$sock" '{"verb":"hello"}')
 check "a user outside the socket's group cannot connect ($out)" \
     test "$out" = "connect: Permission denied"
 
@@ -67,7 +72,7 @@ check "uid 4244 is allowed through its supplementary group @4242" \
 out=$(as 65534 65534 "$(reg Shell _ssh._tcp)")
 check "only root may register _ssh._tcp (restrict-type)" \
     grep -q '"code":"permission-denied".*restrict-type' <<<"$out"
-out=$("$PY" "$top_srcdir/tests/access_client.py" "$sock" "$(reg RootShell _ssh._tcp)")
+out=$("$PY" "$client" "$sock" "$(reg RootShell _ssh._tcp)")
 check "and root may" grep -q '"ok":true' <<<"$out"
 
 out=$(as 4243 65534 "{\"verb\":\"renew\",\"registration\":$id65534}" \

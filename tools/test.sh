@@ -28,8 +28,10 @@ echo "distcheck: $distcheck (log in distcheck.log)"
 # reports go to files; each one is a failure.
 san=$PWD/sanitizers
 rm -rf "$san"
-mkdir -p "$san/tree" "$san/reports"
-git ls-files -z | xargs -0 cp --parents -t "$san/tree"
+mkdir -p "$san/reports"
+# The tree's own file list (what make dist ships), not git's: a release
+# tarball has no .git, and a fresh machine need not have git.
+make distdir distdir="$san/tree" >/dev/null
 san_status=0
 (
 	cd "$san/tree"

@@ -286,6 +286,13 @@ lab_up() {
 	done
 }
 
+# lab_share FILE...: copy FILEs for other users into a directory every
+# user can read (the checkout may sit under a 0700 home); print its path.
+lab_share() {
+	local d=$LAB_DIR/share
+	install -d -m 755 "$d" && install -m 644 "$@" "$d/" && echo "$d"
+}
+
 lab_down() {
 	local i pid h ns
 	set +e
