@@ -21,7 +21,7 @@ proto_error_set(struct proto_error *err, const char *code, const char *field,
 	va_list	ap;
 
 	err->code = code;
-	err->field = field;
+	strlcpy(err->field, field != NULL ? field : "", sizeof(err->field));
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
@@ -72,7 +72,7 @@ utf8_next(const unsigned char *p, size_t len, size_t *i, unsigned int *cpp)
 
 /* The offset of the first byte that is not strict UTF-8, or -1. */
 int
-proto_utf8_valid(const char *s, size_t len)
+proto_utf8_invalid(const char *s, size_t len)
 {
 	size_t		i = 0, at;
 	unsigned int	cp;
@@ -147,7 +147,7 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 		    (size_t)((const char *)memchr(line, '\0', len) - line));
 		return (-1);
 	}
-	if ((bad = proto_utf8_valid(line, len)) != -1) {
+	if ((bad = proto_utf8_invalid(line, len)) != -1) {
 		proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
 		    "request is not valid UTF-8 (byte %d)", bad);
 		return (-1);
@@ -340,7 +340,7 @@ proto_reply_error(struct json_object *id, const struct proto_error *err)
 	json_object_object_add(e, "code", json_object_new_string(err->code));
 	json_object_object_add(e, "message",
 	    json_object_new_string(err->message));
-	if (err->field != NULL)
+	if (err->field[0] != '\0')
 		json_object_object_add(e, "field",
 		    json_object_new_string(err->field));
 	json_object_object_add(reply, "error", e);

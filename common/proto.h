@@ -31,9 +31,12 @@
 #define PROTO_E_UNAVAILABLE	"unavailable"
 #define PROTO_E_INTERNAL	"internal"
 
+/* Longest field name an error names ("check.start_period", "txt[127]"). */
+#define PROTO_FIELD_MAX		48
+
 struct proto_error {
 	const char	*code;		/* one of PROTO_E_* */
-	const char	*field;		/* the field at fault, or NULL */
+	char		 field[PROTO_FIELD_MAX];	/* at fault; "" for none */
 	char		 message[256];
 };
 
@@ -42,9 +45,6 @@ struct proto_request {
 	struct json_object	*obj;
 	const char		*verb;
 	struct json_object	*id;	/* borrowed from obj, may be NULL */
-	int			 retry;	/* 0: first run; 1: run again after
-					   waiting (may wait on); 2: the
-					   last run, answer now */
 };
 
 int	 proto_request_parse(const char *, size_t, struct proto_request *,
@@ -66,7 +66,7 @@ struct json_object *proto_reply_error(struct json_object *,
 	    const struct proto_error *);
 char	*proto_serialize(struct json_object *, size_t *);
 
-int	 proto_utf8_valid(const char *, size_t);
+int	 proto_utf8_invalid(const char *, size_t);
 int	 proto_utf8_nonchar(const char *, size_t);
 
 #endif

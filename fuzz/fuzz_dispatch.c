@@ -56,10 +56,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((discod->base = event_base_new()) == NULL ||
 	    control_open(&discod->conf) == -1)
 		abort();
-	control_start(discod->base, &discod->conf);
-	announce_init(discod->base, &discod->conf);
-	browse_init(discod->base, &discod->conf);
-	liveness_init(discod->base, &discod->conf);
+	discod_start();
 	return (0);
 }
 

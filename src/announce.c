@@ -160,10 +160,7 @@ announce_failed(struct announcement *a, int rc, const char *what)
 		    a->def->type, what, a->error);
 		return;
 	}
-	if (a->retry_secs == 0)
-		a->retry_secs = 1;
-	else if ((a->retry_secs *= 2) > ANNOUNCE_RETRY_MAX)
-		a->retry_secs = ANNOUNCE_RETRY_MAX;
+	backoff_next(&a->retry_secs, ANNOUNCE_RETRY_MAX);
 	log_warnx("announce: \"%s\" %s: %s%s; trying again in %u s",
 	    a->final_name, a->def->type, what, a->error, a->retry_secs);
 	if (a->retry == NULL)
@@ -479,7 +476,6 @@ announce_load_files(const char *dir)
 	char			*path, **paths;
 	size_t			 i;
 	int			 n, k, bad = 0;
-	FILE			*f;
 
 	if ((n = service_dir_list(dir, &paths)) == -1) {
 		/* Unreadable: keep what is announced rather than drop it. */
@@ -489,13 +485,7 @@ announce_load_files(const char *dir)
 	for (k = 0; k < n; k++) {
 		path = paths[k];
 		TAILQ_INIT(&errors);
-		if ((f = fopen(path, "r")) == NULL) {
-			log_warn("announce: %s", path);
-			bad++;
-			continue;
-		}
-		service_file_parse(f, path, &def, &errors);
-		fclose(f);
+		service_file_load(path, &def, &errors);
 		TAILQ_FOREACH(e, &errors, entry)
 			log_warnx("%s", e->text);
 		config_errors_clear(&errors);
@@ -691,41 +681,6 @@ announce_client_lost(struct client *c)
 		if (!a->persist)
 			announce_free(a);
 	}
-}
-
-/*
- * TXT strings as JSON: a string when the bytes are UTF-8 without control
- * characters, else {"base64": "..."} so no byte is lost or breaks framing.
- */
-struct json_object *
-txt_to_json(const struct txt *txt)
-{
-	struct json_object	*arr, *o;
-	char			 b64[TXT_STRING_MAX * 2];
-	size_t			 i, j;
-	int			 plain;
-
-	arr = json_object_new_array();
-	for (i = 0; i < txt->n; i++) {
-		plain = proto_utf8_valid((const char *)txt->v[i].data,
-		    txt->v[i].len) == -1;
-		for (j = 0; plain && j < txt->v[i].len; j++) {
-			if (txt->v[i].data[j] < 0x20 || txt->v[i].data[j] == 0x7f)
-				plain = 0;
-		}
-		if (plain) {
-			json_object_array_add(arr, json_object_new_string_len(
-			    (const char *)txt->v[i].data, (int)txt->v[i].len));
-			continue;
-		}
-		o = json_object_new_object();
-		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64,
-		    sizeof(b64)) == -1)
-			b64[0] = '\0';
-		json_object_object_add(o, "base64", json_object_new_string(b64));
-		json_object_array_add(arr, o);
-	}
-	return (arr);
 }
 
 struct json_object *

@@ -29,7 +29,7 @@ static struct {
 	char			 host[AVAHI_DOMAIN_NAME_MAX];
 	char			 error[128];
 	struct event		*retry;
-	unsigned int		 retry_delay;	/* seconds */
+	unsigned int		 retry_delay;	/* the last wait, seconds */
 	unsigned int		 retry_max;
 	TAILQ_HEAD(, avahi_hook) hooks;
 } av;
@@ -129,15 +129,10 @@ avahi_schedule_retry(void)
 	struct timeval	tv;
 
 	avahi_set_state(AVAHI_STATE_DISCONNECTED);
-	if (av.retry_delay == 0)
-		av.retry_delay = 1;
-	tv.tv_sec = av.retry_delay;
+	tv.tv_sec = backoff_next(&av.retry_delay, av.retry_max);
 	tv.tv_usec = 0;
 	log_info("avahi: reconnecting in %u s", av.retry_delay);
 	evtimer_add(av.retry, &tv);
-	av.retry_delay *= 2;
-	if (av.retry_delay > av.retry_max)
-		av.retry_delay = av.retry_max;
 }
 
 static void
@@ -152,7 +147,7 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 		if ((host = avahi_client_get_host_name_fqdn(c)) != NULL)
 			strlcpy(av.host, host, sizeof(av.host));
 		av.error[0] = '\0';
-		av.retry_delay = 1;
+		av.retry_delay = 0;
 		avahi_set_state(AVAHI_STATE_RUNNING);
 		avahi_hooks_up(c);
 		break;
@@ -210,7 +205,7 @@ avahi_start(struct event_base *base, unsigned int retry_max)
 {
 	av.base = base;
 	av.retry_max = retry_max;
-	av.retry_delay = 1;
+	av.retry_delay = 0;
 	av.state = AVAHI_STATE_DISCONNECTED;
 	av.since = avahi_now();
 	if (av.hooks.tqh_last == NULL)

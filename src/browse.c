@@ -76,7 +76,7 @@ struct bsubm {
 static struct {
 	struct event_base	*base;
 	const struct config	*conf;
-	struct cache		 cache;
+	struct cache		*cache;
 	AvahiServiceTypeBrowser	*tb;
 	TAILQ_HEAD(, btype)	 types;
 	TAILQ_HEAD(, bsub)	 subs;
@@ -94,12 +94,6 @@ static struct {
 } br;
 
 static void	browse_resolve_next(void);
-
-struct cache *
-browse_cache(void)
-{
-	return (&br.cache);
-}
 
 static int
 browse_family(AvahiProtocol proto)
@@ -193,12 +187,8 @@ browse_failed(struct bpath *bp)
 	struct timeval	tv = { 1, 0 };
 
 	bp->state = BPATH_FAILED;
-	if (bp->retry_secs == 0)
-		bp->retry_secs = 1;
-	else if ((bp->retry_secs *= 2) > BROWSE_RETRY_MAX)
-		bp->retry_secs = BROWSE_RETRY_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &bp->retry_at);
-	bp->retry_at.tv_sec += bp->retry_secs;
+	bp->retry_at.tv_sec += backoff_next(&bp->retry_secs, BROWSE_RETRY_MAX);
 	TAILQ_INSERT_TAIL(&br.failed, bp, queue);
 	if (br.retry == NULL)
 		br.retry = evtimer_new(br.base, browse_retry_cb, NULL);
@@ -225,10 +215,7 @@ browse_pause(int err)
 {
 	struct timeval	tv;
 
-	if (br.pause_secs == 0)
-		br.pause_secs = 1;
-	else if ((br.pause_secs *= 2) > BROWSE_RETRY_MAX)
-		br.pause_secs = BROWSE_RETRY_MAX;
+	backoff_next(&br.pause_secs, BROWSE_RETRY_MAX);
 	log_warnx("browse: Avahi refused a resolver: %s; starting none for "
 	    "%u s", avahi_strerror(err), br.pause_secs);
 	br.paused = 1;
@@ -301,7 +288,7 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 	browse_txt(txtl, &txt, name, type);
 	br.resolved++;
 	bp->retry_secs = 0;
-	cache_resolved(&br.cache, bp->inst, bp->ifindex,
+	cache_resolved(br.cache, bp->inst, bp->ifindex,
 	    browse_family(bp->proto), host, port, &txt,
 	    a->proto == AVAHI_PROTO_INET6 ? (const void *)&a->data.ipv6 :
 	    (const void *)&a->data.ipv4);
@@ -384,7 +371,7 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 		if (br.conf->browse_interfaces != NULL &&
 		    !browse_word_in(br.conf->browse_interfaces, ifname))
 			return;
-		inst = cache_seen(&br.cache, name, type, domain, iface, ifname,
+		inst = cache_seen(br.cache, name, type, domain, iface, ifname,
 		    browse_family(proto), (flags & AVAHI_LOOKUP_RESULT_LOCAL) != 0,
 		    &is_new);
 		if (!is_new)
@@ -404,7 +391,7 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 		browse_resolve_next();
 		break;
 	case AVAHI_BROWSER_REMOVE:
-		if ((inst = cache_find(&br.cache, name, type, domain)) == NULL)
+		if ((inst = cache_find(br.cache, name, type, domain)) == NULL)
 			return;
 		for (k = 0; k < inst->npaths; k++) {
 			p = &inst->paths[k];
@@ -416,7 +403,7 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 				break;
 			}
 		}
-		cache_lost(&br.cache, inst, iface, browse_family(proto));
+		cache_lost(br.cache, inst, iface, browse_family(proto));
 		browse_resolve_next();
 		break;
 	case AVAHI_BROWSER_FAILURE:
@@ -600,7 +587,7 @@ browse_avahi_up(AvahiClient *client, void *arg)
 	char		*copy, *w, *save = NULL, *sub;
 	struct bsub	*sb;
 
-	cache_clear(&br.cache);		/* watchers get "resync" */
+	cache_clear(br.cache);		/* watchers get "resync" */
 	if (br.conf->browse_subtypes != NULL) {
 		copy = xstrdup(br.conf->browse_subtypes);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
@@ -644,8 +631,8 @@ browse_avahi_down(void *arg)
 	struct bsub	*sb;
 	size_t		 k;
 
-	for (i = cache_first_of_type(&br.cache, NULL); i != NULL;
-	    i = cache_next(&br.cache, i)) {
+	for (i = cache_first_of_type(br.cache, NULL); i != NULL;
+	    i = cache_next(br.cache, i)) {
 		for (k = 0; k < i->npaths; k++) {
 			if (i->paths[k].browse != NULL)
 				bpath_free(i->paths[k].browse);
@@ -673,12 +660,12 @@ browse_avahi_down(void *arg)
 }
 
 void
-browse_init(struct event_base *base, const struct config *conf)
+browse_init(struct event_base *base, const struct config *conf,
+    struct cache *cache)
 {
 	br.base = base;
 	br.conf = conf;
-	cache_init(&br.cache);
-	br.cache.event = watch_cache_event;
+	br.cache = cache;
 	TAILQ_INIT(&br.types);
 	TAILQ_INIT(&br.subs);
 	TAILQ_INIT(&br.queue);
@@ -709,8 +696,6 @@ browse_shutdown(void)
 		event_free(br.pause);
 		br.pause = NULL;
 	}
-	br.cache.event = NULL;
-	cache_clear(&br.cache);
 }
 
 struct json_object *
@@ -730,9 +715,9 @@ browse_status_json(void)
 	json_object_object_add(o, "types_browsed", json_object_new_int(
 	    (int)ntypes));
 	json_object_object_add(o, "instances", json_object_new_int(
-	    (int)br.cache.count));
+	    (int)br.cache->count));
 	json_object_object_add(o, "unresolved", json_object_new_int(
-	    (int)(br.cache.total - br.cache.count)));
+	    (int)(br.cache->total - br.cache->count)));
 	json_object_object_add(o, "resolving", json_object_new_int(
 	    (int)br.resolving));
 	json_object_object_add(o, "queued", json_object_new_int((int)queued));

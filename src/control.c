@@ -357,22 +357,22 @@ control_client_error(struct client *c, struct json_object *id,
 static void
 control_client_line(struct client *c, const char *line, size_t len)
 {
-	struct proto_request	 req;
+	struct request		 req = { .run = REQUEST_FIRST };
 	struct proto_error	 err;
 	struct json_object	*reply;
 
 	c->requests++;
-	if (proto_request_parse(line, len, &req, &err) == -1) {
+	if (proto_request_parse(line, len, &req.msg, &err) == -1) {
 		log_debug("client %lu: %s", c->id, err.message);
-		control_client_error(c, req.id, &err);
-		proto_request_clear(&req);
+		control_client_error(c, req.msg.id, &err);
+		proto_request_clear(&req.msg);
 		return;
 	}
 	if ((reply = verb_dispatch(c, &req)) != NULL) {
 		control_reply(c, reply);
 		json_object_put(reply);
 	}
-	proto_request_clear(&req);
+	proto_request_clear(&req.msg);
 }
 
 static int

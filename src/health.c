@@ -67,15 +67,6 @@ static struct {
 
 static void	health_schedule(struct health *, unsigned int);
 
-static double
-health_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
 static void
 health_output(struct health *h, const char *s)
 {
@@ -144,7 +135,7 @@ health_result(struct health *h, int pass, const char *why)
 			h->healthy = 0;
 	}
 	if (h->healthy != was) {
-		h->last_change = health_now();
+		h->last_change = clock_wall();
 		log_info("health: \"%s\" %s is %s (%s check: %s)",
 		    h->a->final_name, h->a->def->type,
 		    h->healthy ? "healthy" : "unhealthy",

@@ -49,6 +49,7 @@ struct peer {
 static struct {
 	struct event_base	*base;
 	const struct config	*conf;
+	struct cache		*cache;
 	int			 fd;
 	struct event		*rx;
 	struct event		*tick;
@@ -84,7 +85,7 @@ liveness_v4(const struct instance *i)
 static void
 liveness_apply(struct peer *p)
 {
-	struct cache			*c = browse_cache();
+	struct cache			*c = lv.cache;
 	struct instance			*i, *next;
 	const struct cache_path		*path;
 
@@ -204,7 +205,7 @@ liveness_peer(const struct cache_path *path, const char *host)
 static void
 liveness_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct cache			*c = browse_cache();
+	struct cache			*c = lv.cache;
 	struct instance			*i;
 	const struct cache_path		*path;
 	struct peer			*p, *next;
@@ -284,13 +285,15 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-liveness_init(struct event_base *base, const struct config *conf)
+liveness_init(struct event_base *base, const struct config *conf,
+    struct cache *cache)
 {
 	struct timeval	tv;
 	unsigned int	ms;
 
 	lv.base = base;
 	lv.conf = conf;
+	lv.cache = cache;
 	TAILQ_INIT(&lv.peers);
 	if (!conf->liveness)
 		return;

@@ -17,11 +17,12 @@ struct pending {
 	int			 detached;	/* out of the list: answering */
 	struct client		*c;
 	const struct verb	*v;
-	struct proto_request	 req;	/* holds its own reference */
+	struct request		 req;	/* holds its own reference */
 	struct event		*timer;
 };
 
 static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
+static struct event_base *pending_base;
 
 static void
 pending_free(struct pending *p)
@@ -29,7 +30,7 @@ pending_free(struct pending *p)
 	if (!p->detached)
 		TAILQ_REMOVE(&pendings, p, entry);
 	event_free(p->timer);
-	proto_request_clear(&p->req);
+	proto_request_clear(&p->req.msg);
 	free(p);
 }
 
@@ -46,8 +47,8 @@ pending_run(struct pending *p, int final)
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	p->req.retry = final ? 2 : 1;
-	if ((reply = proto_reply_new(p->req.id)) == NULL)
+	p->req.run = final ? REQUEST_LAST : REQUEST_AGAIN;
+	if ((reply = proto_reply_new(p->req.msg.id)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	rc = p->v->exec(p->c, &p->req, reply, &err);
 	if (rc == VERB_ERROR) {
@@ -55,7 +56,7 @@ pending_run(struct pending *p, int final)
 		if (!final && err.code != NULL &&
 		    strcmp(err.code, PROTO_E_NOT_FOUND) == 0)
 			return (0);
-		reply = proto_reply_error(p->req.id, &err);
+		reply = proto_reply_error(p->req.msg.id, &err);
 	}
 	/*
 	 * Out of the list first: the reply may lose the client (a full
@@ -80,7 +81,7 @@ pending_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* Keep a request that found nothing yet; the client reads no further. */
 int
-pending_add(struct client *c, const struct verb *v, struct proto_request *req,
+pending_add(struct client *c, const struct verb *v, struct request *req,
     long long wait_ms)
 {
 	struct pending	*p;
@@ -90,9 +91,9 @@ pending_add(struct client *c, const struct verb *v, struct proto_request *req,
 	p->c = c;
 	p->v = v;
 	p->req = *req;
-	p->req.obj = json_object_get(req->obj);
-	p->req.retry = 1;
-	p->timer = evtimer_new(discod->base, pending_timeout, p);
+	p->req.msg.obj = json_object_get(req->msg.obj);
+	p->req.run = REQUEST_AGAIN;
+	p->timer = evtimer_new(pending_base, pending_timeout, p);
 	tv.tv_sec = (time_t)(wait_ms / 1000);
 	tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
@@ -101,7 +102,7 @@ pending_add(struct client *c, const struct verb *v, struct proto_request *req,
 	return (VERB_DEFERRED);
 }
 
-/* The cache gained or changed an instance: try every waiting request. */
+/* Something a waiting request may want has come: try every one. */
 void
 pending_retry(void)
 {
@@ -113,6 +114,24 @@ pending_retry(void)
 		if (pending_run(p, 0))
 			pending_free(p);
 	}
+}
+
+/* The cache gained or changed an instance. */
+static void
+pending_cache_event(struct cache *c, enum cache_event_kind kind,
+    struct instance *i, void *arg)
+{
+	if (kind == CACHE_ADD || kind == CACHE_UPDATE)
+		pending_retry();
+}
+
+static struct cache_hook pending_hook = { .event = pending_cache_event };
+
+void
+pending_init(struct event_base *base, struct cache *cache)
+{
+	pending_base = base;
+	cache_hook_add(cache, &pending_hook);
 }
 
 void

@@ -4,7 +4,7 @@
 #include "discod.h"
 
 static int
-verb_hello_exec(struct client *c, struct proto_request *req,
+verb_hello_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	json_object_object_add(reply, "agent",

@@ -4,26 +4,28 @@
 #include "discod.h"
 
 static int
-verb_list_exec(struct client *c, struct proto_request *req,
+verb_list_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	struct instance_filter	f;
 
-	if (instance_filter_parse(req->obj, &f, 1, err) == -1)
+	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1)
 		return (VERB_ERROR);
 	/*
 	 * A subtype asked for the first time is browsed from now on: wait
 	 * (2 s at most) for its browser's first complete answer.
 	 */
+	if (f.subtype != NULL)
+		browse_subtype_want(f.subtype, f.type);
 	if (f.subtype != NULL && !browse_subtype_ready(f.subtype, f.type) &&
-	    avahi_state() == AVAHI_STATE_RUNNING && req->retry < 2) {
-		if (req->retry == 0)
+	    avahi_state() == AVAHI_STATE_RUNNING && req->run != REQUEST_LAST) {
+		if (req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_list, req, 2000));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "not yet");
 		return (VERB_ERROR);	/* keep waiting */
 	}
 	json_object_object_add(reply, "instances",
-	    instance_list_json(browse_cache(), &f));
+	    instance_list_json(&discod->cache, &f));
 	return (VERB_DONE);
 }
 

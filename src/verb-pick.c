@@ -35,11 +35,11 @@ pick_cursor(const char *type)
 }
 
 static int
-verb_pick_exec(struct client *c, struct proto_request *req,
+verb_pick_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct instance_filter	  f, in_type;
-	struct cache		 *cache = browse_cache();
+	struct instance_filter	  f;
+	struct cache		 *cache = &discod->cache;
 	struct instance		 *i, **cand = NULL, *chosen;
 	size_t			  size = 0;
 	const char		 *pol = "weighted", *key = NULL;
@@ -47,10 +47,10 @@ verb_pick_exec(struct client *c, struct proto_request *req,
 	long long		  wait_ms = 0;
 	size_t			  n = 0;
 
-	if (instance_filter_parse(req->obj, &f, 1, err) == -1 ||
-	    proto_get_string(req->obj, "policy", 0, &pol, err) == -1 ||
-	    proto_get_string(req->obj, "key", 0, &key, err) == -1 ||
-	    proto_get_int(req->obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
+	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1 ||
+	    proto_get_string(req->msg.obj, "policy", 0, &pol, err) == -1 ||
+	    proto_get_string(req->msg.obj, "key", 0, &key, err) == -1 ||
+	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
 	    err) == -1)
 		return (VERB_ERROR);
 	if (policy_from_name(pol, &p) == -1) {
@@ -63,12 +63,11 @@ verb_pick_exec(struct client *c, struct proto_request *req,
 		    "needs a key");
 		return (VERB_ERROR);
 	}
-	/* The loop keeps to the type: the filter need not compare it. */
-	in_type = f;
-	in_type.type = NULL;
-	for (i = cache_first_of_type(cache, f.type); i != NULL &&
-	    strcasecmp(i->type, f.type) == 0; i = cache_next(cache, i)) {
-		if (!instance_filter_match(&in_type, i) || i->unreachable)
+	if (f.subtype != NULL)
+		browse_subtype_want(f.subtype, f.type);
+	for (i = instance_filter_next(cache, &f, NULL); i != NULL;
+	    i = instance_filter_next(cache, &f, i)) {
+		if (i->unreachable)
 			continue;
 		if (n == size) {
 			size = size == 0 ? 16 : size * 2;
@@ -77,7 +76,7 @@ verb_pick_exec(struct client *c, struct proto_request *req,
 		cand[n++] = i;
 	}
 	if (n == 0) {
-		if (wait_ms > 0 && !req->retry)
+		if (wait_ms > 0 && req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_pick, req, wait_ms));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance of "
 		    "%.40s matches", f.type);

@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +16,7 @@ verb_register_txt(struct json_object *req, struct txt *txt,
     struct proto_error *err)
 {
 	struct json_object	*v, *item;
-	static char		 field[32];
+	char			 field[PROTO_FIELD_MAX];
 	const char		*why, *s;
 	char			*kv;
 	size_t			 i, n;
@@ -84,7 +82,7 @@ verb_register_subtypes(struct json_object *req, struct service_def *def,
     struct proto_error *err)
 {
 	struct json_object	*v, *item;
-	static char		 field[32];
+	char			 field[PROTO_FIELD_MAX];
 	const char		*why;
 	size_t			 i, n;
 
@@ -121,47 +119,80 @@ verb_register_subtypes(struct json_object *req, struct service_def *def,
 	return (0);
 }
 
-/* A duration field: seconds as a number, or a string "5s", "500ms". */
-static int
-verb_register_duration(struct json_object *chk, const char *key,
-    unsigned int *ms, struct proto_error *err)
+/*
+ * One field of "check" as the text check_spec_set() takes, or NULL for
+ * a value of the wrong type: durations are seconds as a number or a
+ * string ("5s", "500ms"); numbers are numbers; texts are strings.
+ */
+static const char *
+verb_register_check_text(struct json_object *v, enum check_value kind,
+    char *buf, size_t len)
 {
-	static char		 field[32];
-	struct json_object	*v;
-	char			 buf[32];
+	switch (kind) {
+	case CHECK_V_DURATION:
+		if (json_object_is_type(v, json_type_int) ||
+		    json_object_is_type(v, json_type_double)) {
+			snprintf(buf, len, "%gs", json_object_get_double(v));
+			return (buf);
+		}
+		/* FALLTHROUGH */
+	case CHECK_V_TEXT:
+		if (!json_object_is_type(v, json_type_string))
+			return (NULL);
+		return (json_object_get_string(v));
+	case CHECK_V_NUMBER:
+		if (!json_object_is_type(v, json_type_int))
+			return (NULL);
+		snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+		return (buf);
+	case CHECK_V_ARGV:
+		break;
+	}
+	return (NULL);
+}
 
-	if (!json_object_object_get_ex(chk, key, &v) || v == NULL)
-		return (0);
-	snprintf(field, sizeof(field), "check.%s", key);
-	if (json_object_is_type(v, json_type_int) ||
-	    json_object_is_type(v, json_type_double))
-		snprintf(buf, sizeof(buf), "%gs", json_object_get_double(v));
-	else if (json_object_is_type(v, json_type_string))
-		snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
-	else
-		buf[0] = '\0';
-	if (check_duration_parse(buf, ms) == -1) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s must be "
-		    "seconds, or a string such as \"5s\" or \"500ms\"", field);
+/* "command": an array of strings, the argv of an exec check. */
+static int
+verb_register_check_argv(struct check_spec *c, struct json_object *v,
+    char *why, size_t len)
+{
+	struct json_object	*item;
+	char			**argv;
+	size_t			 k, n;
+
+	if (!json_object_is_type(v, json_type_array)) {
+		snprintf(why, len, "must be an array of strings");
 		return (-1);
 	}
-	return (0);
+	n = json_object_array_length(v);
+	argv = xcalloc(n + 1, sizeof(*argv));
+	for (k = 0; k < n; k++) {
+		item = json_object_array_get_idx(v, k);
+		if (!json_object_is_type(item, json_type_string)) {
+			check_spec_set_argv(c, argv, 0, why, len);
+			snprintf(why, len, "must hold strings");
+			return (-1);
+		}
+		argv[k] = xstrdup(json_object_get_string(item));
+	}
+	return (check_spec_set_argv(c, argv, n, why, len));
 }
 
 /*
  * "check": {"type": "tcp"|"http"|"exec"|"ttl", "interval", "timeout",
  * "start_period", "rise", "fall", "host", "port", "url", "expect",
- * "command": [argv...]}
+ * "command": [argv...]}, read by the parser of .dnssd [Check] sections.
  */
 static int
 verb_register_check(struct json_object *req, struct service_def *def,
     struct proto_error *err)
 {
-	struct json_object	*chk, *v, *item;
-	struct check_spec	*c;
-	const char		*type, *why, *s;
-	long long		 n;
-	size_t			 k, len;
+	const struct check_field	*f;
+	struct json_object		*chk;
+	char				 field[PROTO_FIELD_MAX], num[32];
+	char				 why[160];
+	const char			*missing, *text;
+	int				 rc;
 
 	if (!json_object_object_get_ex(req, "check", &chk) || chk == NULL)
 		return (0);
@@ -170,93 +201,37 @@ verb_register_check(struct json_object *req, struct service_def *def,
 		    "\"check\" must be an object");
 		return (-1);
 	}
-	c = def->spec = xcalloc(1, sizeof(*c));
-	check_spec_defaults(c);
-	if (proto_get_string(chk, "type", 1, &type, err) == -1)
-		goto bad;
-	if (check_type_parse(type, &c->type) == -1) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "check.type", "check.type "
-		    "must be tcp, http, exec or ttl");
-		return (-1);
-	}
-	if (verb_register_duration(chk, "interval", &c->interval_ms, err) ||
-	    verb_register_duration(chk, "timeout", &c->timeout_ms, err) ||
-	    verb_register_duration(chk, "start_period", &c->start_period_ms,
-	    err))
-		return (-1);
-	if ((n = c->rise, proto_get_int(chk, "rise", 0, 1, 100, &n, err)) == -1)
-		goto bad;
-	c->rise = (unsigned int)n;
-	if ((n = c->fall, proto_get_int(chk, "fall", 0, 1, 100, &n, err)) == -1)
-		goto bad;
-	c->fall = (unsigned int)n;
-	if ((n = 0, proto_get_int(chk, "port", 0, 1, 65535, &n, err)) == -1)
-		goto bad;
-	c->port = (unsigned int)n;
-	s = NULL;
-	if (proto_get_string(chk, "host", 0, &s, err) == -1)
-		goto bad;
-	if (s != NULL) {
-		unsigned char	buf[16];
-
-		if (inet_pton(AF_INET, s, buf) != 1 &&
-		    inet_pton(AF_INET6, s, buf) != 1) {
-			proto_error_set(err, PROTO_E_BAD_FIELD, "check.host",
-			    "check.host must be an IPv4 or IPv6 address");
+	def->spec = check_spec_new();
+	json_object_object_foreach(chk, key, v) {
+		if ((f = check_field_find(key, 1)) == NULL || v == NULL)
+			continue;	/* unknown fields are ignored */
+		snprintf(field, sizeof(field), "check.%s", f->wire);
+		if (f->value == CHECK_V_ARGV)
+			rc = verb_register_check_argv(def->spec, v, why,
+			    sizeof(why));
+		else if ((text = verb_register_check_text(v, f->value, num,
+		    sizeof(num))) == NULL) {
+			snprintf(why, sizeof(why), "must be %s",
+			    f->value == CHECK_V_NUMBER ? "a number" :
+			    f->value == CHECK_V_DURATION ? "seconds, or a "
+			    "string such as \"5s\" or \"500ms\"" : "a string");
+			rc = -1;
+		} else
+			rc = check_spec_set(def->spec, f, text, why,
+			    sizeof(why));
+		if (rc == -1) {
+			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s %s",
+			    field, why);
 			return (-1);
 		}
-		c->host = xstrdup(s);
 	}
-	s = NULL;
-	if (proto_get_string(chk, "url", 0, &s, err) == -1)
-		goto bad;
-	if (s != NULL) {
-		if (strncmp(s, "http://", 7) != 0) {
-			proto_error_set(err, PROTO_E_BAD_FIELD, "check.url",
-			    "check.url must be an http:// URL");
-			return (-1);
-		}
-		c->url = xstrdup(s);
-	}
-	s = NULL;
-	if (proto_get_string(chk, "expect", 0, &s, err) == -1)
-		goto bad;
-	if (s != NULL)
-		c->expect = xstrdup(s);
-	if (json_object_object_get_ex(chk, "command", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_array) ||
-		    (len = json_object_array_length(v)) == 0 || len > 64) {
-			proto_error_set(err, PROTO_E_BAD_FIELD, "check.command",
-			    "check.command must be an array of 1 to 64 strings");
-			return (-1);
-		}
-		c->argv = xcalloc(len + 1, sizeof(*c->argv));
-		for (k = 0; k < len; k++) {
-			item = json_object_array_get_idx(v, k);
-			if (!json_object_is_type(item, json_type_string)) {
-				proto_error_set(err, PROTO_E_BAD_FIELD,
-				    "check.command", "check.command must hold "
-				    "strings");
-				return (-1);
-			}
-			c->argv[k] = xstrdup(json_object_get_string(item));
-		}
-	}
-	if ((why = check_spec_finish(c)) != NULL) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "check", "check: %s",
-		    why);
+	if ((missing = check_spec_finish(def->spec, 1)) != NULL) {
+		proto_error_set(err, PROTO_E_BAD_FIELD,
+		    def->spec->type == CHECK_NONE ? "check.type" : "check",
+		    "check: %s", missing);
 		return (-1);
 	}
 	return (0);
-bad:
-	/* Name the field inside the check object. */
-	if (err->field != NULL) {
-		static char	field[32];
-
-		snprintf(field, sizeof(field), "check.%s", err->field);
-		err->field = field;
-	}
-	return (-1);
 }
 
 /* A name from a client is literal: double each % so none is a specifier. */
@@ -277,7 +252,7 @@ verb_register_literal(const char *name)
 }
 
 static int
-verb_register_exec(struct client *c, struct proto_request *req,
+verb_register_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	struct service_def	*def;
@@ -288,12 +263,12 @@ verb_register_exec(struct client *c, struct proto_request *req,
 	long long		 port, ttl = 0;
 	int			 persist = 0;
 
-	if (proto_get_string(req->obj, "name", 1, &name, err) == -1 ||
-	    proto_get_string(req->obj, "type", 1, &type, err) == -1 ||
-	    proto_get_int(req->obj, "port", 1, 1, 65535, &port, err) == -1 ||
-	    proto_get_int(req->obj, "ttl", 0, 1,
+	if (proto_get_string(req->msg.obj, "name", 1, &name, err) == -1 ||
+	    proto_get_string(req->msg.obj, "type", 1, &type, err) == -1 ||
+	    proto_get_int(req->msg.obj, "port", 1, 1, 65535, &port, err) == -1 ||
+	    proto_get_int(req->msg.obj, "ttl", 0, 1,
 	    discod->conf.ttl_max, &ttl, err) == -1 ||
-	    proto_get_bool(req->obj, "persist", 0, &persist, err) == -1)
+	    proto_get_bool(req->msg.obj, "persist", 0, &persist, err) == -1)
 		return (VERB_ERROR);
 	if ((why = service_name_invalid(name)) != NULL) {
 		proto_error_set(err, PROTO_E_BAD_FIELD, "name", "name %s", why);
@@ -317,9 +292,9 @@ verb_register_exec(struct client *c, struct proto_request *req,
 	def->name = verb_register_literal(name);
 	def->type = xstrdup(type);
 	def->port = (unsigned int)port;
-	if (verb_register_txt(req->obj, &def->txt, err) == -1 ||
-	    verb_register_subtypes(req->obj, def, err) == -1 ||
-	    verb_register_check(req->obj, def, err) == -1) {
+	if (verb_register_txt(req->msg.obj, &def->txt, err) == -1 ||
+	    verb_register_subtypes(req->msg.obj, def, err) == -1 ||
+	    verb_register_check(req->msg.obj, def, err) == -1) {
 		service_def_free(def);
 		return (VERB_ERROR);
 	}

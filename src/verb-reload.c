@@ -4,7 +4,7 @@
 #include "discod.h"
 
 static int
-verb_reload_exec(struct client *c, struct proto_request *req,
+verb_reload_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	int	bad;

@@ -9,7 +9,7 @@
 #include "discod.h"
 
 static int
-verb_resolve_exec(struct client *c, struct proto_request *req,
+verb_resolve_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	char		 name[AVAHI_LABEL_MAX], type[AVAHI_DOMAIN_NAME_MAX];
@@ -18,11 +18,11 @@ verb_resolve_exec(struct client *c, struct proto_request *req,
 	struct instance	*i;
 	long long	 wait_ms = 0;
 
-	if (proto_get_string(req->obj, "fullname", 0, &full, err) == -1 ||
-	    proto_get_string(req->obj, "name", full == NULL, &n, err) == -1 ||
-	    proto_get_string(req->obj, "type", full == NULL, &t, err) == -1 ||
-	    proto_get_string(req->obj, "domain", 0, &d, err) == -1 ||
-	    proto_get_int(req->obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
+	if (proto_get_string(req->msg.obj, "fullname", 0, &full, err) == -1 ||
+	    proto_get_string(req->msg.obj, "name", full == NULL, &n, err) == -1 ||
+	    proto_get_string(req->msg.obj, "type", full == NULL, &t, err) == -1 ||
+	    proto_get_string(req->msg.obj, "domain", 0, &d, err) == -1 ||
+	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
 	    err) == -1)
 		return (VERB_ERROR);
 	if (full != NULL) {
@@ -39,9 +39,9 @@ verb_resolve_exec(struct client *c, struct proto_request *req,
 		t = type;
 		d = domain;
 	}
-	if ((i = cache_find(browse_cache(), n, t, d)) == NULL ||
+	if ((i = cache_find(&discod->cache, n, t, d)) == NULL ||
 	    !i->resolved || i->hidden || i->unreachable) {
-		if (wait_ms > 0 && !req->retry)
+		if (wait_ms > 0 && req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_resolve, req, wait_ms));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance "
 		    "\"%.63s\" of %.40s in %.40s", n, t, d);

@@ -7,7 +7,7 @@
 #include "discod.h"
 
 static int
-verb_status_exec(struct client *c, struct proto_request *req,
+verb_status_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	struct json_object	*av, *counts;
@@ -43,7 +43,7 @@ verb_status_exec(struct client *c, struct proto_request *req,
 	json_object_object_add(counts, "services",
 	    json_object_new_int64(announce_count()));
 	json_object_object_add(counts, "instances",
-	    json_object_new_int64(browse_cache()->count));
+	    json_object_new_int64(discod->cache.count));
 	json_object_object_add(counts, "clients",
 	    json_object_new_int64(control_client_count()));
 	json_object_object_add(reply, "counts", counts);

@@ -6,10 +6,10 @@
 #include "discod.h"
 
 static int
-verb_types_exec(struct client *c, struct proto_request *req,
+verb_types_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct cache		*cache = browse_cache();
+	struct cache		*cache = &discod->cache;
 	struct json_object	*arr, *t = NULL;
 	struct instance		*i;
 	const char		*cur = NULL;

@@ -41,7 +41,7 @@ verb_find(const char *name)
  * verb has taken charge of replying later (VERB_DEFERRED).
  */
 struct json_object *
-verb_dispatch(struct client *c, struct proto_request *req)
+verb_dispatch(struct client *c, struct request *req)
 {
 	const struct verb	*v;
 	struct proto_error	 err;
@@ -49,17 +49,17 @@ verb_dispatch(struct client *c, struct proto_request *req)
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	if ((v = verb_find(req->verb)) == NULL) {
+	if ((v = verb_find(req->msg.verb)) == NULL) {
 		proto_error_set(&err, PROTO_E_UNKNOWN_VERB, "verb",
-		    "unknown verb \"%.64s\"", req->verb);
-		return (proto_reply_error(req->id, &err));
+		    "unknown verb \"%.64s\"", req->msg.verb);
+		return (proto_reply_error(req->msg.id, &err));
 	}
 	if ((v->flags & VERB_PRIV) && c->uid != 0) {
 		proto_error_set(&err, PROTO_E_DENIED, NULL,
 		    "%s: only root may do this", v->name);
-		return (proto_reply_error(req->id, &err));
+		return (proto_reply_error(req->msg.id, &err));
 	}
-	if ((reply = proto_reply_new(req->id)) == NULL)
+	if ((reply = proto_reply_new(req->msg.id)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	rc = v->exec(c, req, reply, &err);
 	if (rc == VERB_DONE)
@@ -70,5 +70,5 @@ verb_dispatch(struct client *c, struct proto_request *req)
 	if (err.code == NULL)
 		proto_error_set(&err, PROTO_E_INTERNAL, NULL,
 		    "%s failed", v->name);
-	return (proto_reply_error(req->id, &err));
+	return (proto_reply_error(req->msg.id, &err));
 }

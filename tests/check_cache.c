@@ -7,33 +7,53 @@
 #include <check.h>
 
 #include "check_main.h"
-#include "discod.h"
+#include "core.h"
 
 static struct cache	c;
 static int		nev[4];
 static char		last_name[64];
+static int		memos_freed;
+static char		order[8];
 
 static void
-on_event(struct cache *cc, enum cache_event_kind kind,
-    const struct instance *i, void *arg)
+on_event(struct cache *cc, enum cache_event_kind kind, struct instance *i,
+    void *arg)
 {
 	nev[kind]++;
 	strlcpy(last_name, i != NULL ? i->name : "", sizeof(last_name));
 }
 
+/* A second listener: notes its letter, to show the order of the hooks. */
+static void
+on_event_note(struct cache *cc, enum cache_event_kind kind,
+    struct instance *i, void *arg)
+{
+	strlcat(order, arg, sizeof(order));
+}
+
+static void
+memo_free(void *memo)
+{
+	ck_assert_ptr_eq(memo, &memos_freed);
+	memos_freed++;
+}
+
+static struct cache_hook hook = { .event = on_event };
+
 static void
 setup(void)
 {
-	cache_init(&c);
-	c.event = on_event;
+	cache_init(&c, memo_free);
+	cache_hook_add(&c, &hook);
 	memset(nev, 0, sizeof(nev));
+	memos_freed = 0;
+	order[0] = '\0';
 }
 
 static void
 teardown(void)
 {
-	c.event = NULL;
-	cache_clear(&c);
+	cache_destroy(&c);
 }
 
 static void
@@ -170,6 +190,54 @@ START_TEST(test_cache_clear_tells_watchers_to_resync)
 }
 END_TEST
 
+START_TEST(test_cache_hooks_hear_each_event_in_the_order_added)
+{
+	static char		 la[] = "a", lb[] = "b";
+	struct cache_hook	 a = { .event = on_event_note, .arg = la };
+	struct cache_hook	 b = { .event = on_event_note, .arg = lb };
+	struct instance		*i;
+	struct txt		 t = { 0 };
+	struct in_addr		 a4;
+
+	cache_hook_add(&c, &a);
+	cache_hook_add(&c, &b);
+	i = seen("A", 2, AF_INET);
+	inet_pton(AF_INET, "198.51.100.2", &a4);
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_str_eq(order, "ab");
+}
+END_TEST
+
+START_TEST(test_cache_drops_the_memo_on_every_change)
+{
+	struct instance	*i;
+	struct txt	 t;
+	struct in_addr	 a4;
+
+	i = seen("A", 2, AF_INET);
+	inet_pton(AF_INET, "198.51.100.2", &a4);
+	txt1(&t, "k=1");
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	i->memo = &memos_freed;
+	/* Reachable already: nothing changed, the memo stays. */
+	cache_set_reachable(&c, i, 1);
+	ck_assert_int_eq(memos_freed, 0);
+	ck_assert_ptr_eq(i->memo, &memos_freed);
+	cache_set_reachable(&c, i, 0);
+	ck_assert_int_eq(memos_freed, 1);
+	ck_assert_ptr_null(i->memo);
+	i->memo = &memos_freed;
+	/* Confirmed: last_confirmed, which the memo shows, changed. */
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	ck_assert_int_eq(memos_freed, 2);
+	i->memo = &memos_freed;
+	cache_lost(&c, i, 2, AF_INET);	/* its last path: it goes */
+	ck_assert_int_eq(memos_freed, 3);
+	txt_clear(&t);
+}
+END_TEST
+
 START_TEST(test_cache_txt_filters)
 {
 	struct instance	*i = seen("A", 2, AF_INET);
@@ -206,6 +274,8 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_type_iteration_stays_in_type);
 	tcase_add_test(tc, test_cache_clear_tells_watchers_to_resync);
 	tcase_add_test(tc, test_cache_txt_filters);
+	tcase_add_test(tc, test_cache_hooks_hear_each_event_in_the_order_added);
+	tcase_add_test(tc, test_cache_drops_the_memo_on_every_change);
 	suite_add_tcase(s, tc);
 	return (s);
 }

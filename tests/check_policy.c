@@ -7,7 +7,7 @@
 #include <check.h>
 
 #include "check_main.h"
-#include "discod.h"
+#include "core.h"
 
 static struct instance	inst[4];
 static struct instance	*cand[4];

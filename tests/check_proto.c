@@ -254,12 +254,12 @@ END_TEST
 
 START_TEST(test_proto_utf8_rejects_overlong_and_surrogates)
 {
-	ck_assert_int_eq(proto_utf8_valid("\xc0\xaf", 2), 0);
-	ck_assert_int_eq(proto_utf8_valid("ab\xed\xa0\x80", 5), 2);
-	ck_assert_int_eq(proto_utf8_valid("\xf4\x90\x80\x80", 4), 0);
-	ck_assert_int_eq(proto_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10),
+	ck_assert_int_eq(proto_utf8_invalid("\xc0\xaf", 2), 0);
+	ck_assert_int_eq(proto_utf8_invalid("ab\xed\xa0\x80", 5), 2);
+	ck_assert_int_eq(proto_utf8_invalid("\xf4\x90\x80\x80", 4), 0);
+	ck_assert_int_eq(proto_utf8_invalid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10),
 	    -1);
-	ck_assert_int_eq(proto_utf8_valid("\xe2\x82", 2), 0);
+	ck_assert_int_eq(proto_utf8_invalid("\xe2\x82", 2), 0);
 }
 END_TEST
 

@@ -22,7 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "discod.h"
+#include "core.h"
+#include "proto.h"
 
 /* Longest logical line of a .dnssd file, continuations joined. */
 #define DNSSD_LINE_MAX	16384
@@ -38,7 +39,7 @@ service_name_invalid(const char *name)
 		return ("is empty");
 	if (len > SERVICE_NAME_MAX)
 		return ("is longer than 63 bytes");
-	if (proto_utf8_valid(name, len) != -1)
+	if (proto_utf8_invalid(name, len) != -1)
 		return ("is not valid UTF-8");
 	if (proto_utf8_nonchar(name, len) != -1)
 		return ("holds a Unicode noncharacter (U+FDD0..U+FDEF, "
@@ -510,197 +511,33 @@ dnssd_uint(struct dnssd_parser *p, const char *section, const char *key,
 	return (0);
 }
 
-static const char *dnssd_check_keys[] = {
-	"Type", "Interval", "Timeout", "Rise", "Fall", "StartPeriod", "Host",
-	"Port", "URL", "Expect", "Command", NULL
-};
-
-const char *
-check_type_name(enum check_type t)
-{
-	switch (t) {
-	case CHECK_NONE:
-		return ("none");
-	case CHECK_TCP:
-		return ("tcp");
-	case CHECK_HTTP:
-		return ("http");
-	case CHECK_EXEC:
-		return ("exec");
-	case CHECK_TTL:
-		return ("ttl");
-	}
-	return ("unknown");
-}
-
-int
-check_type_parse(const char *s, enum check_type *t)
-{
-	if (strcmp(s, "tcp") == 0)
-		*t = CHECK_TCP;
-	else if (strcmp(s, "http") == 0)
-		*t = CHECK_HTTP;
-	else if (strcmp(s, "exec") == 0)
-		*t = CHECK_EXEC;
-	else if (strcmp(s, "ttl") == 0)
-		*t = CHECK_TTL;
-	else
-		return (-1);
-	return (0);
-}
-
-/* "5" or "5s" seconds, "500ms", "1.5s"; at most a day. */
-int
-check_duration_parse(const char *s, unsigned int *ms)
-{
-	char	*end;
-	double	 v;
-
-	if (!isdigit((unsigned char)*s))
-		return (-1);
-	v = strtod(s, &end);
-	if (strcmp(end, "ms") == 0)
-		;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		v *= 1000;
-	else
-		return (-1);
-	if (v < 1 || v > 86400000)
-		return (-1);
-	*ms = (unsigned int)v;
-	return (0);
-}
-
-void
-check_spec_defaults(struct check_spec *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->interval_ms = 10000;
-	c->timeout_ms = 2000;
-	c->rise = 2;
-	c->fall = 3;
-}
-
-/* Checks that need the whole spec; NULL when it is complete. */
-const char *
-check_spec_finish(struct check_spec *c)
-{
-	if (c->type == CHECK_NONE)
-		return ("Type= is missing");
-	if (c->type == CHECK_HTTP && c->url == NULL)
-		return ("an http check needs URL=");
-	if (c->type == CHECK_EXEC && c->argv == NULL)
-		return ("an exec check needs Command=");
-	if (c->timeout_ms > c->interval_ms)
-		return ("Timeout= is longer than Interval=");
-	if (c->host == NULL)
-		c->host = xstrdup("127.0.0.1");
-	return (NULL);
-}
-
-void
-check_spec_free(struct check_spec *c)
-{
-	size_t	i;
-
-	if (c == NULL)
-		return;
-	free(c->host);
-	free(c->url);
-	free(c->expect);
-	for (i = 0; c->argv != NULL && c->argv[i] != NULL; i++)
-		free(c->argv[i]);
-	free(c->argv);
-	free(c);
-}
-
 static void
 dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 {
-	struct service_def	*def = p->def;
-	struct check_spec	*c;
-	unsigned int		 n;
-	size_t			 i;
+	struct service_def		*def = p->def;
+	const struct check_field	*f;
+	char				 why[160], **argv;
+	int				 n, rc;
 
-	for (i = 0; dnssd_check_keys[i] != NULL; i++) {
-		if (strcmp(dnssd_check_keys[i], key) == 0)
-			break;
-	}
-	if (dnssd_check_keys[i] == NULL) {
+	if ((f = check_field_find(key, 0)) == NULL) {
 		dnssd_error(p, "[Check] %s=: unknown key", key);
 		return;
 	}
-	if (def->spec == NULL) {
-		def->spec = xcalloc(1, sizeof(*def->spec));
-		check_spec_defaults(def->spec);
-	}
-	c = def->spec;
-	if (strcmp(key, "Type") == 0) {
+	if (def->spec == NULL)
+		def->spec = check_spec_new();
+	if (f->id == CHECK_F_TYPE)
 		p->seen_check_type = 1;
-		if (check_type_parse(value, &c->type) == -1) {
-			dnssd_error(p, "[Check] Type=: \"%s\" is not tcp, http, "
-			    "exec or ttl", value);
-			return;
-		}
-	} else if (strcmp(key, "Interval") == 0 ||
-	    strcmp(key, "Timeout") == 0 || strcmp(key, "StartPeriod") == 0) {
-		if (check_duration_parse(value, &n) == -1) {
-			dnssd_error(p, "[Check] %s=: \"%s\" is not a duration "
-			    "(5, 5s, 500ms)", key, value);
-			return;
-		}
-		if (key[0] == 'I')
-			c->interval_ms = n;
-		else if (key[0] == 'T')
-			c->timeout_ms = n;
-		else
-			c->start_period_ms = n;
-	} else if (strcmp(key, "Rise") == 0 || strcmp(key, "Fall") == 0) {
-		if (dnssd_uint(p, "Check", key, value, 1, 100, &n) == -1)
-			return;
-		if (key[0] == 'R')
-			c->rise = n;
-		else
-			c->fall = n;
-	} else if (strcmp(key, "Port") == 0) {
-		if (dnssd_uint(p, "Check", key, value, 1, 65535, &n) == -1)
-			return;
-		c->port = n;
-	} else if (strcmp(key, "Host") == 0) {
-		unsigned char	buf[16];
-
-		if (inet_pton(AF_INET, value, buf) != 1 &&
-		    inet_pton(AF_INET6, value, buf) != 1) {
-			dnssd_error(p, "[Check] Host=: \"%s\" is not an IPv4 "
-			    "or IPv6 address", value);
-			return;
-		}
-		free(c->host);
-		c->host = xstrdup(value);
-	} else if (strcmp(key, "URL") == 0) {
-		if (strncmp(value, "http://", 7) != 0) {
-			dnssd_error(p, "[Check] URL=: \"%s\" is not an http:// "
-			    "URL", value);
-			return;
-		}
-		free(c->url);
-		c->url = xstrdup(value);
-	} else if (strcmp(key, "Expect") == 0) {
-		free(c->expect);
-		c->expect = xstrdup(value);
-	} else if (strcmp(key, "Command") == 0) {
-		/* A later Command= replaces an earlier one (found by fuzzing). */
-		if (c->argv != NULL) {
-			for (n = 0; c->argv[n] != NULL; n++)
-				free(c->argv[n]);
-			free(c->argv);
-			c->argv = NULL;
-		}
-		if (service_split_words(value, &c->argv) <= 0) {
-			dnssd_error(p, "[Check] Command=: empty, or bad quoting "
-			    "or escape");
-			return;
-		}
+	if (f->value != CHECK_V_ARGV)
+		rc = check_spec_set(def->spec, f, value, why, sizeof(why));
+	else if ((n = service_split_words(value, &argv)) <= 0) {
+		strlcpy(why, "empty, or bad quoting or escape", sizeof(why));
+		rc = -1;
+	} else
+		rc = check_spec_set_argv(def->spec, argv, (size_t)n, why,
+		    sizeof(why));
+	if (rc == -1) {
+		dnssd_error(p, "[Check] %s=: %s", key, why);
+		return;
 	}
 	def->check = xreallocarray(def->check, def->ncheck + 1,
 	    sizeof(*def->check));
@@ -902,7 +739,7 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	/* A Type= given but bad was reported already: not "missing" too. */
 	if (p.def->spec != NULL && !(p.seen_check_type &&
 	    p.def->spec->type == CHECK_NONE) &&
-	    (why = check_spec_finish(p.def->spec)) != NULL)
+	    (why = check_spec_finish(p.def->spec, 0)) != NULL)
 		dnssd_error(&p, "[Check] %s", why);
 	if (!p.seen_name)
 		dnssd_error(&p, "[Service] Name= is missing");
@@ -915,6 +752,27 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	else
 		service_def_free(p.def);
 	return (p.nerrors);
+}
+
+/*
+ * Read one .dnssd file by its path: service_file_parse(), with a file
+ * that cannot be opened as one error.
+ */
+int
+service_file_load(const char *path, struct service_def **out,
+    struct config_errors *errors)
+{
+	FILE	*f;
+	int	 n;
+
+	*out = NULL;
+	if ((f = fopen(path, "r")) == NULL) {
+		config_error_add(errors, path, 0, "%s", strerror(errno));
+		return (1);
+	}
+	n = service_file_parse(f, path, out, errors);
+	fclose(f);
+	return (n);
 }
 
 /* Split a command line into words (quotes and escapes as TxtText=). */

@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "discod.h"
+#include "core.h"
 
 /* DNS names compare without regard to ASCII case (RFC 6762 16). */
 static int
@@ -35,15 +35,6 @@ instance_cmp(struct instance *a, struct instance *b)
 #endif
 RB_GENERATE_STATIC(instance_tree, instance, entry, instance_cmp)
 
-static double
-cache_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
 const char *
 cache_event_name(enum cache_event_kind kind)
 {
@@ -60,37 +51,49 @@ cache_event_name(enum cache_event_kind kind)
 	return ("unknown");
 }
 
-/* Whatever instance_json() made of the instance is out of date. */
+/* Whatever the daemon made of the instance is out of date. */
 static void
-instance_changed(struct instance *i)
+instance_changed(struct cache *c, struct instance *i)
 {
-	json_object_put(i->json);
-	i->json = NULL;
+	if (i->memo != NULL && c->memo_free != NULL)
+		c->memo_free(i->memo);
+	i->memo = NULL;
 }
 
 static void
 cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
 {
+	struct cache_hook	*h;
+
 	c->index++;
 	if (i != NULL) {
 		i->index = c->index;
-		instance_changed(i);
+		instance_changed(c, i);
 	}
-	if (c->event != NULL)
-		c->event(c, kind, i, c->arg);
+	TAILQ_FOREACH(h, &c->hooks, entry)
+		h->event(c, kind, i, h->arg);
 }
 
+/* memo_free: how to drop an instance's memo (NULL: it has none). */
 void
-cache_init(struct cache *c)
+cache_init(struct cache *c, void (*memo_free)(void *))
 {
 	memset(c, 0, sizeof(*c));
 	RB_INIT(&c->tree);
+	TAILQ_INIT(&c->hooks);
+	c->memo_free = memo_free;
+}
+
+void
+cache_hook_add(struct cache *c, struct cache_hook *h)
+{
+	TAILQ_INSERT_TAIL(&c->hooks, h, entry);
 }
 
 static void
-instance_free(struct instance *i)
+instance_free(struct cache *c, struct instance *i)
 {
-	instance_changed(i);
+	instance_changed(c, i);
 	free(i->name);
 	free(i->type);
 	free(i->domain);
@@ -100,7 +103,7 @@ instance_free(struct instance *i)
 	free(i);
 }
 
-void
+static void
 cache_remove(struct cache *c, struct instance *i)
 {
 	RB_REMOVE(instance_tree, &c->tree, i);
@@ -110,7 +113,7 @@ cache_remove(struct cache *c, struct instance *i)
 		if (!i->hidden)		/* a hidden one was removed already */
 			cache_emit(c, CACHE_REMOVE, i);
 	}
-	instance_free(i);
+	instance_free(c, i);
 }
 
 /* Forget everything (Avahi went away): watchers are told to resync. */
@@ -121,10 +124,24 @@ cache_clear(struct cache *c)
 
 	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
 		RB_REMOVE(instance_tree, &c->tree, i);
-		instance_free(i);
+		instance_free(c, i);
 	}
 	c->count = c->total = 0;
 	cache_emit(c, CACHE_RESYNC, NULL);
+}
+
+/* The end: free every instance, telling no one. */
+void
+cache_destroy(struct cache *c)
+{
+	struct instance	*i;
+
+	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
+		RB_REMOVE(instance_tree, &c->tree, i);
+		instance_free(c, i);
+	}
+	c->count = c->total = 0;
+	TAILQ_INIT(&c->hooks);
 }
 
 struct instance *
@@ -196,14 +213,14 @@ cache_seen(struct cache *c, const char *name, const char *type,
 		i->name = xstrdup(name);
 		i->type = xstrdup(type);
 		i->domain = xstrdup(domain);
-		i->first_seen = cache_now();
+		i->first_seen = clock_wall();
 		RB_INSERT(instance_tree, &c->tree, i);
 		c->total++;
 	}
-	instance_changed(i);
+	instance_changed(c, i);
 	if (local)
 		i->local = 1;
-	i->last_confirmed = cache_now();
+	i->last_confirmed = clock_wall();
 	if ((p = cache_path_find(i, ifindex, family)) == NULL) {
 		i->paths = xreallocarray(i->paths, i->npaths + 1,
 		    sizeof(*i->paths));
@@ -230,7 +247,7 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
 		return (0);
-	instance_changed(i);
+	instance_changed(c, i);
 	had = p->resolved;
 	*p = i->paths[--i->npaths];
 	if (i->npaths == 0) {
@@ -238,7 +255,7 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 		return (1);
 	}
 	if (had && i->resolved) {
-		i->last_changed = cache_now();
+		i->last_changed = clock_wall();
 		cache_emit(c, CACHE_UPDATE, i);
 	}
 	return (0);
@@ -275,8 +292,8 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 	int			 changed = 0, first = !i->resolved;
 	size_t			 alen = family == AF_INET6 ? 16 : 4;
 
-	instance_changed(i);
-	i->last_confirmed = cache_now();
+	instance_changed(c, i);
+	i->last_confirmed = clock_wall();
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
 		return;		/* lost meanwhile */
 	if (!p->resolved || memcmp(p->addr, addr, alen) != 0) {
@@ -349,10 +366,10 @@ cache_set_reachable(struct cache *c, struct instance *i, int reachable)
 {
 	if (i->unreachable == !reachable)
 		return;
-	instance_changed(i);
+	instance_changed(c, i);
 	i->unreachable = !reachable;
-	i->unreachable_since = reachable ? 0 : cache_now();
-	i->last_changed = cache_now();
+	i->unreachable_since = reachable ? 0 : clock_wall();
+	i->last_changed = clock_wall();
 	if (i->resolved && !i->hidden)
 		cache_emit(c, CACHE_UPDATE, i);
 }

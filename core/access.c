@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "discod.h"
+#include "core.h"
 
 static int
 access_number(const char *s, unsigned int *out)

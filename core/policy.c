@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "discod.h"
+#include "core.h"
 
 const char *
 policy_name(enum policy p)

@@ -18,7 +18,7 @@
 
 #include <ini.h>
 
-#include "discod.h"
+#include "core.h"
 
 enum config_type {
 	CONFIG_PATH,		/* an absolute path */

@@ -12,8 +12,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#include <event2/event.h>
-
 #include "log.h"
 
 static int	log_foreground = 1;
@@ -109,23 +107,6 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_DEBUG, fmt, ap);
 	va_end(ap);
-}
-
-/* libevent's own messages, through event_set_log_callback(). */
-void
-log_libevent(int severity, const char *msg)
-{
-	switch (severity) {
-	case EVENT_LOG_DEBUG:
-		log_debug("libevent: %s", msg);
-		break;
-	case EVENT_LOG_MSG:
-		log_info("libevent: %s", msg);
-		break;
-	default:
-		log_warnx("libevent: %s", msg);
-		break;
-	}
 }
 
 void
