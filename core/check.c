@@ -64,7 +64,7 @@ check_type_name(enum check_type t)
 	return ("unknown");
 }
 
-int
+static int
 check_type_parse(const char *s, enum check_type *t)
 {
 	if (strcmp(s, "tcp") == 0)
@@ -81,7 +81,7 @@ check_type_parse(const char *s, enum check_type *t)
 }
 
 /* "5" or "5s" seconds, "500ms", "1.5s"; at most a day. */
-int
+static int
 check_duration_parse(const char *s, unsigned int *ms)
 {
 	char	*end;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -200,6 +201,7 @@ config_set(struct config_parser *p, const struct config_key *k,
     const char *value)
 {
 	char			*field = (char *)p->conf + k->offset;
+	struct sockaddr_un	 sun;
 	unsigned long long	 n, mult = 1;
 	const char		*c;
 	int			 used;
@@ -211,10 +213,11 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    "absolute path", k->section, k->name, value);
 			return (-1);
 		}
-		if (k->offset == OFF(socket_path) && strlen(value) >= 108) {
+		if (k->offset == OFF(socket_path) &&
+		    strlen(value) >= sizeof(sun.sun_path)) {
 			config_error(p, p->line, "[%s] %s: path longer than "
-			    "a socket address holds (107 bytes)", k->section,
-			    k->name);
+			    "a socket address holds (%zu bytes)", k->section,
+			    k->name, sizeof(sun.sun_path) - 1);
 			return (-1);
 		}
 		free(*(char **)(void *)field);

@@ -113,6 +113,8 @@ void	 config_error_addv(struct config_errors *, const char *, int,
 #define TXT_STRING_MAX		255	/* RFC 6763 6.1 */
 #define TXT_TOTAL_MAX		8900	/* RFC 6763 6.2 */
 #define TXT_STRINGS_MAX		128
+/* "_label._sub._type": a label (63 bytes), "._sub.", a type. */
+#define SERVICE_SUBTYPE_NAME_MAX	128
 
 struct txt_string {
 	unsigned char	*data;
@@ -188,8 +190,6 @@ struct check_field {
 
 const struct check_field *check_field_find(const char *, int);
 const char	*check_type_name(enum check_type);
-int		 check_type_parse(const char *, enum check_type *);
-int		 check_duration_parse(const char *, unsigned int *);
 struct check_spec *check_spec_new(void);
 void		 check_spec_free(struct check_spec *);
 int		 check_spec_set(struct check_spec *, const struct check_field *,
@@ -230,10 +230,11 @@ int		 service_def_same_but_txt(const struct service_def *,
 		    const struct service_def *);
 int		 service_file_parse(FILE *, const char *, struct service_def **,
 		    struct config_errors *);
+int		 service_subtype_name(char *, size_t, const char *,
+		    const char *);
 int		 service_file_load(const char *, struct service_def **,
 		    struct config_errors *);
 int		 service_dir_list(const char *, char ***);
-int		 service_split_words(const char *, char ***);
 void		 service_dir_free(char **);
 
 /* cache.c: resolved instances seen on the LAN (no Avahi, no sockets). */
@@ -336,8 +337,6 @@ enum policy {
 
 const char	*policy_name(enum policy);
 int		 policy_from_name(const char *, enum policy *);
-unsigned int	 policy_priority(const struct instance *);
-unsigned int	 policy_weight(const struct instance *);
 struct instance	*policy_pick(enum policy, struct instance **, size_t,
 		    const char *, unsigned long *, uint32_t);
 

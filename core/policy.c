@@ -72,14 +72,14 @@ policy_txt_uint(const struct instance *i, const char *key, unsigned int def)
  * reports them (always 0), so TXT "priority" and "weight" stand in when
  * the SRV values are zero.
  */
-unsigned int
+static unsigned int
 policy_priority(const struct instance *i)
 {
 	return (i->priority != 0 ? i->priority :
 	    policy_txt_uint(i, "priority", 0));
 }
 
-unsigned int
+static unsigned int
 policy_weight(const struct instance *i)
 {
 	return (i->weight != 0 ? i->weight : policy_txt_uint(i, "weight", 0));

@@ -28,6 +28,8 @@
 /* Longest logical line of a .dnssd file, continuations joined. */
 #define DNSSD_LINE_MAX	16384
 
+static int	service_split_words(const char *, char ***);
+
 /* RFC 6763 4.1.1: 1..63 bytes of UTF-8, no control characters. */
 const char *
 service_name_invalid(const char *name)
@@ -755,6 +757,20 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 }
 
 /*
+ * The name a subtype is browsed and announced as, "_label._sub._type"
+ * (RFC 6763 7.1); -1 when it does not fit.
+ */
+int
+service_subtype_name(char *buf, size_t len, const char *label,
+    const char *type)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s._sub.%s", label, type);
+	return (n < 0 || (size_t)n >= len ? -1 : 0);
+}
+
+/*
  * Read one .dnssd file by its path: service_file_parse(), with a file
  * that cannot be opened as one error.
  */
@@ -776,7 +792,7 @@ service_file_load(const char *path, struct service_def **out,
 }
 
 /* Split a command line into words (quotes and escapes as TxtText=). */
-int
+static int
 service_split_words(const char *s, char ***argv)
 {
 	char	 word[1024];

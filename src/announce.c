@@ -42,7 +42,7 @@ static struct {
 
 static void	announce_publish(struct announcement *);
 
-const char *
+static const char *
 announce_state_name(enum announce_state state)
 {
 	switch (state) {
@@ -267,7 +267,7 @@ static int
 announce_add(struct announcement *a)
 {
 	AvahiStringList	*txt;
-	char		 sub[128];
+	char		 sub[SERVICE_SUBTYPE_NAME_MAX];
 	size_t		 i;
 	int		 rc;
 
@@ -277,8 +277,11 @@ announce_add(struct announcement *a)
 	    (uint16_t)a->def->port, txt);
 	avahi_string_list_free(txt);
 	for (i = 0; rc == 0 && i < a->def->nsubtypes; i++) {
-		snprintf(sub, sizeof(sub), "%s._sub.%s", a->def->subtypes[i],
-		    a->def->type);
+		if (service_subtype_name(sub, sizeof(sub),
+		    a->def->subtypes[i], a->def->type) == -1) {
+			rc = AVAHI_ERR_INVALID_SERVICE_SUBTYPE;
+			break;
+		}
 		rc = avahi_entry_group_add_service_subtype(a->group,
 		    AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, a->final_name,
 		    a->def->type, NULL, sub);
@@ -602,7 +605,6 @@ announce_register(struct client *c, struct service_def *def,
 	}
 	a = announce_new(def);
 	a->owner = c;
-	a->owner_id = c->id;
 	a->pid = c->pid;
 	a->uid = c->uid;
 	a->ttl = ttl;

@@ -46,6 +46,9 @@ struct bpath {
 	unsigned int		 retry_secs;	/* the last wait */
 };
 
+/* Resolver failures in a row before a path waits to be tried again. */
+#define BROWSE_TRIES		3
+
 /* Waits before resolving a failed path again: 1 s, doubling up to this. */
 #define BROWSE_RETRY_MAX	60
 
@@ -277,7 +280,7 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 			br.resolving--;
 		else if (was == BPATH_OPEN)
 			br.open--;
-		if (++bp->tries < 3) {
+		if (++bp->tries < BROWSE_TRIES) {
 			bp->state = BPATH_QUEUED;
 			TAILQ_INSERT_TAIL(&br.queue, bp, queue);
 		} else
@@ -493,9 +496,14 @@ browse_sub_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
 static void
 browse_sub_start(AvahiClient *client, struct bsub *sb)
 {
-	char	full[256];
+	char	full[SERVICE_SUBTYPE_NAME_MAX];
 
-	snprintf(full, sizeof(full), "%s._sub.%s", sb->label, sb->type);
+	if (service_subtype_name(full, sizeof(full), sb->label,
+	    sb->type) == -1) {
+		log_warnx("browse: subtype %s of %s: name too long", sb->label,
+		    sb->type);
+		return;
+	}
 	sb->b = avahi_service_browser_new(client, AVAHI_IF_UNSPEC,
 	    browse_protocol(), full, br.conf->browse_domain, 0, browse_sub_cb,
 	    sb);

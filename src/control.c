@@ -39,6 +39,7 @@
 
 /* Connections accepted in one go before the loop serves others. */
 #define CONTROL_ACCEPT_BURST	64
+#define CONTROL_BACKLOG		128	/* connections not yet accepted */
 
 static struct {
 	int			 fd;
@@ -177,7 +178,7 @@ control_open(const struct config *conf)
 		log_warn("%s: chown %s", __func__, conf->socket_path);
 	if (chmod(conf->socket_path, conf->socket_mode) == -1)
 		log_warn("%s: chmod %s", __func__, conf->socket_path);
-	if (listen(fd, 128) == -1) {
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
 		log_warn("%s: listen", __func__);
 		close(fd);
 		unlink(conf->socket_path);
@@ -212,7 +213,7 @@ control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Lose a client: from now on every callback ignores it. */
-void
+static void
 control_client_lost(struct client *c, const char *why)
 {
 	struct timeval	tv = { 0, 0 };

@@ -91,7 +91,6 @@ void	 control_start(struct event_base *, const struct config *);
 void	 control_close(void);
 void	 control_send_line(struct client *, const char *, size_t);
 void	 control_reply(struct client *, struct json_object *);
-void	 control_client_lost(struct client *, const char *);
 struct client *control_adopt(int);
 unsigned int control_client_count(void);
 
@@ -110,7 +109,6 @@ struct announcement {
 	struct service_def *def;
 	char		*path;		/* from a .dnssd file, or NULL */
 	struct client	*owner;		/* registering client while connected */
-	unsigned long	 owner_id;
 	pid_t		 pid;
 	uid_t		 uid;
 	char		*name;		/* requested, specifiers expanded */
@@ -140,7 +138,6 @@ void	 announce_client_lost(struct client *);
 struct json_object *announce_json(const struct announcement *);
 struct json_object *announce_list_json(void);
 unsigned int announce_count(void);
-const char *announce_state_name(enum announce_state);
 
 /* browse.c: browse the LAN and keep the cache resolved. */
 void	 browse_init(struct event_base *, const struct config *,
@@ -252,7 +249,6 @@ extern const struct verb verb_resolve;
 extern const struct verb verb_watch;
 extern const struct verb verb_pick;
 
-const struct verb *verb_find(const char *);
 struct json_object *verb_dispatch(struct client *, struct request *);
 
 /* notify.c: systemd's notification protocol (no-ops without systemd). */

@@ -24,7 +24,7 @@ static const struct verb *verb_table[] = {
 };
 #define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
 
-const struct verb *
+static const struct verb *
 verb_find(const char *name)
 {
 	size_t	i;
