@@ -28,6 +28,7 @@ discod_start(void)
 	watch_init(&discod->cache);
 	pending_init(discod->base, &discod->cache);
 	control_start(discod->base, &discod->conf);
+	health_init(discod->base);
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf, &discod->cache);
 	liveness_init(discod->base, &discod->conf, &discod->cache);

@@ -62,7 +62,6 @@ static struct {
 	struct event_base	*base;
 	TAILQ_HEAD(, health)	 list;
 	struct event		*sigchld;
-	int			 init;
 } hl;
 
 static void	health_schedule(struct health *, unsigned int);
@@ -420,17 +419,14 @@ health_schedule(struct health *h, unsigned int ms)
 	evtimer_add(h->tick, &tv);
 }
 
-static void
-health_init(void)
+void
+health_init(struct event_base *base)
 {
-	if (hl.init)
-		return;
-	hl.base = discod->base;
+	hl.base = base;
 	TAILQ_INIT(&hl.list);
 	hl.sigchld = evsignal_new(hl.base, SIGCHLD, health_sigchld, NULL);
 	if (hl.sigchld == NULL || event_add(hl.sigchld, NULL) == -1)
 		fatalx("%s: cannot watch SIGCHLD", __func__);
-	hl.init = 1;
 }
 
 /* Set by fuzzers: checks are made but never run (no process, no packet). */
@@ -442,7 +438,6 @@ health_new(struct announcement *a, const struct check_spec *spec)
 {
 	struct health	*h;
 
-	health_init();
 	h = xcalloc(1, sizeof(*h));
 	h->a = a;
 	h->spec = spec;

@@ -106,18 +106,30 @@ hung() {
 	[ "$(exec_state)" = "unhealthy True True" ]
 }
 check_wait 10 "exec check sleeping past Timeout: failed, output says timed out" hung
+# A new check starts every 2 s, so a sleep may be running at any time:
+# each one seen must be gone once its 1 s Timeout (and a margin) is over.
 sleeps() {
-	local p n=0
+	local p
 	for p in $(ip netns pids "$(lab_ns a)"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && n=$((n + 1))
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && echo "$p"
 	done
-	echo "$n"
 }
-no_sleep() {
-	[ "$(sleeps)" = 0 ]
+killed() {
+	local p
+	for p in $1; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && return 1
+	done
+	return 0
 }
-sleep 0.5
-check "the hung command was killed (no sleep process left)" no_sleep
+seen=""
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25; do
+	seen=$(sleeps)
+	[ -n "$seen" ] && break
+	sleep 0.1
+done
+sleep 1.6
+check "the hung command was killed after its Timeout (sleep ${seen:-none} gone)" \
+    eval '[ -n "$seen" ] && killed "$seen"'
 zombies() {
 	pgrep -c -r Z -P "$pid" || true
 }
