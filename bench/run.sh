@@ -85,7 +85,7 @@ echo
 # a peer that announces thousands of services stalls and drops queries
 # for tens of seconds, and so does discod itself while avahi-daemon
 # keeps it waiting on D-Bus (doc/liveness.md); the load runs must not see
-# instances go for that (tests/stale.sh measures the prober).  And a
+# instances go for that (tests/lab/stale.sh measures the prober).  And a
 # larger client-output-max: the watchers that time events share the two
 # busy cores, and a burst of 10000 events would otherwise get them
 # dropped for falling 1 MiB behind.

@@ -14,8 +14,8 @@ trap 'rm -rf "$work"' EXIT
 seeds() {
 	case $1 in
 	fuzz_proto|fuzz_dispatch) echo "$top/fuzz/corpus/protocol" ;;
-	fuzz_conf) echo "$top/fuzz/corpus/conf $top/tests/config" ;;
-	fuzz_dnssd) echo "$top/tests/dnssd" ;;
+	fuzz_conf) echo "$top/fuzz/corpus/conf $top/tests/golden/config" ;;
+	fuzz_dnssd) echo "$top/tests/golden/dnssd" ;;
 	fuzz_txt) echo "$top/fuzz/corpus/txt" ;;
 	esac
 }

@@ -7,7 +7,7 @@ set -u
 # shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
 
-cd "$top_srcdir/tests/config" || exit 1
+cd "$top_srcdir/tests/golden/config" || exit 1
 set -- *.conf
 plan $#
 for conf in "$@"; do

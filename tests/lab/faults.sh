@@ -14,7 +14,7 @@ set -u
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-CLIENT=$top_srcdir/tests/faults_client.py
+CLIENT=$top_srcdir/tests/lab/clients/faults_client.py
 WATCHERS=${FAULTS_WATCHERS:-10000}
 # discod and the watchers' client each need a descriptor per watcher.
 hard=$(ulimit -Hn)

@@ -1,5 +1,5 @@
 /*
- * libdisco against a live discod (tests/libdisco.sh runs this inside a
+ * libdisco against a live discod (tests/lab/libdisco.sh runs this inside a
  * lab host, with DISCO_SOCKET set and b publishing "Lib One" and "Lib Two"
  * of _libtest._tcp), and against stand-in agents for the error paths.
  */

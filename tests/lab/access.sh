@@ -19,7 +19,7 @@ dir=$(lab_hostdir a)
 sock=$dir/discod.sock
 # The other users cannot reach the checkout (it may sit under a 0700
 # home): they run the client from a copy in a directory they can read.
-share=$(lab_share "$top_srcdir/tests/access_client.py")
+share=$(lab_share "$top_srcdir/tests/lab/clients/access_client.py")
 client=$share/access_client.py
 cd "$share" || exit 1		# nor is the build directory theirs to enter
 group=$(getent group 65534 | cut -d: -f1)

@@ -1,4 +1,4 @@
-"""A protocol client for tests/access.sh, run under setpriv as another
+"""A protocol client for tests/lab/access.sh, run under setpriv as another
 user: connect to the socket given first, send each further argument as a
 request line, print each reply line.  Exit 2 when the connection is
 refused (for example: no permission on the socket)."""

@@ -49,7 +49,7 @@ LAB_PIDS+=("$live")
 measure() {	# NAME COMMAND...: "RESOLVE_MS REMOVE_MS"
 	local name=$1
 	shift
-	lab_on a python3 "$top_srcdir/tests/stale_measure.py" "$sa" "$name" \
+	lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" "$name" \
 	    _stale._tcp "$@" | tail -n 1
 }
 within() {	# "R M" -> R <= 5000 and M <= 10000, both seen

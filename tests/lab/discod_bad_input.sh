@@ -19,7 +19,7 @@ if ldd "$top_builddir/discod" | grep -q libasan ||
     grep -qa __asan_init "$top_builddir/discod"; then
 	bound=131072
 fi
-lab_on a env DISCO_RSS_BOUND_KIB=$bound python3 "$top_srcdir/tests/discod_protocol.py" \
+lab_on a env DISCO_RSS_BOUND_KIB=$bound python3 "$top_srcdir/tests/lab/clients/discod_protocol.py" \
     "$(lab_hostdir a)/discod.sock" | tee "$out"
 TAP_N=$(grep -c -E '^(not )?ok ' "$out")
 log=$(lab_hostdir a)/discod.log

@@ -34,7 +34,7 @@ lab_wait 15 two || echo "# the published instances did not reach a"
 # The suite prints its own TAP; its points are counted into ours.
 out=$LAB_DIR/check.tap
 lab_on a env DISCO_SOCKET="$sa" CK_DEFAULT_TIMEOUT=30 \
-    "$top_builddir/tests/check_libdisco" | grep -E '^(not )?ok ' | tee "$out"
+    "$top_builddir/tests/unit/check_libdisco" | grep -E '^(not )?ok ' | tee "$out"
 TAP_N=$(grep -c -E '^(not )?ok ' "$out")
 
 reply=$(lab_on a env DISCO_SOCKET="$sa" "$top_builddir/examples/demo-connect" \

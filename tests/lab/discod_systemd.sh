@@ -17,7 +17,7 @@ plan 8
 dir=$(lab_hostdir a)
 : >"$dir/discod.conf"
 out=$dir/supervise.out
-lab_on a python3 "$top_srcdir/tests/systemd_supervise.py" \
+lab_on a python3 "$top_srcdir/tests/lab/clients/systemd_supervise.py" \
     "$top_builddir/discod" "$dir/discod.conf" "$dir/activated.sock" \
     "$dir/notify.sock" >"$out" 2>"$dir/discod.log"
 diag "$(cat "$out")"

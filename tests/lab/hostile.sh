@@ -53,7 +53,7 @@ plan 9
 # avahi-daemon sends a service file's TXT strings in reverse order: on
 # the wire FIRST=2 comes before first=1, so it is the one kept.  (And it
 # sends "=nokey" as the key "nokey": a string without a key cannot come
-# from a service file; tests/check_browse.c and fuzz_txt cover that.)
+# from a service file; tests/unit/check_browse.c and fuzz_txt cover that.)
 hostile_ok() {
 	lab_ctl a -j list _hostile._tcp | "$PY" -c '
 import base64, json, sys

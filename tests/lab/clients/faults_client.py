@@ -1,4 +1,4 @@
-"""Clients for tests/faults.sh.  Every wait is bounded.
+"""Clients for tests/lab/faults.sh.  Every wait is bounded.
 
   query SOCK SECONDS NAME TYPE   resolve NAME every 50 ms on one connection
                                  until SECONDS pass or SIGTERM; print

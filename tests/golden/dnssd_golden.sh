@@ -9,7 +9,7 @@ set -u
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cd "$top_srcdir/tests/dnssd" || exit 1
+cd "$top_srcdir/tests/golden/dnssd" || exit 1
 set -- *.dnssd
 plan $#
 for file in "$@"; do
