@@ -101,6 +101,8 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 	int			 rc;
 
 	*reply = NULL;
+	if (d != NULL)
+		lib_reply_keep(d, NULL);
 	if (d == NULL || req == NULL) {
 		json_object_put(req);
 		return (req == NULL ? DISCO_ENOMEM : DISCO_EINVAL);

@@ -236,9 +236,10 @@ int		 disco_reload(struct disco *d, size_t *services,
  * request the latest call on d made, whether the agent accepted it or
  * refused it (the line then holds the agent's error code and message);
  * NULL when that call got no reply, and after disco_call(), which hands
- * its reply to the caller.  For programs that show or keep the agent's
- * own words.  The string belongs to d: it is valid until the next call on
- * d or disco_close().
+ * its reply to the caller; a call refusing its arguments (DISCO_EINVAL)
+ * sends nothing and may leave the line of an earlier call.  For programs
+ * that show or keep the agent's own words.  The string belongs to d: it
+ * is valid until the next call on d or disco_close().
  */
 const char	*disco_last_reply(const struct disco *d);
 
