@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "disco.h"
+#include "private.h"
 
 static char *
 dstrdup(const char *s)
@@ -37,19 +38,35 @@ req_new(const char *verb)
 	return (o);
 }
 
+/* Add the array strs (NULL-terminated; NULL: none) to req as key. */
 static int
-req_txt(struct json_object *req, const char *const *txt)
+req_strings(struct json_object *req, const char *key,
+    const char *const *strs)
 {
 	struct json_object	*arr;
 
-	if (txt == NULL)
+	if (strs == NULL)
 		return (0);
 	if ((arr = json_object_new_array()) == NULL)
 		return (DISCO_ENOMEM);
-	for (; *txt != NULL; txt++)
-		json_object_array_add(arr, json_object_new_string(*txt));
-	json_object_object_add(req, "txt", arr);
+	for (; *strs != NULL; strs++)
+		json_object_array_add(arr, json_object_new_string(*strs));
+	json_object_object_add(req, key, arr);
 	return (0);
+}
+
+static int
+req_txt(struct json_object *req, const char *const *txt)
+{
+	return (req_strings(req, "txt", txt));
+}
+
+/* Add the string value to req as key, unless it is NULL. */
+static void
+req_string(struct json_object *req, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(req, key, json_object_new_string(value));
 }
 
 static int
@@ -84,6 +101,8 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 	int			 rc;
 
 	*reply = NULL;
+	if (d != NULL)
+		lib_reply_keep(d, NULL);
 	if (d == NULL || req == NULL) {
 		json_object_put(req);
 		return (req == NULL ? DISCO_ENOMEM : DISCO_EINVAL);
@@ -94,7 +113,7 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 	if (rc != 0)
 		return (rc);
 	*reply = json_tokener_parse(line);
-	free(line);
+	lib_reply_keep(d, line);	/* for disco_last_reply() */
 	if (*reply == NULL || !json_object_object_get_ex(*reply, "ok", &ok)) {
 		json_object_put(*reply);
 		*reply = NULL;
@@ -488,6 +507,192 @@ int
 disco_unregister(struct disco *d, long id, int timeout_ms)
 {
 	return (registration_call(d, "unregister", id, timeout_ms));
+}
+
+int
+disco_register_service(struct disco *d, const struct disco_service *svc,
+    long *id, char **final_name, int timeout_ms)
+{
+	struct json_object	*req, *reply, *reg, *v;
+	const char		*s;
+	int			 rc;
+
+	if (final_name != NULL)
+		*final_name = NULL;
+	if (svc == NULL || svc->name == NULL || svc->type == NULL ||
+	    id == NULL || svc->port > 65535)
+		return (DISCO_EINVAL);
+	if ((req = req_new("register")) != NULL) {
+		req_string(req, "name", svc->name);
+		req_string(req, "type", svc->type);
+		json_object_object_add(req, "port", json_object_new_int(
+		    (int)svc->port));
+		if (svc->ttl > 0)
+			json_object_object_add(req, "ttl", json_object_new_int64(
+			    svc->ttl));
+		if (svc->persist)
+			json_object_object_add(req, "persist",
+			    json_object_new_boolean(1));
+		if (req_strings(req, "txt", svc->txt) != 0 ||
+		    req_strings(req, "subtypes", svc->subtypes) != 0) {
+			json_object_put(req);
+			return (DISCO_ENOMEM);
+		}
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "registration", &reg) ||
+	    !json_object_object_get_ex(reg, "id", &v) ||
+	    (s = jstr(reg, "final_name")) == NULL) {
+		json_object_put(reply);
+		return (DISCO_EPROTOCOL);
+	}
+	*id = (long)json_object_get_int64(v);
+	if (final_name != NULL && (*final_name = strdup(s)) == NULL)
+		rc = DISCO_ENOMEM;
+	json_object_put(reply);
+	return (rc);
+}
+
+/* A list or pick request for q's filters, or NULL when out of memory. */
+static struct json_object *
+req_query(const char *verb, const struct disco_query *q)
+{
+	struct json_object	*req;
+
+	if ((req = req_new(verb)) == NULL)
+		return (NULL);
+	req_string(req, "type", q->type);
+	req_string(req, "subtype", q->subtype);
+	req_string(req, "family", q->family);
+	req_string(req, "interface", q->interface);
+	if (req_strings(req, "txt", q->txt) != 0) {
+		json_object_put(req);
+		return (NULL);
+	}
+	return (req);
+}
+
+int
+disco_list_query(struct disco *d, const struct disco_query *q,
+    struct disco_instance **insts, size_t *n, int timeout_ms)
+{
+	struct json_object	*reply, *arr;
+	int			 rc;
+
+	if (insts == NULL || n == NULL)
+		return (DISCO_EINVAL);
+	*insts = NULL;
+	*n = 0;
+	if (q == NULL || q->type == NULL)
+		return (DISCO_EINVAL);
+	if ((rc = call(d, req_query("list", q), &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "instances", &arr))
+		rc = DISCO_EPROTOCOL;
+	else
+		rc = instances_parse(arr, insts, n);
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_pick_query(struct disco *d, const struct disco_query *q,
+    struct disco_instance **inst, int timeout_ms)
+{
+	struct json_object	*req, *reply;
+	int			 rc;
+
+	if (inst == NULL)
+		return (DISCO_EINVAL);
+	*inst = NULL;
+	if (q == NULL || q->type == NULL || q->wait_ms < 0)
+		return (DISCO_EINVAL);
+	if ((req = req_query("pick", q)) != NULL) {
+		req_string(req, "policy", q->policy);
+		req_string(req, "key", q->key);
+		if (q->wait_ms > 0)
+			json_object_object_add(req, "wait_ms",
+			    json_object_new_int(q->wait_ms));
+	}
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	rc = one_instance(reply, inst);
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_resolve_fullname(struct disco *d, const char *fullname,
+    struct disco_instance **inst, int timeout_ms)
+{
+	struct json_object	*req, *reply;
+	int			 rc;
+
+	if (inst == NULL)
+		return (DISCO_EINVAL);
+	*inst = NULL;
+	if (fullname == NULL)
+		return (DISCO_EINVAL);
+	if ((req = req_new("resolve")) != NULL)
+		req_string(req, "fullname", fullname);
+	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+		return (rc);
+	rc = one_instance(reply, inst);
+	json_object_put(reply);
+	return (rc);
+}
+
+int
+disco_services(struct disco *d, char **json, int timeout_ms)
+{
+	struct json_object	*reply, *arr;
+	const char		*s;
+	int			 rc;
+
+	if (json == NULL)
+		return (DISCO_EINVAL);
+	*json = NULL;
+	if ((rc = call(d, req_new("services"), &reply, timeout_ms)) != 0)
+		return (rc);
+	if (!json_object_object_get_ex(reply, "services", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		rc = DISCO_EPROTOCOL;
+	else if ((s = json_object_to_json_string_ext(reply,
+	    JSON_C_TO_STRING_PLAIN)) == NULL || (*json = strdup(s)) == NULL)
+		rc = DISCO_ENOMEM;
+	json_object_put(reply);
+	return (rc);
+}
+
+/* The non-negative integer o holds at key, into *v (when v is not NULL). */
+static int
+reply_count(struct json_object *o, const char *key, size_t *v)
+{
+	struct json_object	*n;
+
+	if (!json_object_object_get_ex(o, key, &n) ||
+	    !json_object_is_type(n, json_type_int) ||
+	    json_object_get_int64(n) < 0)
+		return (DISCO_EPROTOCOL);
+	if (v != NULL)
+		*v = (size_t)json_object_get_int64(n);
+	return (0);
+}
+
+int
+disco_reload(struct disco *d, size_t *services, size_t *errors,
+    int timeout_ms)
+{
+	struct json_object	*reply;
+	int			 rc;
+
+	if ((rc = call(d, req_new("reload"), &reply, timeout_ms)) != 0)
+		return (rc);
+	if ((rc = reply_count(reply, "services", services)) == 0)
+		rc = reply_count(reply, "errors", errors);
+	json_object_put(reply);
+	return (rc);
 }
 
 int

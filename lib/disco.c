@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "disco.h"
+#include "private.h"
 #include "proto.h"
 
 struct disco_event {
@@ -32,6 +33,7 @@ struct disco {
 	size_t			 size;
 	struct disco_event	*events;	/* oldest first */
 	struct disco_event	**events_tail;
+	char			*reply;	/* disco_last_reply(), or NULL */
 };
 
 const char *
@@ -92,6 +94,7 @@ disco_close(struct disco *d)
 	}
 	close(d->fd);
 	free(d->buf);
+	free(d->reply);
 	free(d);
 }
 
@@ -256,6 +259,7 @@ disco_call(struct disco *d, const char *request, char **reply,
 	if (d == NULL || request == NULL || reply == NULL)
 		return (DISCO_EINVAL);
 	*reply = NULL;
+	lib_reply_keep(d, NULL);
 	len = strlen(request);
 	if (len > 0 && request[len - 1] == '\n')
 		len--;
@@ -285,6 +289,20 @@ disco_call(struct disco *d, const char *request, char **reply,
 		*d->events_tail = ev;
 		d->events_tail = &ev->next;
 	}
+}
+
+/* Keep line (NULL: none) as d's last reply, for disco_last_reply(). */
+void
+lib_reply_keep(struct disco *d, char *line)
+{
+	free(d->reply);
+	d->reply = line;
+}
+
+const char *
+disco_last_reply(const struct disco *d)
+{
+	return (d != NULL ? d->reply : NULL);
 }
 
 int

@@ -149,6 +149,101 @@ int		 disco_renew(struct disco *d, long id, int timeout_ms);
 int		 disco_unregister(struct disco *d, long id, int timeout_ms);
 
 /*
+ * What disco_register_service() announces.  Set the fields you need and
+ * leave the others zero (initialise it with { 0 } or designated
+ * initialisers: fields may be added at the end).
+ */
+struct disco_service {
+	const char		*name;		/* instance name, "My Printer" */
+	const char		*type;		/* "_ipp._tcp" */
+	unsigned int		 port;		/* 1 to 65535 */
+	const char *const	*txt;		/* NULL-terminated "key=value" or
+						   "key" strings, or NULL */
+	const char *const	*subtypes;	/* NULL-terminated labels such as
+						   "_printer" (16 at most), or NULL */
+	unsigned int		 ttl;		/* lease in seconds, extended by
+						   disco_renew(); 0: none */
+	int			 persist;	/* with ttl: keep the registration
+						   after the handle closes, until
+						   its lease runs out */
+};
+
+/*
+ * Announce svc, as disco_register() does, with its subtypes and
+ * persistence too.  On success *id holds the registration number;
+ * *final_name, when final_name is not NULL, the name announced (the
+ * caller frees it).
+ */
+int		 disco_register_service(struct disco *d,
+		    const struct disco_service *svc, long *id,
+		    char **final_name, int timeout_ms);
+
+/*
+ * Which instances disco_list_query() and disco_pick_query() consider.
+ * type is required; every other field NULL (0) means no filter.  Leave
+ * unused fields zero: fields may be added at the end.
+ */
+struct disco_query {
+	const char		*type;		/* "_ipp._tcp" */
+	const char		*subtype;	/* a label such as "_printer" */
+	const char		*family;	/* "ipv4" or "ipv6": only
+						   addresses of that family */
+	const char		*interface;	/* only addresses seen there,
+						   e.g. "eth0" */
+	const char *const	*txt;		/* NULL-terminated "key" (present)
+						   or "key=value" filters */
+	/* For disco_pick_query() only: */
+	const char		*policy;	/* as for disco_pick(); NULL:
+						   "weighted" */
+	const char		*key;		/* for policy "sticky" */
+	int			 wait_ms;	/* > 0: wait that long for a
+						   first instance */
+};
+
+/* Every instance passing q's filters: *insts holds *n of them. */
+int		 disco_list_query(struct disco *d, const struct disco_query *q,
+		    struct disco_instance **insts, size_t *n, int timeout_ms);
+
+/* One instance passing q's filters, chosen by q->policy, into *inst. */
+int		 disco_pick_query(struct disco *d, const struct disco_query *q,
+		    struct disco_instance **inst, int timeout_ms);
+
+/*
+ * The instance of full name fullname, its dots in the instance part
+ * escaped ("My\.Printer._ipp._tcp.local"), into *inst.
+ */
+int		 disco_resolve_fullname(struct disco *d, const char *fullname,
+		    struct disco_instance **inst, int timeout_ms);
+
+/*
+ * This host's announcements (from service files and from clients, with
+ * their state, origin, lease and health), as the agent's reply: one line
+ * of JSON the caller frees.
+ */
+int		 disco_services(struct disco *d, char **json, int timeout_ms);
+
+/*
+ * Make the agent reread its configuration and service files, as SIGHUP
+ * does; only root may (DISCO_EDENIED for others).  On success *services,
+ * when not NULL, holds the number of announcements now, and *errors, when
+ * not NULL, the number of files that had errors (the agent logs them).
+ */
+int		 disco_reload(struct disco *d, size_t *services,
+		    size_t *errors, int timeout_ms);
+
+/*
+ * The reply line, as the agent sent it (without its newline), to the
+ * request the latest call on d made, whether the agent accepted it or
+ * refused it (the line then holds the agent's error code and message);
+ * NULL when that call got no reply, and after disco_call(), which hands
+ * its reply to the caller; a call refusing its arguments (DISCO_EINVAL)
+ * sends nothing and may leave the line of an earlier call.  For programs
+ * that show or keep the agent's own words.  The string belongs to d: it
+ * is valid until the next call on d or disco_close().
+ */
+const char	*disco_last_reply(const struct disco *d);
+
+/*
  * Watch: after disco_watch() succeeds, the handle streams changes to the
  * instances of type (every type for NULL); *snapshot, when not NULL, holds
  * the *n instances present now.  Then poll disco_fd() for reading and call

@@ -64,7 +64,7 @@ check "every error of it" \
 check "and it is not announced" lab_gone b Broken _http._tcp
 
 # Socket registrations.
-lab_spawn a pub "$top_builddir/discoctl" -s "$sa" publish "Pub Killed" \
+lab_spawn a pub "$top_builddir/discoctl/discoctl" -s "$sa" publish "Pub Killed" \
     _demo._tcp 4000 k=v
 pub=$LAB_LAST_PID
 check_wait 10 "a socket registration is seen on b" \
@@ -83,7 +83,7 @@ print(f.readline(), flush=True)
 time.sleep(30)' "$sa" >"$da/lapse.out" 2>&1 &
 lapse=$!
 LAB_PIDS+=("$lapse")
-lab_spawn a renewed "$top_builddir/discoctl" -s "$sa" publish --ttl 2 \
+lab_spawn a renewed "$top_builddir/discoctl/discoctl" -s "$sa" publish --ttl 2 \
     "Lease Renewed" _demo._tcp 4002
 check_wait 10 "a registration with ttl 2 is seen on b" \
     lab_seen b "Lease Lapses" _demo._tcp
@@ -96,9 +96,9 @@ check "renewed every ttl/3: still on b after twice its ttl" \
     lab_seen b "Lease Renewed" _demo._tcp
 
 # The same name on a and c.
-lab_spawn a same-a "$top_builddir/discoctl" -s "$sa" publish Same _demo._tcp 4100
+lab_spawn a same-a "$top_builddir/discoctl/discoctl" -s "$sa" publish Same _demo._tcp 4100
 sleep 2
-lab_spawn c same-c "$top_builddir/discoctl" -s "$sc" publish Same _demo._tcp 4100
+lab_spawn c same-c "$top_builddir/discoctl/discoctl" -s "$sc" publish Same _demo._tcp 4100
 both_same() {
 	lab_seen b Same _demo._tcp && lab_seen b "Same #2" _demo._tcp
 }
@@ -121,7 +121,7 @@ renamed() {
 check "services shows the old and the new name" renamed
 
 # discoctl run.
-lab_on a "$top_builddir/discoctl" -s "$sa" run --name Runner \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" run --name Runner \
     --type _demo._tcp --port 4200 --txt role=worker -- sleep 3 &
 run=$!
 check_wait 5 "discoctl run: visible while the command runs" \
@@ -129,11 +129,11 @@ check_wait 5 "discoctl run: visible while the command runs" \
 wait "$run"
 check "exit status 0 passed through" test $? = 0
 check_wait 5 "gone once the command has exited" lab_gone b Runner _demo._tcp
-lab_on a "$top_builddir/discoctl" -s "$sa" run --name Failer \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" run --name Failer \
     --type _demo._tcp --port 4201 -- sh -c 'exit 7'
 check "a non-zero exit status passed through" test $? = 7
 
-lab_spawn a trapper "$top_builddir/discoctl" -s "$sa" run --name Trapper \
+lab_spawn a trapper "$top_builddir/discoctl/discoctl" -s "$sa" run --name Trapper \
     --type _demo._tcp --port 4202 -- sh -c 'trap "exit 42" TERM; sleep 20 & wait'
 run=$LAB_LAST_PID
 check_wait 5 "discoctl run: a second command is announced" \

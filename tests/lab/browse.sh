@@ -34,7 +34,7 @@ printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
-lab_spawn a watch "$top_builddir/discoctl" -j -s "$sa" watch _demo._tcp
+lab_spawn a watch "$top_builddir/discoctl/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
 plan 24
 
@@ -72,13 +72,13 @@ check "an IPv4-only list" test "$(names --family ipv4 _demo._tcp role=db)" = "De
 check "a subtype, asked for the first time, lists just its instance" \
     test "$(names --subtype _db _demo._tcp)" = "Demo Three,"
 check "resolve by name and type" \
-    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Two' _demo._tcp | grep -q '^port *5002$'"
+    sh -c "'$top_builddir/discoctl/discoctl' -s '$sa' resolve 'Demo Two' _demo._tcp | grep -q '^port *5002$'"
 check "resolve by full name" \
-    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Two._demo._tcp.local' | grep -q '^port *5002$'"
+    sh -c "'$top_builddir/discoctl/discoctl' -s '$sa' resolve 'Demo Two._demo._tcp.local' | grep -q '^port *5002$'"
 lab_ctl a resolve Nobody _demo._tcp >/dev/null 2>&1
 check "resolve of an unknown instance exits 1" test $? = 1
 check "types lists _demo._tcp with 3 instances" \
-    sh -c "'$top_builddir/discoctl' -s '$sa' types | grep -Eq '^_demo._tcp +3$'"
+    sh -c "'$top_builddir/discoctl/discoctl' -s '$sa' types | grep -Eq '^_demo._tcp +3$'"
 
 event_seen() {	# KIND NAME [TXT-SUBSTRING]
 	python3 - "$watchlog" "$@" <<'PY'
@@ -113,7 +113,7 @@ print(json.dumps([json.load(sys.stdin)["instance"]["txt"]]))')
 }
 check_wait 10 "a name with dots, spaces and UTF-8, and binary, NUL and 255-byte TXT, round-trip exactly" same_txt
 check "its full name escapes the dots" \
-    sh -c "'$top_builddir/discoctl' -j -s '$sa' resolve 'Dotted\\.Name With Spaces ☕ é._odd._tcp.local' | grep -q '\"port\":6000'"
+    sh -c "'$top_builddir/discoctl/discoctl' -j -s '$sa' resolve 'Dotted\\.Name With Spaces ☕ é._odd._tcp.local' | grep -q '\"port\":6000'"
 
 local_on_b() {
 	lab_ctl b -j resolve "$odd" _odd._tcp | grep -q '"local":true'
@@ -129,7 +129,7 @@ print(json.loads(f.readline())["index"])' "$sa")
 lab_spawn b p4 avahi-publish -s "Demo Four" _demo._tcp 5004
 four=$LAB_LAST_PID
 check_wait 10 "(a fourth instance appears while nobody watches)" \
-    sh -c "'$top_builddir/discoctl' -s '$sa' resolve 'Demo Four' _demo._tcp"
+    sh -c "'$top_builddir/discoctl/discoctl' -s '$sa' resolve 'Demo Four' _demo._tcp"
 missed() {
 	lab_on a python3 -c '
 import json, socket, sys
@@ -157,7 +157,7 @@ sys.exit(not (r.get("resync") is True and len(r["instances"]) > 0))' "$sa"
 }
 
 # A TXT change on b reaches a's watcher as an update.
-lab_spawn a watch-odd "$top_builddir/discoctl" -j -s "$sa" watch _odd._tcp
+lab_spawn a watch-odd "$top_builddir/discoctl/discoctl" -j -s "$sa" watch _odd._tcp
 sleep 1
 sed -i 's/^TxtText=ver=1/TxtText=ver=2/' "$db/services/odd.dnssd"
 lab_ctl b reload >/dev/null

@@ -26,7 +26,7 @@ check "status reports the agent's pid" \
 
 lab_ctl a frobnicate >/dev/null 2>&1
 check "an unknown command exits 2" test $? = 2
-lab_on a "$top_builddir/discoctl" -s "$LAB_DIR/nothing.sock" status \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$LAB_DIR/nothing.sock" status \
     >/dev/null 2>"$LAB_DIR/err"
 check "no agent on the socket exits 3" test $? = 3
 check "and says the agent is not running" \
@@ -34,6 +34,6 @@ check "and says the agent is not running" \
 lab_ctl a -t 0 status >/dev/null 2>&1
 check "a bad timeout exits 2" test $? = 2
 DISCO_SOCKET=$(lab_hostdir a)/discod.sock lab_on a env \
-    DISCO_SOCKET="$(lab_hostdir a)/discod.sock" "$top_builddir/discoctl" \
+    DISCO_SOCKET="$(lab_hostdir a)/discod.sock" "$top_builddir/discoctl/discoctl" \
     status >/dev/null
 check "DISCO_SOCKET picks the socket" test $? = 0

@@ -380,7 +380,7 @@ lab_ctl() {
 	local h=$1
 	shift
 	: "${top_builddir:?}"
-	lab_on "$h" "$top_builddir/discoctl" -s "$(lab_hostdir "$h")/discod.sock" "$@"
+	lab_on "$h" "$top_builddir/discoctl/discoctl" -s "$(lab_hostdir "$h")/discod.sock" "$@"
 }
 
 # A persistent browser on HOST for every service type, resolving each

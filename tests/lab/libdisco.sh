@@ -58,7 +58,7 @@ check "doc/clients.md's socat exchange picks the instance" \
     grep -q '"name":"Echo"' <<<"$doc_socat"
 
 # discod killed during a pick that waits: an error at once, no hang.
-lab_on a "$top_builddir/discoctl" -s "$sa" -t 20000 pick --wait 15000 \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" -t 20000 pick --wait 15000 \
     _never._tcp >/dev/null 2>&1 &
 picker=$!
 sleep 1

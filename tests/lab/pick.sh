@@ -74,7 +74,7 @@ check "sticky: many keys spread over the instances" \
     python3 -c 'import json,sys; sys.exit(len(json.loads(sys.argv[1])["counts"]) < 3)' "$out"
 
 # wait_ms: asked before the instance exists, answered when it appears.
-lab_on a "$top_builddir/discoctl" -s "$sa" pick --wait 10000 _late._tcp \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" pick --wait 10000 _late._tcp \
     >"$LAB_DIR/late.out" 2>&1 &
 waiter=$!
 sleep 1
@@ -83,6 +83,6 @@ wait "$waiter"
 rc=$?
 check "pick --wait answers once the instance appears (exit $rc)" \
     grep -q '^Late One' "$LAB_DIR/late.out"
-lab_on a "$top_builddir/discoctl" -s "$sa" pick --wait 500 _never._tcp \
+lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" pick --wait 500 _never._tcp \
     >/dev/null 2>&1
 check "pick --wait on what never comes: not found after the wait" test $? = 1

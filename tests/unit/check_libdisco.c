@@ -1,7 +1,9 @@
 /*
  * libdisco against a live discod (tests/lab/libdisco.sh runs this inside a
  * lab host, with DISCO_SOCKET set and b publishing "Lib One" and "Lib Two"
- * of _libtest._tcp), and against stand-in agents for the error paths.
+ * of _libtest._tcp), and against stand-in agents for the error paths and
+ * the requests the typed calls send (CK_RUN_CASE=requests runs those
+ * without a lab).
  */
 #include "config.h"
 
@@ -306,12 +308,286 @@ START_TEST(test_libdisco_agent_gone_mid_call_is_an_error)
 }
 END_TEST
 
+/*
+ * A stand-in agent for the typed calls: it answers one request with reply
+ * and hands the request line to the test through *req_fd.
+ */
+static pid_t
+canned_agent(const char *path, const char *reply, int *req_fd)
+{
+	struct sockaddr_un	sun;
+	char			buf[4096], c;
+	size_t			len = 0;
+	int			lfd, fd, p[2];
+	pid_t			pid;
+
+	unlink(path);
+	ck_assert_int_eq(pipe(p), 0);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	if ((pid = fork()) == 0) {
+		alarm(10);	/* never outlive the test */
+		close(p[0]);
+		fd = accept(lfd, NULL, NULL);
+		while (len < sizeof(buf) && read(fd, &c, 1) == 1 && c != '\n')
+			buf[len++] = c;
+		if (write(p[1], buf, len) != (ssize_t)len ||
+		    write(fd, reply, strlen(reply)) != (ssize_t)strlen(reply) ||
+		    write(fd, "\n", 1) != 1)
+			_exit(1);
+		close(p[1]);
+		while (read(fd, &c, 1) == 1)
+			;	/* until the client closes */
+		_exit(0);
+	}
+	close(p[1]);
+	close(lfd);
+	*req_fd = p[0];
+	return (pid);
+}
+
+/* The request the canned agent received, into buf. */
+static void
+canned_request(int req_fd, char *buf, size_t size)
+{
+	ssize_t	n, len = 0;
+
+	while ((n = read(req_fd, buf + len, size - 1 - (size_t)len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(req_fd);
+}
+
+static void
+canned_done(struct disco *x, pid_t pid, const char *path)
+{
+	disco_close(x);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+
+START_TEST(test_libdisco_register_service_sends_subtypes_ttl_and_persist)
+{
+	const char		*reply = "{\"ok\":true,\"registration\":"
+	    "{\"id\":7,\"final_name\":\"Svc (2)\"}}";
+	const char		*txt[] = { "k=v", NULL };
+	const char		*subtypes[] = { "_a", "_b", NULL };
+	struct disco_service	 svc = { 0 };
+	struct disco		*x;
+	char			 path[64], req[4096], *final;
+	long			 id;
+	int			 fd;
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-reg.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	svc.name = "Svc";
+	svc.type = "_svc._tcp";
+	svc.port = 4100;
+	svc.txt = txt;
+	svc.subtypes = subtypes;
+	svc.ttl = 30;
+	svc.persist = 1;
+	ck_assert_int_eq(disco_register_service(x, &svc, &id, &final, 2000), 0);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"register\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"name\":\"Svc\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"port\":4100"));
+	ck_assert_ptr_nonnull(strstr(req, "\"ttl\":30"));
+	ck_assert_ptr_nonnull(strstr(req, "\"persist\":true"));
+	ck_assert_ptr_nonnull(strstr(req, "\"txt\":[\"k=v\"]"));
+	ck_assert_ptr_nonnull(strstr(req, "\"subtypes\":[\"_a\",\"_b\"]"));
+	ck_assert_int_eq(id, 7);
+	ck_assert_str_eq(final, "Svc (2)");
+	ck_assert_str_eq(disco_last_reply(x), reply);
+	free(final);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_list_query_sends_every_filter)
+{
+	const char		*reply = "{\"ok\":true,\"instances\":[{\"name\":"
+	    "\"A\",\"type\":\"_t._tcp\",\"domain\":\"local\",\"host\":"
+	    "\"a.local\",\"port\":80,\"txt\":[\"k=v\"],\"addresses\":"
+	    "[{\"family\":\"ipv6\",\"address\":\"fe80::1%lo\","
+	    "\"interface\":\"lo\"}]}]}";
+	const char		*txt[] = { "k", NULL };
+	struct disco_query	 q = { 0 };
+	struct disco_instance	*insts;
+	struct disco		*x;
+	char			 path[64], req[4096];
+	size_t			 n;
+	int			 fd;
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-list.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	q.type = "_t._tcp";
+	q.subtype = "_s";
+	q.family = "ipv6";
+	q.interface = "lo";
+	q.txt = txt;
+	q.policy = "random";	/* pick only: list does not send it */
+	ck_assert_int_eq(disco_list_query(x, &q, &insts, &n, 2000), 0);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"list\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"type\":\"_t._tcp\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"subtype\":\"_s\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"family\":\"ipv6\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"interface\":\"lo\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"txt\":[\"k\"]"));
+	ck_assert_ptr_null(strstr(req, "policy"));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(insts[0].name, "A");
+	ck_assert_int_eq(insts[0].addresses[0].family, AF_INET6);
+	disco_instances_free(insts, n);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_pick_query_sends_policy_key_and_wait)
+{
+	const char		*reply = "{\"ok\":true,\"instance\":{\"name\":"
+	    "\"B\",\"type\":\"_t._tcp\",\"domain\":\"local\"}}";
+	struct disco_query	 q = { 0 };
+	struct disco_instance	*inst;
+	struct disco		*x;
+	char			 path[64], req[4096];
+	int			 fd;
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-pick.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	q.type = "_t._tcp";
+	q.policy = "sticky";
+	q.key = "user-1";
+	q.wait_ms = 250;
+	ck_assert_int_eq(disco_pick_query(x, &q, &inst, 2000), 0);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"pick\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"policy\":\"sticky\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"key\":\"user-1\""));
+	ck_assert_ptr_nonnull(strstr(req, "\"wait_ms\":250"));
+	ck_assert_ptr_null(strstr(req, "family"));
+	ck_assert_ptr_null(strstr(req, "txt"));
+	ck_assert_str_eq(inst->name, "B");
+	disco_instance_free(inst);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_refusal_is_kept_as_the_last_reply)
+{
+	const char		*reply = "{\"id\":null,\"ok\":false,\"error\":"
+	    "{\"code\":\"not-found\",\"message\":\"no instance\"}}";
+	struct disco_instance	*inst;
+	struct disco		*x;
+	char			 path[64], req[4096];
+	int			 fd;
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-refused.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_ptr_null(disco_last_reply(x));
+	ck_assert_int_eq(disco_resolve_fullname(x, "A\\.B._t._tcp.local",
+	    &inst, 2000), DISCO_ENOTFOUND);
+	ck_assert_ptr_null(inst);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"resolve\""));
+	ck_assert_ptr_nonnull(strstr(req,
+	    "\"fullname\":\"A\\\\.B._t._tcp.local\""));
+	ck_assert_str_eq(disco_last_reply(x), reply);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_reload_reads_its_counts)
+{
+	const char	*reply = "{\"ok\":true,\"errors\":1,\"services\":2}";
+	struct disco	*x;
+	char		 path[64], req[4096];
+	size_t		 services, errors;
+	int		 fd;
+	pid_t		 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-reload.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, &services, &errors, 2000), 0);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_str_eq(req, "{\"verb\":\"reload\"}");
+	ck_assert_uint_eq(services, 2);
+	ck_assert_uint_eq(errors, 1);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_services_returns_the_reply)
+{
+	const char	*reply = "{\"ok\":true,\"services\":[]}";
+	struct disco	*x;
+	char		 path[64], req[4096], *json;
+	int		 fd;
+	pid_t		 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-services.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_services(x, &json, 2000), 0);
+	canned_request(fd, req, sizeof(req));
+	ck_assert_str_eq(req, "{\"verb\":\"services\"}");
+	ck_assert_str_eq(json, reply);
+	free(json);
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_new_calls_refuse_bad_arguments)
+{
+	struct disco_service	 svc = { 0 };
+	struct disco_query	 q = { 0 };
+	struct disco_instance	*inst, *insts;
+	size_t			 n;
+	long			 id;
+
+	ck_assert_int_eq(disco_register_service(NULL, NULL, &id, NULL, 0),
+	    DISCO_EINVAL);
+	svc.name = "x";
+	svc.type = "_x._tcp";
+	svc.port = 65536;
+	ck_assert_int_eq(disco_register_service(NULL, &svc, &id, NULL, 0),
+	    DISCO_EINVAL);
+	ck_assert_int_eq(disco_list_query(NULL, NULL, &insts, &n, 0),
+	    DISCO_EINVAL);
+	ck_assert_int_eq(disco_list_query(NULL, &q, &insts, &n, 0),
+	    DISCO_EINVAL);
+	q.type = "_x._tcp";
+	q.wait_ms = -1;
+	ck_assert_int_eq(disco_pick_query(NULL, &q, &inst, 0), DISCO_EINVAL);
+	ck_assert_int_eq(disco_resolve_fullname(NULL, NULL, &inst, 0),
+	    DISCO_EINVAL);
+	ck_assert_int_eq(disco_reload(NULL, NULL, NULL, 0), DISCO_EINVAL);
+	ck_assert_int_eq(disco_services(NULL, NULL, 0), DISCO_EINVAL);
+	ck_assert_ptr_null(disco_last_reply(NULL));
+}
+END_TEST
+
 static Suite *
 libdisco_suite(void)
 {
 	Suite	*s = suite_create("libdisco");
 	TCase	*live = tcase_create("live");
 	TCase	*errs = tcase_create("errors");
+	TCase	*reqs = tcase_create("requests");
 
 	tcase_add_checked_fixture(live, setup, teardown);
 	tcase_set_timeout(live, 20);
@@ -327,8 +603,17 @@ libdisco_suite(void)
 	tcase_add_test(errs, test_libdisco_no_agent_fails_at_once);
 	tcase_add_test(errs, test_libdisco_timeout_is_honoured);
 	tcase_add_test(errs, test_libdisco_agent_gone_mid_call_is_an_error);
+	tcase_add_test(reqs,
+	    test_libdisco_register_service_sends_subtypes_ttl_and_persist);
+	tcase_add_test(reqs, test_libdisco_list_query_sends_every_filter);
+	tcase_add_test(reqs, test_libdisco_pick_query_sends_policy_key_and_wait);
+	tcase_add_test(reqs, test_libdisco_refusal_is_kept_as_the_last_reply);
+	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
+	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);
+	tcase_add_test(reqs, test_libdisco_new_calls_refuse_bad_arguments);
 	suite_add_tcase(s, live);
 	suite_add_tcase(s, errs);
+	suite_add_tcase(s, reqs);
 	return (s);
 }
 
