@@ -18,11 +18,11 @@
 #include "config.h"
 
 #include <sys/resource.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sched.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -37,45 +37,44 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES	(1 << 20)
-#define CLIENTS_MAX	4096
+#define LINE_MAX_BYTES (1 << 20)
+#define CLIENTS_MAX    4096
 
 struct conn {
-	int	 fd;
-	char	*buf;
-	size_t	 len;		/* bytes in buf */
-	size_t	 size;
+	int    fd;
+	char  *buf;
+	size_t len; /* bytes in buf */
+	size_t size;
 };
 
 struct load {
-	const char	*socket;
-	const char	*type;
-	const char	*prefix;
-	const char	*verb;	/* resolve, pick, list or echo */
-	unsigned int	 instances;
-	unsigned int	 clients;
-	unsigned int	 per_client;
+	const char  *socket;
+	const char  *type;
+	const char  *prefix;
+	const char  *verb; /* resolve, pick, list or echo */
+	unsigned int instances;
+	unsigned int clients;
+	unsigned int per_client;
 };
 
 struct worker {
-	struct load		*load;
-	unsigned int		 index;
-	uint64_t		*lat_ns;
-	unsigned int		 done;
-	unsigned int		 failed;
-	char			 first_error[256];
-	pthread_barrier_t	*start;
+	struct load	  *load;
+	unsigned int	   index;
+	uint64_t	  *lat_ns;
+	unsigned int	   done;
+	unsigned int	   failed;
+	char		   first_error[256];
+	pthread_barrier_t *start;
 };
 
 struct result {
-	uint64_t	p50, p90, p99, max;	/* ns */
-	double		rate;			/* requests per second */
-	unsigned int	requests;
-	unsigned int	failed;
+	uint64_t     p50, p90, p99, max; /* ns */
+	double	     rate;		 /* requests per second */
+	unsigned int requests;
+	unsigned int failed;
 };
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
 	    "usage: disco-bench load -s socket -t type -k count [-p prefix] "
@@ -91,7 +90,7 @@ usage(void)
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	fprintf(stderr, "disco-bench: ");
@@ -104,7 +103,7 @@ die(const char *fmt, ...)
 static uint64_t
 now_ns(clockid_t clock)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(clock, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
@@ -113,8 +112,8 @@ now_ns(clockid_t clock)
 static unsigned long
 number(const char *s, const char *what, unsigned long max)
 {
-	char		*end;
-	unsigned long	 v;
+	char	     *end;
+	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
@@ -126,7 +125,7 @@ number(const char *s, const char *what, unsigned long max)
 static int
 conn_open(struct conn *c, const char *path)
 {
-	struct sockaddr_un	sun;
+	struct sockaddr_un sun;
 
 	memset(c, 0, sizeof(*c));
 	memset(&sun, 0, sizeof(sun));
@@ -162,7 +161,7 @@ conn_close(struct conn *c)
 static int
 conn_send(struct conn *c, const char *line, size_t len)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(c->fd, line, len)) == -1) {
@@ -183,8 +182,8 @@ conn_send(struct conn *c, const char *line, size_t len)
 static int
 conn_line(struct conn *c, char **line, size_t *consumed)
 {
-	char	*nl;
-	ssize_t	 n;
+	char   *nl;
+	ssize_t n;
 
 	if (*consumed > 0) {
 		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
@@ -224,19 +223,23 @@ static size_t
 request_line(const struct load *l, unsigned int worker, unsigned int i,
     char *buf, size_t size)
 {
-	unsigned int	n;
-	int		len;
+	unsigned int n;
+	int	     len;
 
 	n = (worker * 7919 + i) % l->instances + 1;
 	if (strcmp(l->verb, "pick") == 0)
-		len = snprintf(buf, size, "{\"verb\":\"pick\",\"type\":\"%s\"}\n",
-		    l->type);
+		len = snprintf(buf, size,
+		    "{\"verb\":\"pick\",\"type\":\"%s\"}\n", l->type);
 	else if (strcmp(l->verb, "list") == 0)
-		len = snprintf(buf, size, "{\"verb\":\"list\",\"type\":\"%s\","
-		    "\"txt\":[\"n=%u\"]}\n", l->type, n);
-	else	/* resolve; also what the echo server gets */
-		len = snprintf(buf, size, "{\"verb\":\"resolve\",\"name\":"
-		    "\"%s%u\",\"type\":\"%s\"}\n", l->prefix, n, l->type);
+		len = snprintf(buf, size,
+		    "{\"verb\":\"list\",\"type\":\"%s\","
+		    "\"txt\":[\"n=%u\"]}\n",
+		    l->type, n);
+	else /* resolve; also what the echo server gets */
+		len = snprintf(buf, size,
+		    "{\"verb\":\"resolve\",\"name\":"
+		    "\"%s%u\",\"type\":\"%s\"}\n",
+		    l->prefix, n, l->type);
 	if (len < 0 || (size_t)len >= size)
 		die("request too long");
 	return ((size_t)len);
@@ -245,14 +248,14 @@ request_line(const struct load *l, unsigned int worker, unsigned int i,
 static void *
 worker_run(void *arg)
 {
-	struct worker	*w = arg;
-	struct load	*l = w->load;
-	struct conn	 c;
-	char		 req[1024], *line;
-	size_t		 len, consumed = 0;
-	uint64_t	 t0;
-	unsigned int	 i;
-	int		 echo = strcmp(l->verb, "echo") == 0;
+	struct worker *w = arg;
+	struct load   *l = w->load;
+	struct conn    c;
+	char	       req[1024], *line;
+	size_t	       len, consumed = 0;
+	uint64_t       t0;
+	unsigned int   i;
+	int	       echo = strcmp(l->verb, "echo") == 0;
 
 	if (conn_open(&c, l->socket) == -1)
 		die("%s: %s", l->socket, strerror(errno));
@@ -267,8 +270,8 @@ worker_run(void *arg)
 		w->lat_ns[w->done++] = now_ns(CLOCK_MONOTONIC) - t0;
 		if (!echo && strstr(line, "\"ok\":true") == NULL) {
 			if (w->failed++ == 0)
-				snprintf(w->first_error,
-				    sizeof(w->first_error), "%s", line);
+				snprintf(w->first_error, sizeof(w->first_error),
+				    "%s", line);
 		}
 	}
 	conn_close(&c);
@@ -278,7 +281,7 @@ worker_run(void *arg)
 static int
 cmp_u64(const void *a, const void *b)
 {
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x < y ? -1 : x > y);
 }
@@ -286,7 +289,7 @@ cmp_u64(const void *a, const void *b)
 static uint64_t
 percentile(const uint64_t *v, size_t n, unsigned int pct)
 {
-	size_t	i;
+	size_t i;
 
 	i = (n * pct + 99) / 100;
 	return (v[i == 0 ? 0 : i - 1]);
@@ -295,12 +298,12 @@ percentile(const uint64_t *v, size_t n, unsigned int pct)
 static void
 load_run(struct load *l, struct result *r)
 {
-	pthread_barrier_t	 start;
-	struct worker		*w;
-	pthread_t		*t;
-	uint64_t		*all, t0, elapsed;
-	size_t			 n = 0;
-	unsigned int		 i, j;
+	pthread_barrier_t start;
+	struct worker	 *w;
+	pthread_t	 *t;
+	uint64_t	 *all, t0, elapsed;
+	size_t		  n = 0;
+	unsigned int	  i, j;
 
 	w = calloc(l->clients, sizeof(*w));
 	t = calloc(l->clients, sizeof(*t));
@@ -345,14 +348,13 @@ load_run(struct load *l, struct result *r)
 }
 
 /* The echo server: one poll(2) loop writing every line back. */
-static void __attribute__((noreturn))
-echo_serve(int lfd)
+static void __attribute__((noreturn)) echo_serve(int lfd)
 {
-	struct pollfd	*pfd;
-	struct conn	*cs;
-	size_t		 n = 1, i, off;
-	ssize_t		 r;
-	char		*nl;
+	struct pollfd *pfd;
+	struct conn   *cs;
+	size_t	       n = 1, i, off;
+	ssize_t	       r;
+	char	      *nl;
 
 	pfd = calloc(CLIENTS_MAX + 1, sizeof(*pfd));
 	cs = calloc(CLIENTS_MAX + 1, sizeof(*cs));
@@ -397,18 +399,18 @@ echo_serve(int lfd)
 			cs[i].len += (size_t)r;
 			off = 0;
 			while ((nl = memchr(cs[i].buf + off, '\n',
-			    cs[i].len - off)) != NULL) {
+				    cs[i].len - off)) != NULL) {
 				size_t len = (size_t)(nl - cs[i].buf) + 1 - off;
 
-				if (conn_send(&cs[i], cs[i].buf + off,
-				    len) == -1)
+				if (conn_send(&cs[i], cs[i].buf + off, len) ==
+				    -1)
 					break;
 				off += len;
 			}
 			memmove(cs[i].buf, cs[i].buf + off, cs[i].len - off);
 			cs[i].len -= off;
 			if (cs[i].len == cs[i].size)
-				cs[i].len = 0;	/* no line this long */
+				cs[i].len = 0; /* no line this long */
 		}
 	}
 }
@@ -417,7 +419,7 @@ echo_serve(int lfd)
 static void
 pin_cpu(int cpu)
 {
-	cpu_set_t	set;
+	cpu_set_t set;
 
 	if (cpu < 0)
 		return;
@@ -430,11 +432,11 @@ pin_cpu(int cpu)
 static pid_t
 echo_start(char *path, size_t size, int cpu)
 {
-	struct sockaddr_un	 sun;
-	const char		*tmp;
-	char			 dir[PATH_MAX];
-	pid_t			 pid;
-	int			 fd;
+	struct sockaddr_un sun;
+	const char	  *tmp;
+	char		   dir[PATH_MAX];
+	pid_t		   pid;
+	int		   fd;
 
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";
@@ -465,7 +467,7 @@ echo_start(char *path, size_t size, int cpu)
 static void
 echo_stop(pid_t pid, const char *path)
 {
-	char	dir[PATH_MAX], *slash;
+	char dir[PATH_MAX], *slash;
 
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -480,7 +482,7 @@ echo_stop(pid_t pid, const char *path)
 static void
 raise_nofile(rlim_t want)
 {
-	struct rlimit	rl;
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
@@ -494,9 +496,9 @@ static void
 result_print(const char *verb, const struct load *l, const struct result *r,
     const struct result *echo)
 {
-	printf("%-8s %7u %6u %8u %8.1f %8.1f %8.1f %8.1f %9.0f",
-	    verb, l->clients, l->instances, r->requests, r->p50 / 1e3,
-	    r->p90 / 1e3, r->p99 / 1e3, r->max / 1e3, r->rate);
+	printf("%-8s %7u %6u %8u %8.1f %8.1f %8.1f %8.1f %9.0f", verb,
+	    l->clients, l->instances, r->requests, r->p50 / 1e3, r->p90 / 1e3,
+	    r->p99 / 1e3, r->max / 1e3, r->rate);
 	if (echo != NULL)
 		printf(" %8.2f %8.2f", (double)r->p50 / (double)echo->p50,
 		    r->rate / echo->rate);
@@ -511,22 +513,22 @@ result_print(const char *verb, const struct load *l, const struct result *r,
 static int
 cmd_load(int argc, char **argv)
 {
-	struct load	 l;
-	struct result	 echo, r;
-	const char	*clients = "1,8,32,256", *verbs = "resolve,pick,list";
-	char		*list, *cl, *vl, *save1, *save2, echo_path[PATH_MAX];
-	unsigned long	 total = 20000;
-	pid_t		 echo_pid;
-	int		 ch, failed = 0, client_cpu = -1, server_cpu = -1;
+	struct load   l;
+	struct result echo, r;
+	const char   *clients = "1,8,32,256", *verbs = "resolve,pick,list";
+	char	     *list, *cl, *vl, *save1, *save2, echo_path[PATH_MAX];
+	unsigned long total = 20000;
+	pid_t	      echo_pid;
+	int	      ch, failed = 0, client_cpu = -1, server_cpu = -1;
 
 	memset(&l, 0, sizeof(l));
 	l.prefix = "bench-";
 	while ((ch = getopt(argc, argv, "C:c:k:n:p:s:t:V:")) != -1) {
 		switch (ch) {
 		case 'C':
-			if (sscanf(optarg, "%d,%d", &client_cpu,
-			    &server_cpu) != 2 || client_cpu < 0 ||
-			    server_cpu < 0)
+			if (sscanf(optarg, "%d,%d", &client_cpu, &server_cpu) !=
+				2 ||
+			    client_cpu < 0 || server_cpu < 0)
 				die("-C: \"%s\" is not client-cpu,server-cpu",
 				    optarg);
 			break;
@@ -569,7 +571,7 @@ cmd_load(int argc, char **argv)
 	if ((list = strdup(clients)) == NULL)
 		die("out of memory");
 	for (cl = strtok_r(list, ",", &save1); cl != NULL;
-	    cl = strtok_r(NULL, ",", &save1)) {
+	     cl = strtok_r(NULL, ",", &save1)) {
 		char *vcopy;
 
 		l.clients = (unsigned int)number(cl, "-c", CLIENTS_MAX);
@@ -588,7 +590,7 @@ cmd_load(int argc, char **argv)
 		if ((vcopy = strdup(verbs)) == NULL)
 			die("out of memory");
 		for (vl = strtok_r(vcopy, ",", &save2); vl != NULL;
-		    vl = strtok_r(NULL, ",", &save2)) {
+		     vl = strtok_r(NULL, ",", &save2)) {
 			if (strcmp(vl, "resolve") != 0 &&
 			    strcmp(vl, "pick") != 0 && strcmp(vl, "list") != 0)
 				die("-V: unknown verb \"%s\"", vl);
@@ -608,9 +610,9 @@ cmd_load(int argc, char **argv)
 static long
 rss_bytes(pid_t pid)
 {
-	char	 path[64], line[256];
-	FILE	*f;
-	long	 kb = -1;
+	char  path[64], line[256];
+	FILE *f;
+	long  kb = -1;
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
@@ -629,15 +631,15 @@ rss_bytes(pid_t pid)
 static int
 cmd_idle(int argc, char **argv)
 {
-	struct conn	*cs;
-	const char	*socket = NULL;
-	const char	 hello[] = "{\"verb\":\"hello\"}\n";
-	unsigned long	 n = 1000, i;
-	long		 before, after;
-	pid_t		 pid = 0;
-	char		*line;
-	size_t		 consumed;
-	int		 ch;
+	struct conn  *cs;
+	const char   *socket = NULL;
+	const char    hello[] = "{\"verb\":\"hello\"}\n";
+	unsigned long n = 1000, i;
+	long	      before, after;
+	pid_t	      pid = 0;
+	char	     *line;
+	size_t	      consumed;
+	int	      ch;
 
 	while ((ch = getopt(argc, argv, "n:P:s:")) != -1) {
 		switch (ch) {
@@ -674,7 +676,8 @@ cmd_idle(int argc, char **argv)
 	}
 	after = rss_bytes(pid);
 	printf("idle connections %lu: discod RSS %ld -> %ld kB, %.0f bytes "
-	    "per connection\n", n, before / 1024, after / 1024,
+	       "per connection\n",
+	    n, before / 1024, after / 1024,
 	    (double)(after - before) / (double)n);
 	for (i = 0; i < n; i++)
 		conn_close(&cs[i]);
@@ -685,8 +688,8 @@ cmd_idle(int argc, char **argv)
 static void
 print_stamped(const char *line)
 {
-	printf("%llu %s\n",
-	    (unsigned long long)(now_ns(CLOCK_REALTIME) / 1000), line);
+	printf("%llu %s\n", (unsigned long long)(now_ns(CLOCK_REALTIME) / 1000),
+	    line);
 	fflush(stdout);
 }
 
@@ -697,12 +700,12 @@ print_stamped(const char *line)
 static int
 cmd_watch(int argc, char **argv)
 {
-	struct conn	 c;
-	const char	*socket = NULL, *type = NULL;
-	char		 req[512], *line;
-	size_t		 consumed = 0;
-	unsigned long	 count = 0, seen = 0, wait_s = 0;
-	int		 ch;
+	struct conn   c;
+	const char   *socket = NULL, *type = NULL;
+	char	      req[512], *line;
+	size_t	      consumed = 0;
+	unsigned long count = 0, seen = 0, wait_s = 0;
+	int	      ch;
 
 	while ((ch = getopt(argc, argv, "n:s:t:w:")) != -1) {
 		switch (ch) {
@@ -762,9 +765,9 @@ cmd_watch(int argc, char **argv)
 static int
 cmd_stamp(void)
 {
-	char	*line = NULL;
-	size_t	 size = 0;
-	ssize_t	 n;
+	char   *line = NULL;
+	size_t	size = 0;
+	ssize_t n;
 
 	while ((n = getline(&line, &size, stdin)) != -1) {
 		if (n > 0 && line[n - 1] == '\n')

@@ -12,13 +12,13 @@
 #include "proto.h"
 
 /* Deepest nesting accepted in a request. */
-#define PROTO_DEPTH_MAX	16
+#define PROTO_DEPTH_MAX 16
 
 void
 proto_error_set(struct proto_error *err, const char *code, const char *field,
     const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	err->code = code;
 	strlcpy(err->field, field != NULL ? field : "", sizeof(err->field));
@@ -35,8 +35,8 @@ proto_error_set(struct proto_error *err, const char *code, const char *field,
 static int
 utf8_next(const unsigned char *p, size_t len, size_t *i, unsigned int *cpp)
 {
-	size_t		n, k;
-	unsigned int	cp, min;
+	size_t	     n, k;
+	unsigned int cp, min;
 
 	if (p[*i] < 0x80) {
 		*cpp = p[(*i)++];
@@ -74,8 +74,8 @@ utf8_next(const unsigned char *p, size_t len, size_t *i, unsigned int *cpp)
 int
 proto_utf8_invalid(const char *s, size_t len)
 {
-	size_t		i = 0, at;
-	unsigned int	cp;
+	size_t	     i = 0, at;
+	unsigned int cp;
 
 	while (i < len) {
 		at = i;
@@ -95,8 +95,8 @@ proto_utf8_invalid(const char *s, size_t len)
 int
 proto_utf8_nonchar(const char *s, size_t len)
 {
-	size_t		i = 0, at;
-	unsigned int	cp;
+	size_t	     i = 0, at;
+	unsigned int cp;
 
 	while (i < len) {
 		at = i;
@@ -117,7 +117,7 @@ proto_type_name(struct json_object *o)
 static struct json_tokener *
 proto_tokener(void)
 {
-	static __thread struct json_tokener	*tok;
+	static __thread struct json_tokener *tok;
 
 	if (tok == NULL && (tok = json_tokener_new_ex(PROTO_DEPTH_MAX)) != NULL)
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -128,11 +128,11 @@ int
 proto_request_parse(const char *line, size_t len, struct proto_request *req,
     struct proto_error *err)
 {
-	struct json_tokener	*tok;
-	struct json_object	*obj, *v;
-	enum json_tokener_error	 jerr;
-	size_t			 end;
-	int			 bad;
+	struct json_tokener    *tok;
+	struct json_object     *obj, *v;
+	enum json_tokener_error jerr;
+	size_t			end;
+	int			bad;
 
 	memset(req, 0, sizeof(*req));
 	if (len >= PROTO_LINE_MAX) {
@@ -168,7 +168,8 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 		json_object_put(obj);
 		if (jerr == json_tokener_continue)
 			proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
-			    "request is not valid JSON: incomplete at end of line");
+			    "request is not valid JSON: incomplete at end of "
+			    "line");
 		else
 			proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
 			    "request is not valid JSON: %s at byte %zu",
@@ -242,8 +243,8 @@ int
 proto_get_string(struct json_object *obj, const char *field, int required,
     const char **out, struct proto_error *err)
 {
-	struct json_object	*v;
-	int			 rc;
+	struct json_object *v;
+	int		    rc;
 
 	if ((rc = proto_field(obj, field, required, &v, err)) != 0)
 		return (rc);
@@ -267,9 +268,9 @@ int
 proto_get_int(struct json_object *obj, const char *field, int required,
     long long min, long long max, long long *out, struct proto_error *err)
 {
-	struct json_object	*v;
-	long long		 n;
-	int			 rc;
+	struct json_object *v;
+	long long	    n;
+	int		    rc;
 
 	if ((rc = proto_field(obj, field, required, &v, err)) != 0)
 		return (rc);
@@ -294,8 +295,8 @@ int
 proto_get_bool(struct json_object *obj, const char *field, int required,
     int *out, struct proto_error *err)
 {
-	struct json_object	*v;
-	int			 rc;
+	struct json_object *v;
+	int		    rc;
 
 	if ((rc = proto_field(obj, field, required, &v, err)) != 0)
 		return (rc);
@@ -313,7 +314,7 @@ proto_get_bool(struct json_object *obj, const char *field, int required,
 struct json_object *
 proto_reply_new(struct json_object *id)
 {
-	struct json_object	*reply;
+	struct json_object *reply;
 
 	if ((reply = json_object_new_object()) == NULL)
 		return (NULL);
@@ -326,7 +327,7 @@ proto_reply_new(struct json_object *id)
 struct json_object *
 proto_reply_error(struct json_object *id, const struct proto_error *err)
 {
-	struct json_object	*reply, *e;
+	struct json_object *reply, *e;
 
 	if ((reply = json_object_new_object()) == NULL)
 		return (NULL);
@@ -354,9 +355,9 @@ proto_reply_error(struct json_object *id, const struct proto_error *err)
 char *
 proto_serialize(struct json_object *obj, size_t *lenp)
 {
-	const char	*s;
-	size_t		 len;
-	char		*line;
+	const char *s;
+	size_t	    len;
+	char	   *line;
 
 	s = json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);

@@ -16,57 +16,57 @@
 
 #include <json-c/json.h>
 
-#define DISCO_PROTO_VERSION	1
+#define DISCO_PROTO_VERSION 1
 
 /* Longest request line accepted, newline included. */
-#define PROTO_LINE_MAX		65536
+#define PROTO_LINE_MAX 65536
 
 /* Error codes as they appear on the wire. */
-#define PROTO_E_BAD_REQUEST	"bad-request"
-#define PROTO_E_BAD_FIELD	"bad-field"
-#define PROTO_E_UNKNOWN_VERB	"unknown-verb"
-#define PROTO_E_TOO_LARGE	"too-large"
-#define PROTO_E_NOT_FOUND	"not-found"
-#define PROTO_E_DENIED		"permission-denied"
-#define PROTO_E_UNAVAILABLE	"unavailable"
-#define PROTO_E_INTERNAL	"internal"
+#define PROTO_E_BAD_REQUEST  "bad-request"
+#define PROTO_E_BAD_FIELD    "bad-field"
+#define PROTO_E_UNKNOWN_VERB "unknown-verb"
+#define PROTO_E_TOO_LARGE    "too-large"
+#define PROTO_E_NOT_FOUND    "not-found"
+#define PROTO_E_DENIED	     "permission-denied"
+#define PROTO_E_UNAVAILABLE  "unavailable"
+#define PROTO_E_INTERNAL     "internal"
 
 /* Longest field name an error names ("check.start_period", "txt[127]"). */
-#define PROTO_FIELD_MAX		48
+#define PROTO_FIELD_MAX 48
 
 struct proto_error {
-	const char	*code;		/* one of PROTO_E_* */
-	char		 field[PROTO_FIELD_MAX];	/* at fault; "" for none */
-	char		 message[256];
+	const char *code;		    /* one of PROTO_E_* */
+	char	    field[PROTO_FIELD_MAX]; /* at fault; "" for none */
+	char	    message[256];
 };
 
 /* A decoded request: the whole object, its verb and its id (if any). */
 struct proto_request {
-	struct json_object	*obj;
-	const char		*verb;
-	struct json_object	*id;	/* borrowed from obj, may be NULL */
+	struct json_object *obj;
+	const char	   *verb;
+	struct json_object *id; /* borrowed from obj, may be NULL */
 };
 
-int	 proto_request_parse(const char *, size_t, struct proto_request *,
-	    struct proto_error *);
-void	 proto_request_clear(struct proto_request *);
+int  proto_request_parse(const char *, size_t, struct proto_request *,
+     struct proto_error *);
+void proto_request_clear(struct proto_request *);
 
-void	 proto_error_set(struct proto_error *, const char *, const char *,
-	    const char *, ...) __attribute__((format(printf, 4, 5)));
+void proto_error_set(struct proto_error *, const char *, const char *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
 
-int	 proto_get_string(struct json_object *, const char *, int,
-	    const char **, struct proto_error *);
-int	 proto_get_int(struct json_object *, const char *, int, long long,
-	    long long, long long *, struct proto_error *);
-int	 proto_get_bool(struct json_object *, const char *, int, int *,
-	    struct proto_error *);
+int proto_get_string(struct json_object *, const char *, int, const char **,
+    struct proto_error *);
+int proto_get_int(struct json_object *, const char *, int, long long, long long,
+    long long *, struct proto_error *);
+int proto_get_bool(struct json_object *, const char *, int, int *,
+    struct proto_error *);
 
 struct json_object *proto_reply_new(struct json_object *);
 struct json_object *proto_reply_error(struct json_object *,
-	    const struct proto_error *);
-char	*proto_serialize(struct json_object *, size_t *);
+    const struct proto_error *);
+char		   *proto_serialize(struct json_object *, size_t *);
 
-int	 proto_utf8_invalid(const char *, size_t);
-int	 proto_utf8_nonchar(const char *, size_t);
+int proto_utf8_invalid(const char *, size_t);
+int proto_utf8_nonchar(const char *, size_t);
 
 #endif

@@ -23,7 +23,7 @@
 static int
 access_number(const char *s, unsigned int *out)
 {
-	unsigned long	v = 0;
+	unsigned long v = 0;
 
 	if (*s == '\0')
 		return (-1);
@@ -32,7 +32,7 @@ access_number(const char *s, unsigned int *out)
 			return (-1);
 		v = v * 10 + (unsigned long)(*s - '0');
 	}
-	if (v > 0xfffffffeUL)		/* (uid_t)-1 is nobody's */
+	if (v > 0xfffffffeUL) /* (uid_t)-1 is nobody's */
 		return (-1);
 	*out = (unsigned int)v;
 	return (0);
@@ -44,11 +44,11 @@ access_number(const char *s, unsigned int *out)
  * denial later.
  */
 static int
-access_principal_parse(const char *word, struct access_principal *p,
-    char *why, size_t len)
+access_principal_parse(const char *word, struct access_principal *p, char *why,
+    size_t len)
 {
-	struct passwd	*pw;
-	struct group	*gr;
+	struct passwd *pw;
+	struct group  *gr;
 
 	memset(p, 0, sizeof(*p));
 	if (*word == '@') {
@@ -82,9 +82,9 @@ int
 access_rule_parse(const char *value, int with_type, int line,
     struct access_rule *rule, char *why, size_t len)
 {
-	char		*copy, *w, *save = NULL;
-	const char	*bad;
-	int		 rc = -1;
+	char	   *copy, *w, *save = NULL;
+	const char *bad;
+	int	    rc = -1;
 
 	memset(rule, 0, sizeof(*rule));
 	rule->line = line;
@@ -92,7 +92,8 @@ access_rule_parse(const char *value, int with_type, int line,
 	w = strtok_r(copy, " \t", &save);
 	if (with_type) {
 		if (w == NULL) {
-			snprintf(why, len, "expected a service type, then who "
+			snprintf(why, len,
+			    "expected a service type, then who "
 			    "may register it");
 			goto out;
 		}
@@ -107,7 +108,7 @@ access_rule_parse(const char *value, int with_type, int line,
 		rule->who = xreallocarray(rule->who, rule->nwho + 1,
 		    sizeof(*rule->who));
 		if (access_principal_parse(w, &rule->who[rule->nwho], why,
-		    len) == -1)
+			len) == -1)
 			goto out;
 		rule->nwho++;
 	}
@@ -131,11 +132,14 @@ access_rule_clear(struct access_rule *rule)
 	memset(rule, 0, sizeof(*rule));
 }
 
+/* clang-format 14 would align the lone second parameter line. */
+/* clang-format off */
 static int
 access_rule_allows(const struct access_rule *rule,
     const struct access_creds *cr)
+/* clang-format on */
 {
-	size_t	k, g;
+	size_t k, g;
 
 	for (k = 0; k < rule->nwho; k++) {
 		if (!rule->who[k].group) {
@@ -161,22 +165,26 @@ int
 access_may_register(const struct config *conf, const struct access_creds *cr,
     const char *type, char *why, size_t len)
 {
-	size_t	k;
+	size_t k;
 
 	if (cr->uid == 0)
 		return (1);
 	if (conf->access_register.nwho > 0 &&
 	    !access_rule_allows(&conf->access_register, cr)) {
-		snprintf(why, len, "uid %ld may not register services "
-		    "([access] register)", (long)cr->uid);
+		snprintf(why, len,
+		    "uid %ld may not register services "
+		    "([access] register)",
+		    (long)cr->uid);
 		return (0);
 	}
 	for (k = 0; k < conf->naccess_types; k++) {
 		if (strcasecmp(conf->access_types[k].type, type) != 0 ||
 		    access_rule_allows(&conf->access_types[k], cr))
 			continue;
-		snprintf(why, len, "uid %ld may not register %.40s "
-		    "([access] restrict-type)", (long)cr->uid, type);
+		snprintf(why, len,
+		    "uid %ld may not register %.40s "
+		    "([access] restrict-type)",
+		    (long)cr->uid, type);
 		return (0);
 	}
 	return (1);

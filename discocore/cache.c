@@ -21,7 +21,7 @@
 static int
 instance_cmp(struct instance *a, struct instance *b)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = strcasecmp(a->type, b->type)) != 0)
 		return (rc);
@@ -31,7 +31,7 @@ instance_cmp(struct instance *a, struct instance *b)
 }
 
 #ifndef __unused
-#define __unused	__attribute__((__unused__))
+#define __unused __attribute__((__unused__))
 #endif
 RB_GENERATE_STATIC(instance_tree, instance, entry, instance_cmp)
 
@@ -63,7 +63,7 @@ instance_changed(struct cache *c, struct instance *i)
 static void
 cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
 {
-	struct cache_hook	*h;
+	struct cache_hook *h;
 
 	c->index++;
 	if (i != NULL) {
@@ -110,7 +110,7 @@ cache_remove(struct cache *c, struct instance *i)
 	c->total--;
 	if (i->resolved) {
 		c->count--;
-		if (!i->hidden)		/* a hidden one was removed already */
+		if (!i->hidden) /* a hidden one was removed already */
 			cache_emit(c, CACHE_REMOVE, i);
 	}
 	instance_free(c, i);
@@ -120,7 +120,7 @@ cache_remove(struct cache *c, struct instance *i)
 void
 cache_clear(struct cache *c)
 {
-	struct instance	*i;
+	struct instance *i;
 
 	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
 		RB_REMOVE(instance_tree, &c->tree, i);
@@ -134,7 +134,7 @@ cache_clear(struct cache *c)
 void
 cache_destroy(struct cache *c)
 {
-	struct instance	*i;
+	struct instance *i;
 
 	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
 		RB_REMOVE(instance_tree, &c->tree, i);
@@ -148,7 +148,7 @@ struct instance *
 cache_find(struct cache *c, const char *name, const char *type,
     const char *domain)
 {
-	struct instance	key;
+	struct instance key;
 
 	memset(&key, 0, sizeof(key));
 	key.name = (char *)name;
@@ -161,7 +161,7 @@ cache_find(struct cache *c, const char *name, const char *type,
 struct instance *
 cache_first_of_type(struct cache *c, const char *type)
 {
-	struct instance	key, *i;
+	struct instance key, *i;
 
 	if (type == NULL)
 		return (RB_MIN(instance_tree, &c->tree));
@@ -184,7 +184,7 @@ cache_next(struct cache *c, struct instance *i)
 static struct cache_path *
 cache_path_find(struct instance *i, int ifindex, int family)
 {
-	size_t	k;
+	size_t k;
 
 	for (k = 0; k < i->npaths; k++) {
 		if (i->paths[k].ifindex == ifindex &&
@@ -201,11 +201,11 @@ cache_path_find(struct instance *i, int ifindex, int family)
  */
 struct instance *
 cache_seen(struct cache *c, const char *name, const char *type,
-    const char *domain, int ifindex, const char *ifname, int family,
-    int local, int *is_new)
+    const char *domain, int ifindex, const char *ifname, int family, int local,
+    int *is_new)
 {
-	struct instance		*i;
-	struct cache_path	*p;
+	struct instance	  *i;
+	struct cache_path *p;
 
 	*is_new = 0;
 	if ((i = cache_find(c, name, type, domain)) == NULL) {
@@ -242,8 +242,8 @@ cache_seen(struct cache *c, const char *name, const char *type,
 int
 cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 {
-	struct cache_path	*p;
-	int			 had;
+	struct cache_path *p;
+	int		   had;
 
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
 		return (0);
@@ -264,7 +264,7 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 static void
 cache_format_addr(struct cache_path *p)
 {
-	char	buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN];
 
 	if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
 		p->text[0] = '\0';
@@ -288,14 +288,14 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
     const char *host, unsigned int port, const struct txt *txt,
     const void *addr)
 {
-	struct cache_path	*p;
-	int			 changed = 0, first = !i->resolved;
-	size_t			 alen = family == AF_INET6 ? 16 : 4;
+	struct cache_path *p;
+	int		   changed = 0, first = !i->resolved;
+	size_t		   alen = family == AF_INET6 ? 16 : 4;
 
 	instance_changed(c, i);
 	i->last_confirmed = clock_wall();
 	if ((p = cache_path_find(i, ifindex, family)) == NULL)
-		return;		/* lost meanwhile */
+		return; /* lost meanwhile */
 	if (!p->resolved || memcmp(p->addr, addr, alen) != 0) {
 		memcpy(p->addr, addr, alen);
 		p->resolved = 1;
@@ -320,7 +320,7 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 		return;
 	i->last_changed = i->last_confirmed;
 	if (i->hidden)
-		return;		/* shown again, with this, when it answers */
+		return; /* shown again, with this, when it answers */
 	if (first) {
 		i->resolved = 1;
 		c->count++;
@@ -337,9 +337,9 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 int
 cache_txt_match(const struct instance *i, const char *filter)
 {
-	const char	*eq = strchr(filter, '=');
-	size_t		 klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
-	size_t		 k, vlen;
+	const char *eq = strchr(filter, '=');
+	size_t	    klen = eq != NULL ? (size_t)(eq - filter) : strlen(filter);
+	size_t	    k, vlen;
 	const unsigned char *d;
 
 	for (k = 0; k < i->txt.n; k++) {

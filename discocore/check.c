@@ -15,32 +15,33 @@
 #include "core.h"
 
 static const struct check_field check_fields[] = {
-	{ CHECK_F_TYPE,		"Type",		"type",		CHECK_V_TEXT },
-	{ CHECK_F_INTERVAL,	"Interval",	"interval",	CHECK_V_DURATION },
-	{ CHECK_F_TIMEOUT,	"Timeout",	"timeout",	CHECK_V_DURATION },
-	{ CHECK_F_START_PERIOD,	"StartPeriod",	"start_period",	CHECK_V_DURATION },
-	{ CHECK_F_RISE,		"Rise",		"rise",		CHECK_V_NUMBER },
-	{ CHECK_F_FALL,		"Fall",		"fall",		CHECK_V_NUMBER },
-	{ CHECK_F_HOST,		"Host",		"host",		CHECK_V_TEXT },
-	{ CHECK_F_PORT,		"Port",		"port",		CHECK_V_NUMBER },
-	{ CHECK_F_URL,		"URL",		"url",		CHECK_V_TEXT },
-	{ CHECK_F_EXPECT,	"Expect",	"expect",	CHECK_V_TEXT },
-	{ CHECK_F_COMMAND,	"Command",	"command",	CHECK_V_ARGV },
+	{ CHECK_F_TYPE, "Type", "type", CHECK_V_TEXT },
+	{ CHECK_F_INTERVAL, "Interval", "interval", CHECK_V_DURATION },
+	{ CHECK_F_TIMEOUT, "Timeout", "timeout", CHECK_V_DURATION },
+	{ CHECK_F_START_PERIOD, "StartPeriod", "start_period",
+	    CHECK_V_DURATION },
+	{ CHECK_F_RISE, "Rise", "rise", CHECK_V_NUMBER },
+	{ CHECK_F_FALL, "Fall", "fall", CHECK_V_NUMBER },
+	{ CHECK_F_HOST, "Host", "host", CHECK_V_TEXT },
+	{ CHECK_F_PORT, "Port", "port", CHECK_V_NUMBER },
+	{ CHECK_F_URL, "URL", "url", CHECK_V_TEXT },
+	{ CHECK_F_EXPECT, "Expect", "expect", CHECK_V_TEXT },
+	{ CHECK_F_COMMAND, "Command", "command", CHECK_V_ARGV },
 };
-#define CHECK_FIELDS	(sizeof(check_fields) / sizeof(check_fields[0]))
+#define CHECK_FIELDS (sizeof(check_fields) / sizeof(check_fields[0]))
 
 /* Longest Command= / "command": words, not counting the NULL. */
-#define CHECK_ARGV_MAX	64
+#define CHECK_ARGV_MAX 64
 
 /* A field by its key, in a file's spelling or the wire's; NULL if none. */
 const struct check_field *
 check_field_find(const char *key, int wire)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < CHECK_FIELDS; i++) {
 		if (strcmp(wire ? check_fields[i].wire : check_fields[i].file,
-		    key) == 0)
+			key) == 0)
 			return (&check_fields[i]);
 	}
 	return (NULL);
@@ -84,8 +85,8 @@ check_type_parse(const char *s, enum check_type *t)
 static int
 check_duration_parse(const char *s, unsigned int *ms)
 {
-	char	*end;
-	double	 v;
+	char  *end;
+	double v;
 
 	if (!isdigit((unsigned char)*s))
 		return (-1);
@@ -105,7 +106,7 @@ check_duration_parse(const char *s, unsigned int *ms)
 struct check_spec *
 check_spec_new(void)
 {
-	struct check_spec	*c = xcalloc(1, sizeof(*c));
+	struct check_spec *c = xcalloc(1, sizeof(*c));
 
 	c->interval_ms = 10000;
 	c->timeout_ms = 2000;
@@ -117,7 +118,7 @@ check_spec_new(void)
 static void
 check_argv_free(char **argv)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; argv != NULL && argv[i] != NULL; i++)
 		free(argv[i]);
@@ -140,8 +141,8 @@ static int
 check_number(const char *value, unsigned int min, unsigned int max,
     unsigned int *out, char *why, size_t len)
 {
-	unsigned long	 n;
-	char		*end;
+	unsigned long n;
+	char	     *end;
 
 	n = strtoul(value, &end, 10);
 	if (!isdigit((unsigned char)*value) || *end != '\0' || n < min ||
@@ -163,14 +164,16 @@ int
 check_spec_set(struct check_spec *c, const struct check_field *f,
     const char *value, char *why, size_t len)
 {
-	unsigned char	 addr[16];
-	unsigned int	*ms, *n;
+	unsigned char addr[16];
+	unsigned int *ms, *n;
 
 	switch (f->id) {
 	case CHECK_F_TYPE:
 		if (check_type_parse(value, &c->type) == -1) {
-			snprintf(why, len, "\"%.64s\" is not tcp, http, exec "
-			    "or ttl", value);
+			snprintf(why, len,
+			    "\"%.64s\" is not tcp, http, exec "
+			    "or ttl",
+			    value);
 			return (-1);
 		}
 		return (0);
@@ -178,11 +181,13 @@ check_spec_set(struct check_spec *c, const struct check_field *f,
 	case CHECK_F_TIMEOUT:
 	case CHECK_F_START_PERIOD:
 		ms = f->id == CHECK_F_INTERVAL ? &c->interval_ms :
-		    f->id == CHECK_F_TIMEOUT ? &c->timeout_ms :
-		    &c->start_period_ms;
+		    f->id == CHECK_F_TIMEOUT   ? &c->timeout_ms :
+						 &c->start_period_ms;
 		if (check_duration_parse(value, ms) == -1) {
-			snprintf(why, len, "\"%.64s\" is not a duration (5, 5s, "
-			    "500ms)", value);
+			snprintf(why, len,
+			    "\"%.64s\" is not a duration (5, 5s, "
+			    "500ms)",
+			    value);
 			return (-1);
 		}
 		return (0);
@@ -196,8 +201,10 @@ check_spec_set(struct check_spec *c, const struct check_field *f,
 		/* Numeric only: a name would need a lookup in the loop. */
 		if (inet_pton(AF_INET, value, addr) != 1 &&
 		    inet_pton(AF_INET6, value, addr) != 1) {
-			snprintf(why, len, "\"%.64s\" is not an IPv4 or IPv6 "
-			    "address", value);
+			snprintf(why, len,
+			    "\"%.64s\" is not an IPv4 or IPv6 "
+			    "address",
+			    value);
 			return (-1);
 		}
 		free(c->host);
@@ -252,13 +259,13 @@ check_spec_finish(struct check_spec *c, int wire)
 		return (wire ? "type is missing" : "Type= is missing");
 	if (c->type == CHECK_HTTP && c->url == NULL)
 		return (wire ? "an http check needs url" :
-		    "an http check needs URL=");
+			       "an http check needs URL=");
 	if (c->type == CHECK_EXEC && c->argv == NULL)
 		return (wire ? "an exec check needs command" :
-		    "an exec check needs Command=");
+			       "an exec check needs Command=");
 	if (c->timeout_ms > c->interval_ms)
 		return (wire ? "timeout is longer than interval" :
-		    "Timeout= is longer than Interval=");
+			       "Timeout= is longer than Interval=");
 	if (c->host == NULL)
 		c->host = xstrdup("127.0.0.1");
 	return (NULL);

@@ -22,25 +22,25 @@
 #include "core.h"
 
 enum config_type {
-	CONFIG_PATH,		/* an absolute path */
-	CONFIG_NAME,		/* a user or group name */
-	CONFIG_MODE,		/* octal permission bits */
-	CONFIG_UINT,		/* an integer in [min, max] */
-	CONFIG_SIZE,		/* bytes with an optional K, M or G suffix */
-	CONFIG_WORDS,		/* words from a list, space separated */
-	CONFIG_STRING,		/* any text */
+	CONFIG_PATH,   /* an absolute path */
+	CONFIG_NAME,   /* a user or group name */
+	CONFIG_MODE,   /* octal permission bits */
+	CONFIG_UINT,   /* an integer in [min, max] */
+	CONFIG_SIZE,   /* bytes with an optional K, M or G suffix */
+	CONFIG_WORDS,  /* words from a list, space separated */
+	CONFIG_STRING, /* any text */
 };
 
 struct config_key {
-	const char		*section;
-	const char		*name;
-	enum config_type	 type;
-	size_t			 offset;
-	unsigned long long	 min;
-	unsigned long long	 max;
+	const char	  *section;
+	const char	  *name;
+	enum config_type   type;
+	size_t		   offset;
+	unsigned long long min;
+	unsigned long long max;
 };
 
-#define OFF(f)	offsetof(struct config, f)
+#define OFF(f) offsetof(struct config, f)
 
 static const struct config_key config_keys[] = {
 	{ "control", "socket", CONFIG_PATH, OFF(socket_path), 0, 0 },
@@ -66,22 +66,23 @@ static const struct config_key config_keys[] = {
 	    OFF(liveness_unreachable_ms), 200, 600000 },
 	{ "liveness", "remove-ms", CONFIG_UINT, OFF(liveness_remove_ms), 200,
 	    3600000 },
-	{ "browse", "resolvers-max", CONFIG_UINT, OFF(resolvers_max), 0, 100000 },
+	{ "browse", "resolvers-max", CONFIG_UINT, OFF(resolvers_max), 0,
+	    100000 },
 	{ "browse", "resolve-concurrency", CONFIG_UINT,
 	    OFF(resolve_concurrency), 1, 1000 },
 };
-#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 struct config_parser {
-	FILE			*f;
-	const char		*fname;
-	int			 line;
-	int			 long_line;	/* line number, or 0 */
-	int			 seen[CONFIG_NKEYS];
-	int			 seen_register;
-	struct config		*conf;
-	struct config_errors	*errors;
-	int			 nerrors;
+	FILE		     *f;
+	const char	     *fname;
+	int		      line;
+	int		      long_line; /* line number, or 0 */
+	int		      seen[CONFIG_NKEYS];
+	int		      seen_register;
+	struct config	     *conf;
+	struct config_errors *errors;
+	int		      nerrors;
 };
 
 /* Append "file:line: message" (or "file: message" for line 0) to errors. */
@@ -89,8 +90,8 @@ void
 config_error_addv(struct config_errors *errors, const char *fname, int line,
     const char *fmt, va_list ap)
 {
-	struct config_error	*e;
-	char			*msg;
+	struct config_error *e;
+	char		    *msg;
 
 	if (errors == NULL)
 		return;
@@ -101,7 +102,8 @@ config_error_addv(struct config_errors *errors, const char *fname, int line,
 		xasprintf(&e->text, "%s:%d: %s", fname, line,
 		    msg != NULL ? msg : "error");
 	else
-		xasprintf(&e->text, "%s: %s", fname, msg != NULL ? msg : "error");
+		xasprintf(&e->text, "%s: %s", fname,
+		    msg != NULL ? msg : "error");
 	TAILQ_INSERT_TAIL(errors, e, entry);
 	free(msg);
 }
@@ -110,7 +112,7 @@ void
 config_error_add(struct config_errors *errors, const char *fname, int line,
     const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	config_error_addv(errors, fname, line, fmt, ap);
@@ -120,7 +122,7 @@ config_error_add(struct config_errors *errors, const char *fname, int line,
 static void __attribute__((format(printf, 3, 4)))
 config_error(struct config_parser *p, int line, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	p->nerrors++;
 	va_start(ap, fmt);
@@ -171,7 +173,7 @@ config_clear(struct config *conf)
 void
 config_errors_clear(struct config_errors *errors)
 {
-	struct config_error	*e;
+	struct config_error *e;
 
 	while ((e = TAILQ_FIRST(errors)) != NULL) {
 		TAILQ_REMOVE(errors, e, entry);
@@ -183,8 +185,8 @@ config_errors_clear(struct config_errors *errors)
 static int
 config_parse_number(const char *value, unsigned long long *out, int base)
 {
-	char			*end;
-	unsigned long long	 n;
+	char		  *end;
+	unsigned long long n;
 
 	if (*value == '\0' || !isdigit((unsigned char)*value))
 		return (-1);
@@ -200,24 +202,27 @@ static int
 config_set(struct config_parser *p, const struct config_key *k,
     const char *value)
 {
-	char			*field = (char *)p->conf + k->offset;
-	struct sockaddr_un	 sun;
-	unsigned long long	 n, mult = 1;
-	const char		*c;
-	int			 used;
+	char		  *field = (char *)p->conf + k->offset;
+	struct sockaddr_un sun;
+	unsigned long long n, mult = 1;
+	const char	  *c;
+	int		   used;
 
 	switch (k->type) {
 	case CONFIG_PATH:
 		if (value[0] != '/') {
-			config_error(p, p->line, "[%s] %s: \"%s\" is not an "
-			    "absolute path", k->section, k->name, value);
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not an "
+			    "absolute path",
+			    k->section, k->name, value);
 			return (-1);
 		}
 		if (k->offset == OFF(socket_path) &&
 		    strlen(value) >= sizeof(sun.sun_path)) {
-			config_error(p, p->line, "[%s] %s: path longer than "
-			    "a socket address holds (%zu bytes)", k->section,
-			    k->name, sizeof(sun.sun_path) - 1);
+			config_error(p, p->line,
+			    "[%s] %s: path longer than "
+			    "a socket address holds (%zu bytes)",
+			    k->section, k->name, sizeof(sun.sun_path) - 1);
 			return (-1);
 		}
 		free(*(char **)(void *)field);
@@ -230,8 +235,10 @@ config_set(struct config_parser *p, const struct config_key *k,
 				break;
 		}
 		if (*value == '\0' || *c != '\0' || strlen(value) > 32) {
-			config_error(p, p->line, "[%s] %s: \"%s\" is not a "
-			    "valid group name", k->section, k->name, value);
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not a "
+			    "valid group name",
+			    k->section, k->name, value);
 			return (-1);
 		}
 		free(*(char **)(void *)field);
@@ -239,37 +246,42 @@ config_set(struct config_parser *p, const struct config_key *k,
 		return (0);
 	case CONFIG_WORDS:
 		if (strcmp(k->name, "types") == 0) {
-			char *copy = xstrdup(value), *w, *save = NULL;
+			char	   *copy = xstrdup(value), *w, *save = NULL;
 			const char *why = NULL;
 
-			for (w = strtok_r(copy, " \t", &save); w != NULL &&
-			    why == NULL; w = strtok_r(NULL, " \t", &save))
+			for (w = strtok_r(copy, " \t", &save);
+			     w != NULL && why == NULL;
+			     w = strtok_r(NULL, " \t", &save))
 				why = service_type_invalid(w);
 			free(copy);
 			if (why != NULL) {
-				config_error(p, p->line, "[%s] %s: %s", k->section,
-				    k->name, why);
+				config_error(p, p->line, "[%s] %s: %s",
+				    k->section, k->name, why);
 				return (-1);
 			}
 		} else if (strcmp(k->name, "protocols") == 0 &&
 		    strcmp(value, "ipv4") != 0 && strcmp(value, "ipv6") != 0 &&
 		    strcmp(value, "any") != 0) {
-			config_error(p, p->line, "[%s] %s: \"%s\" is not ipv4, "
-			    "ipv6 or any", k->section, k->name, value);
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not ipv4, "
+			    "ipv6 or any",
+			    k->section, k->name, value);
 			return (-1);
 		}
 		/* FALLTHROUGH */
 	case CONFIG_STRING:
 		free(*(char **)(void *)field);
-		*(char **)(void *)field = *value != '\0' ? xstrdup(value) : NULL;
+		*(char **)(void *)field = *value != '\0' ? xstrdup(value) :
+							   NULL;
 		return (0);
 	case CONFIG_MODE:
 		used = config_parse_number(value, &n, 8);
 		if (used <= 0 || value[used] != '\0' || n > 0777 ||
 		    (n & 0600) != 0600) {
-			config_error(p, p->line, "[%s] %s: \"%s\" is not an "
-			    "octal mode from 0600 to 0777", k->section,
-			    k->name, value);
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not an "
+			    "octal mode from 0600 to 0777",
+			    k->section, k->name, value);
 			return (-1);
 		}
 		*(mode_t *)(void *)field = (mode_t)n;
@@ -297,16 +309,20 @@ config_set(struct config_parser *p, const struct config_key *k,
 			}
 		}
 		if (used <= 0 || value[used] != '\0') {
-			config_error(p, p->line, "[%s] %s: \"%s\" is not a "
-			    "number%s", k->section, k->name, value,
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not a "
+			    "number%s",
+			    k->section, k->name, value,
 			    k->type == CONFIG_SIZE ?
-			    " (optionally with K, M or G)" : "");
+				" (optionally with K, M or G)" :
+				"");
 			return (-1);
 		}
 		if (n > k->max / mult || n * mult < k->min) {
-			config_error(p, p->line, "[%s] %s: %s is outside "
-			    "%llu..%llu", k->section, k->name, value, k->min,
-			    k->max);
+			config_error(p, p->line,
+			    "[%s] %s: %s is outside "
+			    "%llu..%llu",
+			    k->section, k->name, value, k->min, k->max);
 			return (-1);
 		}
 		n *= mult;
@@ -323,22 +339,24 @@ config_set(struct config_parser *p, const struct config_key *k,
 static void
 config_access(struct config_parser *p, const char *name, const char *value)
 {
-	struct access_rule	 rule;
-	char			 why[128];
-	int			 is_type = strcmp(name, "restrict-type") == 0;
-	size_t			 k;
+	struct access_rule rule;
+	char		   why[128];
+	int		   is_type = strcmp(name, "restrict-type") == 0;
+	size_t		   k;
 
 	if (!is_type && strcmp(name, "register") != 0) {
 		config_error(p, p->line, "[access] %s: unknown key", name);
 		return;
 	}
 	if (!is_type && p->seen_register != 0) {
-		config_error(p, p->line, "[access] register: set twice (first "
-		    "on line %d)", p->seen_register);
+		config_error(p, p->line,
+		    "[access] register: set twice (first "
+		    "on line %d)",
+		    p->seen_register);
 		return;
 	}
 	if (access_rule_parse(value, is_type, p->line, &rule, why,
-	    sizeof(why)) == -1) {
+		sizeof(why)) == -1) {
 		config_error(p, p->line, "[access] %s: %s", name, why);
 		return;
 	}
@@ -351,9 +369,10 @@ config_access(struct config_parser *p, const char *name, const char *value)
 	for (k = 0; k < p->conf->naccess_types; k++) {
 		if (strcasecmp(p->conf->access_types[k].type, rule.type) != 0)
 			continue;
-		config_error(p, p->line, "[access] restrict-type: %s has a "
-		    "rule already (line %d)", rule.type,
-		    p->conf->access_types[k].line);
+		config_error(p, p->line,
+		    "[access] restrict-type: %s has a "
+		    "rule already (line %d)",
+		    rule.type, p->conf->access_types[k].line);
 		access_rule_clear(&rule);
 		return;
 	}
@@ -367,7 +386,7 @@ config_handler(void *arg, const char *section, const char *name,
     const char *value)
 {
 	struct config_parser	*p = arg;
-	const struct config_key	*k;
+	const struct config_key *k;
 	size_t			 i;
 	int			 known_section = 0;
 
@@ -383,8 +402,10 @@ config_handler(void *arg, const char *section, const char *name,
 		if (strcmp(k->name, name) != 0)
 			continue;
 		if (p->seen[i] != 0) {
-			config_error(p, p->line, "[%s] %s: set twice (first "
-			    "on line %d)", section, name, p->seen[i]);
+			config_error(p, p->line,
+			    "[%s] %s: set twice (first "
+			    "on line %d)",
+			    section, name, p->seen[i]);
 			return (1);
 		}
 		p->seen[i] = p->line;
@@ -392,14 +413,12 @@ config_handler(void *arg, const char *section, const char *name,
 		return (1);
 	}
 	if (*section == '\0')
-		config_error(p, p->line, "%s: key outside any section",
-		    name);
+		config_error(p, p->line, "%s: key outside any section", name);
 	else if (!known_section)
 		config_error(p, p->line, "[%s]: unknown section", section);
 	else
-		config_error(p, p->line, "[%s] %s: unknown key", section,
-		    name);
-	return (1);	/* keep going: report every error in one pass */
+		config_error(p, p->line, "[%s] %s: unknown key", section, name);
+	return (1); /* keep going: report every error in one pass */
 }
 
 /*
@@ -409,8 +428,8 @@ config_handler(void *arg, const char *section, const char *name,
 static char *
 config_reader(char *str, int num, void *arg)
 {
-	struct config_parser	*p = arg;
-	int			 c, n = 0, overflow = 0;
+	struct config_parser *p = arg;
+	int		      c, n = 0, overflow = 0;
 
 	while ((c = getc(p->f)) != EOF) {
 		if (n < num - 1)
@@ -440,8 +459,8 @@ int
 config_parse(FILE *f, const char *fname, struct config *conf,
     struct config_errors *errors)
 {
-	struct config_parser	p;
-	int			rc;
+	struct config_parser p;
+	int		     rc;
 
 	memset(&p, 0, sizeof(p));
 	p.f = f;
@@ -450,7 +469,8 @@ config_parse(FILE *f, const char *fname, struct config *conf,
 	p.errors = errors;
 	rc = ini_parse_stream(config_reader, &p, config_handler, &p);
 	if (rc > 0)
-		config_error(&p, rc, "syntax error: expected \"[section]\" "
+		config_error(&p, rc,
+		    "syntax error: expected \"[section]\" "
 		    "or \"key = value\"");
 	else if (rc < 0)
 		config_error(&p, 0, "cannot parse: out of memory");
@@ -460,12 +480,11 @@ config_parse(FILE *f, const char *fname, struct config *conf,
 }
 
 int
-config_load(const char *path, struct config *conf,
-    struct config_errors *errors)
+config_load(const char *path, struct config *conf, struct config_errors *errors)
 {
-	struct config_parser	 p;
-	FILE			*f;
-	int			 n;
+	struct config_parser p;
+	FILE		    *f;
+	int		     n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		memset(&p, 0, sizeof(p));

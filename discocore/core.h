@@ -24,139 +24,138 @@
 #include "xmalloc.h"
 
 #ifndef DISCO_SOCKET_PATH
-#define DISCO_SOCKET_PATH	"/run/disco/discod.sock"
+#define DISCO_SOCKET_PATH "/run/disco/discod.sock"
 #endif
 #ifndef DISCO_SERVICES_DIR
-#define DISCO_SERVICES_DIR	"/etc/disco/services"
+#define DISCO_SERVICES_DIR "/etc/disco/services"
 #endif
 #ifndef DISCO_CONF_PATH
-#define DISCO_CONF_PATH		"/etc/disco/discod.conf"
+#define DISCO_CONF_PATH "/etc/disco/discod.conf"
 #endif
 
 /* clock.c: the wall clock, and waits that grow after failures. */
-double		 clock_wall(void);
-unsigned int	 backoff_next(unsigned int *, unsigned int);
+double	     clock_wall(void);
+unsigned int backoff_next(unsigned int *, unsigned int);
 
 /* access.c: who may register what ([access] in discod.conf). */
 struct access_principal {
-	int		 group;		/* id is a gid, else a uid */
-	unsigned int	 id;
+	int	     group; /* id is a gid, else a uid */
+	unsigned int id;
 };
 
 struct access_rule {
-	char		*type;		/* restrict-type's; NULL for register */
+	char			*type; /* restrict-type's; NULL for register */
 	struct access_principal *who;
-	size_t		 nwho;
-	int		 line;
+	size_t			 nwho;
+	int			 line;
 };
 
 struct access_creds {
-	uid_t		 uid;
-	gid_t		 gid;
-	const gid_t	*groups;	/* supplementary */
-	size_t		 ngroups;
+	uid_t	     uid;
+	gid_t	     gid;
+	const gid_t *groups; /* supplementary */
+	size_t	     ngroups;
 };
 
 /* conf.c: discod.conf, an INI file. */
 struct config {
-	char		*socket_path;
-	char		*socket_group;		/* NULL: the daemon's own group */
-	mode_t		 socket_mode;
-	unsigned int	 max_clients;
-	size_t		 client_output_max;	/* bytes queued to one client */
-	unsigned int	 avahi_retry_max;	/* seconds between reconnects */
-	char		*services_dir;		/* .dnssd files */
-	unsigned int	 registrations_per_uid;
-	unsigned int	 ttl_max;		/* longest lease, seconds */
-	char		*browse_types;		/* space separated; NULL: all */
-	char		*browse_interfaces;	/* space separated; NULL: all */
-	char		*browse_protocols;	/* ipv4, ipv6 or any */
-	char		*browse_domain;		/* NULL: Avahi's default */
-	char		*browse_subtypes;	/* label._sub._type ... */
-	unsigned int	 resolvers_max;		/* kept open for changes */
-	unsigned int	 resolve_concurrency;	/* in flight at once */
-	int		 liveness;		/* probe peers: 1 yes, 0 no */
-	unsigned int	 liveness_interval_ms;
-	unsigned int	 liveness_unreachable_ms;
-	unsigned int	 liveness_remove_ms;
-	struct access_rule access_register;	/* nwho 0: anyone */
-	struct access_rule *access_types;	/* restrict-type rules */
-	size_t		 naccess_types;
+	char		   *socket_path;
+	char		   *socket_group; /* NULL: the daemon's own group */
+	mode_t		    socket_mode;
+	unsigned int	    max_clients;
+	size_t		    client_output_max; /* bytes queued to one client */
+	unsigned int	    avahi_retry_max;   /* seconds between reconnects */
+	char		   *services_dir;      /* .dnssd files */
+	unsigned int	    registrations_per_uid;
+	unsigned int	    ttl_max;	       /* longest lease, seconds */
+	char		   *browse_types;      /* space separated; NULL: all */
+	char		   *browse_interfaces; /* space separated; NULL: all */
+	char		   *browse_protocols;  /* ipv4, ipv6 or any */
+	char		   *browse_domain;     /* NULL: Avahi's default */
+	char		   *browse_subtypes;   /* label._sub._type ... */
+	unsigned int	    resolvers_max;     /* kept open for changes */
+	unsigned int	    resolve_concurrency; /* in flight at once */
+	int		    liveness;		 /* probe peers: 1 yes, 0 no */
+	unsigned int	    liveness_interval_ms;
+	unsigned int	    liveness_unreachable_ms;
+	unsigned int	    liveness_remove_ms;
+	struct access_rule  access_register; /* nwho 0: anyone */
+	struct access_rule *access_types;    /* restrict-type rules */
+	size_t		    naccess_types;
 };
 
-int	 access_rule_parse(const char *, int, int, struct access_rule *,
-	    char *, size_t);
-void	 access_rule_clear(struct access_rule *);
-int	 access_may_register(const struct config *,
-	    const struct access_creds *, const char *, char *, size_t);
+int  access_rule_parse(const char *, int, int, struct access_rule *, char *,
+     size_t);
+void access_rule_clear(struct access_rule *);
+int  access_may_register(const struct config *, const struct access_creds *,
+     const char *, char *, size_t);
 
 struct config_error {
 	TAILQ_ENTRY(config_error) entry;
-	char		*text;			/* "file:line: message" */
+	char			 *text; /* "file:line: message" */
 };
 TAILQ_HEAD(config_errors, config_error);
 
-void	 config_defaults(struct config *);
-void	 config_clear(struct config *);
-int	 config_parse(FILE *, const char *, struct config *,
-	    struct config_errors *);
-int	 config_load(const char *, struct config *, struct config_errors *);
-void	 config_errors_clear(struct config_errors *);
-void	 config_error_add(struct config_errors *, const char *, int,
-	    const char *, ...) __attribute__((format(printf, 4, 5)));
-void	 config_error_addv(struct config_errors *, const char *, int,
-	    const char *, va_list) __attribute__((format(printf, 4, 0)));
+void config_defaults(struct config *);
+void config_clear(struct config *);
+int config_parse(FILE *, const char *, struct config *, struct config_errors *);
+int config_load(const char *, struct config *, struct config_errors *);
+void config_errors_clear(struct config_errors *);
+void config_error_add(struct config_errors *, const char *, int, const char *,
+    ...) __attribute__((format(printf, 4, 5)));
+void config_error_addv(struct config_errors *, const char *, int, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
 
 /* service.c: what one announcement says, validated (no Avahi here). */
-#define SERVICE_NAME_MAX	63	/* bytes of UTF-8, RFC 6763 4.1.1 */
-#define SERVICE_SUBTYPES_MAX	16
-#define TXT_STRING_MAX		255	/* RFC 6763 6.1 */
-#define TXT_TOTAL_MAX		8900	/* RFC 6763 6.2 */
-#define TXT_STRINGS_MAX		128
+#define SERVICE_NAME_MAX     63 /* bytes of UTF-8, RFC 6763 4.1.1 */
+#define SERVICE_SUBTYPES_MAX 16
+#define TXT_STRING_MAX	     255  /* RFC 6763 6.1 */
+#define TXT_TOTAL_MAX	     8900 /* RFC 6763 6.2 */
+#define TXT_STRINGS_MAX	     128
 /* "_label._sub._type": a label (63 bytes), "._sub.", a type. */
-#define SERVICE_SUBTYPE_NAME_MAX	128
+#define SERVICE_SUBTYPE_NAME_MAX 128
 
 struct txt_string {
-	unsigned char	*data;
-	size_t		 len;
+	unsigned char *data;
+	size_t	       len;
 };
 
 struct txt {
 	struct txt_string *v;
-	size_t		 n;
-	size_t		 total;		/* bytes on the wire, length bytes too */
+	size_t		   n;
+	size_t		   total; /* bytes on the wire, length bytes too */
 };
 
 struct check_setting {
-	char		*key;
-	char		*value;
-	int		 line;
+	char *key;
+	char *value;
+	int   line;
 };
 
 /* A health check, from [Check] or a register request's "check". */
 enum check_type {
 	CHECK_NONE,
-	CHECK_TCP,		/* connect to host:port */
-	CHECK_HTTP,		/* GET url: 2xx or 3xx, optional body text */
-	CHECK_EXEC,		/* run argv: exit 0 */
-	CHECK_TTL,		/* the client renews: the lease is the check */
+	CHECK_TCP,  /* connect to host:port */
+	CHECK_HTTP, /* GET url: 2xx or 3xx, optional body text */
+	CHECK_EXEC, /* run argv: exit 0 */
+	CHECK_TTL,  /* the client renews: the lease is the check */
 };
 
 struct check_spec {
-	enum check_type	 type;
-	unsigned int	 interval_ms;
-	unsigned int	 timeout_ms;
-	unsigned int	 rise;		/* passes in a row to turn healthy */
-	unsigned int	 fall;		/* failures in a row to turn unhealthy */
-	unsigned int	 start_period_ms;	/* failures do not count */
-	char		*host;		/* tcp: numeric address */
-	unsigned int	 port;		/* tcp: 0 = the service's port */
-	char		*url;		/* http */
-	char		*expect;	/* http: body must contain it */
-	char		**argv;		/* exec */
-	int		 drop_privileges;	/* exec as run_uid:run_gid */
-	uid_t		 run_uid;
-	gid_t		 run_gid;
+	enum check_type type;
+	unsigned int	interval_ms;
+	unsigned int	timeout_ms;
+	unsigned int	rise; /* passes in a row to turn healthy */
+	unsigned int	fall; /* failures in a row to turn unhealthy */
+	unsigned int	start_period_ms; /* failures do not count */
+	char	       *host;		 /* tcp: numeric address */
+	unsigned int	port;		 /* tcp: 0 = the service's port */
+	char	       *url;		 /* http */
+	char	       *expect;		 /* http: body must contain it */
+	char	      **argv;		 /* exec */
+	int		drop_privileges; /* exec as run_uid:run_gid */
+	uid_t		run_uid;
+	gid_t		run_gid;
 };
 
 /* check.c: the fields of a spec, as a file and the wire spell them. */
@@ -176,103 +175,99 @@ enum check_field_id {
 
 enum check_value {
 	CHECK_V_TEXT,
-	CHECK_V_DURATION,	/* seconds, or text such as "5s", "500ms" */
+	CHECK_V_DURATION, /* seconds, or text such as "5s", "500ms" */
 	CHECK_V_NUMBER,
-	CHECK_V_ARGV,		/* words */
+	CHECK_V_ARGV, /* words */
 };
 
 struct check_field {
-	enum check_field_id	 id;
-	const char		*file;	/* [Check] Key= */
-	const char		*wire;	/* "check": {"key": ...} */
-	enum check_value	 value;
+	enum check_field_id id;
+	const char	   *file; /* [Check] Key= */
+	const char	   *wire; /* "check": {"key": ...} */
+	enum check_value    value;
 };
 
 const struct check_field *check_field_find(const char *, int);
-const char	*check_type_name(enum check_type);
-struct check_spec *check_spec_new(void);
-void		 check_spec_free(struct check_spec *);
-int		 check_spec_set(struct check_spec *, const struct check_field *,
-		    const char *, char *, size_t);
-int		 check_spec_set_argv(struct check_spec *, char **, size_t,
-		    char *, size_t);
-const char	*check_spec_finish(struct check_spec *, int);
+const char		 *check_type_name(enum check_type);
+struct check_spec	 *check_spec_new(void);
+void			  check_spec_free(struct check_spec *);
+int check_spec_set(struct check_spec *, const struct check_field *,
+    const char *, char *, size_t);
+int check_spec_set_argv(struct check_spec *, char **, size_t, char *, size_t);
+const char *check_spec_finish(struct check_spec *, int);
 
 struct service_def {
-	char		*name;		/* may hold specifiers (%H) for files */
-	char		*type;		/* _name._tcp or _name._udp */
-	char		*subtypes[SERVICE_SUBTYPES_MAX];
-	size_t		 nsubtypes;
-	unsigned int	 port;
-	unsigned int	 priority;
-	unsigned int	 weight;
-	struct txt	 txt;
-	struct check_setting *check;	/* the [Check] section, kept */
-	size_t		 ncheck;
-	struct check_spec *spec;	/* what it says, or NULL */
+	char		     *name; /* may hold specifiers (%H) for files */
+	char		     *type; /* _name._tcp or _name._udp */
+	char		     *subtypes[SERVICE_SUBTYPES_MAX];
+	size_t		      nsubtypes;
+	unsigned int	      port;
+	unsigned int	      priority;
+	unsigned int	      weight;
+	struct txt	      txt;
+	struct check_setting *check; /* the [Check] section, kept */
+	size_t		      ncheck;
+	struct check_spec    *spec; /* what it says, or NULL */
 };
 
-const char	*service_name_invalid(const char *);
-const char	*service_type_invalid(const char *);
-const char	*service_subtype_invalid(const char *);
-const char	*txt_string_invalid(const unsigned char *, size_t);
-const char	*service_name_template_invalid(const char *);
-int		 service_name_expand(const char *, const char *, char *,
-		    size_t);
-int		 txt_add(struct txt *, const unsigned char *, size_t,
-		    const char **);
-void		 txt_clear(struct txt *);
-int		 txt_equal(const struct txt *, const struct txt *);
-void		 txt_copy(struct txt *, const struct txt *);
+const char *service_name_invalid(const char *);
+const char *service_type_invalid(const char *);
+const char *service_subtype_invalid(const char *);
+const char *txt_string_invalid(const unsigned char *, size_t);
+const char *service_name_template_invalid(const char *);
+int	    service_name_expand(const char *, const char *, char *, size_t);
+int	    txt_add(struct txt *, const unsigned char *, size_t, const char **);
+void	    txt_clear(struct txt *);
+int	    txt_equal(const struct txt *, const struct txt *);
+void	    txt_copy(struct txt *, const struct txt *);
 struct service_def *service_def_new(void);
-void		 service_def_free(struct service_def *);
-int		 service_def_same_but_txt(const struct service_def *,
+void		    service_def_free(struct service_def *);
+int		    service_def_same_but_txt(const struct service_def *,
 		    const struct service_def *);
-int		 service_file_parse(FILE *, const char *, struct service_def **,
-		    struct config_errors *);
-int		 service_subtype_name(char *, size_t, const char *,
-		    const char *);
-int		 service_file_load(const char *, struct service_def **,
-		    struct config_errors *);
-int		 service_dir_list(const char *, char ***);
-void		 service_dir_free(char **);
+int  service_file_parse(FILE *, const char *, struct service_def **,
+     struct config_errors *);
+int  service_subtype_name(char *, size_t, const char *, const char *);
+int  service_file_load(const char *, struct service_def **,
+     struct config_errors *);
+int  service_dir_list(const char *, char ***);
+void service_dir_free(char **);
 
 /* cache.c: resolved instances seen on the LAN (no Avahi, no sockets). */
-#define CACHE_IFNAME_MAX	16
+#define CACHE_IFNAME_MAX 16
 
 /* Where the browser sees an instance: one interface and protocol. */
 struct cache_path {
-	int		 ifindex;
-	char		 ifname[CACHE_IFNAME_MAX];
-	int		 family;	/* AF_INET or AF_INET6 */
-	int		 resolved;
-	unsigned char	 addr[16];	/* in that family */
-	char		 text[64];	/* printable, with %ifname scope */
-	void		*browse;	/* the browser's, opaque here */
+	int	      ifindex;
+	char	      ifname[CACHE_IFNAME_MAX];
+	int	      family; /* AF_INET or AF_INET6 */
+	int	      resolved;
+	unsigned char addr[16]; /* in that family */
+	char	      text[64]; /* printable, with %ifname scope */
+	void	     *browse;	/* the browser's, opaque here */
 };
 
 struct instance {
 	RB_ENTRY(instance) entry;
-	char		*name;
-	char		*type;
-	char		*domain;
-	char		*host;
-	unsigned int	 port;
-	unsigned int	 priority;
-	unsigned int	 weight;
-	struct txt	 txt;
+	char		  *name;
+	char		  *type;
+	char		  *domain;
+	char		  *host;
+	unsigned int	   port;
+	unsigned int	   priority;
+	unsigned int	   weight;
+	struct txt	   txt;
 	struct cache_path *paths;
-	size_t		 npaths;
-	int		 local;		/* announced by this host */
-	int		 resolved;	/* host, port and TXT known */
-	int		 unreachable;	/* its host stopped answering */
-	double		 unreachable_since;
-	int		 hidden;	/* gone for watchers and list */
-	double		 first_seen;	/* seconds since the epoch */
-	double		 last_changed;
-	double		 last_confirmed;
-	unsigned long long index;	/* event index of the last change */
-	void		*memo;		/* the daemon's rendering of it:
+	size_t		   npaths;
+	int		   local;	/* announced by this host */
+	int		   resolved;	/* host, port and TXT known */
+	int		   unreachable; /* its host stopped answering */
+	double		   unreachable_since;
+	int		   hidden;     /* gone for watchers and list */
+	double		   first_seen; /* seconds since the epoch */
+	double		   last_changed;
+	double		   last_confirmed;
+	unsigned long long index; /* event index of the last change */
+	void		  *memo;  /* the daemon's rendering of it:
 					   dropped (cache->memo_free) on
 					   every change */
 };
@@ -281,7 +276,7 @@ enum cache_event_kind {
 	CACHE_ADD,
 	CACHE_UPDATE,
 	CACHE_REMOVE,
-	CACHE_RESYNC,		/* everything may have changed */
+	CACHE_RESYNC, /* everything may have changed */
 };
 
 RB_HEAD(instance_tree, instance);
@@ -293,19 +288,19 @@ struct cache;
  * order they were added.  The cache never knows who listens.
  */
 struct cache_hook {
-	void	(*event)(struct cache *, enum cache_event_kind,
-		    struct instance *, void *);
-	void	 *arg;
+	void (*event)(struct cache *, enum cache_event_kind, struct instance *,
+	    void *);
+	void		       *arg;
 	TAILQ_ENTRY(cache_hook) entry;
 };
 
 struct cache {
-	struct instance_tree	 tree;
-	unsigned int		 count;		/* resolved ones */
-	unsigned int		 total;
-	unsigned long long	 index;		/* of the last event */
+	struct instance_tree tree;
+	unsigned int	     count; /* resolved ones */
+	unsigned int	     total;
+	unsigned long long   index; /* of the last event */
 	TAILQ_HEAD(, cache_hook) hooks;
-	void			(*memo_free)(void *);
+	void (*memo_free)(void *);
 };
 
 const char	*cache_event_name(enum cache_event_kind);
@@ -313,31 +308,30 @@ void		 cache_init(struct cache *, void (*)(void *));
 void		 cache_hook_add(struct cache *, struct cache_hook *);
 void		 cache_clear(struct cache *);
 void		 cache_destroy(struct cache *);
-struct instance	*cache_find(struct cache *, const char *, const char *,
-		    const char *);
-struct instance	*cache_first_of_type(struct cache *, const char *);
-struct instance	*cache_next(struct cache *, struct instance *);
-struct instance	*cache_seen(struct cache *, const char *, const char *,
-		    const char *, int, const char *, int, int, int *);
+struct instance *cache_find(struct cache *, const char *, const char *,
+    const char *);
+struct instance *cache_first_of_type(struct cache *, const char *);
+struct instance *cache_next(struct cache *, struct instance *);
+struct instance *cache_seen(struct cache *, const char *, const char *,
+    const char *, int, const char *, int, int, int *);
 int		 cache_lost(struct cache *, struct instance *, int, int);
-void		 cache_resolved(struct cache *, struct instance *, int, int,
-		    const char *, unsigned int, const struct txt *,
-		    const void *);
-int		 cache_txt_match(const struct instance *, const char *);
-void		 cache_set_reachable(struct cache *, struct instance *, int);
-void		 cache_set_hidden(struct cache *, struct instance *, int);
+void cache_resolved(struct cache *, struct instance *, int, int, const char *,
+    unsigned int, const struct txt *, const void *);
+int  cache_txt_match(const struct instance *, const char *);
+void cache_set_reachable(struct cache *, struct instance *, int);
+void cache_set_hidden(struct cache *, struct instance *, int);
 
 /* policy.c: how pick chooses one instance (no Avahi, no sockets). */
 enum policy {
-	POLICY_WEIGHTED,	/* RFC 2782 priority, then weight */
+	POLICY_WEIGHTED, /* RFC 2782 priority, then weight */
 	POLICY_ROUND_ROBIN,
 	POLICY_RANDOM,
-	POLICY_STICKY,		/* rendezvous hashing on a key */
+	POLICY_STICKY, /* rendezvous hashing on a key */
 };
 
 const char	*policy_name(enum policy);
 int		 policy_from_name(const char *, enum policy *);
-struct instance	*policy_pick(enum policy, struct instance **, size_t,
-		    const char *, unsigned long *, uint32_t);
+struct instance *policy_pick(enum policy, struct instance **, size_t,
+    const char *, unsigned long *, uint32_t);
 
 #endif

@@ -14,8 +14,8 @@
 
 #include "log.h"
 
-static int	log_foreground = 1;
-static int	log_verbose;
+static int log_foreground = 1;
+static int log_verbose;
 
 void
 log_init(int foreground, int facility)
@@ -35,7 +35,7 @@ log_setverbose(int v)
 static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap)
 {
-	if (log_verbose < 0)	/* -1: silent, for fuzzers */
+	if (log_verbose < 0) /* -1: silent, for fuzzers */
 		return;
 	if (log_foreground) {
 		vfprintf(stderr, fmt, ap);
@@ -48,7 +48,7 @@ vlog(int pri, const char *fmt, va_list ap)
 static void __attribute__((format(printf, 3, 0)))
 logit_errno(int pri, int saved, const char *fmt, va_list ap)
 {
-	char	buf[1024];
+	char buf[1024];
 
 	if (log_verbose < 0)
 		return;
@@ -62,7 +62,7 @@ logit_errno(int pri, int saved, const char *fmt, va_list ap)
 void
 log_warn(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
@@ -74,7 +74,7 @@ log_warn(const char *fmt, ...)
 void
 log_warnx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(LOG_ERR, fmt, ap);
@@ -84,7 +84,7 @@ log_warnx(const char *fmt, ...)
 void
 log_info(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(LOG_INFO, fmt, ap);
@@ -94,7 +94,7 @@ log_info(const char *fmt, ...)
 void
 log_debug(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	if (log_verbose < 1)
 		return;
@@ -106,7 +106,7 @@ log_debug(const char *fmt, ...)
 void
 fatal(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	int	saved = errno;
 
 	va_start(ap, fmt);
@@ -118,7 +118,7 @@ fatal(const char *fmt, ...)
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vlog(LOG_CRIT, fmt, ap);

@@ -47,8 +47,8 @@ policy_from_name(const char *s, enum policy *p)
 static unsigned int
 policy_txt_uint(const struct instance *i, const char *key, unsigned int def)
 {
-	size_t		 k, klen = strlen(key), n;
-	unsigned int	 v;
+	size_t		     k, klen = strlen(key), n;
+	unsigned int	     v;
 	const unsigned char *d;
 
 	for (k = 0; k < i->txt.n; k++) {
@@ -76,7 +76,7 @@ static unsigned int
 policy_priority(const struct instance *i)
 {
 	return (i->priority != 0 ? i->priority :
-	    policy_txt_uint(i, "priority", 0));
+				   policy_txt_uint(i, "priority", 0));
 }
 
 static unsigned int
@@ -89,17 +89,17 @@ policy_weight(const struct instance *i)
 static uint64_t
 policy_hash(const char *a, const char *b, const char *c)
 {
-	const char	*parts[3] = { a, b, c };
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-	size_t		 k;
-	const char	*p;
+	const char *parts[3] = { a, b, c };
+	uint64_t    h = 0xcbf29ce484222325ULL;
+	size_t	    k;
+	const char *p;
 
 	for (k = 0; k < 3; k++) {
 		for (p = parts[k]; *p != '\0'; p++) {
 			h ^= (unsigned char)*p;
 			h *= 0x100000001b3ULL;
 		}
-		h ^= 0xff;	/* separator */
+		h ^= 0xff; /* separator */
 		h *= 0x100000001b3ULL;
 	}
 	h ^= h >> 30;
@@ -115,17 +115,21 @@ policy_hash(const char *a, const char *b, const char *c)
  * random 32-bit number; *cursor is the round-robin position kept by the
  * caller per type; key is the sticky key.
  */
+/* A candidate's SRV priority and weight, read once per pick. */
+struct policy_rank {
+	unsigned int prio;
+	unsigned int weight;
+};
+
 struct instance *
 policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
     unsigned long *cursor, uint32_t rnd)
 {
-	struct instance	*best = NULL;
-	struct {
-		unsigned int	prio, weight;
-	}		*pw;
-	unsigned int	 minprio = UINT32_MAX, total = 0;
-	uint64_t	 h, besth = 0;
-	size_t		 k, nzero = 0;
+	struct instance	   *best = NULL;
+	struct policy_rank *pw;
+	unsigned int	    minprio = UINT32_MAX, total = 0;
+	uint64_t	    h, besth = 0;
+	size_t		    k, nzero = 0;
 
 	switch (p) {
 	case POLICY_RANDOM:
@@ -156,15 +160,15 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 			minprio = pw[k].prio;
 	}
 	for (k = 0; k < n; k++) {
-		pw[k].weight = pw[k].prio == minprio ?
-		    policy_weight(cand[k]) : 0;
+		pw[k].weight = pw[k].prio == minprio ? policy_weight(cand[k]) :
+						       0;
 		if (pw[k].prio != minprio)
 			continue;
 		total += pw[k].weight;
 		if (pw[k].weight == 0)
 			nzero++;
 	}
-	if (total == 0) {	/* all weights zero: uniform */
+	if (total == 0) { /* all weights zero: uniform */
 		rnd %= (uint32_t)nzero;
 		for (k = 0; k < n && best == NULL; k++) {
 			if (pw[k].prio == minprio && rnd-- == 0)
@@ -183,6 +187,6 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	}
 	free(pw);
 	if (best == NULL)
-		best = cand[0];		/* not reached */
+		best = cand[0]; /* not reached */
 	return (best);
 }

@@ -26,16 +26,16 @@
 #include "proto.h"
 
 /* Longest logical line of a .dnssd file, continuations joined. */
-#define DNSSD_LINE_MAX	16384
+#define DNSSD_LINE_MAX 16384
 
-static int	service_split_words(const char *, char ***);
+static int service_split_words(const char *, char ***);
 
 /* RFC 6763 4.1.1: 1..63 bytes of UTF-8, no control characters. */
 const char *
 service_name_invalid(const char *name)
 {
-	const unsigned char	*p;
-	size_t			 len = strlen(name);
+	const unsigned char *p;
+	size_t		     len = strlen(name);
 
 	if (len == 0)
 		return ("is empty");
@@ -44,7 +44,8 @@ service_name_invalid(const char *name)
 	if (proto_utf8_invalid(name, len) != -1)
 		return ("is not valid UTF-8");
 	if (proto_utf8_nonchar(name, len) != -1)
-		return ("holds a Unicode noncharacter (U+FDD0..U+FDEF, "
+		return (
+		    "holds a Unicode noncharacter (U+FDD0..U+FDEF, "
 		    "U+xxFFFE or U+xxFFFF), which Avahi peers cannot resolve");
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f)
@@ -61,9 +62,9 @@ service_name_invalid(const char *name)
 const char *
 service_type_invalid(const char *type)
 {
-	const char	*dot, *p;
-	size_t		 len;
-	int		 letter = 0;
+	const char *dot, *p;
+	size_t	    len;
+	int	    letter = 0;
 
 	if (type[0] != '_')
 		return ("must look like _name._tcp or _name._udp");
@@ -81,7 +82,7 @@ service_type_invalid(const char *type)
 				return ("misplaced hyphen in the service name");
 		} else if (!isdigit((unsigned char)*p))
 			return ("service name may hold only letters, digits "
-			    "and hyphens");
+				"and hyphens");
 	}
 	if (!letter)
 		return ("service name needs a letter");
@@ -92,8 +93,8 @@ service_type_invalid(const char *type)
 const char *
 service_subtype_invalid(const char *sub)
 {
-	const unsigned char	*p;
-	size_t			 len = strlen(sub);
+	const unsigned char *p;
+	size_t		     len = strlen(sub);
 
 	if (len == 0 || len > 63)
 		return ("must be 1 to 63 bytes");
@@ -112,7 +113,7 @@ service_subtype_invalid(const char *sub)
 const char *
 txt_string_invalid(const unsigned char *data, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	if (len == 0)
 		return ("TXT string is empty");
@@ -132,9 +133,9 @@ int
 txt_add(struct txt *txt, const unsigned char *data, size_t len,
     const char **why)
 {
-	const unsigned char	*eq;
-	size_t			 klen, i, ok;
-	struct txt_string	*s;
+	const unsigned char *eq;
+	size_t		     klen, i, ok;
+	struct txt_string   *s;
 
 	if ((*why = txt_string_invalid(data, len)) != NULL)
 		return (-1);
@@ -144,8 +145,9 @@ txt_add(struct txt *txt, const unsigned char *data, size_t len,
 		s = &txt->v[i];
 		eq = memchr(s->data, '=', s->len);
 		ok = eq != NULL ? (size_t)(eq - s->data) : s->len;
-		if (ok == klen && strncasecmp((const char *)s->data,
-		    (const char *)data, klen) == 0) {
+		if (ok == klen &&
+		    strncasecmp((const char *)s->data, (const char *)data,
+			klen) == 0) {
 			*why = "TXT key appears twice (RFC 6763 6.4)";
 			return (-1);
 		}
@@ -170,7 +172,7 @@ txt_add(struct txt *txt, const unsigned char *data, size_t len,
 void
 txt_clear(struct txt *txt)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < txt->n; i++)
 		free(txt->v[i].data);
@@ -181,7 +183,7 @@ txt_clear(struct txt *txt)
 int
 txt_equal(const struct txt *a, const struct txt *b)
 {
-	size_t	i;
+	size_t i;
 
 	if (a->n != b->n)
 		return (0);
@@ -196,7 +198,7 @@ txt_equal(const struct txt *a, const struct txt *b)
 void
 txt_copy(struct txt *dst, const struct txt *src)
 {
-	size_t	i;
+	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
 	if (src->n == 0)
@@ -215,7 +217,7 @@ txt_copy(struct txt *dst, const struct txt *src)
 const char *
 service_name_template_invalid(const char *tmpl)
 {
-	const char	*p;
+	const char *p;
 
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '%')
@@ -225,7 +227,7 @@ service_name_template_invalid(const char *tmpl)
 			return ("ends in a lone %");
 		if (strchr("Hmv%", *p) == NULL)
 			return ("holds an unknown specifier (known: %H %m %v "
-			    "%%)");
+				"%%)");
 	}
 	return (NULL);
 }
@@ -233,7 +235,7 @@ service_name_template_invalid(const char *tmpl)
 static void
 service_machine_id(char *buf, size_t len)
 {
-	FILE	*f;
+	FILE *f;
 
 	buf[0] = '\0';
 	if ((f = fopen("/etc/machine-id", "r")) == NULL)
@@ -250,13 +252,12 @@ service_machine_id(char *buf, size_t len)
  * does not fit.
  */
 int
-service_name_expand(const char *tmpl, const char *host, char *out,
-    size_t len)
+service_name_expand(const char *tmpl, const char *host, char *out, size_t len)
 {
-	struct utsname	 u;
-	char		 buf[256];
-	const char	*p, *add;
-	size_t		 n = 0, alen;
+	struct utsname u;
+	char	       buf[256];
+	const char    *p, *add;
+	size_t	       n = 0, alen;
 
 	for (p = tmpl; *p != '\0'; p++) {
 		if (*p != '%' || p[1] == '\0') {
@@ -307,7 +308,7 @@ service_def_new(void)
 void
 service_def_free(struct service_def *def)
 {
-	size_t	i;
+	size_t i;
 
 	if (def == NULL)
 		return;
@@ -326,11 +327,14 @@ service_def_free(struct service_def *def)
 }
 
 /* Equal in everything that a TXT update in place cannot change. */
+/* clang-format 14 would align the lone second parameter line. */
+/* clang-format off */
 int
 service_def_same_but_txt(const struct service_def *a,
     const struct service_def *b)
+/* clang-format on */
 {
-	size_t	i;
+	size_t i;
 
 	if (strcmp(a->name, b->name) != 0 || strcmp(a->type, b->type) != 0 ||
 	    a->port != b->port || a->priority != b->priority ||
@@ -352,20 +356,20 @@ service_def_same_but_txt(const struct service_def *a,
 /* The .dnssd parser. */
 
 struct dnssd_parser {
-	const char		*path;
-	int			 line;		/* where the entry starts */
-	int			 phys;		/* lines read */
-	struct config_errors	*errors;
-	int			 nerrors;
-	struct service_def	*def;
-	int			 seen_name, seen_type, seen_port;
-	int			 seen_check_type;
+	const char	     *path;
+	int		      line; /* where the entry starts */
+	int		      phys; /* lines read */
+	struct config_errors *errors;
+	int		      nerrors;
+	struct service_def   *def;
+	int		      seen_name, seen_type, seen_port;
+	int		      seen_check_type;
 };
 
 static void __attribute__((format(printf, 2, 3)))
 dnssd_error(struct dnssd_parser *p, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 
 	p->nerrors++;
 	va_start(ap, fmt);
@@ -381,10 +385,10 @@ dnssd_error(struct dnssd_parser *p, const char *fmt, ...)
 static int
 dnssd_word(const char **sp, char *out, size_t outlen)
 {
-	const char	*s = *sp;
-	char		 quote = 0, hex[3];
-	size_t		 n = 0;
-	int		 c;
+	const char *s = *sp;
+	char	    quote = 0, hex[3];
+	size_t	    n = 0;
+	int	    c;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -406,7 +410,9 @@ dnssd_word(const char **sp, char *out, size_t outlen)
 		c = (unsigned char)*s;
 		if (*s == '\\') {
 			switch (*++s) {
-			case '\\': case '"': case '\'':
+			case '\\':
+			case '"':
+			case '\'':
 				c = *s;
 				break;
 			case 's':
@@ -440,27 +446,29 @@ dnssd_word(const char **sp, char *out, size_t outlen)
 		return (-1);
 	*sp = s;
 	out[n] = '\0';
-	return (n == 0 ? -2 : (int)n);	/* -2: an empty quoted word */
+	return (n == 0 ? -2 : (int)n); /* -2: an empty quoted word */
 }
 
 static void
 dnssd_txt(struct dnssd_parser *p, const char *key, const char *value,
     int base64)
 {
-	char		 word[TXT_STRING_MAX * 2 + 8];
-	unsigned char	 bin[TXT_STRING_MAX + 1];
-	const char	*eq, *why;
-	size_t		 klen;
-	int		 n, blen;
+	char	      word[TXT_STRING_MAX * 2 + 8];
+	unsigned char bin[TXT_STRING_MAX + 1];
+	const char   *eq, *why;
+	size_t	      klen;
+	int	      n, blen;
 
-	if (*value == '\0') {	/* an empty assignment resets the list */
+	if (*value == '\0') { /* an empty assignment resets the list */
 		txt_clear(&p->def->txt);
 		return;
 	}
 	while ((n = dnssd_word(&value, word, sizeof(word))) != 0) {
 		if (n < 0) {
-			dnssd_error(p, "[Service] %s=: bad quoting or escape, "
-			    "or a word longer than 255 bytes", key);
+			dnssd_error(p,
+			    "[Service] %s=: bad quoting or escape, "
+			    "or a word longer than 255 bytes",
+			    key);
 			return;
 		}
 		if (base64 && (eq = strchr(word, '=')) != NULL) {
@@ -474,20 +482,22 @@ dnssd_txt(struct dnssd_parser *p, const char *key, const char *value,
 			blen = b64_pton(eq + 1, bin + klen + 1,
 			    sizeof(bin) - klen - 1);
 			if (blen < 0) {
-				dnssd_error(p, "[Service] %s=: value of \"%.*s\" "
+				dnssd_error(p,
+				    "[Service] %s=: value of \"%.*s\" "
 				    "is not base64 (or decodes to more than "
-				    "255 bytes)", key, (int)klen, word);
+				    "255 bytes)",
+				    key, (int)klen, word);
 				continue;
 			}
 			if (txt_add(&p->def->txt, bin, klen + 1 + (size_t)blen,
-			    &why) == -1)
+				&why) == -1)
 				dnssd_error(p, "[Service] %s=: %s", key, why);
 			continue;
 		}
 		if (txt_add(&p->def->txt, (unsigned char *)word, (size_t)n,
-		    &why) == -1)
-			dnssd_error(p, "[Service] %s=: \"%.40s\": %s", key, word,
-			    why);
+			&why) == -1)
+			dnssd_error(p, "[Service] %s=: \"%.40s\": %s", key,
+			    word, why);
 	}
 }
 
@@ -495,8 +505,8 @@ static int
 dnssd_uint(struct dnssd_parser *p, const char *section, const char *key,
     const char *value, unsigned int min, unsigned int max, unsigned int *out)
 {
-	char		*end;
-	unsigned long	 n;
+	char	     *end;
+	unsigned long n;
 
 	if (!isdigit((unsigned char)*value)) {
 		dnssd_error(p, "[%s] %s=: \"%s\" is not a number", section, key,
@@ -505,8 +515,10 @@ dnssd_uint(struct dnssd_parser *p, const char *section, const char *key,
 	}
 	n = strtoul(value, &end, 10);
 	if (*end != '\0' || n < min || n > max) {
-		dnssd_error(p, "[%s] %s=: \"%s\" is not a number from "
-		    "%u to %u", section, key, value, min, max);
+		dnssd_error(p,
+		    "[%s] %s=: \"%s\" is not a number from "
+		    "%u to %u",
+		    section, key, value, min, max);
 		return (-1);
 	}
 	*out = (unsigned int)n;
@@ -516,10 +528,10 @@ dnssd_uint(struct dnssd_parser *p, const char *section, const char *key,
 static void
 dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 {
-	struct service_def		*def = p->def;
-	const struct check_field	*f;
-	char				 why[160], **argv;
-	int				 n, rc;
+	struct service_def	 *def = p->def;
+	const struct check_field *f;
+	char			  why[160], **argv;
+	int			  n, rc;
 
 	if ((f = check_field_find(key, 0)) == NULL) {
 		dnssd_error(p, "[Check] %s=: unknown key", key);
@@ -552,9 +564,9 @@ dnssd_check(struct dnssd_parser *p, const char *key, const char *value)
 static void
 dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 {
-	struct service_def	*def = p->def;
-	const char		*why;
-	size_t			 i;
+	struct service_def *def = p->def;
+	const char	   *why;
+	size_t		    i;
 
 	if (strcmp(key, "Name") == 0) {
 		p->seen_name = 1;
@@ -568,7 +580,8 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 	} else if (strcmp(key, "Type") == 0) {
 		p->seen_type = 1;
 		if ((why = service_type_invalid(value)) != NULL) {
-			dnssd_error(p, "[Service] Type=: \"%s\" %s", value, why);
+			dnssd_error(p, "[Service] Type=: \"%s\" %s", value,
+			    why);
 			return;
 		}
 		free(def->type);
@@ -609,13 +622,13 @@ dnssd_service(struct dnssd_parser *p, const char *key, const char *value)
 static char *
 dnssd_trim(char *s)
 {
-	char	*e;
+	char *e;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
 	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	    e[-1] == '\n'))
+	while (e > s &&
+	    (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
 		*--e = '\0';
 	return (s);
 }
@@ -627,8 +640,8 @@ dnssd_trim(char *s)
 static int
 dnssd_getline(FILE *f, struct dnssd_parser *p, char *buf, size_t len)
 {
-	size_t	n = 0;
-	int	c, too_long = 0, any = 0;
+	size_t n = 0;
+	int    c, too_long = 0, any = 0;
 
 	for (;;) {
 		c = getc(f);
@@ -647,7 +660,7 @@ dnssd_getline(FILE *f, struct dnssd_parser *p, char *buf, size_t len)
 			break;
 		}
 		if (c == '\0') {
-			too_long = 1;	/* refuse binary junk the same way */
+			too_long = 1; /* refuse binary junk the same way */
 			continue;
 		}
 		if (n + 1 < len)
@@ -670,11 +683,11 @@ int
 service_file_parse(FILE *f, const char *path, struct service_def **out,
     struct config_errors *errors)
 {
-	struct dnssd_parser	 p;
-	const char		*why;
-	char			*buf, *line, *eq, *key, *value;
-	char			 section[32] = "";
-	int			 n, start;
+	struct dnssd_parser p;
+	const char	   *why;
+	char		   *buf, *line, *eq, *key, *value;
+	char		    section[32] = "";
+	int		    n, start;
 
 	*out = NULL;
 	memset(&p, 0, sizeof(p));
@@ -687,10 +700,12 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 		n = dnssd_getline(f, &p, buf, DNSSD_LINE_MAX);
 		if (n == -1)
 			break;
-		p.line = start;	/* errors name the line the entry starts on */
+		p.line = start; /* errors name the line the entry starts on */
 		if (n == -2) {
-			dnssd_error(&p, "line longer than %d bytes or holds a "
-			    "NUL byte", DNSSD_LINE_MAX - 1);
+			dnssd_error(&p,
+			    "line longer than %d bytes or holds a "
+			    "NUL byte",
+			    DNSSD_LINE_MAX - 1);
 			continue;
 		}
 		line = dnssd_trim(buf);
@@ -703,15 +718,17 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 				continue;
 			}
 			line[strlen(line) - 1] = '\0';
+			/* As in systemd: vendor sections are ignored. */
 			if (strncmp(line + 1, "X-", 2) == 0) {
-				/* As in systemd: vendor sections are ignored. */
 				strlcpy(section, "X-", sizeof(section));
 				continue;
 			}
 			if (strcmp(line + 1, "Service") != 0 &&
 			    strcmp(line + 1, "Check") != 0) {
-				dnssd_error(&p, "[%.20s]: unknown section "
-				    "(known: [Service], [Check])", line + 1);
+				dnssd_error(&p,
+				    "[%.20s]: unknown section "
+				    "(known: [Service], [Check])",
+				    line + 1);
 				strlcpy(section, "?", sizeof(section));
 				continue;
 			}
@@ -719,7 +736,8 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 			continue;
 		}
 		if ((eq = strchr(line, '=')) == NULL) {
-			dnssd_error(&p, "syntax error: expected \"[Section]\" "
+			dnssd_error(&p,
+			    "syntax error: expected \"[Section]\" "
 			    "or \"Key=value\"");
 			continue;
 		}
@@ -739,8 +757,8 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
 	if (ferror(f))
 		dnssd_error(&p, "read error");
 	/* A Type= given but bad was reported already: not "missing" too. */
-	if (p.def->spec != NULL && !(p.seen_check_type &&
-	    p.def->spec->type == CHECK_NONE) &&
+	if (p.def->spec != NULL &&
+	    !(p.seen_check_type && p.def->spec->type == CHECK_NONE) &&
 	    (why = check_spec_finish(p.def->spec, 0)) != NULL)
 		dnssd_error(&p, "[Check] %s", why);
 	if (!p.seen_name)
@@ -761,10 +779,9 @@ service_file_parse(FILE *f, const char *path, struct service_def **out,
  * (RFC 6763 7.1); -1 when it does not fit.
  */
 int
-service_subtype_name(char *buf, size_t len, const char *label,
-    const char *type)
+service_subtype_name(char *buf, size_t len, const char *label, const char *type)
 {
-	int	n;
+	int n;
 
 	n = snprintf(buf, len, "%s._sub.%s", label, type);
 	return (n < 0 || (size_t)n >= len ? -1 : 0);
@@ -778,8 +795,8 @@ int
 service_file_load(const char *path, struct service_def **out,
     struct config_errors *errors)
 {
-	FILE	*f;
-	int	 n;
+	FILE *f;
+	int   n;
 
 	*out = NULL;
 	if ((f = fopen(path, "r")) == NULL) {
@@ -795,9 +812,9 @@ service_file_load(const char *path, struct service_def **out,
 static int
 service_split_words(const char *s, char ***argv)
 {
-	char	 word[1024];
-	size_t	 n = 0;
-	int	 len;
+	char   word[1024];
+	size_t n = 0;
+	int    len;
 
 	*argv = xcalloc(1, sizeof(**argv));
 	while ((len = dnssd_word(&s, word, sizeof(word))) != 0) {
@@ -824,7 +841,7 @@ service_split_words(const char *s, char ***argv)
 static int
 service_dir_filter(const struct dirent *d)
 {
-	size_t	len = strlen(d->d_name);
+	size_t len = strlen(d->d_name);
 
 	return (d->d_name[0] != '.' && len > 6 &&
 	    strcmp(d->d_name + len - 6, ".dnssd") == 0);
@@ -838,8 +855,8 @@ service_dir_filter(const struct dirent *d)
 int
 service_dir_list(const char *dir, char ***paths)
 {
-	struct dirent	**names;
-	int		  n, i;
+	struct dirent **names;
+	int		n, i;
 
 	*paths = NULL;
 	if ((n = scandir(dir, &names, service_dir_filter, alphasort)) == -1) {
@@ -860,7 +877,7 @@ service_dir_list(const char *dir, char ***paths)
 void
 service_dir_free(char **paths)
 {
-	size_t	i;
+	size_t i;
 
 	if (paths == NULL)
 		return;

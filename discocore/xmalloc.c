@@ -8,8 +8,7 @@
 
 #include "xmalloc.h"
 
-static void __attribute__((noreturn))
-xmalloc_fail(size_t size)
+static void __attribute__((noreturn)) xmalloc_fail(size_t size)
 {
 	fprintf(stderr, "out of memory allocating %zu bytes\n", size);
 	abort();
@@ -18,7 +17,7 @@ xmalloc_fail(size_t size)
 void *
 xmalloc(size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
 		xmalloc_fail(size);
@@ -28,7 +27,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
 		xmalloc_fail(n * size);
@@ -38,7 +37,7 @@ xcalloc(size_t n, size_t size)
 void *
 xreallocarray(void *old, size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (size != 0 && n > (size_t)-1 / size)
 		xmalloc_fail((size_t)-1);
@@ -50,7 +49,7 @@ xreallocarray(void *old, size_t n, size_t size)
 char *
 xstrdup(const char *s)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strdup(s)) == NULL)
 		xmalloc_fail(strlen(s) + 1);
@@ -60,7 +59,7 @@ xstrdup(const char *s)
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
-	va_list	ap;
+	va_list ap;
 	int	n;
 
 	va_start(ap, fmt);

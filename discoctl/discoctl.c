@@ -34,10 +34,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "pick", ctl_pick },
 };
 
-void __attribute__((noreturn))
-usage(void)
+void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: discoctl [-j] [-s socket] [-t timeout] "
+	fprintf(stderr,
+	    "usage: discoctl [-j] [-s socket] [-t timeout] "
 	    "command [argument ...]\n"
 	    "commands:\n"
 	    "  status\n"
@@ -62,13 +62,15 @@ usage(void)
 long
 ctl_number(const char *what, const char *s, long min, long max)
 {
-	char	*end;
-	long	 n;
+	char *end;
+	long  n;
 
 	n = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || n < min || n > max) {
-		fprintf(stderr, "discoctl: %s \"%s\": not a number from %ld "
-		    "to %ld\n", what, s, min, max);
+		fprintf(stderr,
+		    "discoctl: %s \"%s\": not a number from %ld "
+		    "to %ld\n",
+		    what, s, min, max);
 		exit(EXIT_USAGE);
 	}
 	return (n);
@@ -84,13 +86,13 @@ ctl_on_signal(int sig)
 void
 ctl_catch(const int *sigs, size_t n)
 {
-	struct sigaction	sa;
-	size_t			i;
+	struct sigaction sa;
+	size_t		 i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ctl_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: a signal ends the wait */
+	sa.sa_flags = 0; /* no SA_RESTART: a signal ends the wait */
 	for (i = 0; i < n; i++)
 		sigaction(sigs[i], &sa, NULL);
 }
@@ -98,12 +100,13 @@ ctl_catch(const int *sigs, size_t n)
 struct disco *
 ctl_open(struct ctl_env *env)
 {
-	struct disco	*d;
-	int		 rc;
+	struct disco *d;
+	int	      rc;
 
 	if ((rc = disco_open(&d, env->socket)) != 0) {
-		fprintf(stderr, "discoctl: %s: %s\n", env->socket != NULL ?
-		    env->socket : disco_default_socket(), disco_strerror(rc));
+		fprintf(stderr, "discoctl: %s: %s\n",
+		    env->socket != NULL ? env->socket : disco_default_socket(),
+		    disco_strerror(rc));
 		exit(EXIT_AGENT);
 	}
 	return (d);
@@ -117,8 +120,8 @@ ctl_open(struct ctl_env *env)
 struct json_object *
 ctl_reply(struct ctl_env *env, struct disco *d, int rc)
 {
-	struct json_object	*reply, *ok;
-	const char		*line;
+	struct json_object *reply, *ok;
+	const char	   *line;
 
 	if (rc == DISCO_EINVAL || (line = disco_last_reply(d)) == NULL) {
 		fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
@@ -126,7 +129,8 @@ ctl_reply(struct ctl_env *env, struct disco *d, int rc)
 	}
 	if ((reply = json_tokener_parse(line)) == NULL ||
 	    !json_object_object_get_ex(reply, "ok", &ok)) {
-		fprintf(stderr, "discoctl: the agent's reply is not "
+		fprintf(stderr,
+		    "discoctl: the agent's reply is not "
 		    "protocol v1\n");
 		exit(EXIT_AGENT);
 	}
@@ -155,14 +159,14 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_env	 env = { NULL, 0, 5000 };
-	char		*end;
-	size_t		 i;
-	long		 n;
-	int		 ch;
+	struct ctl_env env = { NULL, 0, 5000 };
+	char	      *end;
+	size_t	       i;
+	long	       n;
+	int	       ch;
 
-	while ((ch = getopt_long(argc, argv, "+hjs:t:", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hjs:t:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'j':
 			env.json = 1;
@@ -174,7 +178,8 @@ main(int argc, char *argv[])
 			n = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || n < 1 ||
 			    n > 3600000) {
-				fprintf(stderr, "discoctl: -t %s: not a "
+				fprintf(stderr,
+				    "discoctl: -t %s: not a "
 				    "timeout in milliseconds (1..3600000)\n",
 				    optarg);
 				exit(EXIT_USAGE);

@@ -16,7 +16,7 @@
 static const char *
 print_str(struct json_object *o, const char *key)
 {
-	struct json_object	*v;
+	struct json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
 		return ("-");
@@ -26,7 +26,7 @@ print_str(struct json_object *o, const char *key)
 static struct json_object *
 print_get(struct json_object *o, const char *key)
 {
-	struct json_object	*v = NULL;
+	struct json_object *v = NULL;
 
 	json_object_object_get_ex(o, key, &v);
 	return (v);
@@ -35,7 +35,7 @@ print_get(struct json_object *o, const char *key)
 static void
 print_duration(char *buf, size_t len, double secs)
 {
-	long	s = (long)secs;
+	long s = (long)secs;
 
 	if (s < 60)
 		snprintf(buf, len, "%lds", s);
@@ -51,20 +51,20 @@ print_duration(char *buf, size_t len, double secs)
 void
 print_error(struct json_object *reply)
 {
-	struct json_object	*err;
+	struct json_object *err;
 
 	err = print_get(reply, "error");
 	fprintf(stderr, "discoctl: %s (%s)\n",
 	    print_get(err, "message") != NULL ? print_str(err, "message") :
-	    "error", print_get(err, "code") != NULL ? print_str(err, "code") :
-	    "?");
+						"error",
+	    print_get(err, "code") != NULL ? print_str(err, "code") : "?");
 }
 
 void
 print_status(struct json_object *reply)
 {
-	struct json_object	*av, *counts;
-	char			 up[32], since[32];
+	struct json_object *av, *counts;
+	char		    up[32], since[32];
 
 	av = print_get(reply, "avahi");
 	counts = print_get(reply, "counts");
@@ -89,9 +89,9 @@ print_status(struct json_object *reply)
 void
 print_services(struct json_object *reply)
 {
-	struct json_object	*list, *s, *origin, *h;
-	char			 where[64], lease[32], name[80];
-	size_t			 i, n;
+	struct json_object *list, *s, *origin, *h;
+	char		    where[64], lease[32], name[80];
+	size_t		    i, n;
 
 	list = print_get(reply, "services");
 	n = json_object_array_length(list);
@@ -107,7 +107,9 @@ print_services(struct json_object *reply)
 			snprintf(where, sizeof(where), "pid %s uid %s%s",
 			    print_str(origin, "pid"), print_str(origin, "uid"),
 			    json_object_get_boolean(print_get(origin,
-			    "connected")) ? "" : " (gone)");
+				"connected")) ?
+				"" :
+				" (gone)");
 		if (print_get(s, "lease_remaining") != NULL)
 			snprintf(lease, sizeof(lease), "%ss",
 			    print_str(s, "lease_remaining"));
@@ -123,14 +125,17 @@ print_services(struct json_object *reply)
 		    print_str(s, "id"), print_str(s, "state"), name,
 		    print_str(s, "type"), print_str(s, "port"), lease, where);
 		if ((h = print_get(s, "health")) != NULL)
-			printf("     check %s: %s, %s pass(es) and %s failure(s) "
+			printf(
+			    "     check %s: %s, %s pass(es) and %s failure(s) "
 			    "in a row, last change %s: %s\n",
 			    print_str(h, "check"),
 			    json_object_get_boolean(print_get(h, "healthy")) ?
-			    "healthy" : "unhealthy", print_str(h, "passes"),
-			    print_str(h, "failures"),
+				"healthy" :
+				"unhealthy",
+			    print_str(h, "passes"), print_str(h, "failures"),
 			    print_get(h, "last_change") ?
-			    print_str(h, "last_change") : "never",
+				print_str(h, "last_change") :
+				"never",
 			    print_str(h, "output"));
 	}
 }
@@ -138,8 +143,8 @@ print_services(struct json_object *reply)
 void
 print_types(struct json_object *reply)
 {
-	struct json_object	*list, *t;
-	size_t			 k, n;
+	struct json_object *list, *t;
+	size_t		    k, n;
 
 	list = print_get(reply, "types");
 	n = json_object_array_length(list);
@@ -154,8 +159,8 @@ print_types(struct json_object *reply)
 static void
 print_txt(struct json_object *txt)
 {
-	struct json_object	*t;
-	size_t			 k, n = json_object_array_length(txt);
+	struct json_object *t;
+	size_t		    k, n = json_object_array_length(txt);
 
 	for (k = 0; k < n; k++) {
 		t = json_object_array_get_idx(txt, k);
@@ -171,8 +176,8 @@ print_txt(struct json_object *txt)
 static void
 print_addrs(struct json_object *inst)
 {
-	struct json_object	*addrs = print_get(inst, "addresses");
-	size_t			 k, n = json_object_array_length(addrs);
+	struct json_object *addrs = print_get(inst, "addresses");
+	size_t		    k, n = json_object_array_length(addrs);
 
 	for (k = 0; k < n; k++)
 		printf("%s%s", k > 0 ? "," : "",
@@ -184,7 +189,7 @@ print_addrs(struct json_object *inst)
 static void
 print_instance_row(struct json_object *inst)
 {
-	char	where[300];
+	char where[300];
 
 	snprintf(where, sizeof(where), "%s:%s", print_str(inst, "host"),
 	    print_str(inst, "port"));
@@ -199,8 +204,8 @@ print_instance_row(struct json_object *inst)
 void
 print_list(struct json_object *reply)
 {
-	struct json_object	*list;
-	size_t			 k, n;
+	struct json_object *list;
+	size_t		    k, n;
 
 	list = print_get(reply, "instances");
 	n = json_object_array_length(list);
@@ -219,7 +224,7 @@ print_picked(struct json_object *reply)
 void
 print_resolved(struct json_object *reply)
 {
-	struct json_object	*inst;
+	struct json_object *inst;
 
 	inst = print_get(reply, "instance");
 	printf("%-10s %s\n", "name", print_str(inst, "name"));
@@ -239,8 +244,8 @@ print_resolved(struct json_object *reply)
 void
 print_watch_snapshot(struct json_object *reply)
 {
-	struct json_object	*list;
-	size_t			 k, n;
+	struct json_object *list;
+	size_t		    k, n;
 
 	list = print_get(reply, "instances");
 	n = json_object_array_length(list);
@@ -254,7 +259,7 @@ print_watch_snapshot(struct json_object *reply)
 void
 print_watch_event(struct ctl_env *env, const char *line)
 {
-	struct json_object	*ev, *inst;
+	struct json_object *ev, *inst;
 
 	if (env->json)
 		printf("%s\n", line);
@@ -274,7 +279,7 @@ print_watch_event(struct ctl_env *env, const char *line)
 void
 print_event(struct ctl_env *env, const char *line)
 {
-	struct json_object	*ev;
+	struct json_object *ev;
 
 	if (env->json) {
 		printf("%s\n", line);

@@ -22,17 +22,17 @@
 
 /* What publish and run announce, and the arrays behind it. */
 struct ctl_service {
-	struct disco_service	 def;
-	const char		**txt;		/* def.txt, NULL-terminated */
-	size_t			 ntxt;
-	const char		**subtypes;	/* def.subtypes, likewise */
-	size_t			 nsubtypes;
+	struct disco_service def;
+	const char	   **txt; /* def.txt, NULL-terminated */
+	size_t		     ntxt;
+	const char	   **subtypes; /* def.subtypes, likewise */
+	size_t		     nsubtypes;
 };
 
 static const char **
 ctl_strings_new(int argc)
 {
-	const char	**a;
+	const char **a;
 
 	if ((a = calloc((size_t)argc + 1, sizeof(*a))) == NULL) {
 		fprintf(stderr, "discoctl: out of memory\n");
@@ -65,7 +65,7 @@ ctl_service_opts(int argc, char **argv, struct ctl_service *svc, int named)
 		{ "port", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int	ch;
+	int ch;
 
 	/* Every word could be one: argc bounds both arrays. */
 	svc->txt = ctl_strings_new(argc);
@@ -74,7 +74,7 @@ ctl_service_opts(int argc, char **argv, struct ctl_service *svc, int named)
 	svc->def.subtypes = svc->subtypes;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, named ? "+" : "", longopts,
-	    NULL)) != -1) {
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'S':
 			svc->subtypes[svc->nsubtypes++] = optarg;
@@ -114,10 +114,10 @@ static long
 ctl_register(struct ctl_env *env, struct disco *d, struct ctl_service *svc,
     int quiet)
 {
-	struct json_object	*reply;
-	char			*final_name = NULL;
-	long			 id = 0;
-	int			 rc;
+	struct json_object *reply;
+	char		   *final_name = NULL;
+	long		    id = 0;
+	int		    rc;
 
 	rc = disco_register_service(d, &svc->def, &id, &final_name,
 	    env->timeout_ms);
@@ -134,11 +134,11 @@ ctl_register(struct ctl_env *env, struct disco *d, struct ctl_service *svc,
 static void
 ctl_renew(struct ctl_env *env, struct disco *d, long id)
 {
-	int	json = env->json;
-	int	rc;
+	int json = env->json;
+	int rc;
 
 	rc = disco_renew(d, id, env->timeout_ms);
-	env->json = 0;		/* heartbeats are not output */
+	env->json = 0; /* heartbeats are not output */
 	json_object_put(ctl_reply(env, d, rc));
 	env->json = json;
 }
@@ -146,12 +146,12 @@ ctl_renew(struct ctl_env *env, struct disco *d, long id)
 int
 ctl_publish(struct ctl_env *env, int argc, char **argv)
 {
-	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct ctl_service	 svc;
-	struct disco		*d;
-	char			*ev;
-	long			 id;
-	int			 i, rc, wait_ms;
+	static const int   sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct ctl_service svc;
+	struct disco	  *d;
+	char		  *ev;
+	long		   id;
+	int		   i, rc, wait_ms;
 
 	memset(&svc, 0, sizeof(svc));
 	i = ctl_service_opts(argc, argv, &svc, 0);
@@ -189,9 +189,9 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 int
 ctl_unpublish(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco	*d;
-	long		 id;
-	int		 rc;
+	struct disco *d;
+	long	      id;
+	int	      rc;
 
 	if (argc != 2)
 		usage();
@@ -211,19 +211,19 @@ ctl_unpublish(struct ctl_env *env, int argc, char **argv)
 int
 ctl_run(struct ctl_env *env, int argc, char **argv)
 {
-	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-	    SIGUSR1, SIGUSR2, SIGCHLD };
-	struct ctl_service	 svc;
-	struct disco		*d;
-	char			*ev;
-	long			 id;
-	pid_t			 pid, w;
-	int			 i, rc, status, sig, wait_ms;
+	static const int   sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+		  SIGUSR2, SIGCHLD };
+	struct ctl_service svc;
+	struct disco	  *d;
+	char		  *ev;
+	long		   id;
+	pid_t		   pid, w;
+	int		   i, rc, status, sig, wait_ms;
 
 	memset(&svc, 0, sizeof(svc));
 	i = ctl_service_opts(argc, argv, &svc, 1);
-	if (svc.def.name == NULL || svc.def.type == NULL ||
-	    svc.def.port == 0 || i >= argc)
+	if (svc.def.name == NULL || svc.def.type == NULL || svc.def.port == 0 ||
+	    i >= argc)
 		usage();
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	d = ctl_open(env);
@@ -260,9 +260,10 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 		} else if (rc == DISCO_ETIMEOUT && svc.def.ttl > 0)
 			ctl_renew(env, d, id);
 		else if (rc != DISCO_ETIMEOUT && rc != DISCO_EINTR) {
-			fprintf(stderr, "discoctl: %s: %s keeps running but is "
-			    "no longer announced\n", disco_strerror(rc),
-			    argv[i]);
+			fprintf(stderr,
+			    "discoctl: %s: %s keeps running but is "
+			    "no longer announced\n",
+			    disco_strerror(rc), argv[i]);
 			disco_close(d);
 			d = NULL;
 		}
@@ -277,10 +278,10 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 int
 ctl_services(struct ctl_env *env, int argc, char **argv)
 {
-	struct json_object	*reply;
-	struct disco		*d;
-	char			*json;
-	int			 rc;
+	struct json_object *reply;
+	struct disco	   *d;
+	char		   *json;
+	int		    rc;
 
 	if (argc != 1)
 		usage();
@@ -298,9 +299,9 @@ ctl_services(struct ctl_env *env, int argc, char **argv)
 int
 ctl_reload(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco	*d;
-	size_t		 services, errors;
-	int		 rc;
+	struct disco *d;
+	size_t	      services, errors;
+	int	      rc;
 
 	if (argc != 1)
 		usage();
@@ -310,6 +311,7 @@ ctl_reload(struct ctl_env *env, int argc, char **argv)
 	disco_close(d);
 	if (!env->json)
 		printf("reloaded: %zu service(s), %zu file(s) with errors (see "
-		    "the agent's log)\n", services, errors);
+		       "the agent's log)\n",
+		    services, errors);
 	return (errors == 0 ? EXIT_OK : EXIT_FAILED);
 }

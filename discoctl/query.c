@@ -17,10 +17,10 @@
 int
 ctl_status(struct ctl_env *env, int argc, char **argv)
 {
-	struct json_object	*reply;
-	struct disco		*d;
-	char			*json;
-	int			 rc;
+	struct json_object *reply;
+	struct disco	   *d;
+	char		   *json;
+	int		    rc;
 
 	if (argc != 1)
 		usage();
@@ -38,11 +38,11 @@ ctl_status(struct ctl_env *env, int argc, char **argv)
 int
 ctl_types(struct ctl_env *env, int argc, char **argv)
 {
-	struct json_object	*reply;
-	struct disco		*d;
-	char			**types;
-	size_t			 n;
-	int			 rc;
+	struct json_object *reply;
+	struct disco	   *d;
+	char		  **types;
+	size_t		    n;
+	int		    rc;
 
 	if (argc != 1)
 		usage();
@@ -52,7 +52,7 @@ ctl_types(struct ctl_env *env, int argc, char **argv)
 	disco_close(d);
 	disco_types_free(types, n);
 	if (!env->json)
-		print_types(reply);	/* with the counts, from the reply */
+		print_types(reply); /* with the counts, from the reply */
 	json_object_put(reply);
 	return (EXIT_OK);
 }
@@ -64,14 +64,13 @@ ctl_types(struct ctl_env *env, int argc, char **argv)
 static void
 ctl_query_operands(struct disco_query *q, int argc, char **argv)
 {
-	const char	**txt;
-	size_t		  n = 0;
+	const char **txt;
+	size_t	     n = 0;
 
 	if (optind >= argc)
 		usage();
 	q->type = argv[optind++];
-	if ((txt = calloc((size_t)(argc - optind) + 1, sizeof(*txt))) ==
-	    NULL) {
+	if ((txt = calloc((size_t)(argc - optind) + 1, sizeof(*txt))) == NULL) {
 		fprintf(stderr, "discoctl: out of memory\n");
 		exit(EXIT_FAILED);
 	}
@@ -90,12 +89,12 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 		{ "subtype", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct disco_query	 q = { 0 };
-	struct disco_instance	*insts;
-	struct json_object	*reply;
-	struct disco		*d;
-	size_t			 n;
-	int			 ch, rc;
+	struct disco_query     q = { 0 };
+	struct disco_instance *insts;
+	struct json_object    *reply;
+	struct disco	      *d;
+	size_t		       n;
+	int		       ch, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -130,10 +129,10 @@ ctl_list(struct ctl_env *env, int argc, char **argv)
 int
 ctl_resolve(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco_instance	*inst;
-	struct json_object	*reply;
-	struct disco		*d;
-	int			 rc;
+	struct disco_instance *inst;
+	struct json_object    *reply;
+	struct disco	      *d;
+	int		       rc;
 
 	if (argc != 2 && argc != 3)
 		usage();
@@ -151,7 +150,10 @@ ctl_resolve(struct ctl_env *env, int argc, char **argv)
 	return (EXIT_OK);
 }
 
-/* pick [--policy P] [--key K] [--wait MS] [--subtype S] TYPE [KEY[=VALUE] ...] */
+/*
+ * pick [--policy P] [--key K] [--wait MS] [--subtype S] TYPE
+ *     [KEY[=VALUE] ...]
+ */
 int
 ctl_pick(struct ctl_env *env, int argc, char **argv)
 {
@@ -162,11 +164,11 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 		{ "subtype", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct disco_query	 q = { 0 };
-	struct disco_instance	*inst;
-	struct json_object	*reply;
-	struct disco		*d;
-	int			 ch, rc;
+	struct disco_query     q = { 0 };
+	struct disco_instance *inst;
+	struct json_object    *reply;
+	struct disco	      *d;
+	int		       ch, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -207,11 +209,11 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 int
 ctl_watch(struct ctl_env *env, int argc, char **argv)
 {
-	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct json_object	*reply;
-	struct disco		*d;
-	char			*line;
-	int			 rc;
+	static const int    sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct json_object *reply;
+	struct disco	   *d;
+	char		   *line;
+	int		    rc;
 
 	if (argc > 2)
 		usage();

@@ -17,12 +17,12 @@
 int
 main(int argc, char *argv[])
 {
-	const char	*what = argc > 1 ? argv[1] : "_demo._tcp";
-	const char	*msg = argc > 2 ? argv[2] : "hello";
-	struct addrinfo	 hints, *res, *ai;
-	char		 host[NI_MAXHOST], serv[NI_MAXSERV], buf[512];
-	ssize_t		 n;
-	int		 rc, fd = -1;
+	const char     *what = argc > 1 ? argv[1] : "_demo._tcp";
+	const char     *msg = argc > 2 ? argv[2] : "hello";
+	struct addrinfo hints, *res, *ai;
+	char		host[NI_MAXHOST], serv[NI_MAXSERV], buf[512];
+	ssize_t		n;
+	int		rc, fd = -1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -34,7 +34,7 @@ main(int argc, char *argv[])
 	/* In pick order: the first address that answers wins. */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((fd = socket(ai->ai_family, ai->ai_socktype,
-		    ai->ai_protocol)) == -1)
+			 ai->ai_protocol)) == -1)
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;

@@ -11,16 +11,16 @@
 
 #include "core.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config		 conf;
-	struct config_errors	 errors;
-	struct config_error	*e;
-	FILE			*f;
-	int			 n, counted = 0;
+	struct config	     conf;
+	struct config_errors errors;
+	struct config_error *e;
+	FILE		    *f;
+	int		     n, counted = 0;
 
 	if (size == 0)
 		return (0);
@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	TAILQ_FOREACH(e, &errors, entry) {
 		if (strncmp(e->text, "fuzz.conf", 9) != 0)
-			abort();	/* every error names the file */
+			abort(); /* every error names the file */
 		counted++;
 	}
 	if (counted != n)

@@ -20,15 +20,15 @@
 
 #include "discod.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-int	LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerInitialize(int *, char ***);
 
-static char	 fuzz_dir[] = "/tmp/disco-fuzz.XXXXXX";
+static char fuzz_dir[] = "/tmp/disco-fuzz.XXXXXX";
 
 static void
 fuzz_cleanup(void)
 {
-	char	path[sizeof(fuzz_dir) + 16];
+	char path[sizeof(fuzz_dir) + 16];
 
 	snprintf(path, sizeof(path), "%s/sock", fuzz_dir);
 	unlink(path);
@@ -38,7 +38,7 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	path[sizeof(fuzz_dir) + 16];
+	char path[sizeof(fuzz_dir) + 16];
 
 	log_init(1, 0);
 	log_setverbose(-1);
@@ -52,7 +52,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	discod->conf.socket_path = xstrdup(path);
 	free(discod->conf.services_dir);
 	discod->conf.services_dir = xstrdup(fuzz_dir);
-	discod->conf.liveness = 0;	/* no probe: no packet leaves */
+	discod->conf.liveness = 0; /* no probe: no packet leaves */
 	if ((discod->base = event_base_new()) == NULL ||
 	    control_open(&discod->conf) == -1)
 		abort();
@@ -65,7 +65,7 @@ static int
 fuzz_drain(int fd)
 {
 	char	buf[65536];
-	ssize_t	n;
+	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
@@ -75,13 +75,13 @@ fuzz_drain(int fd)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client	*c;
-	int		 sv[2], i;
-	size_t		 off = 0;
-	ssize_t		 n;
+	struct client *c;
+	int	       sv[2], i;
+	size_t	       off = 0;
+	ssize_t	       n;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	    sv) == -1)
+		sv) == -1)
 		abort();
 	if ((c = control_adopt(sv[0])) == NULL)
 		abort();

@@ -12,16 +12,16 @@
 
 #include "core.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct service_def	*def = NULL;
-	struct config_errors	 errors;
-	struct config_error	*e;
-	FILE			*f;
-	size_t			 i;
+	struct service_def  *def = NULL;
+	struct config_errors errors;
+	struct config_error *e;
+	FILE		    *f;
+	size_t		     i;
 
 	if (size == 0)
 		return (0);
@@ -30,12 +30,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	TAILQ_INIT(&errors);
 	if (service_file_parse(f, "fuzz.dnssd", &def, &errors) == 0 &&
 	    def != NULL) {
-		if (service_type_invalid(def->type) != NULL ||
-		    def->port == 0 || def->port > 65535)
+		if (service_type_invalid(def->type) != NULL || def->port == 0 ||
+		    def->port > 65535)
 			abort();
 		for (i = 0; i < def->txt.n; i++) {
 			if (txt_string_invalid(def->txt.v[i].data,
-			    def->txt.v[i].len) != NULL)
+				def->txt.v[i].len) != NULL)
 				abort();
 		}
 	}

@@ -13,21 +13,21 @@
 
 #include "proto.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char	*fields[] = { "verb", "name", "type", "id",
-	    "port", "ttl", "wait_ms", "persist", "fullname", "key" };
-	struct proto_request	 req;
-	struct proto_error	 err;
-	struct json_object	*reply, *back;
-	const char		*s;
-	long long		 n;
-	int			 b;
-	size_t			 i, len;
-	char			*line;
+	static const char   *fields[] = { "verb", "name", "type", "id", "port",
+		  "ttl", "wait_ms", "persist", "fullname", "key" };
+	struct proto_request req;
+	struct proto_error   err;
+	struct json_object  *reply, *back;
+	const char	    *s;
+	long long	     n;
+	int		     b;
+	size_t		     i, len;
+	char		    *line;
 
 	if (proto_request_parse((const char *)data, size, &req, &err) == 0) {
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -8,18 +8,18 @@
  */
 #include "config.h"
 
+#include <resolv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <resolv.h>
 
 #include <avahi-common/domain.h>
 #include <avahi-common/strlst.h>
 
 #include "discod.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-int	LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerInitialize(int *, char ***);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -32,14 +32,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 check_txt(const uint8_t *p, size_t n)
 {
-	AvahiStringList		*l = NULL;
-	struct txt		 txt = { 0 };
-	struct json_object	*arr, *back, *item, *b64;
-	unsigned char		 raw[TXT_STRING_MAX + 1];
-	const char		*s;
-	char			*line;
-	size_t			 i, len;
-	int			 got;
+	AvahiStringList	   *l = NULL;
+	struct txt	    txt = { 0 };
+	struct json_object *arr, *back, *item, *b64;
+	unsigned char	    raw[TXT_STRING_MAX + 1];
+	const char	   *s;
+	char		   *line;
+	size_t		    i, len;
+	int		    got;
 
 	/* As avahi builds it from the wire: prepending, so reversed. */
 	for (i = 0; i < n; i += len) {
@@ -63,8 +63,8 @@ check_txt(const uint8_t *p, size_t n)
 		if (json_object_is_type(item, json_type_string)) {
 			s = json_object_get_string(item);
 			if ((size_t)json_object_get_string_len(item) !=
-			    txt.v[i].len || memcmp(s, txt.v[i].data,
-			    txt.v[i].len) != 0)
+				txt.v[i].len ||
+			    memcmp(s, txt.v[i].data, txt.v[i].len) != 0)
 				abort();
 			continue;
 		}
@@ -77,7 +77,7 @@ check_txt(const uint8_t *p, size_t n)
 	}
 	/* Filters match what is there, whatever it holds. */
 	for (i = 0; i < txt.n; i++) {
-		char	filter[TXT_STRING_MAX + 1];
+		char filter[TXT_STRING_MAX + 1];
 
 		if (memchr(txt.v[i].data, '\0', txt.v[i].len) != NULL)
 			continue;
@@ -101,9 +101,9 @@ check_txt(const uint8_t *p, size_t n)
 static void
 check_name(const uint8_t *p, size_t n)
 {
-	char	name[AVAHI_LABEL_MAX], full[AVAHI_DOMAIN_NAME_MAX];
-	char	n2[AVAHI_LABEL_MAX], t2[AVAHI_DOMAIN_NAME_MAX];
-	char	d2[AVAHI_DOMAIN_NAME_MAX];
+	char name[AVAHI_LABEL_MAX], full[AVAHI_DOMAIN_NAME_MAX];
+	char n2[AVAHI_LABEL_MAX], t2[AVAHI_DOMAIN_NAME_MAX];
+	char d2[AVAHI_DOMAIN_NAME_MAX];
 
 	if (n >= sizeof(name))
 		n = sizeof(name) - 1;
@@ -112,18 +112,18 @@ check_name(const uint8_t *p, size_t n)
 	if (service_name_invalid(name) != NULL)
 		return;
 	if (avahi_service_name_join(full, sizeof(full), name, "_fuzz._tcp",
-	    "local") != 0)
-		abort();	/* a valid name always has a full name */
-	if (avahi_service_name_split(full, n2, sizeof(n2), t2, sizeof(t2),
-	    d2, sizeof(d2)) != 0 || strcmp(n2, name) != 0 ||
-	    strcmp(t2, "_fuzz._tcp") != 0)
+		"local") != 0)
+		abort(); /* a valid name always has a full name */
+	if (avahi_service_name_split(full, n2, sizeof(n2), t2, sizeof(t2), d2,
+		sizeof(d2)) != 0 ||
+	    strcmp(n2, name) != 0 || strcmp(t2, "_fuzz._tcp") != 0)
 		abort();
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t	cut;
+	size_t cut;
 
 	if (size == 0)
 		return (0);

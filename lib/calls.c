@@ -5,13 +5,13 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <arpa/nameser.h>
+#include <math.h>
 #include <netdb.h>
 #include <resolv.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ dstrdup(const char *s)
 static struct json_object *
 req_new(const char *verb)
 {
-	struct json_object	*o = json_object_new_object();
+	struct json_object *o = json_object_new_object();
 
 	if (o != NULL)
 		json_object_object_add(o, "verb", json_object_new_string(verb));
@@ -40,10 +40,9 @@ req_new(const char *verb)
 
 /* Add the array strs (NULL-terminated; NULL: none) to req as key. */
 static int
-req_strings(struct json_object *req, const char *key,
-    const char *const *strs)
+req_strings(struct json_object *req, const char *key, const char *const *strs)
 {
-	struct json_object	*arr;
+	struct json_object *arr;
 
 	if (strs == NULL)
 		return (0);
@@ -72,8 +71,8 @@ req_string(struct json_object *req, const char *key, const char *value)
 static int
 error_code(struct json_object *reply)
 {
-	struct json_object	*e, *c;
-	const char		*code;
+	struct json_object *e, *c;
+	const char	   *code;
 
 	if (!json_object_object_get_ex(reply, "error", &e) ||
 	    !json_object_object_get_ex(e, "code", &c))
@@ -95,10 +94,10 @@ static int
 call(struct disco *d, struct json_object *req, struct json_object **reply,
     int timeout_ms)
 {
-	struct json_object	*ok;
-	const char		*s;
-	char			*line;
-	int			 rc;
+	struct json_object *ok;
+	const char	   *s;
+	char		   *line;
+	int		    rc;
 
 	*reply = NULL;
 	if (d != NULL)
@@ -113,7 +112,7 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 	if (rc != 0)
 		return (rc);
 	*reply = json_tokener_parse(line);
-	lib_reply_keep(d, line);	/* for disco_last_reply() */
+	lib_reply_keep(d, line); /* for disco_last_reply() */
 	if (*reply == NULL || !json_object_object_get_ex(*reply, "ok", &ok)) {
 		json_object_put(*reply);
 		*reply = NULL;
@@ -131,7 +130,7 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 static const char *
 jstr(struct json_object *o, const char *key)
 {
-	struct json_object	*v;
+	struct json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
@@ -148,7 +147,7 @@ disco_instance_free(struct disco_instance *inst)
 static void
 instance_clear(struct disco_instance *i)
 {
-	size_t	k;
+	size_t k;
 
 	free(i->name);
 	free(i->type);
@@ -169,7 +168,7 @@ instance_clear(struct disco_instance *i)
 void
 disco_instances_free(struct disco_instance *insts, size_t n)
 {
-	size_t	k;
+	size_t k;
 
 	if (insts == NULL)
 		return;
@@ -182,10 +181,10 @@ disco_instances_free(struct disco_instance *insts, size_t n)
 static int
 instance_parse(struct json_object *o, struct disco_instance *i)
 {
-	struct json_object	*txt, *addrs, *a, *t, *v;
-	const char		*s;
-	size_t			 k, n;
-	int			 len;
+	struct json_object *txt, *addrs, *a, *t, *v;
+	const char	   *s;
+	size_t		    k, n;
+	int		    len;
 
 	memset(i, 0, sizeof(*i));
 	if (!json_object_is_type(o, json_type_object) ||
@@ -208,7 +207,8 @@ instance_parse(struct json_object *o, struct disco_instance *i)
 			t = json_object_array_get_idx(txt, k);
 			if (json_object_is_type(t, json_type_string)) {
 				len = json_object_get_string_len(t);
-				if ((i->txt[k] = malloc((size_t)len + 1)) == NULL)
+				if ((i->txt[k] = malloc((size_t)len + 1)) ==
+				    NULL)
 					goto bad;
 				memcpy(i->txt[k], json_object_get_string(t),
 				    (size_t)len + 1);
@@ -234,11 +234,14 @@ instance_parse(struct json_object *o, struct disco_instance *i)
 			a = json_object_array_get_idx(addrs, k);
 			s = jstr(a, "family");
 			i->addresses[k].family = s != NULL &&
-			    strcmp(s, "ipv6") == 0 ? AF_INET6 : AF_INET;
-			if ((i->addresses[k].address =
-			    dstrdup(jstr(a, "address"))) == NULL)
+				strcmp(s, "ipv6") == 0 ?
+			    AF_INET6 :
+			    AF_INET;
+			if ((i->addresses[k].address = dstrdup(jstr(a,
+				 "address"))) == NULL)
 				goto bad;
-			i->addresses[k].interface = dstrdup(jstr(a, "interface"));
+			i->addresses[k].interface = dstrdup(jstr(a,
+			    "interface"));
 			i->naddresses++;
 		}
 	}
@@ -252,8 +255,8 @@ static int
 instances_parse(struct json_object *arr, struct disco_instance **insts,
     size_t *n)
 {
-	size_t	k, len;
-	int	rc;
+	size_t k, len;
+	int    rc;
 
 	*insts = NULL;
 	*n = 0;
@@ -265,7 +268,7 @@ instances_parse(struct json_object *arr, struct disco_instance **insts,
 		return (DISCO_ENOMEM);
 	for (k = 0; k < len; k++) {
 		if ((rc = instance_parse(json_object_array_get_idx(arr, k),
-		    &(*insts)[k])) != 0) {
+			 &(*insts)[k])) != 0) {
 			disco_instances_free(*insts, k);
 			*insts = NULL;
 			return (rc);
@@ -278,8 +281,8 @@ instances_parse(struct json_object *arr, struct disco_instance **insts,
 static int
 one_instance(struct json_object *reply, struct disco_instance **inst)
 {
-	struct json_object	*o;
-	int			 rc;
+	struct json_object *o;
+	int		    rc;
 
 	if (!json_object_object_get_ex(reply, "instance", &o))
 		return (DISCO_EPROTOCOL);
@@ -296,15 +299,17 @@ int
 disco_resolve(struct disco *d, const char *name, const char *type,
     struct disco_instance **inst, int timeout_ms)
 {
-	struct json_object	*req, *reply;
-	int			 rc;
+	struct json_object *req, *reply;
+	int		    rc;
 
 	if (inst == NULL || name == NULL || type == NULL)
 		return (DISCO_EINVAL);
 	*inst = NULL;
 	if ((req = req_new("resolve")) != NULL) {
-		json_object_object_add(req, "name", json_object_new_string(name));
-		json_object_object_add(req, "type", json_object_new_string(type));
+		json_object_object_add(req, "name",
+		    json_object_new_string(name));
+		json_object_object_add(req, "type",
+		    json_object_new_string(type));
 	}
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
@@ -317,15 +322,16 @@ int
 disco_list(struct disco *d, const char *type, const char *const *txt,
     struct disco_instance **insts, size_t *n, int timeout_ms)
 {
-	struct json_object	*req, *reply, *arr;
-	int			 rc;
+	struct json_object *req, *reply, *arr;
+	int		    rc;
 
 	if (insts == NULL || n == NULL || type == NULL)
 		return (DISCO_EINVAL);
 	*insts = NULL;
 	*n = 0;
 	if ((req = req_new("list")) != NULL) {
-		json_object_object_add(req, "type", json_object_new_string(type));
+		json_object_object_add(req, "type",
+		    json_object_new_string(type));
 		if (req_txt(req, txt) != 0) {
 			json_object_put(req);
 			return (DISCO_ENOMEM);
@@ -346,14 +352,15 @@ disco_pick(struct disco *d, const char *type, const char *policy,
     const char *key, const char *const *txt, int wait_ms,
     struct disco_instance **inst, int timeout_ms)
 {
-	struct json_object	*req, *reply;
-	int			 rc;
+	struct json_object *req, *reply;
+	int		    rc;
 
 	if (inst == NULL || type == NULL || wait_ms < 0)
 		return (DISCO_EINVAL);
 	*inst = NULL;
 	if ((req = req_new("pick")) != NULL) {
-		json_object_object_add(req, "type", json_object_new_string(type));
+		json_object_object_add(req, "type",
+		    json_object_new_string(type));
 		if (policy != NULL)
 			json_object_object_add(req, "policy",
 			    json_object_new_string(policy));
@@ -378,7 +385,7 @@ disco_pick(struct disco *d, const char *type, const char *policy,
 void
 disco_types_free(char **types, size_t n)
 {
-	size_t	k;
+	size_t k;
 
 	if (types == NULL)
 		return;
@@ -390,9 +397,9 @@ disco_types_free(char **types, size_t n)
 int
 disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
 {
-	struct json_object	*reply, *arr;
-	size_t			 k, len;
-	int			 rc;
+	struct json_object *reply, *arr;
+	size_t		    k, len;
+	int		    rc;
 
 	if (types == NULL || n == NULL)
 		return (DISCO_EINVAL);
@@ -409,8 +416,8 @@ disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
 	if (len > 0 && (*types = calloc(len, sizeof(**types))) == NULL)
 		rc = DISCO_ENOMEM;
 	for (k = 0; rc == 0 && k < len; k++) {
-		if (((*types)[k] = dstrdup(jstr(json_object_array_get_idx(arr,
-		    k), "type"))) == NULL)
+		if (((*types)[k] = dstrdup(jstr(
+			 json_object_array_get_idx(arr, k), "type"))) == NULL)
 			rc = DISCO_EPROTOCOL;
 		else
 			(*n)++;
@@ -427,9 +434,9 @@ disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
 int
 disco_status(struct disco *d, char **json, int timeout_ms)
 {
-	struct json_object	*reply;
-	const char		*s;
-	int			 rc;
+	struct json_object *reply;
+	const char	   *s;
+	int		    rc;
 
 	if (json == NULL)
 		return (DISCO_EINVAL);
@@ -448,21 +455,23 @@ disco_register(struct disco *d, const char *name, const char *type,
     unsigned int port, const char *const *txt, unsigned int ttl, long *id,
     char **final_name, int timeout_ms)
 {
-	struct json_object	*req, *reply, *reg, *v;
-	int			 rc;
+	struct json_object *req, *reply, *reg, *v;
+	int		    rc;
 
 	if (name == NULL || type == NULL || id == NULL || port > 65535)
 		return (DISCO_EINVAL);
 	if (final_name != NULL)
 		*final_name = NULL;
 	if ((req = req_new("register")) != NULL) {
-		json_object_object_add(req, "name", json_object_new_string(name));
-		json_object_object_add(req, "type", json_object_new_string(type));
-		json_object_object_add(req, "port", json_object_new_int(
-		    (int)port));
+		json_object_object_add(req, "name",
+		    json_object_new_string(name));
+		json_object_object_add(req, "type",
+		    json_object_new_string(type));
+		json_object_object_add(req, "port",
+		    json_object_new_int((int)port));
 		if (ttl > 0)
-			json_object_object_add(req, "ttl", json_object_new_int64(
-			    ttl));
+			json_object_object_add(req, "ttl",
+			    json_object_new_int64(ttl));
 		if (req_txt(req, txt) != 0) {
 			json_object_put(req);
 			return (DISCO_ENOMEM);
@@ -486,8 +495,8 @@ disco_register(struct disco *d, const char *name, const char *type,
 static int
 registration_call(struct disco *d, const char *verb, long id, int timeout_ms)
 {
-	struct json_object	*req, *reply;
-	int			 rc;
+	struct json_object *req, *reply;
+	int		    rc;
 
 	if ((req = req_new(verb)) != NULL)
 		json_object_object_add(req, "registration",
@@ -513,9 +522,9 @@ int
 disco_register_service(struct disco *d, const struct disco_service *svc,
     long *id, char **final_name, int timeout_ms)
 {
-	struct json_object	*req, *reply, *reg, *v;
-	const char		*s;
-	int			 rc;
+	struct json_object *req, *reply, *reg, *v;
+	const char	   *s;
+	int		    rc;
 
 	if (final_name != NULL)
 		*final_name = NULL;
@@ -525,11 +534,11 @@ disco_register_service(struct disco *d, const struct disco_service *svc,
 	if ((req = req_new("register")) != NULL) {
 		req_string(req, "name", svc->name);
 		req_string(req, "type", svc->type);
-		json_object_object_add(req, "port", json_object_new_int(
-		    (int)svc->port));
+		json_object_object_add(req, "port",
+		    json_object_new_int((int)svc->port));
 		if (svc->ttl > 0)
-			json_object_object_add(req, "ttl", json_object_new_int64(
-			    svc->ttl));
+			json_object_object_add(req, "ttl",
+			    json_object_new_int64(svc->ttl));
 		if (svc->persist)
 			json_object_object_add(req, "persist",
 			    json_object_new_boolean(1));
@@ -558,7 +567,7 @@ disco_register_service(struct disco *d, const struct disco_service *svc,
 static struct json_object *
 req_query(const char *verb, const struct disco_query *q)
 {
-	struct json_object	*req;
+	struct json_object *req;
 
 	if ((req = req_new(verb)) == NULL)
 		return (NULL);
@@ -577,8 +586,8 @@ int
 disco_list_query(struct disco *d, const struct disco_query *q,
     struct disco_instance **insts, size_t *n, int timeout_ms)
 {
-	struct json_object	*reply, *arr;
-	int			 rc;
+	struct json_object *reply, *arr;
+	int		    rc;
 
 	if (insts == NULL || n == NULL)
 		return (DISCO_EINVAL);
@@ -600,8 +609,8 @@ int
 disco_pick_query(struct disco *d, const struct disco_query *q,
     struct disco_instance **inst, int timeout_ms)
 {
-	struct json_object	*req, *reply;
-	int			 rc;
+	struct json_object *req, *reply;
+	int		    rc;
 
 	if (inst == NULL)
 		return (DISCO_EINVAL);
@@ -626,8 +635,8 @@ int
 disco_resolve_fullname(struct disco *d, const char *fullname,
     struct disco_instance **inst, int timeout_ms)
 {
-	struct json_object	*req, *reply;
-	int			 rc;
+	struct json_object *req, *reply;
+	int		    rc;
 
 	if (inst == NULL)
 		return (DISCO_EINVAL);
@@ -646,9 +655,9 @@ disco_resolve_fullname(struct disco *d, const char *fullname,
 int
 disco_services(struct disco *d, char **json, int timeout_ms)
 {
-	struct json_object	*reply, *arr;
-	const char		*s;
-	int			 rc;
+	struct json_object *reply, *arr;
+	const char	   *s;
+	int		    rc;
 
 	if (json == NULL)
 		return (DISCO_EINVAL);
@@ -659,7 +668,8 @@ disco_services(struct disco *d, char **json, int timeout_ms)
 	    !json_object_is_type(arr, json_type_array))
 		rc = DISCO_EPROTOCOL;
 	else if ((s = json_object_to_json_string_ext(reply,
-	    JSON_C_TO_STRING_PLAIN)) == NULL || (*json = strdup(s)) == NULL)
+		      JSON_C_TO_STRING_PLAIN)) == NULL ||
+	    (*json = strdup(s)) == NULL)
 		rc = DISCO_ENOMEM;
 	json_object_put(reply);
 	return (rc);
@@ -669,7 +679,7 @@ disco_services(struct disco *d, char **json, int timeout_ms)
 static int
 reply_count(struct json_object *o, const char *key, size_t *v)
 {
-	struct json_object	*n;
+	struct json_object *n;
 
 	if (!json_object_object_get_ex(o, key, &n) ||
 	    !json_object_is_type(n, json_type_int) ||
@@ -681,11 +691,10 @@ reply_count(struct json_object *o, const char *key, size_t *v)
 }
 
 int
-disco_reload(struct disco *d, size_t *services, size_t *errors,
-    int timeout_ms)
+disco_reload(struct disco *d, size_t *services, size_t *errors, int timeout_ms)
 {
-	struct json_object	*reply;
-	int			 rc;
+	struct json_object *reply;
+	int		    rc;
 
 	if ((rc = call(d, req_new("reload"), &reply, timeout_ms)) != 0)
 		return (rc);
@@ -696,16 +705,17 @@ disco_reload(struct disco *d, size_t *services, size_t *errors,
 }
 
 int
-disco_watch(struct disco *d, const char *type,
-    struct disco_instance **snapshot, size_t *n, int timeout_ms)
+disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
+    size_t *n, int timeout_ms)
 {
-	struct json_object	*req, *reply, *arr;
-	int			 rc;
+	struct json_object *req, *reply, *arr;
+	int		    rc;
 
 	if ((snapshot == NULL) != (n == NULL))
 		return (DISCO_EINVAL);
 	if ((req = req_new("watch")) != NULL && type != NULL)
-		json_object_object_add(req, "type", json_object_new_string(type));
+		json_object_object_add(req, "type",
+		    json_object_new_string(type));
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
 	if (snapshot != NULL) {
@@ -721,12 +731,12 @@ disco_watch(struct disco *d, const char *type,
 int
 disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
 {
-	struct json_object	*ev, *o;
-	struct disco_instance	 inst;
-	enum disco_event_kind	 kind;
-	const char		*k;
-	char			*line;
-	int			 rc, count = 0;
+	struct json_object   *ev, *o;
+	struct disco_instance inst;
+	enum disco_event_kind kind;
+	const char	     *k;
+	char		     *line;
+	int		      rc, count = 0;
 
 	if (d == NULL || cb == NULL)
 		return (DISCO_EINVAL);
@@ -745,7 +755,7 @@ disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
 			kind = DISCO_EVENT_REMOVE;
 		else if (strcmp(k, "resync") == 0)
 			kind = DISCO_EVENT_RESYNC;
-		else {		/* an event of another kind: not for watchers */
+		else { /* an event of another kind: not for watchers */
 			json_object_put(ev);
 			continue;
 		}
@@ -769,15 +779,15 @@ disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
 
 /* RFC 2782 order: priority ascending, then weighted at random. */
 struct ordered {
-	struct disco_instance	*inst;
-	unsigned int		 prio;
-	double			 key;
+	struct disco_instance *inst;
+	unsigned int	       prio;
+	double		       key;
 };
 
 static unsigned int
 txt_number(const struct disco_instance *i, const char *key)
 {
-	size_t	k, klen = strlen(key);
+	size_t k, klen = strlen(key);
 
 	for (k = 0; k < i->ntxt; k++) {
 		if (i->txt_len[k] > klen + 1 && i->txt[k][klen] == '=' &&
@@ -791,7 +801,7 @@ txt_number(const struct disco_instance *i, const char *key)
 static int
 ordered_cmp(const void *a, const void *b)
 {
-	const struct ordered	*x = a, *y = b;
+	const struct ordered *x = a, *y = b;
 
 	if (x->prio != y->prio)
 		return (x->prio < y->prio ? -1 : 1);
@@ -802,9 +812,9 @@ static int
 ai_append(struct addrinfo ***tail, const char *address, unsigned int port,
     const struct addrinfo *hints, int family)
 {
-	struct addrinfo		 h, *r, *node;
-	char			 serv[8];
-	int			 rc;
+	struct addrinfo h, *r, *node;
+	char		serv[8];
+	int		rc;
 
 	memset(&h, 0, sizeof(h));
 	h.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
@@ -813,7 +823,7 @@ ai_append(struct addrinfo ***tail, const char *address, unsigned int port,
 	h.ai_protocol = hints->ai_protocol;
 	snprintf(serv, sizeof(serv), "%u", port);
 	if ((rc = getaddrinfo(address, serv, &h, &r)) != 0)
-		return (rc == EAI_MEMORY ? DISCO_ENOMEM : 0);	/* skip it */
+		return (rc == EAI_MEMORY ? DISCO_ENOMEM : 0); /* skip it */
 	/* One node of ours, with its address in the same block. */
 	if ((node = calloc(1, sizeof(*node) + r->ai_addrlen)) == NULL) {
 		freeaddrinfo(r);
@@ -835,14 +845,14 @@ int
 disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
     struct addrinfo **res)
 {
-	struct addrinfo		 h, *head = NULL, **tail = &head;
-	struct disco		*d;
-	struct disco_instance	*insts = NULL;
-	struct ordered		*ord = NULL;
-	const char		*dot;
-	size_t			 n = 0, k, a;
-	unsigned int		 w;
-	int			 rc, is_type;
+	struct addrinfo	       h, *head = NULL, **tail = &head;
+	struct disco	      *d;
+	struct disco_instance *insts = NULL;
+	struct ordered	      *ord = NULL;
+	const char	      *dot;
+	size_t		       n = 0, k, a;
+	unsigned int	       w;
+	int		       rc, is_type;
 
 	if (name_or_type == NULL || res == NULL)
 		return (DISCO_EINVAL);
@@ -858,19 +868,20 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 	    (dot = strchr(name_or_type, '.')) != NULL && dot[1] == '_';
 	if (h.ai_socktype == 0)
 		h.ai_socktype = strstr(name_or_type, "._udp") != NULL ?
-		    SOCK_DGRAM : SOCK_STREAM;
+		    SOCK_DGRAM :
+		    SOCK_STREAM;
 	if ((rc = disco_open(&d, NULL)) != 0)
 		return (rc);
 	if (is_type) {
-		char	type[256];
+		char type[256];
 
 		snprintf(type, sizeof(type), "%s", name_or_type);
-		if (strlen(type) > 6 && strcmp(type + strlen(type) - 6,
-		    ".local") == 0)
+		if (strlen(type) > 6 &&
+		    strcmp(type + strlen(type) - 6, ".local") == 0)
 			type[strlen(type) - 6] = '\0';
 		rc = disco_list(d, type, NULL, &insts, &n, 5000);
 	} else {
-		struct json_object	*req, *reply;
+		struct json_object *req, *reply;
 
 		if ((req = req_new("resolve")) != NULL)
 			json_object_object_add(req, "fullname",
@@ -895,19 +906,20 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		ord[k].prio = txt_number(&insts[k], "priority");
 		w = txt_number(&insts[k], "weight");
 		/* Weighted random order: u^(1/w) keys (Efraimidis-Spirakis). */
-		ord[k].key = w == 0 ? (double)arc4random() / 4294967296.0 / 1e6 :
-		    pow((double)arc4random() / 4294967296.0,
-		    1.0 / (double)w);
+		ord[k].key = w == 0 ?
+		    (double)arc4random() / 4294967296.0 / 1e6 :
+		    pow((double)arc4random() / 4294967296.0, 1.0 / (double)w);
 	}
 	qsort(ord, n, sizeof(*ord), ordered_cmp);
 	for (k = 0; k < n && rc == 0; k++) {
 		for (a = 0; a < ord[k].inst->naddresses && rc == 0; a++) {
 			struct disco_address *ad = &ord[k].inst->addresses[a];
 
-			if (h.ai_family != AF_UNSPEC && h.ai_family != ad->family)
+			if (h.ai_family != AF_UNSPEC &&
+			    h.ai_family != ad->family)
 				continue;
-			rc = ai_append(&tail, ad->address, ord[k].inst->port, &h,
-			    ad->family);
+			rc = ai_append(&tail, ad->address, ord[k].inst->port,
+			    &h, ad->family);
 		}
 	}
 	free(ord);
@@ -925,7 +937,7 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 void
 disco_freeaddrinfo(struct addrinfo *res)
 {
-	struct addrinfo	*next;
+	struct addrinfo *next;
 
 	for (; res != NULL; res = next) {
 		next = res->ai_next;

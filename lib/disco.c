@@ -22,18 +22,18 @@
 #include "proto.h"
 
 struct disco_event {
-	struct disco_event	*next;
-	char			*line;
+	struct disco_event *next;
+	char		   *line;
 };
 
 struct disco {
-	int			 fd;
-	char			*buf;	/* received, not yet returned */
-	size_t			 len;
-	size_t			 size;
-	struct disco_event	*events;	/* oldest first */
-	struct disco_event	**events_tail;
-	char			*reply;	/* disco_last_reply(), or NULL */
+	int		     fd;
+	char		    *buf; /* received, not yet returned */
+	size_t		     len;
+	size_t		     size;
+	struct disco_event  *events; /* oldest first */
+	struct disco_event **events_tail;
+	char		    *reply; /* disco_last_reply(), or NULL */
 };
 
 const char *
@@ -45,9 +45,9 @@ disco_default_socket(void)
 int
 disco_open(struct disco **dp, const char *path)
 {
-	struct sockaddr_un	 sun;
-	struct disco		*d;
-	int			 fd, saved;
+	struct sockaddr_un sun;
+	struct disco	  *d;
+	int		   fd, saved;
 
 	if (dp == NULL)
 		return (DISCO_EINVAL);
@@ -83,7 +83,7 @@ disco_open(struct disco **dp, const char *path)
 void
 disco_close(struct disco *d)
 {
-	struct disco_event	*ev;
+	struct disco_event *ev;
 
 	if (d == NULL)
 		return;
@@ -107,7 +107,7 @@ disco_fd(const struct disco *d)
 static long long
 disco_now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -120,9 +120,9 @@ disco_now_ms(void)
 static int
 disco_wait(int fd, short events, long long deadline, int intr)
 {
-	struct pollfd	pfd;
-	long long	left;
-	int		rc;
+	struct pollfd pfd;
+	long long     left;
+	int	      rc;
 
 	for (;;) {
 		pfd.fd = fd;
@@ -148,7 +148,7 @@ disco_wait(int fd, short events, long long deadline, int intr)
 static int
 disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 {
-	ssize_t	n;
+	ssize_t n;
 	int	rc;
 
 	while (len > 0) {
@@ -174,8 +174,8 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 static int
 disco_take_line(struct disco *d, char **line)
 {
-	char	*nl;
-	size_t	 n;
+	char  *nl;
+	size_t n;
 
 	if (d->len == 0 || (nl = memchr(d->buf, '\n', d->len)) == NULL)
 		return (0);
@@ -192,15 +192,15 @@ disco_take_line(struct disco *d, char **line)
 static int
 disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 {
-	char	*p;
-	ssize_t	 n;
-	int	 rc;
+	char   *p;
+	ssize_t n;
+	int	rc;
 
 	for (;;) {
 		if ((rc = disco_take_line(d, line)) != 0)
 			return (rc < 0 ? rc : 0);
 		if (d->len >= PROTO_LINE_MAX * 64)
-			return (DISCO_EPROTOCOL);	/* a runaway line */
+			return (DISCO_EPROTOCOL); /* a runaway line */
 		if (d->size - d->len < 4096) {
 			p = realloc(d->buf, d->size + 65536);
 			if (p == NULL)
@@ -219,7 +219,8 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 				return (DISCO_ECLOSED);
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return (DISCO_ESYSTEM);
-			if ((rc = disco_wait(d->fd, POLLIN, deadline, intr)) != 0)
+			if ((rc = disco_wait(d->fd, POLLIN, deadline, intr)) !=
+			    0)
 				return (rc);
 			continue;
 		}
@@ -231,8 +232,8 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 static int
 disco_is_event(const char *line)
 {
-	struct json_object	*o, *v;
-	int			 rc = DISCO_EPROTOCOL;
+	struct json_object *o, *v;
+	int		    rc = DISCO_EPROTOCOL;
 
 	if ((o = json_tokener_parse(line)) == NULL)
 		return (DISCO_EPROTOCOL);
@@ -247,14 +248,13 @@ disco_is_event(const char *line)
 }
 
 int
-disco_call(struct disco *d, const char *request, char **reply,
-    int timeout_ms)
+disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 {
-	struct disco_event	*ev;
-	long long		 deadline = -1;
-	size_t			 len;
-	char			*line;
-	int			 rc;
+	struct disco_event *ev;
+	long long	    deadline = -1;
+	size_t		    len;
+	char		   *line;
+	int		    rc;
 
 	if (d == NULL || request == NULL || reply == NULL)
 		return (DISCO_EINVAL);
@@ -308,10 +308,10 @@ disco_last_reply(const struct disco *d)
 int
 disco_event_next(struct disco *d, char **event, int timeout_ms)
 {
-	struct disco_event	*ev;
-	long long		 deadline = -1;
-	char			*line;
-	int			 rc;
+	struct disco_event *ev;
+	long long	    deadline = -1;
+	char		   *line;
+	int		    rc;
 
 	if (d == NULL || event == NULL)
 		return (DISCO_EINVAL);

@@ -11,6 +11,12 @@
 #ifndef DISCO_H
 #define DISCO_H
 
+/*
+ * The public header keeps its hand layout (aligned names, comments that
+ * span lines): clang-format 14 would split the error table.
+ */
+/* clang-format off */
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -23,7 +29,7 @@ struct addrinfo;
 #define DISCO_ESYSTEM		-1	/* a system call failed: see errno */
 #define DISCO_EUNREACHABLE	-2	/* no agent answers on the socket */
 #define DISCO_ETIMEOUT		-3	/* no reply within the timeout */
-#define DISCO_EPROTOCOL		-4	/* the agent's reply is not protocol v1 */
+#define DISCO_EPROTOCOL		-4	/* the agent's reply is not v1 */
 #define DISCO_ENOMEM		-5	/* out of memory */
 #define DISCO_EINVAL		-6	/* a bad argument */
 #define DISCO_ECLOSED		-7	/* the agent closed the connection */
@@ -89,7 +95,7 @@ struct disco_instance {
 	char			*host;		/* "printer.local" */
 	unsigned int		 port;
 	char			**txt;		/* TXT strings, raw bytes */
-	size_t			*txt_len;	/* their lengths (may hold NULs) */
+	size_t			*txt_len;	/* their lengths (NULs too) */
 	size_t			 ntxt;
 	struct disco_address	*addresses;
 	size_t			 naddresses;
@@ -154,18 +160,18 @@ int		 disco_unregister(struct disco *d, long id, int timeout_ms);
  * initialisers: fields may be added at the end).
  */
 struct disco_service {
-	const char		*name;		/* instance name, "My Printer" */
+	const char		*name;		/* "My Printer" */
 	const char		*type;		/* "_ipp._tcp" */
 	unsigned int		 port;		/* 1 to 65535 */
-	const char *const	*txt;		/* NULL-terminated "key=value" or
-						   "key" strings, or NULL */
-	const char *const	*subtypes;	/* NULL-terminated labels such as
-						   "_printer" (16 at most), or NULL */
+	/* NULL-terminated "key=value" or "key" strings, or NULL */
+	const char *const	*txt;
+	/* NULL-terminated labels such as "_printer" (16 at most), or NULL */
+	const char *const	*subtypes;
 	unsigned int		 ttl;		/* lease in seconds, extended by
 						   disco_renew(); 0: none */
-	int			 persist;	/* with ttl: keep the registration
-						   after the handle closes, until
-						   its lease runs out */
+	/* With ttl: keep the registration after the handle closes, until
+	   its lease runs out. */
+	int			 persist;
 };
 
 /*
@@ -190,8 +196,8 @@ struct disco_query {
 						   addresses of that family */
 	const char		*interface;	/* only addresses seen there,
 						   e.g. "eth0" */
-	const char *const	*txt;		/* NULL-terminated "key" (present)
-						   or "key=value" filters */
+	/* NULL-terminated "key" (present) or "key=value" filters */
+	const char *const	*txt;
 	/* For disco_pick_query() only: */
 	const char		*policy;	/* as for disco_pick(); NULL:
 						   "weighted" */
@@ -286,4 +292,5 @@ const char	*disco_strerror(int code);
 }
 #endif
 
+/* clang-format on */
 #endif

@@ -9,6 +9,6 @@
 #include "disco.h"
 
 /* disco.c */
-void	 lib_reply_keep(struct disco *, char *);
+void lib_reply_keep(struct disco *, char *);
 
 #endif

@@ -13,8 +13,8 @@
 
 #include "discod.h"
 
-static struct discod	 discod_state;
-struct discod		*discod = &discod_state;
+static struct discod discod_state;
+struct discod	    *discod = &discod_state;
 
 /*
  * Wire the modules, once the loop and the control socket exist: the
@@ -49,7 +49,7 @@ discod_stop(void)
 double
 discod_uptime(void)
 {
-	struct timespec	now;
+	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return ((double)(now.tv_sec - discod->started.tv_sec) +
@@ -60,8 +60,8 @@ discod_uptime(void)
 long
 discod_rss_kib(void)
 {
-	FILE	*f;
-	long	 size, resident;
+	FILE *f;
+	long  size, resident;
 
 	if ((f = fopen("/proc/self/statm", "r")) == NULL)
 		return (-1);
@@ -77,7 +77,7 @@ discod_rss_kib(void)
 void
 discod_print_errors(struct config_errors *errors)
 {
-	struct config_error	*e;
+	struct config_error *e;
 
 	TAILQ_FOREACH(e, errors, entry)
 		log_warnx("%s", e->text);
@@ -91,7 +91,7 @@ int
 discod_read_config(const char *path, int explicit, struct config *conf,
     struct config_errors *errors)
 {
-	int	n;
+	int n;
 
 	config_defaults(conf);
 	if (!explicit && access(path, F_OK) == -1 && errno == ENOENT)
@@ -108,9 +108,9 @@ discod_read_config(const char *path, int explicit, struct config *conf,
 int
 discod_reload(void)
 {
-	struct config		conf;
-	struct config_errors	errors;
-	int			bad;
+	struct config	     conf;
+	struct config_errors errors;
+	int		     bad;
 
 	notify_reloading();
 	TAILQ_INIT(&errors);
@@ -118,7 +118,8 @@ discod_reload(void)
 	if (discod_read_config(discod->conf_path, 1, &conf, &errors) == -1) {
 		discod_print_errors(&errors);
 		log_warnx("reload: %s has errors: keeping the running "
-		    "configuration", discod->conf_path);
+			  "configuration",
+		    discod->conf_path);
 		config_errors_clear(&errors);
 		config_clear(&conf);
 		bad = 1 + announce_load_files(discod->conf.services_dir);
@@ -132,11 +133,11 @@ discod_reload(void)
 	if (strcmp(conf.socket_path, discod->conf.socket_path) != 0 ||
 	    conf.socket_mode != discod->conf.socket_mode ||
 	    (conf.socket_group == NULL) !=
-	    (discod->conf.socket_group == NULL) ||
+		(discod->conf.socket_group == NULL) ||
 	    (conf.socket_group != NULL &&
-	    strcmp(conf.socket_group, discod->conf.socket_group) != 0))
+		strcmp(conf.socket_group, discod->conf.socket_group) != 0))
 		log_warnx("reload: socket settings change at the next "
-		    "restart");
+			  "restart");
 	/* What is read live from discod->conf takes effect at once. */
 	discod->conf.max_clients = conf.max_clients;
 	discod->conf.client_output_max = conf.client_output_max;
@@ -146,8 +147,8 @@ discod_reload(void)
 	/* Access rules: for registrations from now on. */
 	access_rule_clear(&discod->conf.access_register);
 	while (discod->conf.naccess_types > 0)
-		access_rule_clear(&discod->conf.access_types[
-		    --discod->conf.naccess_types]);
+		access_rule_clear(
+		    &discod->conf.access_types[--discod->conf.naccess_types]);
 	free(discod->conf.access_types);
 	discod->conf.access_register = conf.access_register;
 	discod->conf.access_types = conf.access_types;

@@ -27,20 +27,20 @@
 #include "discod.h"
 
 /* Collisions with our own other announcements resolved in one go. */
-#define ANNOUNCE_LOCAL_RENAMES	16
+#define ANNOUNCE_LOCAL_RENAMES 16
 /* Waits between tries after a failure that may pass: 1 s, doubling. */
-#define ANNOUNCE_RETRY_MAX	60
+#define ANNOUNCE_RETRY_MAX 60
 
 static struct {
-	struct event_base	*base;
-	const struct config	*conf;
-	unsigned long		 next_id;
-	unsigned int		 count;
+	struct event_base   *base;
+	const struct config *conf;
+	unsigned long	     next_id;
+	unsigned int	     count;
 	TAILQ_HEAD(, announcement) list;
-	struct avahi_hook	 hook;
+	struct avahi_hook hook;
 } ann;
 
-static void	announce_publish(struct announcement *);
+static void announce_publish(struct announcement *);
 
 static const char *
 announce_state_name(enum announce_state state)
@@ -75,7 +75,7 @@ static void
 announce_event(struct announcement *a, const char *event,
     struct json_object *extra)
 {
-	struct json_object	*ev;
+	struct json_object *ev;
 
 	if (a->owner == NULL) {
 		json_object_put(extra);
@@ -130,14 +130,14 @@ announce_error_transient(int rc)
 static void
 announce_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct announcement	*a = arg;
-	char			 buf[128];
+	struct announcement *a = arg;
+	char		     buf[128];
 
 	if (a->state != ANNOUNCE_FAILED)
 		return;
 	log_info("announce: trying \"%s\" %s (%s) again", a->final_name,
 	    a->def->type, announce_origin(a, buf, sizeof(buf)));
-	announce_withdraw(a);	/* a fresh entry group */
+	announce_withdraw(a); /* a fresh entry group */
 	announce_publish(a);
 }
 
@@ -150,8 +150,8 @@ announce_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 announce_failed(struct announcement *a, int rc, const char *what)
 {
-	struct timeval	tv;
-	unsigned int	ms;
+	struct timeval tv;
+	unsigned int   ms;
 
 	a->state = ANNOUNCE_FAILED;
 	strlcpy(a->error, avahi_strerror(rc), sizeof(a->error));
@@ -174,7 +174,7 @@ announce_failed(struct announcement *a, int rc, const char *what)
 static void
 announce_free(struct announcement *a)
 {
-	char	buf[128];
+	char buf[128];
 
 	log_info("announce: withdrawn \"%s\" %s (%s)", a->final_name,
 	    a->def->type, announce_origin(a, buf, sizeof(buf)));
@@ -196,7 +196,7 @@ announce_free(struct announcement *a)
 static AvahiStringList *
 announce_txt(const struct txt *txt)
 {
-	AvahiStringList	*l = NULL;
+	AvahiStringList *l = NULL;
 	size_t		 i;
 
 	/* avahi_string_list_add_arbitrary prepends: add from the end. */
@@ -209,7 +209,7 @@ announce_txt(const struct txt *txt)
 static void
 announce_rename(struct announcement *a, const char *why)
 {
-	char	*alt, buf[128];
+	char *alt, buf[128];
 
 	alt = avahi_alternative_service_name(a->final_name);
 	log_info("announce: \"%s\" %s (%s): %s, renamed to \"%s\"",
@@ -224,9 +224,9 @@ announce_rename(struct announcement *a, const char *why)
 static void
 announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 {
-	struct announcement	*a = arg;
-	struct json_object	*ev;
-	char			*old, buf[128];
+	struct announcement *a = arg;
+	struct json_object  *ev;
+	char		    *old, buf[128];
 
 	if (a->group != NULL && a->group != g)
 		return;
@@ -253,8 +253,9 @@ announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 		announce_event(a, "renamed", ev);
 		break;
 	case AVAHI_ENTRY_GROUP_FAILURE:
-		announce_failed(a, avahi_client_errno(
-		    avahi_entry_group_get_client(g)), "failed: ");
+		announce_failed(a,
+		    avahi_client_errno(avahi_entry_group_get_client(g)),
+		    "failed: ");
 		break;
 	case AVAHI_ENTRY_GROUP_UNCOMMITED:
 	case AVAHI_ENTRY_GROUP_REGISTERING:
@@ -266,7 +267,7 @@ announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
 static int
 announce_add(struct announcement *a)
 {
-	AvahiStringList	*txt;
+	AvahiStringList *txt;
 	char		 sub[SERVICE_SUBTYPE_NAME_MAX];
 	size_t		 i;
 	int		 rc;
@@ -277,8 +278,8 @@ announce_add(struct announcement *a)
 	    (uint16_t)a->def->port, txt);
 	avahi_string_list_free(txt);
 	for (i = 0; rc == 0 && i < a->def->nsubtypes; i++) {
-		if (service_subtype_name(sub, sizeof(sub),
-		    a->def->subtypes[i], a->def->type) == -1) {
+		if (service_subtype_name(sub, sizeof(sub), a->def->subtypes[i],
+			a->def->type) == -1) {
 			rc = AVAHI_ERR_INVALID_SERVICE_SUBTYPE;
 			break;
 		}
@@ -294,8 +295,8 @@ announce_add(struct announcement *a)
 static void
 announce_publish(struct announcement *a)
 {
-	AvahiClient	*client;
-	int		 rc, tries;
+	AvahiClient *client;
+	int	     rc, tries;
 
 	if (!health_ok(a->health)) {
 		a->state = ANNOUNCE_UNHEALTHY;
@@ -333,10 +334,11 @@ announce_publish(struct announcement *a)
 static char *
 announce_name(const struct service_def *def)
 {
-	char	buf[512];
+	char buf[512];
 
 	if (service_name_expand(def->name, avahi_host_name(), buf,
-	    sizeof(buf)) == -1 || service_name_invalid(buf) != NULL) {
+		sizeof(buf)) == -1 ||
+	    service_name_invalid(buf) != NULL) {
 		/* A long host name: cut at 63 bytes, on a UTF-8 boundary. */
 		size_t n = strnlen(buf, SERVICE_NAME_MAX);
 		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
@@ -351,10 +353,9 @@ announce_name(const struct service_def *def)
  * renames only if it was taken meanwhile) or withdraw, and tell the owner.
  */
 void
-announce_health_changed(struct announcement *a, int healthy,
-    const char *output)
+announce_health_changed(struct announcement *a, int healthy, const char *output)
 {
-	struct json_object	*ev;
+	struct json_object *ev;
 
 	if (healthy)
 		announce_publish(a);
@@ -378,7 +379,7 @@ announce_check_start(struct announcement *a)
 static struct announcement *
 announce_new(struct service_def *def)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	a = xcalloc(1, sizeof(*a));
 	a->id = ++ann.next_id;
@@ -394,7 +395,7 @@ announce_new(struct service_def *def)
 static void
 announce_avahi_up(AvahiClient *client, void *arg)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	TAILQ_FOREACH(a, &ann.list, entry) {
 		if (a->path != NULL) {
@@ -415,7 +416,7 @@ announce_avahi_up(AvahiClient *client, void *arg)
 static void
 announce_avahi_down(void *arg)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	TAILQ_FOREACH(a, &ann.list, entry)
 		announce_withdraw(a);
@@ -436,7 +437,7 @@ announce_init(struct event_base *base, const struct config *conf)
 void
 announce_shutdown(void)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	while ((a = TAILQ_FIRST(&ann.list)) != NULL)
 		announce_free(a);
@@ -452,7 +453,7 @@ announce_count(void)
 static struct announcement *
 announce_find_path(const char *path)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	TAILQ_FOREACH(a, &ann.list, entry) {
 		if (a->path != NULL && strcmp(a->path, path) == 0)
@@ -471,14 +472,14 @@ announce_find_path(const char *path)
 int
 announce_load_files(const char *dir)
 {
-	struct config_errors	 errors;
-	struct config_error	*e;
-	struct announcement	*a, *next;
-	struct service_def	*def;
-	AvahiStringList		*txt;
-	char			*path, **paths;
-	size_t			 i;
-	int			 n, k, bad = 0;
+	struct config_errors errors;
+	struct config_error *e;
+	struct announcement *a, *next;
+	struct service_def  *def;
+	AvahiStringList	    *txt;
+	char		    *path, **paths;
+	size_t		     i;
+	int		     n, k, bad = 0;
 
 	if ((n = service_dir_list(dir, &paths)) == -1) {
 		/* Unreadable: keep what is announced rather than drop it. */
@@ -496,7 +497,8 @@ announce_load_files(const char *dir)
 			bad++;
 			if (announce_find_path(path) != NULL)
 				log_warnx("%s: keeping what was announced "
-				    "before", path);
+					  "before",
+				    path);
 			continue;
 		}
 		if ((a = announce_find_path(path)) == NULL) {
@@ -520,18 +522,20 @@ announce_load_files(const char *dir)
 			announce_publish(a);
 		} else if (!txt_equal(&a->def->txt, &def->txt)) {
 			log_info("announce: %s: TXT changed: updating in "
-			    "place", path);
+				 "place",
+			    path);
 			txt_clear(&a->def->txt);
 			txt_copy(&a->def->txt, &def->txt);
 			service_def_free(def);
 			if (a->group != NULL && a->state != ANNOUNCE_FAILED) {
 				txt = announce_txt(&a->def->txt);
 				if (avahi_entry_group_update_service_txt_strlst(
-				    a->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-				    0, a->final_name, a->def->type, NULL,
-				    txt) != 0)
+					a->group, AVAHI_IF_UNSPEC,
+					AVAHI_PROTO_UNSPEC, 0, a->final_name,
+					a->def->type, NULL, txt) != 0)
 					log_warnx("announce: %s: TXT update "
-					    "failed", path);
+						  "failed",
+					    path);
 				avahi_string_list_free(txt);
 			}
 		} else
@@ -554,20 +558,20 @@ announce_load_files(const char *dir)
 static void
 announce_lease_expired(evutil_socket_t fd, short what, void *arg)
 {
-	struct announcement	*a = arg;
-	char			 buf[128];
+	struct announcement *a = arg;
+	char		     buf[128];
 
 	log_info("announce: lease of \"%s\" %s (%s) ran out after %u s",
 	    a->final_name, a->def->type, announce_origin(a, buf, sizeof(buf)),
 	    a->ttl);
-	announce_event(a, "expired", NULL);	/* sent from the loop */
+	announce_event(a, "expired", NULL); /* sent from the loop */
 	announce_free(a);
 }
 
 static void
 announce_lease_start(struct announcement *a)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	if (a->ttl == 0)
 		return;
@@ -581,14 +585,15 @@ announce_lease_start(struct announcement *a)
 }
 
 struct announcement *
-announce_register(struct client *c, struct service_def *def,
-    unsigned int ttl, int persist, struct proto_error *err)
+announce_register(struct client *c, struct service_def *def, unsigned int ttl,
+    int persist, struct proto_error *err)
 {
-	struct announcement	*a;
-	unsigned int		 mine = 0;
+	struct announcement *a;
+	unsigned int	     mine = 0;
 
 	if (persist && ttl == 0) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "persist", "a "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "persist",
+		    "a "
 		    "persistent registration needs a ttl (it would never "
 		    "end)");
 		return (NULL);
@@ -598,7 +603,8 @@ announce_register(struct client *c, struct service_def *def,
 			mine++;
 	}
 	if (c->uid != 0 && mine >= ann.conf->registrations_per_uid) {
-		proto_error_set(err, PROTO_E_DENIED, NULL, "uid %ld already "
+		proto_error_set(err, PROTO_E_DENIED, NULL,
+		    "uid %ld already "
 		    "has %u registrations (registrations-per-uid)",
 		    (long)c->uid, mine);
 		return (NULL);
@@ -612,46 +618,51 @@ announce_register(struct client *c, struct service_def *def,
 	announce_lease_start(a);
 	announce_check_start(a);
 	log_info("announce: client %lu (pid %ld uid %ld) registers \"%s\" %s "
-	    "port %u%s", c->id, (long)c->pid, (long)c->uid, a->name,
-	    def->type, def->port, ttl != 0 ? " with a lease" : "");
+		 "port %u%s",
+	    c->id, (long)c->pid, (long)c->uid, a->name, def->type, def->port,
+	    ttl != 0 ? " with a lease" : "");
 	announce_publish(a);
 	return (a);
 }
 
 /* The client's own, the same uid's, or root's to change. */
 static struct announcement *
-announce_find_owned(struct client *c, unsigned long id,
-    struct proto_error *err)
+announce_find_owned(struct client *c, unsigned long id, struct proto_error *err)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	TAILQ_FOREACH(a, &ann.list, entry) {
 		if (a->id == id)
 			break;
 	}
 	if (a == NULL) {
-		proto_error_set(err, PROTO_E_NOT_FOUND, "registration", "no registration "
-		    "%lu", id);
+		proto_error_set(err, PROTO_E_NOT_FOUND, "registration",
+		    "no registration "
+		    "%lu",
+		    id);
 		return (NULL);
 	}
 	if (a->path != NULL) {
-		proto_error_set(err, PROTO_E_DENIED, "registration", "%lu comes from %s: "
-		    "change the file and reload", id, a->path);
+		proto_error_set(err, PROTO_E_DENIED, "registration",
+		    "%lu comes from %s: "
+		    "change the file and reload",
+		    id, a->path);
 		return (NULL);
 	}
 	if (a->owner != c && c->uid != 0 && c->uid != a->uid) {
-		proto_error_set(err, PROTO_E_DENIED, "registration", "registration %lu "
-		    "belongs to uid %ld", id, (long)a->uid);
+		proto_error_set(err, PROTO_E_DENIED, "registration",
+		    "registration %lu "
+		    "belongs to uid %ld",
+		    id, (long)a->uid);
 		return (NULL);
 	}
 	return (a);
 }
 
 int
-announce_unregister(struct client *c, unsigned long id,
-    struct proto_error *err)
+announce_unregister(struct client *c, unsigned long id, struct proto_error *err)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	if ((a = announce_find_owned(c, id, err)) == NULL)
 		return (-1);
@@ -662,7 +673,7 @@ announce_unregister(struct client *c, unsigned long id,
 int
 announce_renew(struct client *c, unsigned long id, struct proto_error *err)
 {
-	struct announcement	*a;
+	struct announcement *a;
 
 	if ((a = announce_find_owned(c, id, err)) == NULL)
 		return (-1);
@@ -674,7 +685,7 @@ announce_renew(struct client *c, unsigned long id, struct proto_error *err)
 void
 announce_client_lost(struct client *c)
 {
-	struct announcement	*a, *next;
+	struct announcement *a, *next;
 
 	TAILQ_FOREACH_SAFE(a, &ann.list, entry, next) {
 		if (a->owner != c)
@@ -688,9 +699,9 @@ announce_client_lost(struct client *c)
 struct json_object *
 announce_json(const struct announcement *a)
 {
-	struct json_object	*o, *origin, *subs;
-	struct timespec		 now;
-	size_t			 i;
+	struct json_object *o, *origin, *subs;
+	struct timespec	    now;
+	size_t		    i;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64((int64_t)a->id));
@@ -718,8 +729,8 @@ announce_json(const struct announcement *a)
 		json_object_array_add(subs,
 		    json_object_new_string(a->def->subtypes[i]));
 	json_object_object_add(o, "subtypes", subs);
-	json_object_object_add(o, "port", json_object_new_int(
-	    (int)a->def->port));
+	json_object_object_add(o, "port",
+	    json_object_new_int((int)a->def->port));
 	json_object_object_add(o, "txt", txt_to_json(&a->def->txt));
 	json_object_object_add(o, "state",
 	    json_object_new_string(announce_state_name(a->state)));
@@ -730,8 +741,8 @@ announce_json(const struct announcement *a)
 		json_object_object_add(o, "health", health_json(a->health));
 	if (a->ttl != 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		json_object_object_add(o, "ttl", json_object_new_int(
-		    (int)a->ttl));
+		json_object_object_add(o, "ttl",
+		    json_object_new_int((int)a->ttl));
 		json_object_object_add(o, "lease_remaining",
 		    json_object_new_int64(a->expires.tv_sec - now.tv_sec));
 		json_object_object_add(o, "persist",
@@ -743,8 +754,8 @@ announce_json(const struct announcement *a)
 struct json_object *
 announce_list_json(void)
 {
-	struct json_object	*arr;
-	struct announcement	*a;
+	struct json_object  *arr;
+	struct announcement *a;
 
 	arr = json_object_new_array();
 	TAILQ_FOREACH(a, &ann.list, entry)

@@ -22,13 +22,13 @@
 #include <avahi-libevent/libevent-watch.h>
 
 struct apoll {
-	AvahiLibeventPoll	*p;
+	AvahiLibeventPoll *p;
 };
 
 struct apoll *
 apoll_new(struct event_base *base)
 {
-	struct apoll	*ap;
+	struct apoll *ap;
 
 	ap = xcalloc(1, sizeof(*ap));
 	if ((ap->p = avahi_libevent_poll_new(base)) == NULL)
@@ -54,31 +54,31 @@ apoll_free(struct apoll *ap)
 #else
 
 struct apoll {
-	AvahiPoll		 api;	/* first: Avahi hands it back to us */
-	struct event_base	*base;
+	AvahiPoll	   api; /* first: Avahi hands it back to us */
+	struct event_base *base;
 };
 
 struct AvahiWatch {
-	struct apoll		*ap;
-	struct event		*ev;
-	int			 fd;
-	AvahiWatchEvent		 events;	/* asked for */
-	AvahiWatchEvent		 revents;	/* seen in the last callback */
-	AvahiWatchCallback	 cb;
-	void			*userdata;
+	struct apoll	  *ap;
+	struct event	  *ev;
+	int		   fd;
+	AvahiWatchEvent	   events;  /* asked for */
+	AvahiWatchEvent	   revents; /* seen in the last callback */
+	AvahiWatchCallback cb;
+	void		  *userdata;
 };
 
 struct AvahiTimeout {
-	struct apoll		*ap;
-	struct event		*ev;
-	AvahiTimeoutCallback	 cb;
-	void			*userdata;
+	struct apoll	    *ap;
+	struct event	    *ev;
+	AvahiTimeoutCallback cb;
+	void		    *userdata;
 };
 
 static short
 apoll_to_libevent(AvahiWatchEvent events)
 {
-	short	what = 0;
+	short what = 0;
 
 	if (events & AVAHI_WATCH_IN)
 		what |= EV_READ;
@@ -90,21 +90,21 @@ apoll_to_libevent(AvahiWatchEvent events)
 static void
 apoll_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
-	AvahiWatch	*w = arg;
-	AvahiWatchEvent	 revents = 0;
+	AvahiWatch     *w = arg;
+	AvahiWatchEvent revents = 0;
 
 	if (what & EV_READ)
 		revents |= AVAHI_WATCH_IN;
 	if (what & EV_WRITE)
 		revents |= AVAHI_WATCH_OUT;
 	w->revents = revents;
-	w->cb(w, fd, revents, w->userdata);	/* may free w */
+	w->cb(w, fd, revents, w->userdata); /* may free w */
 }
 
 static void
 apoll_watch_arm(AvahiWatch *w)
 {
-	short	what = apoll_to_libevent(w->events);
+	short what = apoll_to_libevent(w->events);
 
 	if (w->ev != NULL) {
 		event_del(w->ev);
@@ -113,8 +113,8 @@ apoll_watch_arm(AvahiWatch *w)
 	}
 	if (what == 0)
 		return;
-	w->ev = event_new(w->ap->base, w->fd, what | EV_PERSIST,
-	    apoll_watch_cb, w);
+	w->ev = event_new(w->ap->base, w->fd, what | EV_PERSIST, apoll_watch_cb,
+	    w);
 	if (w->ev == NULL || event_add(w->ev, NULL) == -1)
 		fatalx("%s: cannot add a watch on fd %d", __func__, w->fd);
 }
@@ -123,7 +123,7 @@ static AvahiWatch *
 apoll_watch_new(const AvahiPoll *api, int fd, AvahiWatchEvent events,
     AvahiWatchCallback cb, void *userdata)
 {
-	AvahiWatch	*w;
+	AvahiWatch *w;
 
 	w = xcalloc(1, sizeof(*w));
 	w->ap = api->userdata;
@@ -163,17 +163,17 @@ apoll_watch_free(AvahiWatch *w)
 static void
 apoll_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	AvahiTimeout	*t = arg;
+	AvahiTimeout *t = arg;
 
-	t->cb(t, t->userdata);	/* may free t */
+	t->cb(t, t->userdata); /* may free t */
 }
 
 /* Avahi's times are absolute, from gettimeofday(); libevent's relative. */
 static void
 apoll_timeout_arm(AvahiTimeout *t, const struct timeval *tv)
 {
-	struct timeval	rel;
-	AvahiUsec	usec;
+	struct timeval rel;
+	AvahiUsec      usec;
 
 	event_del(t->ev);
 	if (tv == NULL)
@@ -191,7 +191,7 @@ static AvahiTimeout *
 apoll_timeout_new(const AvahiPoll *api, const struct timeval *tv,
     AvahiTimeoutCallback cb, void *userdata)
 {
-	AvahiTimeout	*t;
+	AvahiTimeout *t;
 
 	t = xcalloc(1, sizeof(*t));
 	t->ap = api->userdata;
@@ -220,7 +220,7 @@ apoll_timeout_free(AvahiTimeout *t)
 struct apoll *
 apoll_new(struct event_base *base)
 {
-	struct apoll	*ap;
+	struct apoll *ap;
 
 	ap = xcalloc(1, sizeof(*ap));
 	ap->base = base;

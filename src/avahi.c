@@ -19,27 +19,27 @@
 #include "discod.h"
 
 static struct {
-	struct event_base	*base;
-	struct apoll		*apoll;
-	AvahiClient		*client;
-	enum avahi_state	 state;
-	time_t			 since;		/* CLOCK_MONOTONIC seconds */
-	unsigned int		 outages;
-	int			 up;		/* hooks told up() */
-	char			 host[AVAHI_DOMAIN_NAME_MAX];
-	char			 error[128];
-	struct event		*retry;
-	unsigned int		 retry_delay;	/* the last wait, seconds */
-	unsigned int		 retry_max;
+	struct event_base *base;
+	struct apoll	  *apoll;
+	AvahiClient	  *client;
+	enum avahi_state   state;
+	time_t		   since; /* CLOCK_MONOTONIC seconds */
+	unsigned int	   outages;
+	int		   up; /* hooks told up() */
+	char		   host[AVAHI_DOMAIN_NAME_MAX];
+	char		   error[128];
+	struct event	  *retry;
+	unsigned int	   retry_delay; /* the last wait, seconds */
+	unsigned int	   retry_max;
 	TAILQ_HEAD(, avahi_hook) hooks;
 } av;
 
-static void	avahi_connect(void);
+static void avahi_connect(void);
 
 static time_t
 avahi_now(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (ts.tv_sec);
@@ -71,8 +71,8 @@ avahi_set_state(enum avahi_state state)
 	if (state == av.state)
 		return;
 	log_info("avahi: %s -> %s%s%s", avahi_state_name(av.state),
-	    avahi_state_name(state), av.error[0] != '\0' &&
-	    state != AVAHI_STATE_RUNNING ? ": " : "",
+	    avahi_state_name(state),
+	    av.error[0] != '\0' && state != AVAHI_STATE_RUNNING ? ": " : "",
 	    state != AVAHI_STATE_RUNNING ? av.error : "");
 	if (av.state == AVAHI_STATE_RUNNING)
 		av.outages++;
@@ -87,7 +87,7 @@ avahi_set_state(enum avahi_state state)
 static void
 avahi_hooks_up(AvahiClient *c)
 {
-	struct avahi_hook	*h, *next;
+	struct avahi_hook *h, *next;
 
 	if (av.up)
 		return;
@@ -101,7 +101,7 @@ avahi_hooks_up(AvahiClient *c)
 static void
 avahi_hooks_down(void)
 {
-	struct avahi_hook	*h, *next;
+	struct avahi_hook *h, *next;
 
 	if (!av.up)
 		return;
@@ -126,7 +126,7 @@ avahi_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 avahi_schedule_retry(void)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	avahi_set_state(AVAHI_STATE_DISCONNECTED);
 	tv.tv_sec = backoff_next(&av.retry_delay, av.retry_max);
@@ -138,7 +138,7 @@ avahi_schedule_retry(void)
 static void
 avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 {
-	const char	*host;
+	const char *host;
 
 	/* The first call comes from inside avahi_client_new(). */
 	av.client = c;
@@ -184,8 +184,8 @@ avahi_client_cb(AvahiClient *c, AvahiClientState state, void *arg)
 static void
 avahi_connect(void)
 {
-	AvahiClient	*c;
-	int		 error;
+	AvahiClient *c;
+	int	     error;
 
 	c = avahi_client_new(apoll_get(av.apoll), AVAHI_CLIENT_NO_FAIL,
 	    avahi_client_cb, NULL, &error);
@@ -196,7 +196,7 @@ avahi_connect(void)
 		return;
 	}
 	if (av.retry != NULL && evtimer_pending(av.retry, NULL))
-		return;		/* failed inside avahi_client_new */
+		return; /* failed inside avahi_client_new */
 	av.client = c;
 }
 

@@ -28,75 +28,75 @@
 enum bpath_state {
 	BPATH_QUEUED,
 	BPATH_RESOLVING,
-	BPATH_OPEN,		/* answered, resolver kept for changes */
-	BPATH_DONE,		/* answered, resolver freed */
+	BPATH_OPEN, /* answered, resolver kept for changes */
+	BPATH_DONE, /* answered, resolver freed */
 	BPATH_FAILED,
 };
 
 /* One (instance, interface, protocol) to resolve. */
 struct bpath {
-	TAILQ_ENTRY(bpath)	 queue;
-	struct instance		*inst;
-	int			 ifindex;
-	AvahiProtocol		 proto;
-	enum bpath_state	 state;
-	unsigned int		 tries;
-	AvahiServiceResolver	*r;
-	struct timespec		 retry_at;	/* when FAILED */
-	unsigned int		 retry_secs;	/* the last wait */
+	TAILQ_ENTRY(bpath)    queue;
+	struct instance	     *inst;
+	int		      ifindex;
+	AvahiProtocol	      proto;
+	enum bpath_state      state;
+	unsigned int	      tries;
+	AvahiServiceResolver *r;
+	struct timespec	      retry_at;	  /* when FAILED */
+	unsigned int	      retry_secs; /* the last wait */
 };
 
 /* Resolver failures in a row before a path waits to be tried again. */
-#define BROWSE_TRIES		3
+#define BROWSE_TRIES 3
 
 /* Waits before resolving a failed path again: 1 s, doubling up to this. */
-#define BROWSE_RETRY_MAX	60
+#define BROWSE_RETRY_MAX 60
 
 struct btype {
-	TAILQ_ENTRY(btype)	 entry;
-	char			*type;
-	AvahiServiceBrowser	*b;
+	TAILQ_ENTRY(btype)   entry;
+	char		    *type;
+	AvahiServiceBrowser *b;
 };
 
 /* A subtype browser, "_label._sub._type", and the instances it sees. */
 struct bsub {
-	TAILQ_ENTRY(bsub)	 entry;
-	char			*label;
-	char			*type;
-	AvahiServiceBrowser	*b;
-	int			 ready;		/* ALL_FOR_NOW seen */
-	TAILQ_HEAD(, bsubm)	 members;
+	TAILQ_ENTRY(bsub)    entry;
+	char		    *label;
+	char		    *type;
+	AvahiServiceBrowser *b;
+	int		     ready; /* ALL_FOR_NOW seen */
+	TAILQ_HEAD(, bsubm) members;
 };
 
 struct bsubm {
-	TAILQ_ENTRY(bsubm)	 entry;
-	char			*name;
-	char			*domain;
-	int			 ifindex;
-	AvahiProtocol		 proto;
+	TAILQ_ENTRY(bsubm) entry;
+	char		  *name;
+	char		  *domain;
+	int		   ifindex;
+	AvahiProtocol	   proto;
 };
 
 static struct {
 	struct event_base	*base;
 	const struct config	*conf;
 	struct cache		*cache;
-	AvahiServiceTypeBrowser	*tb;
-	TAILQ_HEAD(, btype)	 types;
-	TAILQ_HEAD(, bsub)	 subs;
-	TAILQ_HEAD(, bpath)	 queue;
-	TAILQ_HEAD(, bpath)	 failed;	/* waiting to be tried again */
-	struct event		*retry;
-	struct event		*pause;		/* no resolver started till then */
-	int			 paused;
-	unsigned int		 pause_secs;	/* the last pause */
-	unsigned int		 resolving;	/* in flight */
-	unsigned int		 open;		/* kept open */
-	unsigned long		 resolved;	/* answers, all time */
-	unsigned long		 failures;
-	struct avahi_hook	 hook;
+	AvahiServiceTypeBrowser *tb;
+	TAILQ_HEAD(, btype) types;
+	TAILQ_HEAD(, bsub)  subs;
+	TAILQ_HEAD(, bpath) queue;
+	TAILQ_HEAD(, bpath) failed; /* waiting to be tried again */
+	struct event	 *retry;
+	struct event	 *pause; /* no resolver started till then */
+	int		  paused;
+	unsigned int	  pause_secs; /* the last pause */
+	unsigned int	  resolving;  /* in flight */
+	unsigned int	  open;	      /* kept open */
+	unsigned long	  resolved;   /* answers, all time */
+	unsigned long	  failures;
+	struct avahi_hook hook;
 } br;
 
-static void	browse_resolve_next(void);
+static void browse_resolve_next(void);
 
 static int
 browse_family(AvahiProtocol proto)
@@ -107,8 +107,8 @@ browse_family(AvahiProtocol proto)
 static int
 browse_word_in(const char *list, const char *word)
 {
-	const char	*p = list;
-	size_t		 n = strlen(word);
+	const char *p = list;
+	size_t	    n = strlen(word);
 
 	if (list == NULL)
 		return (1);
@@ -124,7 +124,7 @@ browse_word_in(const char *list, const char *word)
 static AvahiProtocol
 browse_protocol(void)
 {
-	const char	*p = br.conf->browse_protocols;
+	const char *p = br.conf->browse_protocols;
 
 	if (p != NULL && strcmp(p, "ipv4") == 0)
 		return (AVAHI_PROTO_INET);
@@ -154,16 +154,16 @@ bpath_free(struct bpath *bp)
 static void
 browse_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct bpath	*bp, *next;
-	struct timespec	 now;
-	struct timeval	 tv = { 1, 0 };
-	int		 moved = 0;
+	struct bpath   *bp, *next;
+	struct timespec now;
+	struct timeval	tv = { 1, 0 };
+	int		moved = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	TAILQ_FOREACH_SAFE(bp, &br.failed, queue, next) {
 		if (bp->retry_at.tv_sec > now.tv_sec ||
 		    (bp->retry_at.tv_sec == now.tv_sec &&
-		    bp->retry_at.tv_nsec > now.tv_nsec))
+			bp->retry_at.tv_nsec > now.tv_nsec))
 			continue;
 		TAILQ_REMOVE(&br.failed, bp, queue);
 		bp->state = BPATH_QUEUED;
@@ -187,7 +187,7 @@ browse_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 browse_failed(struct bpath *bp)
 {
-	struct timeval	tv = { 1, 0 };
+	struct timeval tv = { 1, 0 };
 
 	bp->state = BPATH_FAILED;
 	clock_gettime(CLOCK_MONOTONIC, &bp->retry_at);
@@ -216,11 +216,12 @@ browse_pause_cb(evutil_socket_t fd, short what, void *arg)
 static void
 browse_pause(int err)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	backoff_next(&br.pause_secs, BROWSE_RETRY_MAX);
 	log_warnx("browse: Avahi refused a resolver: %s; starting none for "
-	    "%u s", avahi_strerror(err), br.pause_secs);
+		  "%u s",
+	    avahi_strerror(err), br.pause_secs);
 	br.paused = 1;
 	if (br.pause == NULL)
 		br.pause = evtimer_new(br.base, browse_pause_cb, NULL);
@@ -239,9 +240,9 @@ void
 browse_txt(AvahiStringList *txtl, struct txt *txt, const char *name,
     const char *type)
 {
-	AvahiStringList		*l, **wire;
-	const char		*why;
-	size_t			 i, n = 0;
+	AvahiStringList *l, **wire;
+	const char	*why;
+	size_t		 i, n = 0;
 
 	for (l = txtl; l != NULL; l = avahi_string_list_get_next(l))
 		n++;
@@ -252,7 +253,7 @@ browse_txt(AvahiStringList *txtl, struct txt *txt, const char *name,
 		wire[--i] = l;
 	for (i = 0; i < n; i++) {
 		if (txt_add(txt, avahi_string_list_get_text(wire[i]),
-		    avahi_string_list_get_size(wire[i]), &why) == -1)
+			avahi_string_list_get_size(wire[i]), &why) == -1)
 			log_debug("browse: \"%s\" %s: TXT string dropped: %s",
 			    name, type, why);
 	}
@@ -266,9 +267,9 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
     const AvahiAddress *a, uint16_t port, AvahiStringList *txtl,
     AvahiLookupResultFlags flags, void *arg)
 {
-	struct bpath		*bp = arg;
-	struct txt		 txt = { 0 };
-	int			 was = bp->state;
+	struct bpath *bp = arg;
+	struct txt    txt = { 0 };
+	int	      was = bp->state;
 
 	if (event == AVAHI_RESOLVER_FAILURE) {
 		br.failures++;
@@ -294,10 +295,10 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 	cache_resolved(br.cache, bp->inst, bp->ifindex,
 	    browse_family(bp->proto), host, port, &txt,
 	    a->proto == AVAHI_PROTO_INET6 ? (const void *)&a->data.ipv6 :
-	    (const void *)&a->data.ipv4);
+					    (const void *)&a->data.ipv4);
 	txt_clear(&txt);
 	if (was != BPATH_RESOLVING)
-		return;		/* an open resolver reporting a change */
+		return; /* an open resolver reporting a change */
 	br.resolving--;
 	if (br.open < br.conf->resolvers_max) {
 		bp->state = BPATH_OPEN;
@@ -314,8 +315,8 @@ browse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 static void
 browse_resolve_next(void)
 {
-	AvahiClient	*client;
-	struct bpath	*bp;
+	AvahiClient  *client;
+	struct bpath *bp;
 
 	if (br.paused || (client = avahi_client()) == NULL)
 		return;
@@ -324,10 +325,10 @@ browse_resolve_next(void)
 		TAILQ_REMOVE(&br.queue, bp, queue);
 		/* aprotocol = proto: the address is of the family browsed. */
 		bp->r = avahi_service_resolver_new(client, bp->ifindex,
-		    bp->proto, bp->inst->name, bp->inst->type,
-		    bp->inst->domain, bp->proto, 0, browse_resolver_cb, bp);
+		    bp->proto, bp->inst->name, bp->inst->type, bp->inst->domain,
+		    bp->proto, 0, browse_resolver_cb, bp);
 		if (bp->r == NULL) {
-			int	err = avahi_client_errno(client);
+			int err = avahi_client_errno(client);
 
 			br.failures++;
 			bp->state = BPATH_QUEUED;
@@ -344,8 +345,9 @@ browse_resolve_next(void)
 			 * control, not worth a warning each time.
 			 */
 			log_debug("browse: cannot resolve \"%s\" %s: %s; "
-			    "waiting for one of %u in flight", bp->inst->name,
-			    bp->inst->type, avahi_strerror(err), br.resolving);
+				  "waiting for one of %u in flight",
+			    bp->inst->name, bp->inst->type, avahi_strerror(err),
+			    br.resolving);
 			break;
 		}
 		br.pause_secs = 0;
@@ -360,12 +362,12 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
     const char *type, const char *domain, AvahiLookupResultFlags flags,
     void *arg)
 {
-	struct instance		*inst;
-	struct cache_path	*p;
-	struct bpath		*bp;
-	char			 ifname[IF_NAMESIZE];
-	size_t			 k;
-	int			 is_new;
+	struct instance	  *inst;
+	struct cache_path *p;
+	struct bpath	  *bp;
+	char		   ifname[IF_NAMESIZE];
+	size_t		   k;
+	int		   is_new;
 
 	switch (event) {
 	case AVAHI_BROWSER_NEW:
@@ -375,8 +377,8 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 		    !browse_word_in(br.conf->browse_interfaces, ifname))
 			return;
 		inst = cache_seen(br.cache, name, type, domain, iface, ifname,
-		    browse_family(proto), (flags & AVAHI_LOOKUP_RESULT_LOCAL) != 0,
-		    &is_new);
+		    browse_family(proto),
+		    (flags & AVAHI_LOOKUP_RESULT_LOCAL) != 0, &is_new);
 		if (!is_new)
 			return;
 		bp = xcalloc(1, sizeof(*bp));
@@ -410,8 +412,9 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 		browse_resolve_next();
 		break;
 	case AVAHI_BROWSER_FAILURE:
-		log_warnx("browse: %s: %s", type, avahi_strerror(
-		    avahi_client_errno(avahi_service_browser_get_client(b))));
+		log_warnx("browse: %s: %s", type,
+		    avahi_strerror(avahi_client_errno(
+			avahi_service_browser_get_client(b))));
 		break;
 	case AVAHI_BROWSER_CACHE_EXHAUSTED:
 	case AVAHI_BROWSER_ALL_FOR_NOW:
@@ -422,7 +425,7 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 static void
 browse_type_add(AvahiClient *client, const char *type)
 {
-	struct btype	*t;
+	struct btype *t;
 
 	TAILQ_FOREACH(t, &br.types, entry) {
 		if (strcasecmp(t->type, type) == 0)
@@ -448,14 +451,15 @@ browse_type_cb(AvahiServiceTypeBrowser *b, AvahiIfIndex iface,
 {
 	if (event == AVAHI_BROWSER_NEW) {
 		if (service_type_invalid(type) != NULL) {
-			log_debug("browse: ignoring service type \"%.64s\"", type);
+			log_debug("browse: ignoring service type \"%.64s\"",
+			    type);
 			return;
 		}
 		browse_type_add(avahi_service_type_browser_get_client(b), type);
 	} else if (event == AVAHI_BROWSER_FAILURE)
 		log_warnx("browse: service type enumeration: %s",
 		    avahi_strerror(avahi_client_errno(
-		    avahi_service_type_browser_get_client(b))));
+			avahi_service_type_browser_get_client(b))));
 }
 
 static void
@@ -463,13 +467,13 @@ browse_sub_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
     AvahiBrowserEvent event, const char *name, const char *type,
     const char *domain, AvahiLookupResultFlags flags, void *arg)
 {
-	struct bsub	*sb = arg;
-	struct bsubm	*m;
+	struct bsub  *sb = arg;
+	struct bsubm *m;
 
 	if (event == AVAHI_BROWSER_ALL_FOR_NOW ||
 	    event == AVAHI_BROWSER_FAILURE) {
 		sb->ready = 1;
-		pending_retry();	/* a list waiting for this subtype */
+		pending_retry(); /* a list waiting for this subtype */
 		return;
 	}
 	TAILQ_FOREACH(m, &sb->members, entry) {
@@ -496,10 +500,10 @@ browse_sub_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
 static void
 browse_sub_start(AvahiClient *client, struct bsub *sb)
 {
-	char	full[SERVICE_SUBTYPE_NAME_MAX];
+	char full[SERVICE_SUBTYPE_NAME_MAX];
 
-	if (service_subtype_name(full, sizeof(full), sb->label,
-	    sb->type) == -1) {
+	if (service_subtype_name(full, sizeof(full), sb->label, sb->type) ==
+	    -1) {
 		log_warnx("browse: subtype %s of %s: name too long", sb->label,
 		    sb->type);
 		return;
@@ -519,8 +523,8 @@ browse_sub_start(AvahiClient *client, struct bsub *sb)
 int
 browse_subtype_want(const char *label, const char *type)
 {
-	struct bsub	*sb;
-	AvahiClient	*client;
+	struct bsub *sb;
+	AvahiClient *client;
 
 	TAILQ_FOREACH(sb, &br.subs, entry) {
 		if (strcasecmp(sb->label, label) == 0 &&
@@ -541,7 +545,7 @@ browse_subtype_want(const char *label, const char *type)
 int
 browse_subtype_ready(const char *label, const char *type)
 {
-	struct bsub	*sb;
+	struct bsub *sb;
 
 	TAILQ_FOREACH(sb, &br.subs, entry) {
 		if (strcasecmp(sb->label, label) == 0 &&
@@ -554,8 +558,8 @@ browse_subtype_ready(const char *label, const char *type)
 int
 browse_has_subtype(const struct instance *i, const char *label)
 {
-	struct bsub	*sb;
-	struct bsubm	*m;
+	struct bsub  *sb;
+	struct bsubm *m;
 
 	TAILQ_FOREACH(sb, &br.subs, entry) {
 		if (strcasecmp(sb->label, label) != 0 ||
@@ -573,7 +577,7 @@ browse_has_subtype(const struct instance *i, const char *label)
 static void
 browse_sub_clear(struct bsub *sb)
 {
-	struct bsubm	*m;
+	struct bsubm *m;
 
 	if (sb->b != NULL) {
 		avahi_service_browser_free(sb->b);
@@ -592,14 +596,14 @@ browse_sub_clear(struct bsub *sb)
 static void
 browse_avahi_up(AvahiClient *client, void *arg)
 {
-	char		*copy, *w, *save = NULL, *sub;
-	struct bsub	*sb;
+	char	    *copy, *w, *save = NULL, *sub;
+	struct bsub *sb;
 
-	cache_clear(br.cache);		/* watchers get "resync" */
+	cache_clear(br.cache); /* watchers get "resync" */
 	if (br.conf->browse_subtypes != NULL) {
 		copy = xstrdup(br.conf->browse_subtypes);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
-		    w = strtok_r(NULL, " \t", &save)) {
+		     w = strtok_r(NULL, " \t", &save)) {
 			if ((sub = strstr(w, "._sub.")) == NULL)
 				continue;
 			*sub = '\0';
@@ -615,7 +619,7 @@ browse_avahi_up(AvahiClient *client, void *arg)
 	if (br.conf->browse_types != NULL) {
 		copy = xstrdup(br.conf->browse_types);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
-		    w = strtok_r(NULL, " \t", &save))
+		     w = strtok_r(NULL, " \t", &save))
 			browse_type_add(client, w);
 		free(copy);
 		return;
@@ -634,13 +638,13 @@ browse_avahi_up(AvahiClient *client, void *arg)
 static void
 browse_avahi_down(void *arg)
 {
-	struct instance	*i;
+	struct instance *i;
 	struct btype	*t;
 	struct bsub	*sb;
 	size_t		 k;
 
 	for (i = cache_first_of_type(br.cache, NULL); i != NULL;
-	    i = cache_next(br.cache, i)) {
+	     i = cache_next(br.cache, i)) {
 		for (k = 0; k < i->npaths; k++) {
 			if (i->paths[k].browse != NULL)
 				bpath_free(i->paths[k].browse);
@@ -686,7 +690,7 @@ browse_init(struct event_base *base, const struct config *conf,
 void
 browse_shutdown(void)
 {
-	struct bsub	*sb;
+	struct bsub *sb;
 
 	browse_avahi_down(NULL);
 	while ((sb = TAILQ_FIRST(&br.subs)) != NULL) {
@@ -709,10 +713,10 @@ browse_shutdown(void)
 struct json_object *
 browse_status_json(void)
 {
-	struct json_object	*o = json_object_new_object();
-	struct btype		*t;
-	unsigned int		 ntypes = 0, queued = 0, retrying = 0;
-	struct bpath		*bp;
+	struct json_object *o = json_object_new_object();
+	struct btype	   *t;
+	unsigned int	    ntypes = 0, queued = 0, retrying = 0;
+	struct bpath	   *bp;
 
 	TAILQ_FOREACH(t, &br.types, entry)
 		ntypes++;
@@ -720,24 +724,23 @@ browse_status_json(void)
 		queued++;
 	TAILQ_FOREACH(bp, &br.failed, queue)
 		retrying++;
-	json_object_object_add(o, "types_browsed", json_object_new_int(
-	    (int)ntypes));
-	json_object_object_add(o, "instances", json_object_new_int(
-	    (int)br.cache->count));
-	json_object_object_add(o, "unresolved", json_object_new_int(
-	    (int)(br.cache->total - br.cache->count)));
-	json_object_object_add(o, "resolving", json_object_new_int(
-	    (int)br.resolving));
+	json_object_object_add(o, "types_browsed",
+	    json_object_new_int((int)ntypes));
+	json_object_object_add(o, "instances",
+	    json_object_new_int((int)br.cache->count));
+	json_object_object_add(o, "unresolved",
+	    json_object_new_int((int)(br.cache->total - br.cache->count)));
+	json_object_object_add(o, "resolving",
+	    json_object_new_int((int)br.resolving));
 	json_object_object_add(o, "queued", json_object_new_int((int)queued));
-	json_object_object_add(o, "retrying", json_object_new_int(
-	    (int)retrying));
-	json_object_object_add(o, "paused", json_object_new_boolean(
-	    br.paused));
-	json_object_object_add(o, "resolvers_open", json_object_new_int(
-	    (int)br.open));
-	json_object_object_add(o, "resolutions", json_object_new_int64(
-	    (int64_t)br.resolved));
-	json_object_object_add(o, "failures", json_object_new_int64(
-	    (int64_t)br.failures));
+	json_object_object_add(o, "retrying",
+	    json_object_new_int((int)retrying));
+	json_object_object_add(o, "paused", json_object_new_boolean(br.paused));
+	json_object_object_add(o, "resolvers_open",
+	    json_object_new_int((int)br.open));
+	json_object_object_add(o, "resolutions",
+	    json_object_new_int64((int64_t)br.resolved));
+	json_object_object_add(o, "failures",
+	    json_object_new_int64((int64_t)br.failures));
 	return (o);
 }

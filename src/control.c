@@ -38,32 +38,32 @@
 #include "discod.h"
 
 /* Connections accepted in one go before the loop serves others. */
-#define CONTROL_ACCEPT_BURST	64
-#define CONTROL_BACKLOG		128	/* connections not yet accepted */
+#define CONTROL_ACCEPT_BURST 64
+#define CONTROL_BACKLOG	     128 /* connections not yet accepted */
 
 static struct {
-	int			 fd;
-	int			 activated;	/* from systemd: do not unlink */
-	char			*path;
-	struct event		*ev;
-	struct event		*pause;		/* accept back-off */
-	struct event_base	*base;
-	const struct config	*conf;
-	unsigned long		 next_id;
-	unsigned int		 nclients;
-	TAILQ_HEAD(, client)	 clients;
+	int		     fd;
+	int		     activated; /* from systemd: do not unlink */
+	char		    *path;
+	struct event	    *ev;
+	struct event	    *pause; /* accept back-off */
+	struct event_base   *base;
+	const struct config *conf;
+	unsigned long	     next_id;
+	unsigned int	     nclients;
+	TAILQ_HEAD(, client) clients;
 } ctl = { .fd = -1 };
 
-#define CLIENT_CLOSING	0x4	/* flush the output, then close */
+#define CLIENT_CLOSING 0x4 /* flush the output, then close */
 
-static void	control_client_read(struct bufferevent *, void *);
+static void control_client_read(struct bufferevent *, void *);
 
 static int
 control_path_probe(const char *path)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 sb;
-	int			 fd, rc;
+	struct sockaddr_un sun;
+	struct stat	   sb;
+	int		   fd, rc;
 
 	if (lstat(path, &sb) == -1) {
 		if (errno == ENOENT)
@@ -72,8 +72,7 @@ control_path_probe(const char *path)
 		return (-1);
 	}
 	if (!S_ISSOCK(sb.st_mode)) {
-		log_warnx("%s: %s exists and is not a socket", __func__,
-		    path);
+		log_warnx("%s: %s exists and is not a socket", __func__, path);
 		return (-1);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
@@ -111,20 +110,22 @@ control_path_probe(const char *path)
 int
 control_open(const struct config *conf)
 {
-	struct sockaddr_un	 sun;
-	struct group		*gr = NULL;
-	mode_t			 old;
-	char			*dir;
-	int			 fd;
+	struct sockaddr_un sun;
+	struct group	  *gr = NULL;
+	mode_t		   old;
+	char		  *dir;
+	int		   fd;
 
 #ifdef HAVE_SYSTEMD
-	int			 n;
+	int n;
 
 	if ((n = sd_listen_fds(1)) > 0) {
 		fd = SD_LISTEN_FDS_START;
-		if (n > 1 || sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+		if (n > 1 ||
+		    sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
 			log_warnx("%s: systemd passed %d sockets, expected one "
-			    "listening Unix stream socket", __func__, n);
+				  "listening Unix stream socket",
+			    __func__, n);
 			return (-1);
 		}
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
@@ -199,10 +200,10 @@ control_client_count(void)
 static void
 control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct client	*c = arg;
-	struct timeval	 tv = { 0, 0 };
+	struct client *c = arg;
+	struct timeval tv = { 0, 0 };
 
-	if (c->resume_pending) {	/* let the resume see it dead first */
+	if (c->resume_pending) { /* let the resume see it dead first */
 		event_base_once(ctl.base, -1, EV_TIMEOUT,
 		    control_client_free_cb, c, &tv);
 		return;
@@ -216,7 +217,7 @@ control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 static void
 control_client_lost(struct client *c, const char *why)
 {
-	struct timeval	tv = { 0, 0 };
+	struct timeval tv = { 0, 0 };
 
 	if (c->flags & CLIENT_DEAD)
 		return;
@@ -231,8 +232,8 @@ control_client_lost(struct client *c, const char *why)
 	pending_client_lost(c);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_free_cb,
-	    c, &tv) == -1)
+	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_free_cb, c,
+		&tv) == -1)
 		fatalx("%s: event_base_once", __func__);
 	if (ctl.pause != NULL && evtimer_pending(ctl.pause, NULL)) {
 		/* A slot is free again: stop backing off. */
@@ -250,7 +251,7 @@ control_client_lost(struct client *c, const char *why)
 void
 control_send_line(struct client *c, const char *text, size_t len)
 {
-	struct evbuffer	*out;
+	struct evbuffer *out;
 	struct iovec	 iov[2];
 	struct msghdr	 msg;
 	ssize_t		 n = 0;
@@ -261,14 +262,14 @@ control_send_line(struct client *c, const char *text, size_t len)
 	if (evbuffer_get_length(out) == 0) {
 		iov[0].iov_base = (void *)(uintptr_t)text;
 		iov[0].iov_len = len;
-		iov[1].iov_base = (void *)(uintptr_t)"\n";
+		iov[1].iov_base = (void *)(uintptr_t) "\n";
 		iov[1].iov_len = 1;
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = iov;
 		msg.msg_iovlen = 2;
 		/* Errors other than a full socket come back from the queue. */
 		if ((n = sendmsg(bufferevent_getfd(c->bev), &msg,
-		    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1)
+			 MSG_NOSIGNAL | MSG_DONTWAIT)) == -1)
 			n = 0;
 		if ((size_t)n == len + 1)
 			return;
@@ -280,8 +281,8 @@ control_send_line(struct client *c, const char *text, size_t len)
 		fatalx("%s: evbuffer_add", __func__);
 	if (evbuffer_get_length(out) > ctl.conf->client_output_max) {
 		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
-		    "over client-output-max", c->id, (long)c->pid,
-		    evbuffer_get_length(out));
+			  "over client-output-max",
+		    c->id, (long)c->pid, evbuffer_get_length(out));
 		control_client_lost(c, "dropped: not reading its replies");
 	}
 }
@@ -290,8 +291,8 @@ control_send_line(struct client *c, const char *text, size_t len)
 void
 control_reply(struct client *c, struct json_object *reply)
 {
-	const char	*text;
-	size_t		 len;
+	const char *text;
+	size_t	    len;
 
 	if (c->flags & CLIENT_DEAD)
 		return;
@@ -303,15 +304,15 @@ control_reply(struct client *c, struct json_object *reply)
 }
 
 struct control_later {
-	unsigned long		 id;
-	struct json_object	*msg;
+	unsigned long	    id;
+	struct json_object *msg;
 };
 
 static void
 control_later_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct control_later	*l = arg;
-	struct client		*c;
+	struct control_later *l = arg;
+	struct client	     *c;
 
 	TAILQ_FOREACH(c, &ctl.clients, entry) {
 		if (c->id == l->id) {
@@ -332,14 +333,14 @@ control_later_cb(evutil_socket_t fd, short what, void *arg)
 void
 control_send_later(struct client *c, struct json_object *msg)
 {
-	struct control_later	*l;
-	struct timeval		 tv = { 0, 0 };
+	struct control_later *l;
+	struct timeval	      tv = { 0, 0 };
 
 	l = xcalloc(1, sizeof(*l));
 	l->id = c->id;
 	l->msg = json_object_get(msg);
 	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_later_cb, l,
-	    &tv) == -1)
+		&tv) == -1)
 		fatalx("%s: event_base_once", __func__);
 }
 
@@ -347,7 +348,7 @@ static void
 control_client_error(struct client *c, struct json_object *id,
     const struct proto_error *err)
 {
-	struct json_object	*reply;
+	struct json_object *reply;
 
 	if ((reply = proto_reply_error(id, err)) == NULL)
 		fatalx("%s: out of memory", __func__);
@@ -358,9 +359,9 @@ control_client_error(struct client *c, struct json_object *id,
 static void
 control_client_line(struct client *c, const char *line, size_t len)
 {
-	struct request		 req = { .run = REQUEST_FIRST };
-	struct proto_error	 err;
-	struct json_object	*reply;
+	struct request	    req = { .run = REQUEST_FIRST };
+	struct proto_error  err;
+	struct json_object *reply;
 
 	c->requests++;
 	if (proto_request_parse(line, len, &req.msg, &err) == -1) {
@@ -379,7 +380,7 @@ control_client_line(struct client *c, const char *line, size_t len)
 static int
 control_line_blank(const char *line, size_t len)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		if (strchr(" \t\r", line[i]) == NULL)
@@ -392,7 +393,7 @@ control_line_blank(const char *line, size_t len)
 static void
 control_client_too_large(struct client *c)
 {
-	struct proto_error	err;
+	struct proto_error err;
 
 	proto_error_set(&err, PROTO_E_TOO_LARGE, NULL,
 	    "request line longer than %d bytes: closing", PROTO_LINE_MAX - 1);
@@ -406,11 +407,11 @@ control_client_too_large(struct client *c)
 static void
 control_client_read(struct bufferevent *bev, void *arg)
 {
-	struct client		*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 eol;
-	const char		*line;
-	size_t			 len, eol_len;
+	struct client	   *c = arg;
+	struct evbuffer	   *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr eol;
+	const char	   *line;
+	size_t		    len, eol_len;
 
 	while (!(c->flags & (CLIENT_DEAD | CLIENT_WAITING | CLIENT_CLOSING))) {
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
@@ -428,8 +429,8 @@ control_client_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		/* The line in place: contiguous, parsed, then drained. */
-		line = (const char *)evbuffer_pullup(in, (ev_ssize_t)(len +
-		    eol_len));
+		line = (const char *)evbuffer_pullup(in,
+		    (ev_ssize_t)(len + eol_len));
 		if (line == NULL)
 			fatalx("%s: evbuffer_pullup", __func__);
 		if (!control_line_blank(line, len))
@@ -444,7 +445,7 @@ control_client_read(struct bufferevent *bev, void *arg)
 static void
 control_client_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	if (!(c->flags & CLIENT_DEAD))
 		control_client_read(c->bev, c);
@@ -458,21 +459,21 @@ control_client_resume_cb(evutil_socket_t fd, short what, void *arg)
 void
 control_client_resume(struct client *c)
 {
-	struct timeval	tv = { 0, 0 };
+	struct timeval tv = { 0, 0 };
 
 	c->flags &= ~CLIENT_WAITING;
 	if (c->flags & CLIENT_DEAD || c->resume_pending)
 		return;
 	c->resume_pending = 1;
 	if (event_base_once(ctl.base, -1, EV_TIMEOUT, control_client_resume_cb,
-	    c, &tv) == -1)
+		c, &tv) == -1)
 		fatalx("%s: event_base_once", __func__);
 }
 
 static void
 control_client_write(struct bufferevent *bev, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING)
 		control_client_lost(c, "closed after an oversized request");
@@ -481,7 +482,7 @@ control_client_write(struct bufferevent *bev, void *arg)
 static void
 control_client_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	if (c->flags & CLIENT_DEAD)
 		return;
@@ -494,10 +495,10 @@ control_client_event(struct bufferevent *bev, short what, void *arg)
 static void
 control_refuse(int fd, const char *why)
 {
-	struct proto_error	 err;
-	struct json_object	*reply;
-	char			*line;
-	size_t			 len;
+	struct proto_error  err;
+	struct json_object *reply;
+	char		   *line;
+	size_t		    len;
 
 	proto_error_set(&err, PROTO_E_UNAVAILABLE, NULL, "%s", why);
 	if ((reply = proto_reply_error(NULL, &err)) != NULL &&
@@ -516,12 +517,12 @@ static void
 control_peer_groups(struct client *c, int fd)
 {
 #ifdef SO_PEERGROUPS
-	socklen_t	len = 16 * sizeof(gid_t);
+	socklen_t len = 16 * sizeof(gid_t);
 
 	for (;;) {
 		c->groups = xreallocarray(c->groups, len, 1);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups,
-		    &len) == 0) {
+			&len) == 0) {
 			c->ngroups = len / sizeof(gid_t);
 			return;
 		}
@@ -542,13 +543,14 @@ control_peer_groups(struct client *c, int fd)
 struct client *
 control_adopt(int fd)
 {
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
+	struct client *c;
+	struct ucred   cred;
+	socklen_t      len = sizeof(cred);
 
 	if (ctl.nclients >= ctl.conf->max_clients) {
 		log_warnx("%s: refusing a client: %u clients connected "
-		    "(max-clients)", __func__, ctl.nclients);
+			  "(max-clients)",
+		    __func__, ctl.nclients);
 		control_refuse(fd, "too many clients: try again later");
 		return (NULL);
 	}
@@ -590,8 +592,8 @@ control_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void
 control_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct timeval	tv = { 1, 0 };
-	int		fd, i;
+	struct timeval tv = { 1, 0 };
+	int	       fd, i;
 
 	for (i = 0; i < CONTROL_ACCEPT_BURST; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -619,14 +621,15 @@ control_start(struct event_base *base, const struct config *conf)
 	ctl.ev = event_new(base, ctl.fd, EV_READ | EV_PERSIST, control_accept,
 	    NULL);
 	ctl.pause = evtimer_new(base, control_resume_cb, NULL);
-	if (ctl.ev == NULL || ctl.pause == NULL || event_add(ctl.ev, NULL) == -1)
+	if (ctl.ev == NULL || ctl.pause == NULL ||
+	    event_add(ctl.ev, NULL) == -1)
 		fatalx("%s: cannot watch the control socket", __func__);
 }
 
 void
 control_close(void)
 {
-	struct client	*c;
+	struct client *c;
 
 	while ((c = TAILQ_FIRST(&ctl.clients)) != NULL)
 		control_client_lost(c, NULL);

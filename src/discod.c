@@ -16,8 +16,7 @@
 
 #include "discod.h"
 
-static void __attribute__((noreturn))
-usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: discod [-dnv] [-f file] [-s socket]\n");
 	exit(2);
@@ -44,10 +43,10 @@ discod_libevent_log(int severity, const char *msg)
 static int
 discod_check_services(const char *dir)
 {
-	struct config_errors	 errors;
-	struct service_def	*def;
-	char			**paths;
-	int			 n, i, bad = 0;
+	struct config_errors errors;
+	struct service_def  *def;
+	char		   **paths;
+	int		     n, i, bad = 0;
 
 	if ((n = service_dir_list(dir, &paths)) == -1) {
 		log_warn("%s", dir);
@@ -91,12 +90,12 @@ discod_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char *argv[])
 {
-	struct config_errors	 errors;
-	struct event		*sigev[3];
-	const int		 sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	const char		*conf_path = DISCO_CONF_PATH;
-	int			 ch, foreground = 0, test = 0, verbose = 0;
-	int			 explicit = 0, supervised, i;
+	struct config_errors errors;
+	struct event	    *sigev[3];
+	const int	     sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	const char	    *conf_path = DISCO_CONF_PATH;
+	int		     ch, foreground = 0, test = 0, verbose = 0;
+	int explicit = 0, supervised, i;
 
 	while ((ch = getopt(argc, argv, "df:hns:v")) != -1) {
 		switch (ch) {
@@ -131,8 +130,8 @@ main(int argc, char *argv[])
 
 	TAILQ_INIT(&errors);
 	discod->conf_path = conf_path;
-	if (discod_read_config(conf_path, explicit, &discod->conf,
-	    &errors) == -1) {
+	if (discod_read_config(conf_path, explicit, &discod->conf, &errors) ==
+	    -1) {
 		discod_print_errors(&errors);
 		config_errors_clear(&errors);
 		if (test)

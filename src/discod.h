@@ -7,8 +7,8 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,13 +28,13 @@
 /* apoll.c: Avahi's poll API on libevent. */
 struct apoll;
 struct apoll	*apoll_new(struct event_base *);
-const AvahiPoll	*apoll_get(struct apoll *);
+const AvahiPoll *apoll_get(struct apoll *);
 void		 apoll_free(struct apoll *);
 
 /* avahi.c: the connection to avahi-daemon. */
 enum avahi_state {
-	AVAHI_STATE_DISCONNECTED,	/* no client (D-Bus gone), retrying */
-	AVAHI_STATE_CONNECTING,		/* waiting for avahi-daemon */
+	AVAHI_STATE_DISCONNECTED, /* no client (D-Bus gone), retrying */
+	AVAHI_STATE_CONNECTING,	  /* waiting for avahi-daemon */
 	AVAHI_STATE_REGISTERING,
 	AVAHI_STATE_RUNNING,
 	AVAHI_STATE_COLLISION,
@@ -47,9 +47,9 @@ enum avahi_state {
  * when the client is lost (every Avahi object is already invalid).
  */
 struct avahi_hook {
-	void	(*up)(AvahiClient *, void *);
-	void	(*down)(void *);
-	void	 *arg;
+	void (*up)(AvahiClient *, void *);
+	void (*down)(void *);
+	void		       *arg;
 	TAILQ_ENTRY(avahi_hook) entry;
 };
 
@@ -66,175 +66,169 @@ unsigned int	 avahi_outages(void);
 const char	*avahi_last_error(void);
 
 /* control.c: the control socket and its clients. */
-#define CLIENT_DEAD	0x1	/* lost: freed from the loop, touch nothing */
-#define CLIENT_WAITING	0x2	/* a deferred reply is due: read no further */
+#define CLIENT_DEAD    0x1 /* lost: freed from the loop, touch nothing */
+#define CLIENT_WAITING 0x2 /* a deferred reply is due: read no further */
 
 struct client {
 	TAILQ_ENTRY(client) entry;
-	unsigned long	 id;
-	int		 flags;
+	unsigned long	    id;
+	int		    flags;
 	struct bufferevent *bev;
-	pid_t		 pid;
-	uid_t		 uid;
-	gid_t		 gid;
-	gid_t		*groups;	/* supplementary, SO_PEERGROUPS */
-	size_t		 ngroups;
-	time_t		 connected;
-	unsigned long	 requests;
-	int		 resume_pending;
+	pid_t		    pid;
+	uid_t		    uid;
+	gid_t		    gid;
+	gid_t		   *groups; /* supplementary, SO_PEERGROUPS */
+	size_t		    ngroups;
+	time_t		    connected;
+	unsigned long	    requests;
+	int		    resume_pending;
 };
 
-int	 control_open(const struct config *);
-void	 control_client_resume(struct client *);
-void	 control_send_later(struct client *, struct json_object *);
-void	 control_start(struct event_base *, const struct config *);
-void	 control_close(void);
-void	 control_send_line(struct client *, const char *, size_t);
-void	 control_reply(struct client *, struct json_object *);
+int	       control_open(const struct config *);
+void	       control_client_resume(struct client *);
+void	       control_send_later(struct client *, struct json_object *);
+void	       control_start(struct event_base *, const struct config *);
+void	       control_close(void);
+void	       control_send_line(struct client *, const char *, size_t);
+void	       control_reply(struct client *, struct json_object *);
 struct client *control_adopt(int);
-unsigned int control_client_count(void);
+unsigned int   control_client_count(void);
 
 /* announce.c: this host's announcements, from files and from clients. */
 enum announce_state {
-	ANNOUNCE_WAITING,	/* for Avahi to run */
-	ANNOUNCE_PROBING,	/* committed, name being probed (RFC 6762 8.1) */
+	ANNOUNCE_WAITING, /* for Avahi to run */
+	ANNOUNCE_PROBING, /* committed, name being probed (RFC 6762 8.1) */
 	ANNOUNCE_ESTABLISHED,
-	ANNOUNCE_FAILED,	/* Avahi refused it: see error */
-	ANNOUNCE_UNHEALTHY,	/* its check fails: withdrawn */
+	ANNOUNCE_FAILED,    /* Avahi refused it: see error */
+	ANNOUNCE_UNHEALTHY, /* its check fails: withdrawn */
 };
 
 struct announcement {
 	TAILQ_ENTRY(announcement) entry;
-	unsigned long	 id;
-	struct service_def *def;
-	char		*path;		/* from a .dnssd file, or NULL */
-	struct client	*owner;		/* registering client while connected */
-	pid_t		 pid;
-	uid_t		 uid;
-	char		*name;		/* requested, specifiers expanded */
-	char		*final_name;	/* after collisions */
-	unsigned int	 renames;
+	unsigned long		  id;
+	struct service_def	 *def;
+	char			 *path; /* from a .dnssd file, or NULL */
+	struct client	   *owner;	/* registering client while connected */
+	pid_t		    pid;
+	uid_t		    uid;
+	char		   *name;	/* requested, specifiers expanded */
+	char		   *final_name; /* after collisions */
+	unsigned int	    renames;
 	enum announce_state state;
-	char		 error[128];
-	AvahiEntryGroup	*group;
-	unsigned int	 ttl;		/* lease in seconds, 0: none */
-	int		 persist;	/* outlives its connection */
-	struct timespec	 expires;
-	struct event	*lease;
-	struct health	*health;	/* NULL: no check, always announced */
-	struct event	*retry;		/* after a failure that may pass */
-	unsigned int	 retry_secs;	/* the last wait, doubled each time */
+	char		    error[128];
+	AvahiEntryGroup	   *group;
+	unsigned int	    ttl;     /* lease in seconds, 0: none */
+	int		    persist; /* outlives its connection */
+	struct timespec	    expires;
+	struct event	   *lease;
+	struct health	   *health;	/* NULL: no check, always announced */
+	struct event	   *retry;	/* after a failure that may pass */
+	unsigned int	    retry_secs; /* the last wait, doubled each time */
 };
 
-void	 announce_init(struct event_base *, const struct config *);
-void	 announce_shutdown(void);
-int	 announce_load_files(const char *);
+void		     announce_init(struct event_base *, const struct config *);
+void		     announce_shutdown(void);
+int		     announce_load_files(const char *);
 struct announcement *announce_register(struct client *, struct service_def *,
-	    unsigned int, int, struct proto_error *);
-int	 announce_unregister(struct client *, unsigned long,
-	    struct proto_error *);
-int	 announce_renew(struct client *, unsigned long, struct proto_error *);
-void	 announce_client_lost(struct client *);
+    unsigned int, int, struct proto_error *);
+int  announce_unregister(struct client *, unsigned long, struct proto_error *);
+int  announce_renew(struct client *, unsigned long, struct proto_error *);
+void announce_client_lost(struct client *);
 struct json_object *announce_json(const struct announcement *);
 struct json_object *announce_list_json(void);
-unsigned int announce_count(void);
+unsigned int	    announce_count(void);
 
 /* browse.c: browse the LAN and keep the cache resolved. */
-void	 browse_init(struct event_base *, const struct config *,
-	    struct cache *);
-void	 browse_shutdown(void);
-void	 browse_txt(AvahiStringList *, struct txt *, const char *,
-	    const char *);
-int	 browse_subtype_want(const char *, const char *);
-int	 browse_has_subtype(const struct instance *, const char *);
-int	 browse_subtype_ready(const char *, const char *);
+void browse_init(struct event_base *, const struct config *, struct cache *);
+void browse_shutdown(void);
+void browse_txt(AvahiStringList *, struct txt *, const char *, const char *);
+int  browse_subtype_want(const char *, const char *);
+int  browse_has_subtype(const struct instance *, const char *);
+int  browse_subtype_ready(const char *, const char *);
 struct json_object *browse_status_json(void);
 
 /* liveness.c: is a peer's responder still there? */
-void	 liveness_init(struct event_base *, const struct config *,
-	    struct cache *);
-void	 liveness_shutdown(void);
+void liveness_init(struct event_base *, const struct config *, struct cache *);
+void liveness_shutdown(void);
 struct json_object *liveness_status_json(void);
 
 /* instance-json.c: instances and TXT records as JSON. */
 struct json_object *instance_json(struct instance *);
-void	 instance_json_memo_free(void *);
+void		    instance_json_memo_free(void *);
 struct json_object *txt_to_json(const struct txt *);
 
 /* filter.c: the filters list, pick and watch share. */
-#define INSTANCE_FILTER_TXT_MAX	16
+#define INSTANCE_FILTER_TXT_MAX 16
 
 struct instance_filter {
-	const char	*type;		/* NULL: every type */
-	const char	*subtype;	/* NULL: any; else a label like _printer */
-	const char	*txt[INSTANCE_FILTER_TXT_MAX];
-	size_t		 ntxt;
-	int		 family;	/* 0: either */
-	const char	*interface;	/* NULL: any */
+	const char *type;    /* NULL: every type */
+	const char *subtype; /* NULL: any; else a label like _printer */
+	const char *txt[INSTANCE_FILTER_TXT_MAX];
+	size_t	    ntxt;
+	int	    family;    /* 0: either */
+	const char *interface; /* NULL: any */
 };
 
-int	 instance_filter_parse(struct json_object *, struct instance_filter *,
-	    int, struct proto_error *);
-struct instance *instance_filter_next(struct cache *,
-	    const struct instance_filter *, struct instance *);
+int instance_filter_parse(struct json_object *, struct instance_filter *, int,
+    struct proto_error *);
+struct instance	   *instance_filter_next(struct cache *,
+       const struct instance_filter *, struct instance *);
 struct json_object *instance_list_json(struct cache *,
-	    const struct instance_filter *);
+    const struct instance_filter *);
 
 /* watch.c: the watch verb's streams. */
-void	 watch_init(struct cache *);
-int	 watch_start(struct client *, struct json_object *,
-	    const struct instance_filter *, long long, struct json_object *);
-void	 watch_client_lost(struct client *);
+void watch_init(struct cache *);
+int  watch_start(struct client *, struct json_object *,
+     const struct instance_filter *, long long, struct json_object *);
+void watch_client_lost(struct client *);
 
 struct verb;
 
 /* A request as a verb runs it: the decoded line, and which run this is. */
 enum request_run {
 	REQUEST_FIRST,
-	REQUEST_AGAIN,		/* after waiting: may wait on */
-	REQUEST_LAST,		/* the wait is over: answer now */
+	REQUEST_AGAIN, /* after waiting: may wait on */
+	REQUEST_LAST,  /* the wait is over: answer now */
 };
 
 struct request {
-	struct proto_request	 msg;
-	enum request_run	 run;
+	struct proto_request msg;
+	enum request_run     run;
 };
 
-
 /* pending.c: requests that wait (wait_ms) for an instance to appear. */
-#define PENDING_WAIT_MAX	60000	/* ms */
+#define PENDING_WAIT_MAX 60000 /* ms */
 
-void	 pending_init(struct event_base *, struct cache *);
-int	 pending_add(struct client *, const struct verb *, struct request *,
-	    long long);
-void	 pending_retry(void);
-void	 pending_client_lost(struct client *);
+void pending_init(struct event_base *, struct cache *);
+int  pending_add(struct client *, const struct verb *, struct request *,
+     long long);
+void pending_retry(void);
+void pending_client_lost(struct client *);
 
 /* health.c: checks that gate announcements. */
 struct health;
-extern int	 health_inert;
-void		 health_init(struct event_base *);
-struct health	*health_new(struct announcement *, const struct check_spec *);
-void		 health_free(struct health *);
-int		 health_ok(const struct health *);
+extern int     health_inert;
+void	       health_init(struct event_base *);
+struct health *health_new(struct announcement *, const struct check_spec *);
+void	       health_free(struct health *);
+int	       health_ok(const struct health *);
 struct json_object *health_json(const struct health *);
-void		 announce_health_changed(struct announcement *, int,
-		    const char *);
+void announce_health_changed(struct announcement *, int, const char *);
 
 /* verb.c: the protocol verbs, one file each. */
-#define VERB_PRIV	0x1	/* root only */
+#define VERB_PRIV 0x1 /* root only */
 
 /* What a verb's handler returns. */
-#define VERB_DONE	0	/* reply filled in: send it */
-#define VERB_ERROR	-1	/* err filled in: send an error */
-#define VERB_DEFERRED	1	/* the verb replies later by itself */
-#define VERB_SENT	2	/* the verb has sent its reply itself */
+#define VERB_DONE     0	 /* reply filled in: send it */
+#define VERB_ERROR    -1 /* err filled in: send an error */
+#define VERB_DEFERRED 1	 /* the verb replies later by itself */
+#define VERB_SENT     2	 /* the verb has sent its reply itself */
 
 struct verb {
-	const char	*name;
-	int		 flags;
-	int		(*exec)(struct client *, struct request *,
-			    struct json_object *, struct proto_error *);
+	const char *name;
+	int	    flags;
+	int (*exec)(struct client *, struct request *, struct json_object *,
+	    struct proto_error *);
 };
 
 extern const struct verb verb_hello;
@@ -253,31 +247,30 @@ extern const struct verb verb_pick;
 struct json_object *verb_dispatch(struct client *, struct request *);
 
 /* notify.c: systemd's notification protocol (no-ops without systemd). */
-void	 notify_ready(void);
-void	 notify_status(const char *, ...)
-	    __attribute__((format(printf, 1, 2)));
-void	 notify_stopping(void);
-void	 notify_reloading(void);
-void	 notify_watchdog_start(struct event_base *);
+void notify_ready(void);
+void notify_status(const char *, ...) __attribute__((format(printf, 1, 2)));
+void notify_stopping(void);
+void notify_reloading(void);
+void notify_watchdog_start(struct event_base *);
 
 /* agent.c: the agent as a whole (main() is in discod.c). */
 struct discod {
 	struct event_base *base;
-	struct config	 conf;
-	const char	*conf_path;
-	const char	*socket_override;	/* -s */
-	struct timespec	 started;		/* CLOCK_MONOTONIC */
-	struct cache	 cache;
+	struct config	   conf;
+	const char	  *conf_path;
+	const char	  *socket_override; /* -s */
+	struct timespec	   started;	    /* CLOCK_MONOTONIC */
+	struct cache	   cache;
 };
 extern struct discod *discod;
 
-void	 discod_start(void);
-void	 discod_stop(void);
-int	 discod_read_config(const char *, int, struct config *,
-	    struct config_errors *);
-void	 discod_print_errors(struct config_errors *);
-double	 discod_uptime(void);
-int	 discod_reload(void);
-long	 discod_rss_kib(void);
+void   discod_start(void);
+void   discod_stop(void);
+int    discod_read_config(const char *, int, struct config *,
+       struct config_errors *);
+void   discod_print_errors(struct config_errors *);
+double discod_uptime(void);
+int    discod_reload(void);
+long   discod_rss_kib(void);
 
 #endif

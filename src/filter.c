@@ -20,10 +20,10 @@ int
 instance_filter_parse(struct json_object *req, struct instance_filter *f,
     int type_required, struct proto_error *err)
 {
-	struct json_object	*v, *item;
-	const char		*fam = NULL, *why;
-	char			 field[PROTO_FIELD_MAX];
-	size_t			 k, n;
+	struct json_object *v, *item;
+	const char	   *fam = NULL, *why;
+	char		    field[PROTO_FIELD_MAX];
+	size_t		    k, n;
 
 	memset(f, 0, sizeof(*f));
 	if (proto_get_string(req, "type", type_required, &f->type, err) == -1 ||
@@ -32,8 +32,10 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 	    proto_get_string(req, "interface", 0, &f->interface, err) == -1)
 		return (-1);
 	if (f->type != NULL && (why = service_type_invalid(f->type)) != NULL) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "type", "type \"%.40s\" "
-		    "%s", f->type, why);
+		proto_error_set(err, PROTO_E_BAD_FIELD, "type",
+		    "type \"%.40s\" "
+		    "%s",
+		    f->type, why);
 		return (-1);
 	}
 	if (f->subtype != NULL) {
@@ -63,9 +65,11 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 		return (0);
 	if (!json_object_is_type(v, json_type_array) ||
 	    (n = json_object_array_length(v)) > INSTANCE_FILTER_TXT_MAX) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "txt", "field \"txt\" "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "txt",
+		    "field \"txt\" "
 		    "must be an array of at most %d \"key\" or \"key=value\" "
-		    "strings", INSTANCE_FILTER_TXT_MAX);
+		    "strings",
+		    INSTANCE_FILTER_TXT_MAX);
 		return (-1);
 	}
 	for (k = 0; k < n; k++) {
@@ -73,8 +77,10 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 		if (!json_object_is_type(item, json_type_string) ||
 		    json_object_get_string_len(item) == 0) {
 			snprintf(field, sizeof(field), "txt[%zu]", k);
-			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s must "
-			    "be a non-empty string", field);
+			proto_error_set(err, PROTO_E_BAD_FIELD, field,
+			    "%s must "
+			    "be a non-empty string",
+			    field);
 			return (-1);
 		}
 		f->txt[f->ntxt++] = json_object_get_string(item);
@@ -84,11 +90,10 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 
 /* All but the type: instance_filter_next() keeps to it. */
 static int
-instance_filter_match(const struct instance_filter *f,
-    const struct instance *i)
+instance_filter_match(const struct instance_filter *f, const struct instance *i)
 {
-	size_t	k;
-	int	ok;
+	size_t k;
+	int    ok;
 
 	if (!i->resolved || i->hidden)
 		return (0);
@@ -104,7 +109,7 @@ instance_filter_match(const struct instance_filter *f,
 		ok = i->paths[k].resolved &&
 		    (f->family == 0 || i->paths[k].family == f->family) &&
 		    (f->interface == NULL ||
-		    strcmp(i->paths[k].ifname, f->interface) == 0);
+			strcmp(i->paths[k].ifname, f->interface) == 0);
 	}
 	return (ok);
 }
@@ -131,11 +136,11 @@ instance_filter_next(struct cache *c, const struct instance_filter *f,
 struct json_object *
 instance_list_json(struct cache *c, const struct instance_filter *f)
 {
-	struct json_object	*arr = json_object_new_array();
-	struct instance		*i;
+	struct json_object *arr = json_object_new_array();
+	struct instance	   *i;
 
 	for (i = instance_filter_next(c, f, NULL); i != NULL;
-	    i = instance_filter_next(c, f, i))
+	     i = instance_filter_next(c, f, i))
 		json_object_array_add(arr, instance_json(i));
 	return (arr);
 }

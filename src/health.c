@@ -18,8 +18,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,41 +30,41 @@
 
 #include "discod.h"
 
-#define HEALTH_OUTPUT_MAX	512	/* bytes of output kept */
+#define HEALTH_OUTPUT_MAX 512 /* bytes of output kept */
 
 struct health {
 	TAILQ_ENTRY(health)	 entry;
 	struct announcement	*a;
-	const struct check_spec	*spec;	/* the announcement's */
+	const struct check_spec *spec; /* the announcement's */
 	int			 healthy;
-	unsigned int		 passes;	/* in a row */
-	unsigned int		 failures;	/* in a row */
+	unsigned int		 passes;   /* in a row */
+	unsigned int		 failures; /* in a row */
 	unsigned long		 checks;
-	double			 last_change;	/* epoch seconds, 0: never */
+	double			 last_change; /* epoch seconds, 0: never */
 	struct timespec		 started;
 	char			 output[HEALTH_OUTPUT_MAX];
 	size_t			 outlen;
-	struct event		*tick;		/* next check */
-	struct event		*timeout;	/* the running one's deadline */
+	struct event		*tick;	  /* next check */
+	struct event		*timeout; /* the running one's deadline */
 	int			 running;
 	/* tcp */
-	int			 fd;
-	struct event		*io;
+	int	      fd;
+	struct event *io;
 	/* http */
 	struct evhttp_connection *conn;
 	/* exec */
-	pid_t			 pid;
-	int			 pipe;
-	struct event		*pipe_ev;
+	pid_t	      pid;
+	int	      pipe;
+	struct event *pipe_ev;
 };
 
 static struct {
-	struct event_base	*base;
-	TAILQ_HEAD(, health)	 list;
-	struct event		*sigchld;
+	struct event_base *base;
+	TAILQ_HEAD(, health) list;
+	struct event *sigchld;
 } hl;
 
-static void	health_schedule(struct health *, unsigned int);
+static void health_schedule(struct health *, unsigned int);
 
 static void
 health_output(struct health *h, const char *s)
@@ -88,7 +88,7 @@ health_stop_probe(struct health *h)
 		h->fd = -1;
 	}
 	if (h->conn != NULL) {
-		evhttp_connection_free(h->conn);	/* cancels its request */
+		evhttp_connection_free(h->conn); /* cancels its request */
 		h->conn = NULL;
 	}
 	if (h->pipe_ev != NULL) {
@@ -111,9 +111,9 @@ health_stop_probe(struct health *h)
 static void
 health_result(struct health *h, int pass, const char *why)
 {
-	struct timespec	 now;
-	long long	 age_ms;
-	int		 was = h->healthy;
+	struct timespec now;
+	long long	age_ms;
+	int		was = h->healthy;
 
 	health_stop_probe(h);
 	h->checks++;
@@ -147,8 +147,8 @@ health_result(struct health *h, int pass, const char *why)
 static void
 health_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct health	*h = arg;
-	char		 buf[64];
+	struct health *h = arg;
+	char	       buf[64];
 
 	snprintf(buf, sizeof(buf), "timed out after %u ms",
 	    h->spec->timeout_ms);
@@ -158,10 +158,10 @@ health_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static void
 health_tcp_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct health	*h = arg;
-	socklen_t	 len = sizeof(int);
-	int		 err = 0;
-	char		 buf[128];
+	struct health *h = arg;
+	socklen_t      len = sizeof(int);
+	int	       err = 0;
+	char	       buf[128];
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
@@ -176,12 +176,12 @@ health_tcp_cb(evutil_socket_t fd, short what, void *arg)
 static void
 health_tcp(struct health *h)
 {
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 slen;
-	unsigned int		 port;
-	char			 buf[128];
+	struct sockaddr_storage ss;
+	struct sockaddr_in     *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6    *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		slen;
+	unsigned int		port;
+	char			buf[128];
 
 	port = h->spec->port != 0 ? h->spec->port : h->a->def->port;
 	memset(&ss, 0, sizeof(ss));
@@ -197,8 +197,8 @@ health_tcp(struct health *h)
 		health_result(h, 0, "bad host");
 		return;
 	}
-	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (h->fd == -1) {
 		snprintf(buf, sizeof(buf), "socket: %s", strerror(errno));
 		health_result(h, 0, buf);
@@ -221,14 +221,15 @@ static void
 health_http_cb(struct evhttp_request *req, void *arg)
 {
 	struct health	*h = arg;
-	struct evbuffer	*body;
+	struct evbuffer *body;
 	char		 buf[HEALTH_OUTPUT_MAX], out[HEALTH_OUTPUT_MAX], *found;
 	size_t		 n;
 	int		 code;
 
 	if (!h->running)
 		return;
-	if (req == NULL || (code = evhttp_request_get_response_code(req)) == 0) {
+	if (req == NULL ||
+	    (code = evhttp_request_get_response_code(req)) == 0) {
 		health_result(h, 0, "no HTTP response");
 		return;
 	}
@@ -246,11 +247,11 @@ health_http_cb(struct evhttp_request *req, void *arg)
 static void
 health_http(struct health *h)
 {
-	struct evhttp_uri	*uri;
-	struct evhttp_request	*req;
-	const char		*host, *path, *query;
-	char			 target[1024];
-	int			 port;
+	struct evhttp_uri     *uri;
+	struct evhttp_request *req;
+	const char	      *host, *path, *query;
+	char		       target[1024];
+	int		       port;
 
 	if ((uri = evhttp_uri_parse(h->spec->url)) == NULL ||
 	    (host = evhttp_uri_get_host(uri)) == NULL) {
@@ -275,17 +276,17 @@ health_http(struct health *h)
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
 	    "close");
 	evhttp_uri_free(uri);
-	if (h->conn == NULL || evhttp_make_request(h->conn, req,
-	    EVHTTP_REQ_GET, target) == -1)
+	if (h->conn == NULL ||
+	    evhttp_make_request(h->conn, req, EVHTTP_REQ_GET, target) == -1)
 		health_result(h, 0, "cannot send the HTTP request");
 }
 
 static void
 health_pipe_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct health	*h = arg;
-	char		 buf[256];
-	ssize_t		 n;
+	struct health *h = arg;
+	char	       buf[256];
+	ssize_t	       n;
 
 	n = read(fd, buf, sizeof(buf));
 	if (n <= 0) {
@@ -305,8 +306,8 @@ health_pipe_cb(evutil_socket_t fd, short what, void *arg)
 static void
 health_exec(struct health *h)
 {
-	int	p[2];
-	pid_t	pid;
+	int   p[2];
+	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
 		health_result(h, 0, "pipe failed");
@@ -327,8 +328,8 @@ health_exec(struct health *h)
 			close(p[1]);
 		if (h->spec->drop_privileges && h->spec->run_uid != 0 &&
 		    (setgroups(0, NULL) == -1 ||
-		    setgid(h->spec->run_gid) == -1 ||
-		    setuid(h->spec->run_uid) == -1)) {
+			setgid(h->spec->run_gid) == -1 ||
+			setuid(h->spec->run_uid) == -1)) {
 			dprintf(STDERR_FILENO, "cannot run as uid %ld: %s\n",
 			    (long)h->spec->run_uid, strerror(errno));
 			_exit(126);
@@ -336,7 +337,7 @@ health_exec(struct health *h)
 		execvp(h->spec->argv[0], h->spec->argv);
 		_exit(127);
 	}
-	setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
+	setpgid(pid, pid); /* both sides: no race with kill(-pid) */
 	close(p[1]);
 	h->pid = pid;
 	h->pipe = p[0];
@@ -351,10 +352,10 @@ health_exec(struct health *h)
 static void
 health_sigchld(evutil_socket_t sig, short what, void *arg)
 {
-	struct health	*h;
-	pid_t		 pid;
-	int		 status;
-	char		 out[HEALTH_OUTPUT_MAX + 32];
+	struct health *h;
+	pid_t	       pid;
+	int	       status;
+	char	       out[HEALTH_OUTPUT_MAX + 32];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		TAILQ_FOREACH(h, &hl.list, entry) {
@@ -362,9 +363,9 @@ health_sigchld(evutil_socket_t sig, short what, void *arg)
 				break;
 		}
 		if (h == NULL)
-			continue;	/* killed at its timeout, or not ours */
+			continue; /* killed at its timeout, or not ours */
 		h->pid = 0;
-		if (h->pipe_ev != NULL)		/* the last of the output */
+		if (h->pipe_ev != NULL) /* the last of the output */
 			health_pipe_cb(h->pipe, EV_READ, h);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			health_result(h, 1, NULL);
@@ -383,8 +384,8 @@ health_sigchld(evutil_socket_t sig, short what, void *arg)
 static void
 health_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct health	*h = arg;
-	struct timeval	 tv;
+	struct health *h = arg;
+	struct timeval tv;
 
 	if (h->running)
 		return;
@@ -412,7 +413,7 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 static void
 health_schedule(struct health *h, unsigned int ms)
 {
-	struct timeval	tv;
+	struct timeval tv;
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
@@ -430,13 +431,13 @@ health_init(struct event_base *base)
 }
 
 /* Set by fuzzers: checks are made but never run (no process, no packet). */
-int	health_inert;
+int health_inert;
 
 /* Start checking an announcement; it starts unhealthy (not announced). */
 struct health *
 health_new(struct announcement *a, const struct check_spec *spec)
 {
-	struct health	*h;
+	struct health *h;
 
 	h = xcalloc(1, sizeof(*h));
 	h->a = a;
@@ -448,10 +449,10 @@ health_new(struct announcement *a, const struct check_spec *spec)
 	h->timeout = evtimer_new(hl.base, health_timeout_cb, h);
 	TAILQ_INSERT_TAIL(&hl.list, h, entry);
 	if (spec->type == CHECK_TTL) {
-		h->healthy = 1;		/* the lease decides */
+		h->healthy = 1; /* the lease decides */
 		health_output(h, "lease");
 	} else if (!health_inert)
-		health_schedule(h, 0);	/* first check at once */
+		health_schedule(h, 0); /* first check at once */
 	return (h);
 }
 
@@ -476,21 +477,21 @@ health_ok(const struct health *h)
 struct json_object *
 health_json(const struct health *h)
 {
-	struct json_object	*o = json_object_new_object();
+	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "check", json_object_new_string(
-	    check_type_name(h->spec->type)));
-	json_object_object_add(o, "healthy", json_object_new_boolean(
-	    h->healthy));
-	json_object_object_add(o, "passes", json_object_new_int(
-	    (int)h->passes));
-	json_object_object_add(o, "failures", json_object_new_int(
-	    (int)h->failures));
-	json_object_object_add(o, "checks", json_object_new_int64(
-	    (int64_t)h->checks));
-	json_object_object_add(o, "output", json_object_new_string_len(
-	    h->output, (int)h->outlen));
-	json_object_object_add(o, "last_change", h->last_change > 0 ?
-	    json_object_new_double(h->last_change) : NULL);
+	json_object_object_add(o, "check",
+	    json_object_new_string(check_type_name(h->spec->type)));
+	json_object_object_add(o, "healthy",
+	    json_object_new_boolean(h->healthy));
+	json_object_object_add(o, "passes",
+	    json_object_new_int((int)h->passes));
+	json_object_object_add(o, "failures",
+	    json_object_new_int((int)h->failures));
+	json_object_object_add(o, "checks",
+	    json_object_new_int64((int64_t)h->checks));
+	json_object_object_add(o, "output",
+	    json_object_new_string_len(h->output, (int)h->outlen));
+	json_object_object_add(o, "last_change",
+	    h->last_change > 0 ? json_object_new_double(h->last_change) : NULL);
 	return (o);
 }

@@ -21,29 +21,33 @@
 struct json_object *
 txt_to_json(const struct txt *txt)
 {
-	struct json_object	*arr, *o;
-	char			 b64[TXT_STRING_MAX * 2];
-	size_t			 i, j;
-	int			 plain;
+	struct json_object *arr, *o;
+	char		    b64[TXT_STRING_MAX * 2];
+	size_t		    i, j;
+	int		    plain;
 
 	arr = json_object_new_array();
 	for (i = 0; i < txt->n; i++) {
 		plain = proto_utf8_invalid((const char *)txt->v[i].data,
-		    txt->v[i].len) == -1;
+			    txt->v[i].len) == -1;
 		for (j = 0; plain && j < txt->v[i].len; j++) {
-			if (txt->v[i].data[j] < 0x20 || txt->v[i].data[j] == 0x7f)
+			if (txt->v[i].data[j] < 0x20 ||
+			    txt->v[i].data[j] == 0x7f)
 				plain = 0;
 		}
 		if (plain) {
-			json_object_array_add(arr, json_object_new_string_len(
-			    (const char *)txt->v[i].data, (int)txt->v[i].len));
+			json_object_array_add(arr,
+			    json_object_new_string_len(
+				(const char *)txt->v[i].data,
+				(int)txt->v[i].len));
 			continue;
 		}
 		o = json_object_new_object();
-		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64,
-		    sizeof(b64)) == -1)
+		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64, sizeof(b64)) ==
+		    -1)
 			b64[0] = '\0';
-		json_object_object_add(o, "base64", json_object_new_string(b64));
+		json_object_object_add(o, "base64",
+		    json_object_new_string(b64));
 		json_object_array_add(arr, o);
 	}
 	return (arr);
@@ -52,25 +56,25 @@ txt_to_json(const struct txt *txt)
 static struct json_object *
 instance_json_build(const struct instance *i)
 {
-	struct json_object	*o, *addrs, *a;
-	char			 full[AVAHI_DOMAIN_NAME_MAX];
-	size_t			 k;
+	struct json_object *o, *addrs, *a;
+	char		    full[AVAHI_DOMAIN_NAME_MAX];
+	size_t		    k;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(i->name));
 	json_object_object_add(o, "type", json_object_new_string(i->type));
 	json_object_object_add(o, "domain", json_object_new_string(i->domain));
 	if (avahi_service_name_join(full, sizeof(full), i->name, i->type,
-	    i->domain) == 0)
+		i->domain) == 0)
 		json_object_object_add(o, "fullname",
 		    json_object_new_string(full));
-	json_object_object_add(o, "host", i->host != NULL ?
-	    json_object_new_string(i->host) : NULL);
+	json_object_object_add(o, "host",
+	    i->host != NULL ? json_object_new_string(i->host) : NULL);
 	json_object_object_add(o, "port", json_object_new_int((int)i->port));
-	json_object_object_add(o, "priority", json_object_new_int(
-	    (int)i->priority));
-	json_object_object_add(o, "weight", json_object_new_int(
-	    (int)i->weight));
+	json_object_object_add(o, "priority",
+	    json_object_new_int((int)i->priority));
+	json_object_object_add(o, "weight",
+	    json_object_new_int((int)i->weight));
 	json_object_object_add(o, "txt", txt_to_json(&i->txt));
 	addrs = json_object_new_array();
 	for (k = 0; k < i->npaths; k++) {
@@ -79,8 +83,10 @@ instance_json_build(const struct instance *i)
 		a = json_object_new_object();
 		json_object_object_add(a, "address",
 		    json_object_new_string(i->paths[k].text));
-		json_object_object_add(a, "family", json_object_new_string(
-		    i->paths[k].family == AF_INET6 ? "ipv6" : "ipv4"));
+		json_object_object_add(a, "family",
+		    json_object_new_string(i->paths[k].family == AF_INET6 ?
+			    "ipv6" :
+			    "ipv4"));
 		json_object_object_add(a, "interface",
 		    json_object_new_string(i->paths[k].ifname));
 		json_object_array_add(addrs, a);
@@ -98,21 +104,21 @@ instance_json_build(const struct instance *i)
 	    json_object_new_double(i->last_changed));
 	json_object_object_add(o, "last_confirmed",
 	    json_object_new_double(i->last_confirmed));
-	json_object_object_add(o, "index", json_object_new_int64(
-	    (int64_t)i->index));
+	json_object_object_add(o, "index",
+	    json_object_new_int64((int64_t)i->index));
 	return (o);
 }
 
 struct instance_text {
-	size_t	len;
-	char	text[];
+	size_t len;
+	char   text[];
 };
 
 static int
-instance_json_serialize(struct json_object *o, struct printbuf *pb,
-    int level, int flags)
+instance_json_serialize(struct json_object *o, struct printbuf *pb, int level,
+    int flags)
 {
-	const struct instance_text	*t = json_object_get_userdata(o);
+	const struct instance_text *t = json_object_get_userdata(o);
 
 	return (printbuf_memappend(pb, t->text, (int)t->len));
 }
@@ -132,10 +138,10 @@ instance_json_text_free(struct json_object *o, void *text)
 struct json_object *
 instance_json(struct instance *i)
 {
-	struct json_object	*tree, *o;
-	struct instance_text	*t;
-	const char		*s;
-	size_t			 len;
+	struct json_object   *tree, *o;
+	struct instance_text *t;
+	const char	     *s;
+	size_t		      len;
 
 	if (i->memo == NULL) {
 		tree = instance_json_build(i);

@@ -27,42 +27,42 @@
 
 #include "discod.h"
 
-#define MDNS_PORT	5353
-#define QUERIES_KEPT	16	/* a late answer to any of these counts */
-#define CHECK_MS	250	/* how often silence is looked at */
+#define MDNS_PORT    5353
+#define QUERIES_KEPT 16	 /* a late answer to any of these counts */
+#define CHECK_MS     250 /* how often silence is looked at */
 
 struct peer {
-	TAILQ_ENTRY(peer)	 entry;
-	struct in_addr		 addr;
-	char			*host;		/* its name, e.g. "b.local" */
-	uint16_t		 qid[QUERIES_KEPT];	/* the last queries' */
-	unsigned int		 nq;		/* queries sent */
-	long long		 last_sent;	/* ms, monotonic */
-	long long		 unanswered;	/* ms, monotonic: when the first
+	TAILQ_ENTRY(peer) entry;
+	struct in_addr	  addr;
+	char		 *host;		     /* its name, e.g. "b.local" */
+	uint16_t	  qid[QUERIES_KEPT]; /* the last queries' */
+	unsigned int	  nq;		     /* queries sent */
+	long long	  last_sent;	     /* ms, monotonic */
+	long long	  unanswered;	     /* ms, monotonic: when the first
 						   query since the last answer
 						   went out; 0: none */
-	int			 unreachable;
-	int			 removed;
-	int			 seen;		/* mark for the sweep */
+	int		  unreachable;
+	int		  removed;
+	int		  seen; /* mark for the sweep */
 };
 
 static struct {
-	struct event_base	*base;
-	const struct config	*conf;
-	struct cache		*cache;
-	int			 fd;
-	struct event		*rx;
-	struct event		*tick;
-	TAILQ_HEAD(, peer)	 peers;
-	unsigned int		 npeers;
-	unsigned long		 sent;
-	unsigned long		 answers;
+	struct event_base   *base;
+	const struct config *conf;
+	struct cache	    *cache;
+	int		     fd;
+	struct event	    *rx;
+	struct event	    *tick;
+	TAILQ_HEAD(, peer) peers;
+	unsigned int  npeers;
+	unsigned long sent;
+	unsigned long answers;
 } lv = { .fd = -1 };
 
 static long long
 liveness_now(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -72,7 +72,7 @@ liveness_now(void)
 static const struct cache_path *
 liveness_v4(const struct instance *i)
 {
-	size_t	k;
+	size_t k;
 
 	for (k = 0; k < i->npaths; k++) {
 		if (i->paths[k].resolved && i->paths[k].family == AF_INET)
@@ -85,9 +85,9 @@ liveness_v4(const struct instance *i)
 static void
 liveness_apply(struct peer *p)
 {
-	struct cache			*c = lv.cache;
-	struct instance			*i, *next;
-	const struct cache_path		*path;
+	struct cache		*c = lv.cache;
+	struct instance		*i, *next;
+	const struct cache_path *path;
 
 	for (i = cache_first_of_type(c, NULL); i != NULL; i = next) {
 		next = cache_next(c, i);
@@ -102,15 +102,15 @@ liveness_apply(struct peer *p)
 static size_t
 liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
 {
-	const char	*label, *dot;
-	size_t		 n = 12, l;
+	const char *label, *dot;
+	size_t	    n = 12, l;
 
 	if (len < 12 + strlen(host) + 2 + 4)
 		return (0);
 	memset(buf, 0, 12);
 	buf[0] = qid >> 8;
 	buf[1] = qid & 0xff;
-	buf[5] = 1;				/* one question */
+	buf[5] = 1; /* one question */
 	for (label = host; *label != '\0'; label = dot + 1) {
 		dot = strchr(label, '.');
 		l = dot != NULL ? (size_t)(dot - label) : strlen(label);
@@ -123,9 +123,9 @@ liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
 			break;
 	}
 	buf[n++] = 0;
-	buf[n++] = 0;				/* QTYPE A */
+	buf[n++] = 0; /* QTYPE A */
 	buf[n++] = 1;
-	buf[n++] = 0;				/* QCLASS IN */
+	buf[n++] = 0; /* QCLASS IN */
 	buf[n++] = 1;
 	return (n);
 }
@@ -138,7 +138,7 @@ liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
 static int
 liveness_asked(const struct peer *p, uint16_t qid)
 {
-	unsigned int	k, n = p->nq < QUERIES_KEPT ? p->nq : QUERIES_KEPT;
+	unsigned int k, n = p->nq < QUERIES_KEPT ? p->nq : QUERIES_KEPT;
 
 	for (k = 0; k < n; k++) {
 		if (p->qid[k] == qid)
@@ -150,12 +150,12 @@ liveness_asked(const struct peer *p, uint16_t qid)
 static void
 liveness_rx(evutil_socket_t fd, short what, void *arg)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 slen;
-	unsigned char		 buf[1500];
-	struct peer		*p;
-	ssize_t			 n;
-	uint16_t		 qid;
+	struct sockaddr_in sin;
+	socklen_t	   slen;
+	unsigned char	   buf[1500];
+	struct peer	  *p;
+	ssize_t		   n;
+	uint16_t	   qid;
 
 	for (;;) {
 		slen = sizeof(sin);
@@ -188,7 +188,7 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 static struct peer *
 liveness_peer(const struct cache_path *path, const char *host)
 {
-	struct peer	*p;
+	struct peer *p;
 
 	TAILQ_FOREACH(p, &lv.peers, entry) {
 		if (memcmp(&p->addr, path->addr, 4) == 0)
@@ -205,15 +205,15 @@ liveness_peer(const struct cache_path *path, const char *host)
 static void
 liveness_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct cache			*c = lv.cache;
-	struct instance			*i;
-	const struct cache_path		*path;
-	struct peer			*p, *next;
-	struct sockaddr_in		 sin;
-	unsigned char			 q[300];
-	long long			 now = liveness_now(), silent;
-	size_t				 n;
-	uint16_t			 qid;
+	struct cache		*c = lv.cache;
+	struct instance		*i;
+	const struct cache_path *path;
+	struct peer		*p, *next;
+	struct sockaddr_in	 sin;
+	unsigned char		 q[300];
+	long long		 now = liveness_now(), silent;
+	size_t			 n;
+	uint16_t		 qid;
 
 	/*
 	 * Answers first: when the loop was held up (a slow Avahi call), the
@@ -224,7 +224,8 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 	/* The peers are the hosts of the remote instances in the cache. */
 	TAILQ_FOREACH(p, &lv.peers, entry)
 		p->seen = 0;
-	for (i = cache_first_of_type(c, NULL); i != NULL; i = cache_next(c, i)) {
+	for (i = cache_first_of_type(c, NULL); i != NULL;
+	     i = cache_next(c, i)) {
 		if (i->local || !i->resolved || i->host == NULL ||
 		    (path = liveness_v4(i)) == NULL)
 			continue;
@@ -247,22 +248,23 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 		if (!p->unreachable &&
 		    silent >= (long long)lv.conf->liveness_unreachable_ms) {
 			log_info("liveness: %s (%s) silent for %lld ms: its "
-			    "instances are unreachable", p->host,
-			    inet_ntoa(p->addr), silent);
+				 "instances are unreachable",
+			    p->host, inet_ntoa(p->addr), silent);
 			p->unreachable = 1;
 			liveness_apply(p);
 		}
 		if (!p->removed &&
 		    silent >= (long long)lv.conf->liveness_remove_ms) {
 			log_info("liveness: %s (%s) silent for %lld ms: its "
-			    "instances are removed", p->host,
-			    inet_ntoa(p->addr), silent);
+				 "instances are removed",
+			    p->host, inet_ntoa(p->addr), silent);
 			p->removed = 1;
 			liveness_apply(p);
 		}
 		/* Half a check early still counts as on time. */
-		if (p->nq > 0 && now - p->last_sent <
-		    (long long)lv.conf->liveness_interval_ms - CHECK_MS / 2)
+		if (p->nq > 0 &&
+		    now - p->last_sent <
+			(long long)lv.conf->liveness_interval_ms - CHECK_MS / 2)
 			continue;
 		qid = (uint16_t)arc4random();
 		if ((n = liveness_query(q, sizeof(q), qid, p->host)) == 0)
@@ -276,7 +278,7 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 		sin.sin_port = htons(MDNS_PORT);
 		sin.sin_addr = p->addr;
 		if (sendto(lv.fd, q, n, 0, (struct sockaddr *)&sin,
-		    sizeof(sin)) == -1)
+			sizeof(sin)) == -1)
 			log_debug("liveness: sendto %s: %s", inet_ntoa(p->addr),
 			    strerror(errno));
 		else
@@ -288,8 +290,8 @@ void
 liveness_init(struct event_base *base, const struct config *conf,
     struct cache *cache)
 {
-	struct timeval	tv;
-	unsigned int	ms;
+	struct timeval tv;
+	unsigned int   ms;
 
 	lv.base = base;
 	lv.conf = conf;
@@ -302,8 +304,7 @@ liveness_init(struct event_base *base, const struct config *conf,
 		log_warn("liveness: socket");
 		return;
 	}
-	lv.rx = event_new(base, lv.fd, EV_READ | EV_PERSIST, liveness_rx,
-	    NULL);
+	lv.rx = event_new(base, lv.fd, EV_READ | EV_PERSIST, liveness_rx, NULL);
 	lv.tick = event_new(base, -1, EV_PERSIST, liveness_tick, NULL);
 	/*
 	 * Queries go out once per interval, but silence is looked at more
@@ -311,7 +312,8 @@ liveness_init(struct event_base *base, const struct config *conf,
 	 * to an interval later.
 	 */
 	ms = conf->liveness_interval_ms < CHECK_MS ?
-	    conf->liveness_interval_ms : CHECK_MS;
+	    conf->liveness_interval_ms :
+	    CHECK_MS;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	if (lv.rx == NULL || lv.tick == NULL || event_add(lv.rx, NULL) == -1 ||
@@ -322,7 +324,7 @@ liveness_init(struct event_base *base, const struct config *conf,
 void
 liveness_shutdown(void)
 {
-	struct peer	*p;
+	struct peer *p;
 
 	if (lv.rx != NULL)
 		event_free(lv.rx);
@@ -342,23 +344,22 @@ liveness_shutdown(void)
 struct json_object *
 liveness_status_json(void)
 {
-	struct json_object	*o = json_object_new_object();
-	struct peer		*p;
-	int			 unreachable = 0;
+	struct json_object *o = json_object_new_object();
+	struct peer	   *p;
+	int		    unreachable = 0;
 
 	TAILQ_FOREACH(p, &lv.peers, entry)
 		unreachable += p->unreachable;
-	json_object_object_add(o, "probing", json_object_new_boolean(
-	    lv.fd != -1));
-	json_object_object_add(o, "interval_ms", json_object_new_int(
-	    (int)lv.conf->liveness_interval_ms));
-	json_object_object_add(o, "peers", json_object_new_int(
-	    (int)lv.npeers));
-	json_object_object_add(o, "unreachable", json_object_new_int(
-	    unreachable));
-	json_object_object_add(o, "queries_sent", json_object_new_int64(
-	    (int64_t)lv.sent));
-	json_object_object_add(o, "answers", json_object_new_int64(
-	    (int64_t)lv.answers));
+	json_object_object_add(o, "probing",
+	    json_object_new_boolean(lv.fd != -1));
+	json_object_object_add(o, "interval_ms",
+	    json_object_new_int((int)lv.conf->liveness_interval_ms));
+	json_object_object_add(o, "peers", json_object_new_int((int)lv.npeers));
+	json_object_object_add(o, "unreachable",
+	    json_object_new_int(unreachable));
+	json_object_object_add(o, "queries_sent",
+	    json_object_new_int64((int64_t)lv.sent));
+	json_object_object_add(o, "answers",
+	    json_object_new_int64((int64_t)lv.answers));
 	return (o);
 }

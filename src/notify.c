@@ -17,12 +17,12 @@
 #include "discod.h"
 
 #ifdef HAVE_SYSTEMD
-static struct event	*notify_watchdog_ev;
+static struct event *notify_watchdog_ev;
 
 static void
 notify_send(const char *msg)
 {
-	int	rc;
+	int rc;
 
 	if ((rc = sd_notify(0, msg)) < 0)
 		log_debug("%s: sd_notify: %s", __func__, strerror(-rc));
@@ -48,7 +48,7 @@ notify_status(const char *fmt, ...)
 {
 #ifdef HAVE_SYSTEMD
 	char	buf[256];
-	va_list	ap;
+	va_list ap;
 	int	n;
 
 	n = snprintf(buf, sizeof(buf), "STATUS=");
@@ -82,16 +82,16 @@ void
 notify_watchdog_start(struct event_base *base)
 {
 #ifdef HAVE_SYSTEMD
-	struct timeval	tv;
-	uint64_t	usec;
+	struct timeval tv;
+	uint64_t       usec;
 
 	if (sd_watchdog_enabled(0, &usec) <= 0)
 		return;
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000);
 	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	notify_watchdog_ev = event_new(base, -1, EV_PERSIST,
-	    notify_watchdog_cb, NULL);
+	notify_watchdog_ev = event_new(base, -1, EV_PERSIST, notify_watchdog_cb,
+	    NULL);
 	if (notify_watchdog_ev == NULL ||
 	    event_add(notify_watchdog_ev, &tv) == -1)
 		fatalx("%s: cannot start the watchdog timer", __func__);

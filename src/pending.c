@@ -13,12 +13,12 @@
 #include "discod.h"
 
 struct pending {
-	TAILQ_ENTRY(pending)	 entry;
-	int			 detached;	/* out of the list: answering */
-	struct client		*c;
-	const struct verb	*v;
-	struct request		 req;	/* holds its own reference */
-	struct event		*timer;
+	TAILQ_ENTRY(pending) entry;
+	int		     detached; /* out of the list: answering */
+	struct client	    *c;
+	const struct verb   *v;
+	struct request	     req; /* holds its own reference */
+	struct event	    *timer;
 };
 
 static TAILQ_HEAD(, pending) pendings = TAILQ_HEAD_INITIALIZER(pendings);
@@ -41,10 +41,10 @@ pending_free(struct pending *p)
 static int
 pending_run(struct pending *p, int final)
 {
-	struct client		*c = p->c;
-	struct json_object	*reply;
-	struct proto_error	 err;
-	int			 rc;
+	struct client	   *c = p->c;
+	struct json_object *reply;
+	struct proto_error  err;
+	int		    rc;
 
 	memset(&err, 0, sizeof(err));
 	p->req.run = final ? REQUEST_LAST : REQUEST_AGAIN;
@@ -66,14 +66,14 @@ pending_run(struct pending *p, int final)
 	p->detached = 1;
 	control_reply(c, reply);
 	json_object_put(reply);
-	control_client_resume(c);	/* a no-op for a lost client */
+	control_client_resume(c); /* a no-op for a lost client */
 	return (1);
 }
 
 static void
 pending_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct pending	*p = arg;
+	struct pending *p = arg;
 
 	pending_run(p, 1);
 	pending_free(p);
@@ -84,8 +84,8 @@ int
 pending_add(struct client *c, const struct verb *v, struct request *req,
     long long wait_ms)
 {
-	struct pending	*p;
-	struct timeval	 tv;
+	struct pending *p;
+	struct timeval	tv;
 
 	p = xcalloc(1, sizeof(*p));
 	p->c = c;
@@ -106,7 +106,7 @@ pending_add(struct client *c, const struct verb *v, struct request *req,
 void
 pending_retry(void)
 {
-	struct pending	*p, *next;
+	struct pending *p, *next;
 
 	TAILQ_FOREACH_SAFE(p, &pendings, entry, next) {
 		if (p->c->flags & CLIENT_DEAD)
@@ -137,7 +137,7 @@ pending_init(struct event_base *base, struct cache *cache)
 void
 pending_client_lost(struct client *c)
 {
-	struct pending	*p, *next;
+	struct pending *p, *next;
 
 	TAILQ_FOREACH_SAFE(p, &pendings, entry, next) {
 		if (p->c == c)

@@ -4,10 +4,10 @@
 #include "discod.h"
 
 static int
-verb_list_exec(struct client *c, struct request *req,
-    struct json_object *reply, struct proto_error *err)
+verb_list_exec(struct client *c, struct request *req, struct json_object *reply,
+    struct proto_error *err)
 {
-	struct instance_filter	f;
+	struct instance_filter f;
 
 	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1)
 		return (VERB_ERROR);
@@ -22,7 +22,7 @@ verb_list_exec(struct client *c, struct request *req,
 		if (req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_list, req, 2000));
 		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "not yet");
-		return (VERB_ERROR);	/* keep waiting */
+		return (VERB_ERROR); /* keep waiting */
 	}
 	json_object_object_add(reply, "instances",
 	    instance_list_json(&discod->cache, &f));

@@ -14,15 +14,15 @@
 /* Round-robin positions, one per service type. */
 struct pick_cursor {
 	TAILQ_ENTRY(pick_cursor) entry;
-	char		*type;
-	unsigned long	 pos;
+	char			*type;
+	unsigned long		 pos;
 };
 static TAILQ_HEAD(, pick_cursor) cursors = TAILQ_HEAD_INITIALIZER(cursors);
 
 static unsigned long *
 pick_cursor(const char *type)
 {
-	struct pick_cursor	*pc;
+	struct pick_cursor *pc;
 
 	TAILQ_FOREACH(pc, &cursors, entry) {
 		if (strcasecmp(pc->type, type) == 0)
@@ -35,38 +35,40 @@ pick_cursor(const char *type)
 }
 
 static int
-verb_pick_exec(struct client *c, struct request *req,
-    struct json_object *reply, struct proto_error *err)
+verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
+    struct proto_error *err)
 {
-	struct instance_filter	  f;
-	struct cache		 *cache = &discod->cache;
-	struct instance		 *i, **cand = NULL, *chosen;
-	size_t			  size = 0;
-	const char		 *pol = "weighted", *key = NULL;
-	enum policy		  p;
-	long long		  wait_ms = 0;
-	size_t			  n = 0;
+	struct instance_filter f;
+	struct cache	      *cache = &discod->cache;
+	struct instance	      *i, **cand = NULL, *chosen;
+	size_t		       size = 0;
+	const char	      *pol = "weighted", *key = NULL;
+	enum policy	       p;
+	long long	       wait_ms = 0;
+	size_t		       n = 0;
 
 	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1 ||
 	    proto_get_string(req->msg.obj, "policy", 0, &pol, err) == -1 ||
 	    proto_get_string(req->msg.obj, "key", 0, &key, err) == -1 ||
-	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX, &wait_ms,
-	    err) == -1)
+	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX,
+		&wait_ms, err) == -1)
 		return (VERB_ERROR);
 	if (policy_from_name(pol, &p) == -1) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "policy", "policy must "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "policy",
+		    "policy must "
 		    "be weighted, round-robin, random or sticky");
 		return (VERB_ERROR);
 	}
 	if (p == POLICY_STICKY && key == NULL) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "key", "policy sticky "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "key",
+		    "policy sticky "
 		    "needs a key");
 		return (VERB_ERROR);
 	}
 	if (f.subtype != NULL)
 		browse_subtype_want(f.subtype, f.type);
 	for (i = instance_filter_next(cache, &f, NULL); i != NULL;
-	    i = instance_filter_next(cache, &f, i)) {
+	     i = instance_filter_next(cache, &f, i)) {
 		if (i->unreachable)
 			continue;
 		if (n == size) {
@@ -78,8 +80,10 @@ verb_pick_exec(struct client *c, struct request *req,
 	if (n == 0) {
 		if (wait_ms > 0 && req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_pick, req, wait_ms));
-		proto_error_set(err, PROTO_E_NOT_FOUND, NULL, "no instance of "
-		    "%.40s matches", f.type);
+		proto_error_set(err, PROTO_E_NOT_FOUND, NULL,
+		    "no instance of "
+		    "%.40s matches",
+		    f.type);
 		return (VERB_ERROR);
 	}
 	chosen = policy_pick(p, cand, n, key, pick_cursor(f.type),

@@ -15,12 +15,12 @@ static int
 verb_register_txt(struct json_object *req, struct txt *txt,
     struct proto_error *err)
 {
-	struct json_object	*v, *item;
-	char			 field[PROTO_FIELD_MAX];
-	const char		*why, *s;
-	char			*kv;
-	size_t			 i, n;
-	int			 rc;
+	struct json_object *v, *item;
+	char		    field[PROTO_FIELD_MAX];
+	const char	   *why, *s;
+	char		   *kv;
+	size_t		    i, n;
+	int		    rc;
 
 	if (!json_object_object_get_ex(req, "txt", &v) || v == NULL)
 		return (0);
@@ -36,8 +36,8 @@ verb_register_txt(struct json_object *req, struct txt *txt,
 			}
 			s = json_object_get_string(item);
 			if (txt_add(txt, (const unsigned char *)s,
-			    (size_t)json_object_get_string_len(item),
-			    &why) == -1) {
+				(size_t)json_object_get_string_len(item),
+				&why) == -1) {
 				proto_error_set(err, PROTO_E_BAD_FIELD, field,
 				    "%s: %s", field, why);
 				return (-1);
@@ -46,19 +46,23 @@ verb_register_txt(struct json_object *req, struct txt *txt,
 		return (0);
 	}
 	if (!json_object_is_type(v, json_type_object)) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "txt", "field \"txt\" "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "txt",
+		    "field \"txt\" "
 		    "must be an array of \"key=value\" strings or an object");
 		return (-1);
 	}
-	json_object_object_foreach(v, key, val) {
+	json_object_object_foreach(v, key, val)
+	{
 		snprintf(field, sizeof(field), "txt.%.24s", key);
 		if (json_object_is_type(val, json_type_boolean) &&
 		    json_object_get_boolean(val))
 			kv = xstrdup(key);
 		else if (json_object_is_type(val, json_type_string))
-			xasprintf(&kv, "%s=%s", key, json_object_get_string(val));
+			xasprintf(&kv, "%s=%s", key,
+			    json_object_get_string(val));
 		else {
-			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s must "
+			proto_error_set(err, PROTO_E_BAD_FIELD, field,
+			    "%s must "
 			    "be a string, or true for a key without value",
 			    field);
 			return (-1);
@@ -66,7 +70,8 @@ verb_register_txt(struct json_object *req, struct txt *txt,
 		if (strchr(key, '=') != NULL)
 			rc = -1, why = "TXT key may not hold '='";
 		else
-			rc = txt_add(txt, (unsigned char *)kv, strlen(kv), &why);
+			rc = txt_add(txt, (unsigned char *)kv, strlen(kv),
+			    &why);
 		free(kv);
 		if (rc == -1) {
 			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s: %s",
@@ -81,22 +86,25 @@ static int
 verb_register_subtypes(struct json_object *req, struct service_def *def,
     struct proto_error *err)
 {
-	struct json_object	*v, *item;
-	char			 field[PROTO_FIELD_MAX];
-	const char		*why;
-	size_t			 i, n;
+	struct json_object *v, *item;
+	char		    field[PROTO_FIELD_MAX];
+	const char	   *why;
+	size_t		    i, n;
 
 	if (!json_object_object_get_ex(req, "subtypes", &v) || v == NULL)
 		return (0);
 	if (!json_object_is_type(v, json_type_array)) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes", "field "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes",
+		    "field "
 		    "\"subtypes\" must be an array of strings");
 		return (-1);
 	}
 	n = json_object_array_length(v);
 	if (n > SERVICE_SUBTYPES_MAX) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes", "at most %d "
-		    "subtypes", SERVICE_SUBTYPES_MAX);
+		proto_error_set(err, PROTO_E_BAD_FIELD, "subtypes",
+		    "at most %d "
+		    "subtypes",
+		    SERVICE_SUBTYPES_MAX);
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
@@ -108,7 +116,7 @@ verb_register_subtypes(struct json_object *req, struct service_def *def,
 			return (-1);
 		}
 		if ((why = service_subtype_invalid(
-		    json_object_get_string(item))) != NULL) {
+			 json_object_get_string(item))) != NULL) {
 			proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s %s",
 			    field, why);
 			return (-1);
@@ -153,12 +161,12 @@ verb_register_check_text(struct json_object *v, enum check_value kind,
 
 /* "command": an array of strings, the argv of an exec check. */
 static int
-verb_register_check_argv(struct check_spec *c, struct json_object *v,
-    char *why, size_t len)
+verb_register_check_argv(struct check_spec *c, struct json_object *v, char *why,
+    size_t len)
 {
-	struct json_object	*item;
-	char			**argv;
-	size_t			 k, n;
+	struct json_object *item;
+	char		  **argv;
+	size_t		    k, n;
 
 	if (!json_object_is_type(v, json_type_array)) {
 		snprintf(why, len, "must be an array of strings");
@@ -187,34 +195,39 @@ static int
 verb_register_check(struct json_object *req, struct service_def *def,
     struct proto_error *err)
 {
-	const struct check_field	*f;
-	struct json_object		*chk;
-	char				 field[PROTO_FIELD_MAX], num[32];
-	char				 why[160];
-	const char			*missing, *text;
-	int				 rc;
+	const struct check_field *f;
+	struct json_object	 *chk;
+	char			  field[PROTO_FIELD_MAX], num[32];
+	char			  why[160];
+	const char		 *missing, *text;
+	int			  rc;
 
 	if (!json_object_object_get_ex(req, "check", &chk) || chk == NULL)
 		return (0);
 	if (!json_object_is_type(chk, json_type_object)) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "check", "field "
+		proto_error_set(err, PROTO_E_BAD_FIELD, "check",
+		    "field "
 		    "\"check\" must be an object");
 		return (-1);
 	}
 	def->spec = check_spec_new();
-	json_object_object_foreach(chk, key, v) {
+	json_object_object_foreach(chk, key, v)
+	{
 		if ((f = check_field_find(key, 1)) == NULL || v == NULL)
-			continue;	/* unknown fields are ignored */
+			continue; /* unknown fields are ignored */
 		snprintf(field, sizeof(field), "check.%s", f->wire);
 		if (f->value == CHECK_V_ARGV)
 			rc = verb_register_check_argv(def->spec, v, why,
 			    sizeof(why));
 		else if ((text = verb_register_check_text(v, f->value, num,
-		    sizeof(num))) == NULL) {
+			      sizeof(num))) == NULL) {
 			snprintf(why, sizeof(why), "must be %s",
-			    f->value == CHECK_V_NUMBER ? "a number" :
-			    f->value == CHECK_V_DURATION ? "seconds, or a "
-			    "string such as \"5s\" or \"500ms\"" : "a string");
+			    f->value == CHECK_V_NUMBER ?
+				"a number" :
+				f->value == CHECK_V_DURATION ?
+				"seconds, or a "
+				"string such as \"5s\" or \"500ms\"" :
+				"a string");
 			rc = -1;
 		} else
 			rc = check_spec_set(def->spec, f, text, why,
@@ -238,8 +251,8 @@ verb_register_check(struct json_object *req, struct service_def *def,
 static char *
 verb_register_literal(const char *name)
 {
-	char		*out, *d;
-	const char	*s;
+	char	   *out, *d;
+	const char *s;
 
 	out = d = xmalloc(strlen(name) * 2 + 1);
 	for (s = name; *s != '\0'; s++) {
@@ -255,19 +268,20 @@ static int
 verb_register_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct service_def	*def;
-	struct announcement	*a;
-	struct access_creds	 cr;
-	const char		*name, *type, *why;
-	char			 denied[160];
-	long long		 port, ttl = 0;
-	int			 persist = 0;
+	struct service_def  *def;
+	struct announcement *a;
+	struct access_creds  cr;
+	const char	    *name, *type, *why;
+	char		     denied[160];
+	long long	     port, ttl = 0;
+	int		     persist = 0;
 
 	if (proto_get_string(req->msg.obj, "name", 1, &name, err) == -1 ||
 	    proto_get_string(req->msg.obj, "type", 1, &type, err) == -1 ||
-	    proto_get_int(req->msg.obj, "port", 1, 1, 65535, &port, err) == -1 ||
-	    proto_get_int(req->msg.obj, "ttl", 0, 1,
-	    discod->conf.ttl_max, &ttl, err) == -1 ||
+	    proto_get_int(req->msg.obj, "port", 1, 1, 65535, &port, err) ==
+		-1 ||
+	    proto_get_int(req->msg.obj, "ttl", 0, 1, discod->conf.ttl_max, &ttl,
+		err) == -1 ||
 	    proto_get_bool(req->msg.obj, "persist", 0, &persist, err) == -1)
 		return (VERB_ERROR);
 	if ((why = service_name_invalid(name)) != NULL) {
@@ -275,8 +289,10 @@ verb_register_exec(struct client *c, struct request *req,
 		return (VERB_ERROR);
 	}
 	if ((why = service_type_invalid(type)) != NULL) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "type", "type \"%.40s\" "
-		    "%s", type, why);
+		proto_error_set(err, PROTO_E_BAD_FIELD, "type",
+		    "type \"%.40s\" "
+		    "%s",
+		    type, why);
 		return (VERB_ERROR);
 	}
 	cr.uid = c->uid;
@@ -284,7 +300,7 @@ verb_register_exec(struct client *c, struct request *req,
 	cr.groups = c->groups;
 	cr.ngroups = c->ngroups;
 	if (!access_may_register(&discod->conf, &cr, type, denied,
-	    sizeof(denied))) {
+		sizeof(denied))) {
 		proto_error_set(err, PROTO_E_DENIED, "type", "%s", denied);
 		return (VERB_ERROR);
 	}
@@ -304,8 +320,8 @@ verb_register_exec(struct client *c, struct request *req,
 		def->spec->run_uid = c->uid;
 		def->spec->run_gid = c->gid;
 	}
-	if ((a = announce_register(c, def, (unsigned int)ttl, persist,
-	    err)) == NULL) {
+	if ((a = announce_register(c, def, (unsigned int)ttl, persist, err)) ==
+	    NULL) {
 		service_def_free(def);
 		return (VERB_ERROR);
 	}

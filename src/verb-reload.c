@@ -7,7 +7,7 @@ static int
 verb_reload_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	int	bad;
+	int bad;
 
 	bad = discod_reload();
 	json_object_object_add(reply, "errors", json_object_new_int(bad));

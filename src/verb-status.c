@@ -10,9 +10,9 @@ static int
 verb_status_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct json_object	*av, *counts;
-	const char		*host, *error;
-	char			 buf[32];
+	struct json_object *av, *counts;
+	const char	   *host, *error;
+	char		    buf[32];
 
 	json_object_object_add(reply, "version",
 	    json_object_new_string(PACKAGE_VERSION));

@@ -9,15 +9,15 @@ static int
 verb_types_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct cache		*cache = &discod->cache;
-	struct json_object	*arr, *t = NULL;
-	struct instance		*i;
-	const char		*cur = NULL;
-	int			 n = 0;
+	struct cache	   *cache = &discod->cache;
+	struct json_object *arr, *t = NULL;
+	struct instance	   *i;
+	const char	   *cur = NULL;
+	int		    n = 0;
 
 	arr = json_object_new_array();
 	for (i = cache_first_of_type(cache, NULL); i != NULL;
-	    i = cache_next(cache, i)) {
+	     i = cache_next(cache, i)) {
 		if (!i->resolved || i->hidden)
 			continue;
 		if (cur == NULL || strcasecmp(cur, i->type) != 0) {

@@ -12,12 +12,12 @@ static int
 verb_watch_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
-	struct instance_filter	f;
-	long long		since = -1;
+	struct instance_filter f;
+	long long	       since = -1;
 
 	if (instance_filter_parse(req->msg.obj, &f, 0, err) == -1 ||
 	    proto_get_int(req->msg.obj, "since", 0, 0, LLONG_MAX, &since,
-	    err) == -1)
+		err) == -1)
 		return (VERB_ERROR);
 	if (f.subtype != NULL)
 		browse_subtype_want(f.subtype, f.type);

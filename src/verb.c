@@ -22,12 +22,12 @@ static const struct verb *verb_table[] = {
 	&verb_watch,
 	&verb_pick,
 };
-#define VERB_COUNT	(sizeof(verb_table) / sizeof(verb_table[0]))
+#define VERB_COUNT (sizeof(verb_table) / sizeof(verb_table[0]))
 
 static const struct verb *
 verb_find(const char *name)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < VERB_COUNT; i++) {
 		if (strcmp(verb_table[i]->name, name) == 0)
@@ -43,10 +43,10 @@ verb_find(const char *name)
 struct json_object *
 verb_dispatch(struct client *c, struct request *req)
 {
-	const struct verb	*v;
-	struct proto_error	 err;
-	struct json_object	*reply;
-	int			 rc;
+	const struct verb  *v;
+	struct proto_error  err;
+	struct json_object *reply;
+	int		    rc;
 
 	memset(&err, 0, sizeof(err));
 	if ((v = verb_find(req->msg.verb)) == NULL) {
@@ -68,7 +68,7 @@ verb_dispatch(struct client *c, struct request *req)
 	if (rc == VERB_DEFERRED || rc == VERB_SENT)
 		return (NULL);
 	if (err.code == NULL)
-		proto_error_set(&err, PROTO_E_INTERNAL, NULL,
-		    "%s failed", v->name);
+		proto_error_set(&err, PROTO_E_INTERNAL, NULL, "%s failed",
+		    v->name);
 	return (proto_reply_error(req->msg.id, &err));
 }

@@ -12,25 +12,25 @@
 
 #include "discod.h"
 
-#define WATCH_RING	1024
+#define WATCH_RING 1024
 
 struct watcher {
-	TAILQ_ENTRY(watcher)	 entry;
-	struct client		*client;
-	struct json_object	*req;	/* holds the filter's strings */
-	struct instance_filter	 filter;
+	TAILQ_ENTRY(watcher)   entry;
+	struct client	      *client;
+	struct json_object    *req; /* holds the filter's strings */
+	struct instance_filter filter;
 };
 
 static struct {
-	struct cache		*cache;
-	TAILQ_HEAD(, watcher)	 list;
-	int			 delivering;	/* inside the send loop */
+	struct cache *cache;
+	TAILQ_HEAD(, watcher) list;
+	int delivering; /* inside the send loop */
 	struct ring_event {
-		char			*line;	/* the event as sent */
-		size_t			 len;
-		char			*type;	/* its instance's */
-		unsigned long long	 index;
-	}			 ring[WATCH_RING];	/* by index % size */
+		char		  *line; /* the event as sent */
+		size_t		   len;
+		char		  *type; /* its instance's */
+		unsigned long long index;
+	} ring[WATCH_RING]; /* by index % size */
 } w;
 
 static void
@@ -46,18 +46,18 @@ static void
 watch_cache_event(struct cache *c, enum cache_event_kind kind,
     struct instance *i, void *arg)
 {
-	struct json_object	*ev;
-	struct watcher		*wa, *next;
-	struct ring_event	*re = &w.ring[c->index % WATCH_RING];
-	size_t			 len;
-	const char		*line;
-	int			 had;
+	struct json_object *ev;
+	struct watcher	   *wa, *next;
+	struct ring_event  *re = &w.ring[c->index % WATCH_RING];
+	size_t		    len;
+	const char	   *line;
+	int		    had;
 
 	ev = json_object_new_object();
 	json_object_object_add(ev, "event",
 	    json_object_new_string(cache_event_name(kind)));
-	json_object_object_add(ev, "index", json_object_new_int64(
-	    (int64_t)c->index));
+	json_object_object_add(ev, "index",
+	    json_object_new_int64((int64_t)c->index));
 	if (i != NULL) {
 		had = i->memo != NULL;
 		json_object_object_add(ev, "instance", instance_json(i));
@@ -93,9 +93,9 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 	 */
 	w.delivering = 1;
 	TAILQ_FOREACH(wa, &w.list, entry) {
-		if (wa->client != NULL && (kind == CACHE_RESYNC ||
-		    wa->filter.type == NULL ||
-		    strcasecmp(wa->filter.type, i->type) == 0))
+		if (wa->client != NULL &&
+		    (kind == CACHE_RESYNC || wa->filter.type == NULL ||
+			strcasecmp(wa->filter.type, i->type) == 0))
 			control_send_line(wa->client, re->line, re->len);
 	}
 	w.delivering = 0;
@@ -118,13 +118,13 @@ watch_init(struct cache *cache)
 void
 watch_client_lost(struct client *c)
 {
-	struct watcher	*wa, *next;
+	struct watcher *wa, *next;
 
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client != c)
 			continue;
 		if (w.delivering)
-			wa->client = NULL;	/* freed after the send loop */
+			wa->client = NULL; /* freed after the send loop */
 		else
 			watcher_free(wa);
 	}
@@ -138,12 +138,11 @@ watch_client_lost(struct client *c)
  */
 int
 watch_start(struct client *c, struct json_object *req,
-    const struct instance_filter *f, long long since,
-    struct json_object *reply)
+    const struct instance_filter *f, long long since, struct json_object *reply)
 {
 	struct cache		*cache = w.cache;
 	struct watcher		*wa;
-	const struct ring_event	*re;
+	const struct ring_event *re;
 	unsigned long long	 k;
 	int			 replay;
 
@@ -151,8 +150,8 @@ watch_start(struct client *c, struct json_object *req,
 	wa->client = c;
 	wa->req = json_object_get(req);
 	wa->filter = *f;
-	json_object_object_add(reply, "index", json_object_new_int64(
-	    (int64_t)cache->index));
+	json_object_object_add(reply, "index",
+	    json_object_new_int64((int64_t)cache->index));
 	/* Can what was missed since that index be replayed? */
 	replay = since >= 0 && (unsigned long long)since <= cache->index &&
 	    (cache->index - (unsigned long long)since) < WATCH_RING;

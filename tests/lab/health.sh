@@ -127,9 +127,12 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25; do
 	[ -n "$seen" ] && break
 	sleep 0.1
 done
+seen_killed() {
+	[ -n "$seen" ] && killed "$seen"
+}
 sleep 1.6
 check "the hung command was killed after its Timeout (sleep ${seen:-none} gone)" \
-    eval '[ -n "$seen" ] && killed "$seen"'
+    seen_killed
 zombies() {
 	pgrep -c -r Z -P "$pid" || true
 }

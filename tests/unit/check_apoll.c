@@ -12,10 +12,10 @@
 #include "check_main.h"
 #include "discod.h"
 
-static struct event_base	*base;
-static struct apoll		*ap;
-static const AvahiPoll		*api;
-static int			 fds[2];
+static struct event_base *base;
+static struct apoll	 *ap;
+static const AvahiPoll	 *api;
+static int		  fds[2];
 
 static void
 setup(void)
@@ -40,25 +40,25 @@ teardown(void)
 static void
 run(void)
 {
-	struct timeval	tv = { 1, 0 };
+	struct timeval tv = { 1, 0 };
 
 	event_base_loopexit(base, &tv);
 	event_base_dispatch(base);
 }
 
 struct seen {
-	int		 calls;
-	AvahiWatchEvent	 events;
-	int		 free_self;
-	int		 stop_after;
-	AvahiWatch	*w;
+	int		calls;
+	AvahiWatchEvent events;
+	int		free_self;
+	int		stop_after;
+	AvahiWatch     *w;
 };
 
 static void
 watch_cb(AvahiWatch *w, int fd, AvahiWatchEvent events, void *arg)
 {
-	struct seen	*s = arg;
-	char		 c;
+	struct seen *s = arg;
+	char	     c;
 
 	s->calls++;
 	s->events = events;
@@ -74,7 +74,7 @@ watch_cb(AvahiWatch *w, int fd, AvahiWatchEvent events, void *arg)
 
 START_TEST(test_apoll_watch_reports_readable_fd)
 {
-	struct seen	s = { .stop_after = 1 };
+	struct seen s = { .stop_after = 1 };
 
 	s.w = api->watch_new(api, fds[0], AVAHI_WATCH_IN, watch_cb, &s);
 	ck_assert_int_eq(write(fds[1], "x", 1), 1);
@@ -87,7 +87,7 @@ END_TEST
 
 START_TEST(test_apoll_watch_update_to_none_silences_it)
 {
-	struct seen	s = { .stop_after = 1 };
+	struct seen s = { .stop_after = 1 };
 
 	s.w = api->watch_new(api, fds[0], AVAHI_WATCH_IN, watch_cb, &s);
 	api->watch_update(s.w, 0);
@@ -103,7 +103,7 @@ END_TEST
 
 START_TEST(test_apoll_watch_out_on_writable_fd)
 {
-	struct seen	s = { .stop_after = 1 };
+	struct seen s = { .stop_after = 1 };
 
 	s.w = api->watch_new(api, fds[1], AVAHI_WATCH_OUT, watch_cb, &s);
 	run();
@@ -115,7 +115,7 @@ END_TEST
 
 START_TEST(test_apoll_watch_may_free_itself_in_its_callback)
 {
-	struct seen	s = { .free_self = 1 };
+	struct seen s = { .free_self = 1 };
 
 	s.w = api->watch_new(api, fds[0], AVAHI_WATCH_IN, watch_cb, &s);
 	ck_assert_int_eq(write(fds[1], "xy", 2), 2);
@@ -127,17 +127,17 @@ START_TEST(test_apoll_watch_may_free_itself_in_its_callback)
 END_TEST
 
 struct tick {
-	int		 calls;
-	int		 free_self;
-	int		 rearm;
-	struct timeval	 when;
+	int	       calls;
+	int	       free_self;
+	int	       rearm;
+	struct timeval when;
 };
 
 static void
 timeout_cb(AvahiTimeout *t, void *arg)
 {
-	struct tick	*k = arg;
-	struct timeval	 tv;
+	struct tick   *k = arg;
+	struct timeval tv;
 
 	k->calls++;
 	gettimeofday(&k->when, NULL);
@@ -151,9 +151,9 @@ timeout_cb(AvahiTimeout *t, void *arg)
 
 START_TEST(test_apoll_timeout_fires_at_its_absolute_time)
 {
-	struct tick	 k = { 0 };
-	struct timeval	 start, tv;
-	AvahiTimeout	*t;
+	struct tick    k = { 0 };
+	struct timeval start, tv;
+	AvahiTimeout  *t;
 
 	gettimeofday(&start, NULL);
 	avahi_elapse_time(&tv, 50, 0);
@@ -167,9 +167,9 @@ END_TEST
 
 START_TEST(test_apoll_timeout_in_the_past_fires_at_once)
 {
-	struct tick	 k = { 0 };
-	struct timeval	 tv;
-	AvahiTimeout	*t;
+	struct tick    k = { 0 };
+	struct timeval tv;
+	AvahiTimeout  *t;
 
 	gettimeofday(&tv, NULL);
 	tv.tv_sec -= 10;
@@ -182,9 +182,9 @@ END_TEST
 
 START_TEST(test_apoll_timeout_null_is_disabled_until_updated)
 {
-	struct tick	 k = { 0 };
-	struct timeval	 tv;
-	AvahiTimeout	*t;
+	struct tick    k = { 0 };
+	struct timeval tv;
+	AvahiTimeout  *t;
 
 	t = api->timeout_new(api, NULL, timeout_cb, &k);
 	run();
@@ -205,9 +205,9 @@ END_TEST
 
 START_TEST(test_apoll_timeout_may_rearm_in_its_callback)
 {
-	struct tick	 k = { .rearm = 1 };
-	struct timeval	 tv;
-	AvahiTimeout	*t;
+	struct tick    k = { .rearm = 1 };
+	struct timeval tv;
+	AvahiTimeout  *t;
 
 	avahi_elapse_time(&tv, 1, 0);
 	t = api->timeout_new(api, &tv, timeout_cb, &k);
@@ -219,8 +219,8 @@ END_TEST
 
 START_TEST(test_apoll_timeout_may_free_itself_in_its_callback)
 {
-	struct tick	 k = { .free_self = 1 };
-	struct timeval	 tv;
+	struct tick    k = { .free_self = 1 };
+	struct timeval tv;
 
 	avahi_elapse_time(&tv, 1, 0);
 	api->timeout_new(api, &tv, timeout_cb, &k);
@@ -232,8 +232,8 @@ END_TEST
 static Suite *
 apoll_suite(void)
 {
-	Suite	*s = suite_create("apoll");
-	TCase	*tc = tcase_create("poll");
+	Suite *s = suite_create("apoll");
+	TCase *tc = tcase_create("poll");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_apoll_watch_reports_readable_fd);

@@ -17,12 +17,12 @@
 static AvahiStringList *
 wire(const char *const *s, size_t n)
 {
-	AvahiStringList	*l = NULL;
+	AvahiStringList *l = NULL;
 	size_t		 i;
 
 	for (i = 0; i < n; i++)
-		l = avahi_string_list_add_arbitrary(l,
-		    (const uint8_t *)s[i], strlen(s[i]));
+		l = avahi_string_list_add_arbitrary(l, (const uint8_t *)s[i],
+		    strlen(s[i]));
 	return (l);
 }
 
@@ -36,7 +36,7 @@ has(const struct txt *t, size_t i, const char *s)
 START_TEST(test_browse_txt_keeps_wire_order)
 {
 	const char	*s[] = { "a=1", "b=2", "c" };
-	AvahiStringList	*l = wire(s, 3);
+	AvahiStringList *l = wire(s, 3);
 	struct txt	 t = { 0 };
 
 	browse_txt(l, &t, "x", "_x._tcp");
@@ -50,7 +50,7 @@ END_TEST
 START_TEST(test_browse_txt_first_of_a_repeated_key_counts)
 {
 	const char	*s[] = { "Key=first", "x=1", "KEY=second", "key" };
-	AvahiStringList	*l = wire(s, 4);
+	AvahiStringList *l = wire(s, 4);
 	struct txt	 t = { 0 };
 
 	browse_txt(l, &t, "x", "_x._tcp");
@@ -63,8 +63,8 @@ END_TEST
 
 START_TEST(test_browse_txt_drops_bad_strings_one_by_one)
 {
-	const char	*s[] = { "=novalue", "ok=1", "ta\tb=1", "", "v=\x01\xff" };
-	AvahiStringList	*l = wire(s, 5);
+	const char *s[] = { "=novalue", "ok=1", "ta\tb=1", "", "v=\x01\xff" };
+	AvahiStringList *l = wire(s, 5);
 	struct txt	 t = { 0 };
 
 	browse_txt(l, &t, "x", "_x._tcp");
@@ -78,8 +78,8 @@ END_TEST
 static Suite *
 browse_suite(void)
 {
-	Suite	*s = suite_create("browse");
-	TCase	*tc = tcase_create("txt");
+	Suite *s = suite_create("browse");
+	TCase *tc = tcase_create("txt");
 
 	tcase_add_test(tc, test_browse_txt_keeps_wire_order);
 	tcase_add_test(tc, test_browse_txt_first_of_a_repeated_key_counts);

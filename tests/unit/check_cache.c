@@ -9,11 +9,11 @@
 #include "check_main.h"
 #include "core.h"
 
-static struct cache	c;
-static int		nev[4];
-static char		last_name[64];
-static int		memos_freed;
-static char		order[8];
+static struct cache c;
+static int	    nev[4];
+static char	    last_name[64];
+static int	    memos_freed;
+static char	    order[8];
 
 static void
 on_event(struct cache *cc, enum cache_event_kind kind, struct instance *i,
@@ -25,8 +25,8 @@ on_event(struct cache *cc, enum cache_event_kind kind, struct instance *i,
 
 /* A second listener: notes its letter, to show the order of the hooks. */
 static void
-on_event_note(struct cache *cc, enum cache_event_kind kind,
-    struct instance *i, void *arg)
+on_event_note(struct cache *cc, enum cache_event_kind kind, struct instance *i,
+    void *arg)
 {
 	strlcat(order, arg, sizeof(order));
 }
@@ -59,7 +59,7 @@ teardown(void)
 static void
 txt1(struct txt *t, const char *s)
 {
-	const char	*why;
+	const char *why;
 
 	memset(t, 0, sizeof(*t));
 	ck_assert_int_eq(txt_add(t, (const unsigned char *)s, strlen(s), &why),
@@ -69,7 +69,7 @@ txt1(struct txt *t, const char *s)
 static struct instance *
 seen(const char *name, int ifindex, int family)
 {
-	int	is_new;
+	int is_new;
 
 	return (cache_seen(&c, name, "_demo._tcp", "local", ifindex, "eth0",
 	    family, 0, &is_new));
@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_cache_first_resolution_adds_then_changes_update)
 {
-	struct instance	*i;
+	struct instance *i;
 	struct txt	 t;
 	struct in_addr	 a4;
 
@@ -111,7 +111,7 @@ END_TEST
 
 START_TEST(test_cache_link_local_ipv6_carries_its_scope)
 {
-	struct instance	*i;
+	struct instance *i;
 	struct txt	 t = { 0 };
 	struct in6_addr	 a6;
 
@@ -124,7 +124,7 @@ END_TEST
 
 START_TEST(test_cache_instance_leaves_with_its_last_path)
 {
-	struct instance	*i;
+	struct instance *i;
 	struct txt	 t = { 0 };
 	struct in_addr	 a4 = { 0 };
 	struct in6_addr	 a6 = IN6ADDR_LOOPBACK_INIT;
@@ -135,7 +135,7 @@ START_TEST(test_cache_instance_leaves_with_its_last_path)
 	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
 	cache_resolved(&c, i, 2, AF_INET6, "b.local", 80, &t, &a6);
 	ck_assert_int_eq(cache_lost(&c, i, 2, AF_INET), 0);
-	ck_assert_int_eq(nev[CACHE_UPDATE], 2);	/* v6 address, then v4 gone */
+	ck_assert_int_eq(nev[CACHE_UPDATE], 2); /* v6 address, then v4 gone */
 	ck_assert_int_eq(cache_lost(&c, i, 2, AF_INET6), 1);
 	ck_assert_int_eq(nev[CACHE_REMOVE], 1);
 	ck_assert_str_eq(last_name, "A");
@@ -146,7 +146,7 @@ END_TEST
 
 START_TEST(test_cache_remove_unknown_path_is_noop)
 {
-	struct instance	*i = seen("A", 2, AF_INET);
+	struct instance *i = seen("A", 2, AF_INET);
 
 	ck_assert_int_eq(cache_lost(&c, i, 9, AF_INET), 0);
 	ck_assert_uint_eq(c.total, 1);
@@ -156,8 +156,7 @@ END_TEST
 START_TEST(test_cache_names_compare_without_case)
 {
 	seen("Printer", 2, AF_INET);
-	ck_assert_ptr_nonnull(cache_find(&c, "printer", "_DEMO._tcp",
-	    "LOCAL"));
+	ck_assert_ptr_nonnull(cache_find(&c, "printer", "_DEMO._tcp", "LOCAL"));
 	seen("PRINTER", 2, AF_INET);
 	ck_assert_uint_eq(c.total, 1);
 }
@@ -165,15 +164,16 @@ END_TEST
 
 START_TEST(test_cache_type_iteration_stays_in_type)
 {
-	struct instance	*i;
+	struct instance *i;
 	int		 is_new, n = 0;
 
 	cache_seen(&c, "x", "_a._tcp", "local", 1, "e", AF_INET, 0, &is_new);
 	seen("B", 1, AF_INET);
 	seen("A", 1, AF_INET);
 	cache_seen(&c, "y", "_z._tcp", "local", 1, "e", AF_INET, 0, &is_new);
-	for (i = cache_first_of_type(&c, "_demo._tcp"); i != NULL &&
-	    strcmp(i->type, "_demo._tcp") == 0; i = cache_next(&c, i))
+	for (i = cache_first_of_type(&c, "_demo._tcp");
+	     i != NULL && strcmp(i->type, "_demo._tcp") == 0;
+	     i = cache_next(&c, i))
 		n++;
 	ck_assert_int_eq(n, 2);
 	ck_assert_str_eq(cache_first_of_type(&c, "_demo._tcp")->name, "A");
@@ -192,12 +192,12 @@ END_TEST
 
 START_TEST(test_cache_hooks_hear_each_event_in_the_order_added)
 {
-	static char		 la[] = "a", lb[] = "b";
-	struct cache_hook	 a = { .event = on_event_note, .arg = la };
-	struct cache_hook	 b = { .event = on_event_note, .arg = lb };
-	struct instance		*i;
-	struct txt		 t = { 0 };
-	struct in_addr		 a4;
+	static char	  la[] = "a", lb[] = "b";
+	struct cache_hook a = { .event = on_event_note, .arg = la };
+	struct cache_hook b = { .event = on_event_note, .arg = lb };
+	struct instance	 *i;
+	struct txt	  t = { 0 };
+	struct in_addr	  a4;
 
 	cache_hook_add(&c, &a);
 	cache_hook_add(&c, &b);
@@ -211,7 +211,7 @@ END_TEST
 
 START_TEST(test_cache_drops_the_memo_on_every_change)
 {
-	struct instance	*i;
+	struct instance *i;
 	struct txt	 t;
 	struct in_addr	 a4;
 
@@ -232,7 +232,7 @@ START_TEST(test_cache_drops_the_memo_on_every_change)
 	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
 	ck_assert_int_eq(memos_freed, 2);
 	i->memo = &memos_freed;
-	cache_lost(&c, i, 2, AF_INET);	/* its last path: it goes */
+	cache_lost(&c, i, 2, AF_INET); /* its last path: it goes */
 	ck_assert_int_eq(memos_freed, 3);
 	txt_clear(&t);
 }
@@ -240,7 +240,7 @@ END_TEST
 
 START_TEST(test_cache_txt_filters)
 {
-	struct instance	*i = seen("A", 2, AF_INET);
+	struct instance *i = seen("A", 2, AF_INET);
 	const char	*why;
 
 	txt_add(&i->txt, (const unsigned char *)"Role=web", 8, &why);
@@ -261,12 +261,13 @@ END_TEST
 static Suite *
 cache_suite(void)
 {
-	Suite	*s = suite_create("cache");
-	TCase	*tc = tcase_create("cache");
+	Suite *s = suite_create("cache");
+	TCase *tc = tcase_create("cache");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cache_unresolved_instance_raises_no_event);
-	tcase_add_test(tc, test_cache_first_resolution_adds_then_changes_update);
+	tcase_add_test(tc,
+	    test_cache_first_resolution_adds_then_changes_update);
 	tcase_add_test(tc, test_cache_link_local_ipv6_carries_its_scope);
 	tcase_add_test(tc, test_cache_instance_leaves_with_its_last_path);
 	tcase_add_test(tc, test_cache_remove_unknown_path_is_noop);

@@ -9,14 +9,14 @@
 #include "check_main.h"
 #include "core.h"
 
-static struct config		conf;
-static struct config_errors	errors;
+static struct config	    conf;
+static struct config_errors errors;
 
 static int
 parse(const char *text)
 {
-	FILE	*f;
-	int	 n;
+	FILE *f;
+	int   n;
 
 	config_defaults(&conf);
 	TAILQ_INIT(&errors);
@@ -53,10 +53,11 @@ END_TEST
 START_TEST(test_config_reads_every_key)
 {
 	ck_assert_int_eq(parse("# comment\n[control]\n"
-	    "socket = /tmp/x.sock\nsocket-group = disco\n"
-	    "socket-mode = 0600\nmax-clients = 10\n"
-	    "client-output-max = 2M ; inline comment\n"
-	    "[avahi]\nretry-max = 5\n"), 0);
+			       "socket = /tmp/x.sock\nsocket-group = disco\n"
+			       "socket-mode = 0600\nmax-clients = 10\n"
+			       "client-output-max = 2M ; inline comment\n"
+			       "[avahi]\nretry-max = 5\n"),
+	    0);
 	ck_assert_str_eq(conf.socket_path, "/tmp/x.sock");
 	ck_assert_str_eq(conf.socket_group, "disco");
 	ck_assert_uint_eq(conf.socket_mode, 0600);
@@ -69,7 +70,8 @@ END_TEST
 START_TEST(test_config_unknown_key_names_file_line_and_key)
 {
 	ck_assert_int_eq(parse("[control]\n\nsokcet = /x\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:3: [control] sokcet: "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:3: [control] sokcet: "
 	    "unknown key");
 }
 END_TEST
@@ -77,7 +79,8 @@ END_TEST
 START_TEST(test_config_unknown_section_is_an_error)
 {
 	ck_assert_int_eq(parse("[contrl]\nsocket = /x\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:2: [contrl]: unknown "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [contrl]: unknown "
 	    "section");
 }
 END_TEST
@@ -85,7 +88,8 @@ END_TEST
 START_TEST(test_config_key_outside_section_is_an_error)
 {
 	ck_assert_int_eq(parse("socket = /x\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:1: socket: key outside "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:1: socket: key outside "
 	    "any section");
 }
 END_TEST
@@ -93,11 +97,13 @@ END_TEST
 START_TEST(test_config_bad_values_keep_defaults)
 {
 	ck_assert_int_eq(parse("[control]\nmax-clients = lots\n"
-	    "socket = relative.sock\nsocket-mode = 0999\n"
-	    "client-output-max = 1\n"), 4);
+			       "socket = relative.sock\nsocket-mode = 0999\n"
+			       "client-output-max = 1\n"),
+	    4);
 	ck_assert_uint_eq(conf.max_clients, 1024);
 	ck_assert_str_eq(conf.socket_path, DISCO_SOCKET_PATH);
-	ck_assert_str_eq(first_error(), "test.conf:2: [control] max-clients: "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [control] max-clients: "
 	    "\"lots\" is not a number");
 }
 END_TEST
@@ -105,11 +111,13 @@ END_TEST
 START_TEST(test_config_out_of_range_number_is_an_error)
 {
 	ck_assert_int_eq(parse("[control]\nmax-clients = 0\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:2: [control] max-clients: "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [control] max-clients: "
 	    "0 is outside 1..1000000");
 	teardown();
 	ck_assert_int_eq(parse("[control]\nmax-clients = "
-	    "99999999999999999999999\n"), 1);
+			       "99999999999999999999999\n"),
+	    1);
 }
 END_TEST
 
@@ -123,8 +131,10 @@ END_TEST
 START_TEST(test_config_key_set_twice_is_an_error)
 {
 	ck_assert_int_eq(parse("[control]\nmax-clients = 5\n"
-	    "max-clients = 6\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:3: [control] max-clients: "
+			       "max-clients = 6\n"),
+	    1);
+	ck_assert_str_eq(first_error(),
+	    "test.conf:3: [control] max-clients: "
 	    "set twice (first on line 2)");
 }
 END_TEST
@@ -132,21 +142,23 @@ END_TEST
 START_TEST(test_config_syntax_error_names_the_line)
 {
 	ck_assert_int_eq(parse("[control]\nmax-clients 5\n"), 1);
-	ck_assert_str_eq(first_error(), "test.conf:2: syntax error: expected "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: syntax error: expected "
 	    "\"[section]\" or \"key = value\"");
 }
 END_TEST
 
 START_TEST(test_config_long_line_is_refused_not_split)
 {
-	char	text[600];
-	int	n;
+	char text[600];
+	int  n;
 
 	n = snprintf(text, sizeof(text), "[control]\nsocket = /");
 	memset(text + n, 'a', 400);
 	strcpy(text + n + 400, "\nmax-clients = 3\n");
 	ck_assert_int_eq(parse(text), 1);
-	ck_assert_ptr_nonnull(strstr(first_error(), "test.conf:2: line "
+	ck_assert_ptr_nonnull(strstr(first_error(),
+	    "test.conf:2: line "
 	    "longer than"));
 	/* The line after it is still read, with the right number. */
 	ck_assert_uint_eq(conf.max_clients, 3);
@@ -155,8 +167,8 @@ END_TEST
 
 START_TEST(test_config_every_error_is_reported_in_one_pass)
 {
-	struct config_error	*e;
-	int			 n = 0;
+	struct config_error *e;
+	int		     n = 0;
 
 	ck_assert_int_eq(parse("[control]\na = 1\nb = 2\n[x]\nc = 3\n"), 3);
 	TAILQ_FOREACH(e, &errors, entry)
@@ -167,54 +179,64 @@ END_TEST
 
 START_TEST(test_access_root_may_always_register)
 {
-	struct access_creds	cr = { 0, 0, NULL, 0 };
-	char			why[160];
+	struct access_creds cr = { 0, 0, NULL, 0 };
+	char		    why[160];
 
 	ck_assert_int_eq(parse("[access]\nregister = 1000\n"
-	    "restrict-type = _ssh._tcp 1000\n"), 0);
+			       "restrict-type = _ssh._tcp 1000\n"),
+	    0);
 	ck_assert_int_eq(access_may_register(&conf, &cr, "_ssh._tcp", why,
-	    sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
 }
 END_TEST
 
 START_TEST(test_access_register_names_users_and_groups)
 {
-	gid_t			groups[] = { 50, 4242 };
-	struct access_creds	listed = { 1000, 1000, NULL, 0 };
-	struct access_creds	by_group = { 2000, 2000, groups, 2 };
-	struct access_creds	by_primary = { 3000, 4242, NULL, 0 };
-	struct access_creds	other = { 3001, 3001, groups, 1 };
-	char			why[160];
+	gid_t		    groups[] = { 50, 4242 };
+	struct access_creds listed = { 1000, 1000, NULL, 0 };
+	struct access_creds by_group = { 2000, 2000, groups, 2 };
+	struct access_creds by_primary = { 3000, 4242, NULL, 0 };
+	struct access_creds other = { 3001, 3001, groups, 1 };
+	char		    why[160];
 
 	ck_assert_int_eq(parse("[access]\nregister = 1000 @4242\n"), 0);
 	ck_assert_int_eq(access_may_register(&conf, &listed, "_a._tcp", why,
-	    sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
 	ck_assert_int_eq(access_may_register(&conf, &by_group, "_a._tcp", why,
-	    sizeof(why)), 1);
-	ck_assert_int_eq(access_may_register(&conf, &by_primary, "_a._tcp",
-	    why, sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
+	ck_assert_int_eq(access_may_register(&conf, &by_primary, "_a._tcp", why,
+			     sizeof(why)),
+	    1);
 	ck_assert_int_eq(access_may_register(&conf, &other, "_a._tcp", why,
-	    sizeof(why)), 0);
-	ck_assert_str_eq(why, "uid 3001 may not register services "
+			     sizeof(why)),
+	    0);
+	ck_assert_str_eq(why,
+	    "uid 3001 may not register services "
 	    "([access] register)");
 }
 END_TEST
 
 START_TEST(test_access_restricted_type_compares_without_case)
 {
-	struct access_creds	user = { 1000, 1000, NULL, 0 };
-	struct access_creds	admin = { 1001, 1001, NULL, 0 };
-	char			why[160];
+	struct access_creds user = { 1000, 1000, NULL, 0 };
+	struct access_creds admin = { 1001, 1001, NULL, 0 };
+	char		    why[160];
 
 	ck_assert_int_eq(parse("[access]\nrestrict-type = _ssh._tcp 1001\n"),
 	    0);
 	ck_assert_int_eq(access_may_register(&conf, &user, "_SSH._tcp", why,
-	    sizeof(why)), 0);
+			     sizeof(why)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(why, "restrict-type"));
 	ck_assert_int_eq(access_may_register(&conf, &admin, "_ssh._tcp", why,
-	    sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
 	ck_assert_int_eq(access_may_register(&conf, &user, "_http._tcp", why,
-	    sizeof(why)), 1);
+			     sizeof(why)),
+	    1);
 }
 END_TEST
 
@@ -222,7 +244,8 @@ START_TEST(test_access_unknown_user_is_an_error_with_its_line)
 {
 	ck_assert_int_eq(parse("[access]\n\nregister = no-such-user-at-all\n"),
 	    1);
-	ck_assert_str_eq(first_error(), "test.conf:3: [access] register: "
+	ck_assert_str_eq(first_error(),
+	    "test.conf:3: [access] register: "
 	    "no user \"no-such-user-at-all\"");
 	ck_assert_uint_eq(conf.access_register.nwho, 0);
 }
@@ -231,8 +254,8 @@ END_TEST
 static Suite *
 config_suite(void)
 {
-	Suite	*s = suite_create("config");
-	TCase	*tc = tcase_create("parse");
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_config_empty_file_gives_defaults);

@@ -24,7 +24,7 @@
 #include "check_main.h"
 #include "disco.h"
 
-static struct disco	*d;
+static struct disco *d;
 
 static void
 setup(void)
@@ -42,7 +42,7 @@ teardown(void)
 static long long
 now_ms(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
@@ -50,7 +50,7 @@ now_ms(void)
 
 START_TEST(test_libdisco_status_is_a_json_reply)
 {
-	char	*json;
+	char *json;
 
 	ck_assert_int_eq(disco_status(d, &json, 2000), 0);
 	ck_assert_ptr_nonnull(strstr(json, "\"ok\":true"));
@@ -61,9 +61,9 @@ END_TEST
 
 START_TEST(test_libdisco_types_include_the_published_type)
 {
-	char	**types;
-	size_t	  n, k;
-	int	  found = 0;
+	char **types;
+	size_t n, k;
+	int    found = 0;
 
 	ck_assert_int_eq(disco_types(d, &types, &n, 2000), 0);
 	for (k = 0; k < n; k++)
@@ -75,18 +75,18 @@ END_TEST
 
 START_TEST(test_libdisco_list_and_filter)
 {
-	struct disco_instance	*insts;
-	const char		*flt[] = { "weight=3", NULL };
-	size_t			 n;
+	struct disco_instance *insts;
+	const char	      *flt[] = { "weight=3", NULL };
+	size_t		       n;
 
-	ck_assert_int_eq(disco_list(d, "_libtest._tcp", NULL, &insts, &n,
-	    2000), 0);
+	ck_assert_int_eq(disco_list(d, "_libtest._tcp", NULL, &insts, &n, 2000),
+	    0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(insts[0].host, "lab-b.local");
 	ck_assert_uint_gt(insts[0].naddresses, 0);
 	disco_instances_free(insts, n);
-	ck_assert_int_eq(disco_list(d, "_libtest._tcp", flt, &insts, &n,
-	    2000), 0);
+	ck_assert_int_eq(disco_list(d, "_libtest._tcp", flt, &insts, &n, 2000),
+	    0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(insts[0].name, "Lib Two");
 	ck_assert_uint_eq(insts[0].port, 5202);
@@ -96,12 +96,13 @@ END_TEST
 
 START_TEST(test_libdisco_resolve_known_and_unknown)
 {
-	struct disco_instance	*inst;
-	size_t			 k;
-	int			 bin = 0;
+	struct disco_instance *inst;
+	size_t		       k;
+	int		       bin = 0;
 
 	ck_assert_int_eq(disco_resolve(d, "Lib One", "_libtest._tcp", &inst,
-	    2000), 0);
+			     2000),
+	    0);
 	ck_assert_uint_eq(inst->port, 5201);
 	/* TXT bytes arrive exactly, a control byte included. */
 	for (k = 0; k < inst->ntxt; k++)
@@ -110,39 +111,44 @@ START_TEST(test_libdisco_resolve_known_and_unknown)
 	ck_assert(bin);
 	disco_instance_free(inst);
 	ck_assert_int_eq(disco_resolve(d, "Nobody", "_libtest._tcp", &inst,
-	    2000), DISCO_ENOTFOUND);
+			     2000),
+	    DISCO_ENOTFOUND);
 	ck_assert_ptr_null(inst);
 }
 END_TEST
 
 START_TEST(test_libdisco_pick_sticky_is_stable)
 {
-	struct disco_instance	*a, *b;
+	struct disco_instance *a, *b;
 
-	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", "k1", NULL,
-	    0, &a, 2000), 0);
-	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", "k1", NULL,
-	    0, &b, 2000), 0);
+	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", "k1", NULL, 0,
+			     &a, 2000),
+	    0);
+	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", "k1", NULL, 0,
+			     &b, 2000),
+	    0);
 	ck_assert_str_eq(a->name, b->name);
 	disco_instance_free(a);
 	disco_instance_free(b);
-	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", NULL, NULL,
-	    0, &a, 2000), DISCO_EREJECTED);
+	ck_assert_int_eq(disco_pick(d, "_libtest._tcp", "sticky", NULL, NULL, 0,
+			     &a, 2000),
+	    DISCO_EREJECTED);
 }
 END_TEST
 
 START_TEST(test_libdisco_pick_wait_times_out_as_not_found)
 {
-	struct disco_instance	*a;
-	long long		 t0 = now_ms();
+	struct disco_instance *a;
+	long long	       t0 = now_ms();
 
-	ck_assert_int_eq(disco_pick(d, "_never._tcp", NULL, NULL, NULL, 300,
-	    &a, 3000), DISCO_ENOTFOUND);
+	ck_assert_int_eq(disco_pick(d, "_never._tcp", NULL, NULL, NULL, 300, &a,
+			     3000),
+	    DISCO_ENOTFOUND);
 	ck_assert_int_ge(now_ms() - t0, 250);
 }
 END_TEST
 
-static int	watch_adds;
+static int watch_adds;
 
 static void
 watch_cb(enum disco_event_kind kind, const struct disco_instance *inst,
@@ -154,14 +160,14 @@ watch_cb(enum disco_event_kind kind, const struct disco_instance *inst,
 
 START_TEST(test_libdisco_register_watch_unregister)
 {
-	struct disco		*w;
-	struct disco_instance	*snap, *inst;
-	struct pollfd		 pfd;
-	const char		*txt[] = { "role=test", NULL };
-	char			*final;
-	size_t			 n;
-	long			 id;
-	int			 i, rc;
+	struct disco	      *w;
+	struct disco_instance *snap, *inst;
+	struct pollfd	       pfd;
+	const char	      *txt[] = { "role=test", NULL };
+	char		      *final;
+	size_t		       n;
+	long		       id;
+	int		       i, rc;
 
 	ck_assert_int_eq(disco_open(&w, NULL), 0);
 	ck_assert_int_eq(disco_watch(w, "_libtest._tcp", &snap, &n, 2000), 0);
@@ -169,7 +175,8 @@ START_TEST(test_libdisco_register_watch_unregister)
 	disco_instances_free(snap, n);
 
 	ck_assert_int_eq(disco_register(d, "Lib Local", "_libtest._tcp", 5299,
-	    txt, 30, &id, &final, 2000), 0);
+			     txt, 30, &id, &final, 2000),
+	    0);
 	ck_assert_str_eq(final, "Lib Local");
 	free(final);
 	ck_assert_int_eq(disco_renew(d, id, 2000), 0);
@@ -184,20 +191,22 @@ START_TEST(test_libdisco_register_watch_unregister)
 	}
 	ck_assert_int_eq(watch_adds, 1);
 	ck_assert_int_eq(disco_resolve(d, "Lib Local", "_libtest._tcp", &inst,
-	    2000), 0);
+			     2000),
+	    0);
 	ck_assert(inst->local);
 	disco_instance_free(inst);
 	ck_assert_int_eq(disco_unregister(d, id, 2000), 0);
 	ck_assert_int_eq(disco_renew(d, id, 2000), DISCO_ENOTFOUND);
 	ck_assert_int_eq(disco_register(d, "x", "tcp", 1, NULL, 0, &id, NULL,
-	    2000), DISCO_EREJECTED);
+			     2000),
+	    DISCO_EREJECTED);
 	disco_close(w);
 }
 END_TEST
 
 START_TEST(test_libdisco_getaddrinfo_fills_ports)
 {
-	struct addrinfo	hints, *res, *ai;
+	struct addrinfo hints, *res, *ai;
 	int		n = 0;
 
 	memset(&hints, 0, sizeof(hints));
@@ -206,17 +215,21 @@ START_TEST(test_libdisco_getaddrinfo_fills_ports)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		ck_assert_int_eq(ai->ai_family, AF_INET);
 		ck_assert_int_eq(ai->ai_socktype, SOCK_STREAM);
-		ck_assert(ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port) ==
-		    5201 || ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port)
-		    == 5202);
+		ck_assert(
+		    ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port) ==
+			5201 ||
+		    ntohs(((struct sockaddr_in *)ai->ai_addr)->sin_port) ==
+			5202);
 		n++;
 	}
 	ck_assert_int_eq(n, 2);
 	disco_freeaddrinfo(res);
 	ck_assert_int_eq(disco_getaddrinfo("Lib One._nope._tcp.local", NULL,
-	    &res), DISCO_ENOTFOUND);
-	ck_assert_int_eq(disco_getaddrinfo("Lib One._libtest._tcp.local",
-	    NULL, &res), 0);
+			     &res),
+	    DISCO_ENOTFOUND);
+	ck_assert_int_eq(disco_getaddrinfo("Lib One._libtest._tcp.local", NULL,
+			     &res),
+	    0);
 	ck_assert_ptr_nonnull(res);
 	disco_freeaddrinfo(res);
 }
@@ -226,8 +239,8 @@ END_TEST
 
 START_TEST(test_libdisco_no_agent_fails_at_once)
 {
-	struct disco	*x;
-	long long	 t0 = now_ms();
+	struct disco *x;
+	long long     t0 = now_ms();
 
 	ck_assert_int_eq(disco_open(&x, "/nonexistent/disco.sock"),
 	    DISCO_EUNREACHABLE);
@@ -242,10 +255,10 @@ END_TEST
 static pid_t
 fake_agent(const char *path, int close_after_read)
 {
-	struct sockaddr_un	sun;
-	char			buf[256];
-	int			lfd, fd;
-	pid_t			pid;
+	struct sockaddr_un sun;
+	char		   buf[256];
+	int		   lfd, fd;
+	pid_t		   pid;
 
 	unlink(path);
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -255,13 +268,13 @@ fake_agent(const char *path, int close_after_read)
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	ck_assert_int_eq(listen(lfd, 1), 0);
 	if ((pid = fork()) == 0) {
-		alarm(10);	/* never outlive the test */
+		alarm(10); /* never outlive the test */
 		fd = accept(lfd, NULL, NULL);
 		if (read(fd, buf, sizeof(buf)) <= 0)
 			_exit(0);
 		if (close_after_read)
-			_exit(0);	/* "killed" mid-call */
-		pause();		/* never answers */
+			_exit(0); /* "killed" mid-call */
+		pause();	  /* never answers */
 		_exit(0);
 	}
 	close(lfd);
@@ -270,10 +283,10 @@ fake_agent(const char *path, int close_after_read)
 
 START_TEST(test_libdisco_timeout_is_honoured)
 {
-	struct disco	*x;
-	char		*reply, path[64];
-	long long	 t0;
-	pid_t		 pid;
+	struct disco *x;
+	char	     *reply, path[64];
+	long long     t0;
+	pid_t	      pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-silent.%d", getpid());
 	pid = fake_agent(path, 0);
@@ -292,9 +305,9 @@ END_TEST
 
 START_TEST(test_libdisco_agent_gone_mid_call_is_an_error)
 {
-	struct disco	*x;
-	char		*reply, path[64];
-	pid_t		 pid;
+	struct disco *x;
+	char	     *reply, path[64];
+	pid_t	      pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-gone.%d", getpid());
 	pid = fake_agent(path, 1);
@@ -315,11 +328,11 @@ END_TEST
 static pid_t
 canned_agent(const char *path, const char *reply, int *req_fd)
 {
-	struct sockaddr_un	sun;
-	char			buf[4096], c;
-	size_t			len = 0;
-	int			lfd, fd, p[2];
-	pid_t			pid;
+	struct sockaddr_un sun;
+	char		   buf[4096], c;
+	size_t		   len = 0;
+	int		   lfd, fd, p[2];
+	pid_t		   pid;
 
 	unlink(path);
 	ck_assert_int_eq(pipe(p), 0);
@@ -330,7 +343,7 @@ canned_agent(const char *path, const char *reply, int *req_fd)
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	ck_assert_int_eq(listen(lfd, 1), 0);
 	if ((pid = fork()) == 0) {
-		alarm(10);	/* never outlive the test */
+		alarm(10); /* never outlive the test */
 		close(p[0]);
 		fd = accept(lfd, NULL, NULL);
 		while (len < sizeof(buf) && read(fd, &c, 1) == 1 && c != '\n')
@@ -341,7 +354,7 @@ canned_agent(const char *path, const char *reply, int *req_fd)
 			_exit(1);
 		close(p[1]);
 		while (read(fd, &c, 1) == 1)
-			;	/* until the client closes */
+			; /* until the client closes */
 		_exit(0);
 	}
 	close(p[1]);
@@ -354,7 +367,7 @@ canned_agent(const char *path, const char *reply, int *req_fd)
 static void
 canned_request(int req_fd, char *buf, size_t size)
 {
-	ssize_t	n, len = 0;
+	ssize_t n, len = 0;
 
 	while ((n = read(req_fd, buf + len, size - 1 - (size_t)len)) > 0)
 		len += n;
@@ -372,16 +385,16 @@ canned_done(struct disco *x, pid_t pid, const char *path)
 
 START_TEST(test_libdisco_register_service_sends_subtypes_ttl_and_persist)
 {
-	const char		*reply = "{\"ok\":true,\"registration\":"
-	    "{\"id\":7,\"final_name\":\"Svc (2)\"}}";
-	const char		*txt[] = { "k=v", NULL };
-	const char		*subtypes[] = { "_a", "_b", NULL };
-	struct disco_service	 svc = { 0 };
-	struct disco		*x;
-	char			 path[64], req[4096], *final;
-	long			 id;
-	int			 fd;
-	pid_t			 pid;
+	const char	    *reply = "{\"ok\":true,\"registration\":"
+				     "{\"id\":7,\"final_name\":\"Svc (2)\"}}";
+	const char	    *txt[] = { "k=v", NULL };
+	const char	    *subtypes[] = { "_a", "_b", NULL };
+	struct disco_service svc = { 0 };
+	struct disco	    *x;
+	char		     path[64], req[4096], *final;
+	long		     id;
+	int		     fd;
+	pid_t		     pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-reg.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
@@ -412,19 +425,20 @@ END_TEST
 
 START_TEST(test_libdisco_list_query_sends_every_filter)
 {
-	const char		*reply = "{\"ok\":true,\"instances\":[{\"name\":"
+	const char *reply =
+	    "{\"ok\":true,\"instances\":[{\"name\":"
 	    "\"A\",\"type\":\"_t._tcp\",\"domain\":\"local\",\"host\":"
 	    "\"a.local\",\"port\":80,\"txt\":[\"k=v\"],\"addresses\":"
 	    "[{\"family\":\"ipv6\",\"address\":\"fe80::1%lo\","
 	    "\"interface\":\"lo\"}]}]}";
-	const char		*txt[] = { "k", NULL };
-	struct disco_query	 q = { 0 };
-	struct disco_instance	*insts;
-	struct disco		*x;
-	char			 path[64], req[4096];
-	size_t			 n;
-	int			 fd;
-	pid_t			 pid;
+	const char	      *txt[] = { "k", NULL };
+	struct disco_query     q = { 0 };
+	struct disco_instance *insts;
+	struct disco	      *x;
+	char		       path[64], req[4096];
+	size_t		       n;
+	int		       fd;
+	pid_t		       pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-list.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
@@ -434,7 +448,7 @@ START_TEST(test_libdisco_list_query_sends_every_filter)
 	q.family = "ipv6";
 	q.interface = "lo";
 	q.txt = txt;
-	q.policy = "random";	/* pick only: list does not send it */
+	q.policy = "random"; /* pick only: list does not send it */
 	ck_assert_int_eq(disco_list_query(x, &q, &insts, &n, 2000), 0);
 	canned_request(fd, req, sizeof(req));
 	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"list\""));
@@ -454,14 +468,15 @@ END_TEST
 
 START_TEST(test_libdisco_pick_query_sends_policy_key_and_wait)
 {
-	const char		*reply = "{\"ok\":true,\"instance\":{\"name\":"
-	    "\"B\",\"type\":\"_t._tcp\",\"domain\":\"local\"}}";
-	struct disco_query	 q = { 0 };
-	struct disco_instance	*inst;
-	struct disco		*x;
-	char			 path[64], req[4096];
-	int			 fd;
-	pid_t			 pid;
+	const char *reply = "{\"ok\":true,\"instance\":{\"name\":\"B\","
+			    "\"type\":\"_t._tcp\",\"domain\":\"local\"}}";
+
+	struct disco_query     q = { 0 };
+	struct disco_instance *inst;
+	struct disco	      *x;
+	char		       path[64], req[4096];
+	int		       fd;
+	pid_t		       pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-pick.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
@@ -486,20 +501,22 @@ END_TEST
 
 START_TEST(test_libdisco_refusal_is_kept_as_the_last_reply)
 {
-	const char		*reply = "{\"id\":null,\"ok\":false,\"error\":"
+	const char *reply =
+	    "{\"id\":null,\"ok\":false,\"error\":"
 	    "{\"code\":\"not-found\",\"message\":\"no instance\"}}";
-	struct disco_instance	*inst;
-	struct disco		*x;
-	char			 path[64], req[4096];
-	int			 fd;
-	pid_t			 pid;
+	struct disco_instance *inst;
+	struct disco	      *x;
+	char		       path[64], req[4096];
+	int		       fd;
+	pid_t		       pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-refused.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
 	ck_assert_int_eq(disco_open(&x, path), 0);
 	ck_assert_ptr_null(disco_last_reply(x));
-	ck_assert_int_eq(disco_resolve_fullname(x, "A\\.B._t._tcp.local",
-	    &inst, 2000), DISCO_ENOTFOUND);
+	ck_assert_int_eq(disco_resolve_fullname(x, "A\\.B._t._tcp.local", &inst,
+			     2000),
+	    DISCO_ENOTFOUND);
 	ck_assert_ptr_null(inst);
 	canned_request(fd, req, sizeof(req));
 	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"resolve\""));
@@ -512,12 +529,12 @@ END_TEST
 
 START_TEST(test_libdisco_reload_reads_its_counts)
 {
-	const char	*reply = "{\"ok\":true,\"errors\":1,\"services\":2}";
-	struct disco	*x;
-	char		 path[64], req[4096];
-	size_t		 services, errors;
-	int		 fd;
-	pid_t		 pid;
+	const char   *reply = "{\"ok\":true,\"errors\":1,\"services\":2}";
+	struct disco *x;
+	char	      path[64], req[4096];
+	size_t	      services, errors;
+	int	      fd;
+	pid_t	      pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-reload.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
@@ -533,11 +550,11 @@ END_TEST
 
 START_TEST(test_libdisco_services_returns_the_reply)
 {
-	const char	*reply = "{\"ok\":true,\"services\":[]}";
-	struct disco	*x;
-	char		 path[64], req[4096], *json;
-	int		 fd;
-	pid_t		 pid;
+	const char   *reply = "{\"ok\":true,\"services\":[]}";
+	struct disco *x;
+	char	      path[64], req[4096], *json;
+	int	      fd;
+	pid_t	      pid;
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-services.%d", getpid());
 	pid = canned_agent(path, reply, &fd);
@@ -553,11 +570,11 @@ END_TEST
 
 START_TEST(test_libdisco_new_calls_refuse_bad_arguments)
 {
-	struct disco_service	 svc = { 0 };
-	struct disco_query	 q = { 0 };
-	struct disco_instance	*inst, *insts;
-	size_t			 n;
-	long			 id;
+	struct disco_service   svc = { 0 };
+	struct disco_query     q = { 0 };
+	struct disco_instance *inst, *insts;
+	size_t		       n;
+	long		       id;
 
 	ck_assert_int_eq(disco_register_service(NULL, NULL, &id, NULL, 0),
 	    DISCO_EINVAL);
@@ -584,10 +601,10 @@ END_TEST
 static Suite *
 libdisco_suite(void)
 {
-	Suite	*s = suite_create("libdisco");
-	TCase	*live = tcase_create("live");
-	TCase	*errs = tcase_create("errors");
-	TCase	*reqs = tcase_create("requests");
+	Suite *s = suite_create("libdisco");
+	TCase *live = tcase_create("live");
+	TCase *errs = tcase_create("errors");
+	TCase *reqs = tcase_create("requests");
 
 	tcase_add_checked_fixture(live, setup, teardown);
 	tcase_set_timeout(live, 20);
@@ -606,7 +623,8 @@ libdisco_suite(void)
 	tcase_add_test(reqs,
 	    test_libdisco_register_service_sends_subtypes_ttl_and_persist);
 	tcase_add_test(reqs, test_libdisco_list_query_sends_every_filter);
-	tcase_add_test(reqs, test_libdisco_pick_query_sends_policy_key_and_wait);
+	tcase_add_test(reqs,
+	    test_libdisco_pick_query_sends_policy_key_and_wait);
 	tcase_add_test(reqs, test_libdisco_refusal_is_kept_as_the_last_reply);
 	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
 	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);

@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+/* clang-format off */
 #define CHECK_MAIN(suite_fn)						\
 int									\
 main(void)								\
@@ -19,5 +20,6 @@ main(void)								\
 	srunner_free(sr);						\
 	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);		\
 }
+/* clang-format on */
 
 #endif

@@ -16,8 +16,8 @@ parse(const char *s, struct proto_request *req, struct proto_error *err)
 
 START_TEST(test_proto_parse_minimal_request)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"verb\":\"hello\"}", &req, &err), 0);
 	ck_assert_str_eq(req.verb, "hello");
@@ -28,15 +28,16 @@ END_TEST
 
 START_TEST(test_proto_parse_keeps_string_and_number_ids)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"id\":\"x-1\",\"verb\":\"status\"}", &req,
-	    &err), 0);
+			     &err),
+	    0);
 	ck_assert_str_eq(json_object_get_string(req.id), "x-1");
 	proto_request_clear(&req);
-	ck_assert_int_eq(parse("{\"id\":42,\"verb\":\"status\"}", &req,
-	    &err), 0);
+	ck_assert_int_eq(parse("{\"id\":42,\"verb\":\"status\"}", &req, &err),
+	    0);
 	ck_assert_int_eq(json_object_get_int(req.id), 42);
 	proto_request_clear(&req);
 }
@@ -44,8 +45,8 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_garbage)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("hello there", &req, &err), -1);
 	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
@@ -56,8 +57,8 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_array)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("[1,2,3]", &req, &err), -1);
 	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
@@ -68,11 +69,10 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_invalid_utf8)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
-	ck_assert_int_eq(parse("{\"verb\":\"h\xc3\x28llo\"}", &req, &err),
-	    -1);
+	ck_assert_int_eq(parse("{\"verb\":\"h\xc3\x28llo\"}", &req, &err), -1);
 	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
 	ck_assert_ptr_nonnull(strstr(err.message, "UTF-8 (byte 10)"));
 	proto_request_clear(&req);
@@ -81,12 +81,13 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_nul_byte)
 {
-	struct proto_request	req;
-	struct proto_error	err;
-	const char		line[] = "{\"verb\":\"a\0b\"}";
+	struct proto_request req;
+	struct proto_error   err;
+	const char	     line[] = "{\"verb\":\"a\0b\"}";
 
 	ck_assert_int_eq(proto_request_parse(line, sizeof(line) - 1, &req,
-	    &err), -1);
+			     &err),
+	    -1);
 	ck_assert_ptr_nonnull(strstr(err.message, "NUL byte at offset 10"));
 	proto_request_clear(&req);
 }
@@ -94,8 +95,8 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_trailing_data)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"verb\":\"hello\"} {}", &req, &err), -1);
 	ck_assert_str_eq(err.code, PROTO_E_BAD_REQUEST);
@@ -109,8 +110,8 @@ END_TEST
 
 START_TEST(test_proto_parse_missing_verb_names_the_field)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"id\":7}", &req, &err), -1);
 	ck_assert_str_eq(err.code, PROTO_E_BAD_FIELD);
@@ -123,8 +124,8 @@ END_TEST
 
 START_TEST(test_proto_parse_mistyped_verb_names_the_type)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"verb\":5}", &req, &err), -1);
 	ck_assert_str_eq(err.field, "verb");
@@ -135,8 +136,8 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_object_id)
 {
-	struct proto_request	req;
-	struct proto_error	err;
+	struct proto_request req;
+	struct proto_error   err;
 
 	ck_assert_int_eq(parse("{\"id\":{},\"verb\":\"hello\"}", &req, &err),
 	    -1);
@@ -148,12 +149,13 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_deep_nesting)
 {
-	struct proto_request	req;
-	struct proto_error	err;
-	char			line[256];
-	int			i, n = 0;
+	struct proto_request req;
+	struct proto_error   err;
+	char		     line[256];
+	int		     i, n = 0;
 
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "{\"verb\":\"x\",\"a\":");
+	n += snprintf(line + n, sizeof(line) - (size_t)n,
+	    "{\"verb\":\"x\",\"a\":");
 	for (i = 0; i < 40; i++)
 		line[n++] = '[';
 	for (i = 0; i < 40; i++)
@@ -168,13 +170,13 @@ END_TEST
 
 START_TEST(test_proto_parse_rejects_oversized_line)
 {
-	struct proto_request	 req;
-	struct proto_error	 err;
-	char			*line = calloc(1, PROTO_LINE_MAX + 1);
+	struct proto_request req;
+	struct proto_error   err;
+	char		    *line = calloc(1, PROTO_LINE_MAX + 1);
 
 	memset(line, ' ', PROTO_LINE_MAX);
-	ck_assert_int_eq(proto_request_parse(line, PROTO_LINE_MAX, &req,
-	    &err), -1);
+	ck_assert_int_eq(proto_request_parse(line, PROTO_LINE_MAX, &req, &err),
+	    -1);
 	ck_assert_str_eq(err.code, PROTO_E_TOO_LARGE);
 	free(line);
 }
@@ -182,9 +184,9 @@ END_TEST
 
 START_TEST(test_proto_get_int_enforces_type_and_range)
 {
-	struct json_object	*o;
-	struct proto_error	 err;
-	long long		 n = -1;
+	struct json_object *o;
+	struct proto_error  err;
+	long long	    n = -1;
 
 	o = json_tokener_parse("{\"port\":80,\"big\":70000,\"s\":\"80\"}");
 	ck_assert_int_eq(proto_get_int(o, "port", 1, 1, 65535, &n, &err), 0);
@@ -205,9 +207,9 @@ END_TEST
 
 START_TEST(test_proto_get_string_rejects_embedded_nul)
 {
-	struct json_object	*o;
-	struct proto_error	 err;
-	const char		*s;
+	struct json_object *o;
+	struct proto_error  err;
+	const char	   *s;
 
 	o = json_tokener_parse("{\"name\":\"a\\u0000b\"}");
 	ck_assert_int_eq(proto_get_string(o, "name", 1, &s, &err), -1);
@@ -218,15 +220,16 @@ END_TEST
 
 START_TEST(test_proto_error_reply_echoes_id_and_field)
 {
-	struct json_object	*id, *reply;
-	struct proto_error	 err;
-	char			*line;
+	struct json_object *id, *reply;
+	struct proto_error  err;
+	char		   *line;
 
 	id = json_object_new_string("q1");
 	proto_error_set(&err, PROTO_E_BAD_FIELD, "port", "port %d bad", 0);
 	reply = proto_reply_error(id, &err);
 	line = proto_serialize(reply, NULL);
-	ck_assert_str_eq(line, "{\"id\":\"q1\",\"ok\":false,\"error\":"
+	ck_assert_str_eq(line,
+	    "{\"id\":\"q1\",\"ok\":false,\"error\":"
 	    "{\"code\":\"bad-field\",\"message\":\"port 0 bad\","
 	    "\"field\":\"port\"}}\n");
 	free(line);
@@ -237,9 +240,9 @@ END_TEST
 
 START_TEST(test_proto_serialize_escapes_newlines_and_controls)
 {
-	struct json_object	*o;
-	char			*line;
-	size_t			 len;
+	struct json_object *o;
+	char		   *line;
+	size_t		    len;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "t", json_object_new_string("a\nb\x01/"));
@@ -272,8 +275,7 @@ START_TEST(test_proto_utf8_nonchar)
 	ck_assert_int_eq(proto_utf8_nonchar("\xf4\x8f\xbf\xbf", 4), 0);
 	ck_assert_int_eq(proto_utf8_nonchar("\xf3\xbf\xbf\xbe", 4), 0);
 	/* Neighbours that are ordinary characters. */
-	ck_assert_int_eq(proto_utf8_nonchar("\xef\xb7\x8f\xef\xb7\xb0", 6),
-	    -1);
+	ck_assert_int_eq(proto_utf8_nonchar("\xef\xb7\x8f\xef\xb7\xb0", 6), -1);
 	ck_assert_int_eq(proto_utf8_nonchar("\xef\xbf\xbd\xf0\x9f\x98\x80", 7),
 	    -1);
 	ck_assert_int_eq(proto_utf8_nonchar("caf\xc3\xa9", 5), -1);
@@ -283,8 +285,8 @@ END_TEST
 static Suite *
 proto_suite(void)
 {
-	Suite	*s = suite_create("proto");
-	TCase	*tc = tcase_create("codec");
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("codec");
 
 	tcase_add_test(tc, test_proto_parse_minimal_request);
 	tcase_add_test(tc, test_proto_parse_keeps_string_and_number_ids);

@@ -9,13 +9,13 @@
 #include "check_main.h"
 #include "core.h"
 
-static struct config_errors	errors;
+static struct config_errors errors;
 
 static struct service_def *
 parse(const char *text, int *nerr)
 {
-	struct service_def	*def;
-	FILE			*f;
+	struct service_def *def;
+	FILE		   *f;
 
 	TAILQ_INIT(&errors);
 	f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
@@ -46,14 +46,15 @@ txt_is(const struct txt *txt, size_t i, const char *s, size_t len)
 
 START_TEST(test_service_parses_a_resolved_style_file)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
 	def = parse("# comment\n; comment\n[Service]\n"
-	    "Name=%H's printer\nType=_ipp._tcp\nSubType=_universal\n"
-	    "SubType=_color\nPort=631\nPriority=10\nWeight=5\n"
-	    "TxtText=txtvers=1 \"ty=Office Printer\" note=a\\sb flag\n"
-	    "TxtText=rp=x\nTxtData=pdl=AAEC\n", &n);
+		    "Name=%H's printer\nType=_ipp._tcp\nSubType=_universal\n"
+		    "SubType=_color\nPort=631\nPriority=10\nWeight=5\n"
+		    "TxtText=txtvers=1 \"ty=Office Printer\" note=a\\sb flag\n"
+		    "TxtText=rp=x\nTxtData=pdl=AAEC\n",
+	    &n);
 	ck_assert_int_eq(n, 0);
 	ck_assert_ptr_nonnull(def);
 	ck_assert_str_eq(def->name, "%H's printer");
@@ -76,10 +77,11 @@ END_TEST
 
 START_TEST(test_service_empty_assignment_resets_lists)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
-	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n"
+	def = parse(
+	    "[Service]\nName=x\nType=_a._tcp\nPort=1\n"
 	    "TxtText=a=1 b=2\nTxtText=\nTxtText=c=3\nSubType=_s\nSubType=\n",
 	    &n);
 	ck_assert_int_eq(n, 0);
@@ -92,22 +94,24 @@ END_TEST
 
 START_TEST(test_service_continuation_lines_join_and_keep_numbers)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
 	def = parse("[Service]\nName=Long \\\n Name\nType=_a._tcp\n"
-	    "Port=99999\n", &n);
+		    "Port=99999\n",
+	    &n);
 	ck_assert_int_eq(n, 1);
 	ck_assert_ptr_null(def);
-	ck_assert_str_eq(first_error(), "t.dnssd:5: [Service] Port=: "
+	ck_assert_str_eq(first_error(),
+	    "t.dnssd:5: [Service] Port=: "
 	    "\"99999\" is not a number from 1 to 65535");
 }
 END_TEST
 
 START_TEST(test_service_inline_semicolon_is_data_not_comment)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
 	def = parse("[Service]\nName=a ; b\nType=_a._tcp\nPort=1\n", &n);
 	ck_assert_int_eq(n, 0);
@@ -118,11 +122,12 @@ END_TEST
 
 START_TEST(test_service_check_section_is_kept_with_lines)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
 	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n[Check]\n"
-	    "Type=tcp\nInterval=5\n[X-Vendor]\nAnything=goes\n", &n);
+		    "Type=tcp\nInterval=5\n[X-Vendor]\nAnything=goes\n",
+	    &n);
 	ck_assert_int_eq(n, 0);
 	ck_assert_uint_eq(def->ncheck, 2);
 	ck_assert_str_eq(def->check[1].key, "Interval");
@@ -134,12 +139,13 @@ END_TEST
 
 START_TEST(test_service_check_spec_from_the_section)
 {
-	struct service_def	*def;
-	int			 n;
+	struct service_def *def;
+	int		    n;
 
 	def = parse("[Service]\nName=x\nType=_a._tcp\nPort=8080\n[Check]\n"
-	    "Type=exec\nCommand=/bin/test -e \"/run/my file\"\n"
-	    "Interval=500ms\nTimeout=0.2s\nFall=5\n", &n);
+		    "Type=exec\nCommand=/bin/test -e \"/run/my file\"\n"
+		    "Interval=500ms\nTimeout=0.2s\nFall=5\n",
+	    &n);
 	ck_assert_int_eq(n, 0);
 	ck_assert_ptr_nonnull(def->spec);
 	ck_assert_int_eq(def->spec->type, CHECK_EXEC);
@@ -147,21 +153,23 @@ START_TEST(test_service_check_spec_from_the_section)
 	ck_assert_ptr_null(def->spec->argv[3]);
 	ck_assert_uint_eq(def->spec->interval_ms, 500);
 	ck_assert_uint_eq(def->spec->timeout_ms, 200);
-	ck_assert_uint_eq(def->spec->rise, 2);		/* default */
+	ck_assert_uint_eq(def->spec->rise, 2); /* default */
 	ck_assert_uint_eq(def->spec->fall, 5);
 	ck_assert_str_eq(def->spec->host, "127.0.0.1");
 	service_def_free(def);
 	teardown();
 	ck_assert_ptr_null(parse("[Service]\nName=x\nType=_a._tcp\nPort=1\n"
-	    "[Check]\nType=tcp\nInterval=1s\nTimeout=2s\n", &n));
-	ck_assert_str_eq(first_error(), "t.dnssd: [Check] Timeout= is longer "
+				 "[Check]\nType=tcp\nInterval=1s\nTimeout=2s\n",
+	    &n));
+	ck_assert_str_eq(first_error(),
+	    "t.dnssd: [Check] Timeout= is longer "
 	    "than Interval=");
 }
 END_TEST
 
 START_TEST(test_service_missing_keys_are_named)
 {
-	int	n;
+	int n;
 
 	ck_assert_ptr_null(parse("[Service]\nName=x\n", &n));
 	ck_assert_int_eq(n, 2);
@@ -171,24 +179,24 @@ END_TEST
 
 START_TEST(test_service_nul_byte_is_refused)
 {
-	struct service_def	*def;
-	FILE			*f;
-	const char		 text[] = "[Service]\nName=a\0b\nType=_a._tcp\n"
-	    "Port=1\n";
-	int			 n;
+	struct service_def *def;
+	FILE		   *f;
+	const char	    text[] = "[Service]\nName=a\0b\nType=_a._tcp\n"
+				     "Port=1\n";
+	int		    n;
 
 	TAILQ_INIT(&errors);
 	f = fmemopen((void *)(uintptr_t)text, sizeof(text) - 1, "r");
 	n = service_file_parse(f, "t.dnssd", &def, &errors);
 	fclose(f);
-	ck_assert_int_eq(n, 2);	/* the bad line, and so Name= is missing */
+	ck_assert_int_eq(n, 2); /* the bad line, and so Name= is missing */
 	ck_assert_ptr_nonnull(strstr(first_error(), "t.dnssd:2: line longer"));
 }
 END_TEST
 
 START_TEST(test_service_name_rules)
 {
-	char	name[80];
+	char name[80];
 
 	ck_assert_ptr_null(service_name_invalid("Printer. With dots"));
 	ck_assert_ptr_null(service_name_invalid("caf\xc3\xa9 \xe2\x98\x95"));
@@ -225,21 +233,22 @@ END_TEST
 
 START_TEST(test_txt_rules)
 {
-	struct txt	 txt = { 0 };
-	const char	*why;
-	unsigned char	 big[300];
+	struct txt    txt = { 0 };
+	const char   *why;
+	unsigned char big[300];
 
 	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"a=1", 3, &why),
 	    0);
-	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"flag", 4,
-	    &why), 0);
+	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"flag", 4, &why),
+	    0);
 	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"A=2", 3, &why),
 	    -1);
 	ck_assert_str_eq(why, "TXT key appears twice (RFC 6763 6.4)");
 	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"=v", 2, &why),
 	    -1);
 	ck_assert_int_eq(txt_add(&txt, (const unsigned char *)"k\x01=v", 4,
-	    &why), -1);
+			     &why),
+	    -1);
 	memset(big, 'v', sizeof(big));
 	memcpy(big, "b=", 2);
 	ck_assert_int_eq(txt_add(&txt, big, 255, &why), 0);
@@ -255,16 +264,18 @@ END_TEST
 
 START_TEST(test_service_name_expansion)
 {
-	char	out[64];
+	char out[64];
 
 	ck_assert_int_eq(service_name_expand("Web on %H", "lab-a.local", out,
-	    sizeof(out)), 0);
+			     sizeof(out)),
+	    0);
 	ck_assert_str_eq(out, "Web on lab-a");
 	ck_assert_int_eq(service_name_expand("100%%", NULL, out, sizeof(out)),
 	    0);
 	ck_assert_str_eq(out, "100%");
 	ck_assert_int_eq(service_name_expand("%H%H%H%H", "0123456789abcdef",
-	    out, 40), -1);
+			     out, 40),
+	    -1);
 	ck_assert_ptr_nonnull(service_name_template_invalid("%q"));
 	ck_assert_ptr_nonnull(service_name_template_invalid("end %"));
 	ck_assert_ptr_null(service_name_template_invalid("%H %m %v %%"));
@@ -273,14 +284,12 @@ END_TEST
 
 START_TEST(test_service_same_but_txt_spots_txt_only_changes)
 {
-	struct service_def	*a, *b;
-	int			 n;
+	struct service_def *a, *b;
+	int		    n;
 
-	a = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=1\n",
-	    &n);
+	a = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=1\n", &n);
 	teardown();
-	b = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=2\n",
-	    &n);
+	b = parse("[Service]\nName=x\nType=_a._tcp\nPort=1\nTxtText=k=2\n", &n);
 	ck_assert(service_def_same_but_txt(a, b));
 	ck_assert(!txt_equal(&a->txt, &b->txt));
 	b->port = 2;
@@ -293,13 +302,14 @@ END_TEST
 static Suite *
 service_suite(void)
 {
-	Suite	*s = suite_create("service");
-	TCase	*tc = tcase_create("service");
+	Suite *s = suite_create("service");
+	TCase *tc = tcase_create("service");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_service_parses_a_resolved_style_file);
 	tcase_add_test(tc, test_service_empty_assignment_resets_lists);
-	tcase_add_test(tc, test_service_continuation_lines_join_and_keep_numbers);
+	tcase_add_test(tc,
+	    test_service_continuation_lines_join_and_keep_numbers);
 	tcase_add_test(tc, test_service_inline_semicolon_is_data_not_comment);
 	tcase_add_test(tc, test_service_check_section_is_kept_with_lines);
 	tcase_add_test(tc, test_service_check_spec_from_the_section);
