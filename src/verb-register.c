@@ -177,6 +177,7 @@ verb_register_check_argv(struct check_spec *c, struct json_object *v, char *why,
 	for (k = 0; k < n; k++) {
 		item = json_object_array_get_idx(v, k);
 		if (!json_object_is_type(item, json_type_string)) {
+			/* Frees what was copied so far. */
 			check_spec_set_argv(c, argv, 0, why, len);
 			snprintf(why, len, "must hold strings");
 			return (-1);

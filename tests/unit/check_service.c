@@ -167,6 +167,59 @@ START_TEST(test_service_check_spec_from_the_section)
 }
 END_TEST
 
+START_TEST(test_check_fields_have_a_file_and_a_wire_spelling)
+{
+	const struct check_field *f = check_field_find("StartPeriod", 0);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_eq(check_field_find("start_period", 1), f);
+	ck_assert_ptr_null(check_field_find("start_period", 0));
+	ck_assert_ptr_null(check_field_find("StartPeriod", 1));
+	ck_assert_ptr_null(check_field_find("Bogus", 0));
+}
+END_TEST
+
+START_TEST(test_check_spec_set_takes_text_and_says_what_is_wrong)
+{
+	struct check_spec *c = check_spec_new();
+	char		   why[160];
+	char		 **argv;
+	size_t		   k;
+
+	ck_assert_int_eq(check_spec_set(c, check_field_find("rise", 1), "3",
+			     why, sizeof(why)),
+	    0);
+	ck_assert_uint_eq(c->rise, 3);
+	ck_assert_int_eq(check_spec_set(c, check_field_find("Rise", 0), "0",
+			     why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "\"0\" is not a number from 1 to 100");
+	ck_assert_uint_eq(c->rise, 3); /* a bad value changes nothing */
+	ck_assert_int_eq(check_spec_set(c, check_field_find("port", 1), "-1",
+			     why, sizeof(why)),
+	    -1);
+	ck_assert_int_eq(check_spec_set(c, check_field_find("host", 1),
+			     "localhost", why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "\"localhost\" is not an IPv4 or IPv6 address");
+	ck_assert_int_eq(check_spec_set(c, check_field_find("interval", 1),
+			     "1.5s", why, sizeof(why)),
+	    0);
+	ck_assert_uint_eq(c->interval_ms, 1500);
+	/* Words are taken over whatever the outcome: 65 are too many. */
+	argv = xcalloc(66, sizeof(*argv));
+	for (k = 0; k < 65; k++)
+		argv[k] = xstrdup("w");
+	ck_assert_int_eq(check_spec_set_argv(c, argv, 65, why, sizeof(why)),
+	    -1);
+	ck_assert_ptr_null(c->argv);
+	ck_assert_ptr_nonnull(check_spec_finish(c, 1));
+	ck_assert_str_eq(check_spec_finish(c, 1), "type is missing");
+	ck_assert_str_eq(check_spec_finish(c, 0), "Type= is missing");
+	check_spec_free(c);
+}
+END_TEST
+
 START_TEST(test_service_missing_keys_are_named)
 {
 	int n;
@@ -313,6 +366,9 @@ service_suite(void)
 	tcase_add_test(tc, test_service_inline_semicolon_is_data_not_comment);
 	tcase_add_test(tc, test_service_check_section_is_kept_with_lines);
 	tcase_add_test(tc, test_service_check_spec_from_the_section);
+	tcase_add_test(tc, test_check_fields_have_a_file_and_a_wire_spelling);
+	tcase_add_test(tc,
+	    test_check_spec_set_takes_text_and_says_what_is_wrong);
 	tcase_add_test(tc, test_service_missing_keys_are_named);
 	tcase_add_test(tc, test_service_nul_byte_is_refused);
 	tcase_add_test(tc, test_service_name_rules);
