@@ -41,11 +41,11 @@ struct json_object *ctl_reply(struct ctl_env *, struct disco *, int);
 int ctl_publish(struct ctl_env *, int, char **);
 int ctl_unpublish(struct ctl_env *, int, char **);
 int ctl_run(struct ctl_env *, int, char **);
-int ctl_services(struct ctl_env *, int, char **);
 int ctl_reload(struct ctl_env *, int, char **);
 
 /* query.c */
 int ctl_status(struct ctl_env *, int, char **);
+int ctl_services(struct ctl_env *, int, char **);
 int ctl_types(struct ctl_env *, int, char **);
 int ctl_list(struct ctl_env *, int, char **);
 int ctl_resolve(struct ctl_env *, int, char **);

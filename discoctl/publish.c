@@ -1,6 +1,6 @@
 /*
- * discoctl's commands for this host's announcements: publish, run,
- * unpublish, services and reload.
+ * discoctl's commands that change this host's announcements: publish,
+ * run, unpublish and reload.
  */
 #include "config.h"
 
@@ -273,27 +273,6 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 	if (WIFSIGNALED(status))
 		return (128 + WTERMSIG(status));
 	return (WEXITSTATUS(status));
-}
-
-int
-ctl_services(struct ctl_env *env, int argc, char **argv)
-{
-	struct json_object *reply;
-	struct disco	   *d;
-	char		   *json;
-	int		    rc;
-
-	if (argc != 1)
-		usage();
-	d = ctl_open(env);
-	rc = disco_services(d, &json, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
-	disco_close(d);
-	free(json);
-	if (!env->json)
-		print_services(reply);
-	json_object_put(reply);
-	return (EXIT_OK);
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * discoctl's commands that ask the agent: status, types, list, resolve,
- * pick and watch.
+ * discoctl's commands that ask the agent: status, services, types,
+ * list, resolve, pick and watch.
  */
 #include "config.h"
 
@@ -14,8 +14,11 @@
 #include "disco.h"
 #include "discoctl.h"
 
-int
-ctl_status(struct ctl_env *env, int argc, char **argv)
+/* A command that prints one reply as it came: status, services. */
+static int
+ctl_show(struct ctl_env *env, int argc,
+    int (*call)(struct disco *, char **, int),
+    void (*print)(struct json_object *))
 {
 	struct json_object *reply;
 	struct disco	   *d;
@@ -25,14 +28,26 @@ ctl_status(struct ctl_env *env, int argc, char **argv)
 	if (argc != 1)
 		usage();
 	d = ctl_open(env);
-	rc = disco_status(d, &json, env->timeout_ms);
+	rc = call(d, &json, env->timeout_ms);
 	reply = ctl_reply(env, d, rc);
 	disco_close(d);
 	free(json);
 	if (!env->json)
-		print_status(reply);
+		print(reply);
 	json_object_put(reply);
 	return (EXIT_OK);
+}
+
+int
+ctl_status(struct ctl_env *env, int argc, char **argv)
+{
+	return (ctl_show(env, argc, disco_status, print_status));
+}
+
+int
+ctl_services(struct ctl_env *env, int argc, char **argv)
+{
+	return (ctl_show(env, argc, disco_services, print_services));
 }
 
 int
