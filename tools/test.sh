@@ -33,11 +33,11 @@ mkdir -p "$san/reports"
 # tarball has no .git, and a fresh machine need not have git.
 make distdir distdir="$san/tree" >/dev/null
 san_status=0
+# (set -e does not hold inside a list with ||: each step is chained.)
 (
-	cd "$san/tree"
-	./autogen.sh
+	cd "$san/tree" && ./autogen.sh &&
 	CC=clang ./configure --enable-sanitizers --enable-fuzzing \
-	    --sysconfdir=/etc --localstatedir=/var --runstatedir=/run
+	    --sysconfdir=/etc --localstatedir=/var --runstatedir=/run &&
 	make -j"$(nproc)"
 ) >"$san/build.log" 2>&1 || { san_status=1; tail -n 40 "$san/build.log"; }
 if [ "$san_status" = 0 ]; then
