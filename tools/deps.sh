@@ -14,7 +14,7 @@ packages=(
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
 	clang-format systemd util-linux valgrind
 	# the sanitizer and fuzzing build
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev llvm
 )
 
 export DEBIAN_FRONTEND=noninteractive
