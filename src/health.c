@@ -100,8 +100,13 @@ health_stop_probe(struct health *h)
 		h->pipe = -1;
 	}
 	if (h->pid > 0) {
-		/* Still running: kill the group; SIGCHLD reaps it. */
-		kill(-h->pid, SIGKILL);
+		/*
+		 * Still running: kill its session's group (the child's own
+		 * until its setsid(), which may not have run yet); SIGCHLD
+		 * reaps it.
+		 */
+		if (kill(-h->pid, SIGKILL) == -1 && errno == ESRCH)
+			kill(h->pid, SIGKILL);
 		h->pid = 0;
 	}
 	h->running = 0;
@@ -306,22 +311,36 @@ health_pipe_cb(evutil_socket_t fd, short what, void *arg)
 static void
 health_exec(struct health *h)
 {
-	int   p[2];
-	pid_t pid;
+	struct sigaction sa;
+	sigset_t	 all, old;
+	int		 p[2], sig;
+	pid_t		 pid;
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
 		health_result(h, 0, "pipe failed");
 		return;
 	}
+	/*
+	 * The child starts with every signal blocked: until it has reset
+	 * them, libevent's handlers (which write to discod's own signal
+	 * socketpair) are its too, and a signal from the check's user
+	 * there would reach discod as its own SIGTERM.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]);
 		close(p[1]);
 		health_result(h, 0, "fork failed");
 		return;
 	}
 	if (pid == 0) {
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		for (sig = 1; sig < NSIG; sig++)
+			sigaction(sig, &sa, NULL); /* fails for KILL, STOP */
+		setsid(); /* its own session and group, killed as one */
 		dup2(p[1], STDOUT_FILENO);
 		dup2(p[1], STDERR_FILENO);
 		if (p[1] > STDERR_FILENO)
@@ -334,10 +353,11 @@ health_exec(struct health *h)
 			    (long)h->spec->run_uid, strerror(errno));
 			_exit(126);
 		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		execvp(h->spec->argv[0], h->spec->argv);
 		_exit(127);
 	}
-	setpgid(pid, pid); /* both sides: no race with kill(-pid) */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	h->pid = pid;
 	h->pipe = p[0];
