@@ -32,6 +32,8 @@ static const struct check_field check_fields[] = {
 
 /* Longest Command= / "command": words, not counting the NULL. */
 #define CHECK_ARGV_MAX 64
+/* Longest URL=: the request target goes out whole or not at all. */
+#define CHECK_URL_MAX 1024
 
 /* A field by its key, in a file's spelling or the wire's; NULL if none. */
 const struct check_field *
@@ -137,6 +139,92 @@ check_spec_free(struct check_spec *c)
 	free(c);
 }
 
+/*
+ * The host of an http:// URL as a numeric address (localhost as
+ * 127.0.0.1), into host; -1 with why set when it has none.  A name would
+ * need a lookup, and discod makes none in its loop.
+ */
+int
+check_url_host(const char *url, char *host, size_t hostlen, char *why,
+    size_t len)
+{
+	unsigned char addr[16];
+	const char   *p, *end;
+	size_t	      n;
+
+	if (strncmp(url, "http://", 7) != 0) {
+		snprintf(why, len, "\"%.64s\" is not an http:// URL", url);
+		return (-1);
+	}
+	p = url + 7;
+	end = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(end - p)) != NULL) {
+		snprintf(why, len, "\"%.64s\" has user information", url);
+		return (-1);
+	}
+	if (*p == '[') {
+		p++;
+		n = strcspn(p, "]");
+		if (p + n >= end) {
+			snprintf(why, len, "\"%.64s\": no ] after [", url);
+			return (-1);
+		}
+	} else
+		n = strcspn(p, ":/?#");
+	if (n == 9 && strncmp(p, "localhost", 9) == 0)
+		p = "127.0.0.1", n = 9;
+	if (n == 0 || n >= hostlen) {
+		snprintf(why, len, "\"%.64s\" has no valid host", url);
+		return (-1);
+	}
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1) {
+		snprintf(why, len,
+		    "host \"%.64s\" is not an IPv4 or IPv6 address or "
+		    "localhost (no name lookups)",
+		    host);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether a numeric address is on loopback: 127/8, ::1, ::ffff:127/104. */
+int
+check_host_loopback(const char *host)
+{
+	unsigned char		   a[16];
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xff, 0xff };
+	static const unsigned char one[16] = { [15] = 1 };
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return (a[0] == 127);
+	if (inet_pton(AF_INET6, host, a) != 1)
+		return (0);
+	if (memcmp(a, one, 16) == 0)
+		return (1);
+	return (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
+}
+
+/*
+ * Where a tcp or http check connects, as a numeric address; NULL for
+ * other kinds.  The spec is finished (host is set).
+ */
+const char *
+check_spec_target(const struct check_spec *c, char *buf, size_t len)
+{
+	char why[128];
+
+	if (c->type == CHECK_TCP)
+		return (c->host);
+	if (c->type == CHECK_HTTP && c->url != NULL &&
+	    check_url_host(c->url, buf, len, why, sizeof(why)) == 0)
+		return (buf);
+	return (NULL);
+}
+
 static int
 check_number(const char *value, unsigned int min, unsigned int max,
     unsigned int *out, char *why, size_t len)
@@ -166,6 +254,7 @@ check_spec_set(struct check_spec *c, const struct check_field *f,
 {
 	unsigned char addr[16];
 	unsigned int *ms, *n;
+	char	      host[64];
 
 	switch (f->id) {
 	case CHECK_F_TYPE:
@@ -211,11 +300,13 @@ check_spec_set(struct check_spec *c, const struct check_field *f,
 		c->host = xstrdup(value);
 		return (0);
 	case CHECK_F_URL:
-		if (strncmp(value, "http://", 7) != 0) {
-			snprintf(why, len, "\"%.64s\" is not an http:// URL",
-			    value);
+		if (strlen(value) > CHECK_URL_MAX) {
+			snprintf(why, len, "is longer than %d bytes",
+			    CHECK_URL_MAX);
 			return (-1);
 		}
+		if (check_url_host(value, host, sizeof(host), why, len) == -1)
+			return (-1);
 		free(c->url);
 		c->url = xstrdup(value);
 		return (0);

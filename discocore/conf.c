@@ -47,6 +47,8 @@ static const struct config_key config_keys[] = {
 	{ "control", "socket-group", CONFIG_NAME, OFF(socket_group), 0, 0 },
 	{ "control", "socket-mode", CONFIG_MODE, OFF(socket_mode), 0, 0 },
 	{ "control", "max-clients", CONFIG_UINT, OFF(max_clients), 1, 1000000 },
+	{ "control", "max-clients-per-uid", CONFIG_UINT,
+	    OFF(max_clients_per_uid), 1, 1000000 },
 	{ "control", "client-output-max", CONFIG_SIZE, OFF(client_output_max),
 	    65536, 1ULL << 30 },
 	{ "avahi", "retry-max", CONFIG_UINT, OFF(avahi_retry_max), 1, 3600 },
@@ -70,6 +72,13 @@ static const struct config_key config_keys[] = {
 	    100000 },
 	{ "browse", "resolve-concurrency", CONFIG_UINT,
 	    OFF(resolve_concurrency), 1, 1000 },
+	{ "health", "client-interval-min-ms", CONFIG_UINT,
+	    OFF(check_interval_min_ms), 1, 3600000 },
+	{ "health", "client-timeout-max-ms", CONFIG_UINT,
+	    OFF(check_timeout_max_ms), 1, 86400000 },
+	{ "health", "client-running-max", CONFIG_UINT, OFF(checks_running_max),
+	    1, 10000 },
+	{ "access", "check-targets", CONFIG_WORDS, OFF(check_targets), 0, 0 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -138,6 +147,7 @@ config_defaults(struct config *conf)
 	conf->socket_group = NULL;
 	conf->socket_mode = 0660;
 	conf->max_clients = 1024;
+	conf->max_clients_per_uid = 64;
 	conf->client_output_max = 1024 * 1024;
 	conf->avahi_retry_max = 30;
 	conf->services_dir = xstrdup(DISCO_SERVICES_DIR);
@@ -150,6 +160,10 @@ config_defaults(struct config *conf)
 	conf->liveness_interval_ms = 1000;
 	conf->liveness_unreachable_ms = 3500;
 	conf->liveness_remove_ms = 7500;
+	conf->check_interval_min_ms = 1000;
+	conf->check_timeout_max_ms = 60000;
+	conf->checks_running_max = 32;
+	conf->check_targets = xstrdup("loopback");
 }
 
 void
@@ -163,6 +177,7 @@ config_clear(struct config *conf)
 	free(conf->browse_protocols);
 	free(conf->browse_domain);
 	free(conf->browse_subtypes);
+	free(conf->check_targets);
 	access_rule_clear(&conf->access_register);
 	while (conf->naccess_types > 0)
 		access_rule_clear(&conf->access_types[--conf->naccess_types]);
@@ -259,6 +274,13 @@ config_set(struct config_parser *p, const struct config_key *k,
 				    k->section, k->name, why);
 				return (-1);
 			}
+		} else if (strcmp(k->name, "check-targets") == 0 &&
+		    strcmp(value, "loopback") != 0 &&
+		    strcmp(value, "any") != 0 && strcmp(value, "none") != 0) {
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not loopback, any or none",
+			    k->section, k->name, value);
+			return (-1);
 		} else if (strcmp(k->name, "protocols") == 0 &&
 		    strcmp(value, "ipv4") != 0 && strcmp(value, "ipv6") != 0 &&
 		    strcmp(value, "any") != 0) {
@@ -335,8 +357,11 @@ config_set(struct config_parser *p, const struct config_key *k,
 	return (-1);
 }
 
-/* [access]: register once, restrict-type as often as needed. */
-static void
+/*
+ * [access]: register once, restrict-type as often as needed.  Returns 0
+ * for any other key, which the table has.
+ */
+static int
 config_access(struct config_parser *p, const char *name, const char *value)
 {
 	struct access_rule rule;
@@ -344,27 +369,25 @@ config_access(struct config_parser *p, const char *name, const char *value)
 	int		   is_type = strcmp(name, "restrict-type") == 0;
 	size_t		   k;
 
-	if (!is_type && strcmp(name, "register") != 0) {
-		config_error(p, p->line, "[access] %s: unknown key", name);
-		return;
-	}
+	if (!is_type && strcmp(name, "register") != 0)
+		return (0);
 	if (!is_type && p->seen_register != 0) {
 		config_error(p, p->line,
 		    "[access] register: set twice (first "
 		    "on line %d)",
 		    p->seen_register);
-		return;
+		return (1);
 	}
 	if (access_rule_parse(value, is_type, p->line, &rule, why,
 		sizeof(why)) == -1) {
 		config_error(p, p->line, "[access] %s: %s", name, why);
-		return;
+		return (1);
 	}
 	if (!is_type) {
 		p->seen_register = p->line;
 		access_rule_clear(&p->conf->access_register);
 		p->conf->access_register = rule;
-		return;
+		return (1);
 	}
 	for (k = 0; k < p->conf->naccess_types; k++) {
 		if (strcasecmp(p->conf->access_types[k].type, rule.type) != 0)
@@ -374,11 +397,12 @@ config_access(struct config_parser *p, const char *name, const char *value)
 		    "rule already (line %d)",
 		    rule.type, p->conf->access_types[k].line);
 		access_rule_clear(&rule);
-		return;
+		return (1);
 	}
 	p->conf->access_types = xreallocarray(p->conf->access_types,
 	    p->conf->naccess_types + 1, sizeof(*p->conf->access_types));
 	p->conf->access_types[p->conf->naccess_types++] = rule;
+	return (1);
 }
 
 static int
@@ -390,10 +414,8 @@ config_handler(void *arg, const char *section, const char *name,
 	size_t			 i;
 	int			 known_section = 0;
 
-	if (strcmp(section, "access") == 0) {
-		config_access(p, name, value);
+	if (strcmp(section, "access") == 0 && config_access(p, name, value))
 		return (1);
-	}
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
 		if (strcmp(k->section, section) != 0)

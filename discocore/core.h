@@ -63,6 +63,7 @@ struct config {
 	char		   *socket_group; /* NULL: the daemon's own group */
 	mode_t		    socket_mode;
 	unsigned int	    max_clients;
+	unsigned int	    max_clients_per_uid; /* root: not counted */
 	size_t		    client_output_max; /* bytes queued to one client */
 	unsigned int	    avahi_retry_max;   /* seconds between reconnects */
 	char		   *services_dir;      /* .dnssd files */
@@ -79,8 +80,12 @@ struct config {
 	unsigned int	    liveness_interval_ms;
 	unsigned int	    liveness_unreachable_ms;
 	unsigned int	    liveness_remove_ms;
-	struct access_rule  access_register; /* nwho 0: anyone */
-	struct access_rule *access_types;    /* restrict-type rules */
+	unsigned int	    check_interval_min_ms; /* clients' checks */
+	unsigned int	    check_timeout_max_ms;
+	unsigned int	    checks_running_max; /* clients' at once */
+	char		   *check_targets;	/* loopback, any or none */
+	struct access_rule  access_register;	/* nwho 0: anyone */
+	struct access_rule *access_types;	/* restrict-type rules */
 	size_t		    naccess_types;
 };
 
@@ -195,6 +200,9 @@ int check_spec_set(struct check_spec *, const struct check_field *,
     const char *, char *, size_t);
 int check_spec_set_argv(struct check_spec *, char **, size_t, char *, size_t);
 const char *check_spec_finish(struct check_spec *, int);
+int	    check_url_host(const char *, char *, size_t, char *, size_t);
+int	    check_host_loopback(const char *);
+const char *check_spec_target(const struct check_spec *, char *, size_t);
 
 struct service_def {
 	char		     *name; /* may hold specifiers (%H) for files */

@@ -28,7 +28,7 @@ discod_start(void)
 	watch_init(&discod->cache);
 	pending_init(discod->base, &discod->cache);
 	control_start(discod->base, &discod->conf);
-	health_init(discod->base);
+	health_init(discod->base, &discod->conf);
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf, &discod->cache);
 	liveness_init(discod->base, &discod->conf, &discod->cache);
@@ -140,6 +140,13 @@ discod_reload(void)
 			  "restart");
 	/* What is read live from discod->conf takes effect at once. */
 	discod->conf.max_clients = conf.max_clients;
+	discod->conf.max_clients_per_uid = conf.max_clients_per_uid;
+	discod->conf.check_interval_min_ms = conf.check_interval_min_ms;
+	discod->conf.check_timeout_max_ms = conf.check_timeout_max_ms;
+	discod->conf.checks_running_max = conf.checks_running_max;
+	free(discod->conf.check_targets);
+	discod->conf.check_targets = conf.check_targets;
+	conf.check_targets = NULL;
 	discod->conf.client_output_max = conf.client_output_max;
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
 	discod->conf.registrations_per_uid = conf.registrations_per_uid;

@@ -37,6 +37,11 @@
 
 #include "discod.h"
 
+/*
+ * Root's reserve: clients of uid 0 are let in up to this many beyond
+ * max-clients, so that users holding every slot cannot lock root out.
+ */
+#define CONTROL_ROOT_RESERVE 16
 /* Connections accepted in one go before the loop serves others. */
 #define CONTROL_ACCEPT_BURST 64
 #define CONTROL_BACKLOG	     128 /* connections not yet accepted */
@@ -540,33 +545,63 @@ control_peer_groups(struct client *c, int fd)
  * Take a connected socket as a client (accept(2) gave it, or a fuzzer's
  * socketpair).  Returns the client, or NULL when it was refused.
  */
+/* Clients connected with this uid. */
+static unsigned int
+control_uid_count(uid_t uid)
+{
+	struct client *c;
+	unsigned int   n = 0;
+
+	TAILQ_FOREACH(c, &ctl.clients, entry) {
+		if (c->uid == uid && !(c->flags & CLIENT_DEAD))
+			n++;
+	}
+	return (n);
+}
+
+/*
+ * Take a connected socket as a client (accept(2) gave it, or a fuzzer's
+ * socketpair).  Returns the client, or NULL when it was refused: past
+ * max-clients (root has a reserve beyond it) or past max-clients-per-uid
+ * (root has no such limit).
+ */
 struct client *
 control_adopt(int fd)
 {
 	struct client *c;
 	struct ucred   cred;
 	socklen_t      len = sizeof(cred);
+	unsigned int   mine;
 
-	if (ctl.nclients >= ctl.conf->max_clients) {
-		log_warnx("%s: refusing a client: %u clients connected "
-			  "(max-clients)",
-		    __func__, ctl.nclients);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("%s: SO_PEERCRED", __func__);
+		cred.pid = -1;
+		cred.uid = (uid_t)-1;
+		cred.gid = (gid_t)-1;
+	}
+	if (ctl.nclients >= ctl.conf->max_clients +
+		(cred.uid == 0 ? CONTROL_ROOT_RESERVE : 0)) {
+		log_warnx("%s: refusing a client of uid %ld: %u clients "
+			  "connected (max-clients)",
+		    __func__, (long)cred.uid, ctl.nclients);
 		control_refuse(fd, "too many clients: try again later");
+		return (NULL);
+	}
+	if (cred.uid != 0 &&
+	    (mine = control_uid_count(cred.uid)) >=
+		ctl.conf->max_clients_per_uid) {
+		log_warnx("%s: refusing a client: uid %ld has %u connections "
+			  "(max-clients-per-uid)",
+		    __func__, (long)cred.uid, mine);
+		control_refuse(fd, "too many connections from this user");
 		return (NULL);
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++ctl.next_id;
 	c->connected = time(NULL);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-		c->gid = cred.gid;
-	} else {
-		log_warn("%s: SO_PEERCRED", __func__);
-		c->pid = -1;
-		c->uid = (uid_t)-1;
-		c->gid = (gid_t)-1;
-	}
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
 	control_peer_groups(c, fd);
 	c->bev = bufferevent_socket_new(ctl.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)

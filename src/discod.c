@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +89,30 @@ discod_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * Descriptors: clients, their checks and Avahi's resolvers all take one.
+ * The soft limit goes up to the hard one (epoll has no FD_SETSIZE), and a
+ * warning says when max-clients and root's reserve cannot fit.
+ */
+static void
+discod_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("%s: setrlimit", __func__);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)discod->conf.max_clients + 256)
+		log_warnx("descriptor limit %llu is below max-clients (%u) "
+			  "and room for checks: raise LimitNOFILE",
+		    (unsigned long long)rl.rlim_cur, discod->conf.max_clients);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -147,6 +173,7 @@ main(int argc, char *argv[])
 
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
+	discod_raise_nofile();
 	event_set_log_callback(discod_libevent_log);
 	if ((discod->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");

@@ -208,7 +208,7 @@ void pending_client_lost(struct client *);
 /* health.c: checks that gate announcements. */
 struct health;
 extern int     health_inert;
-void	       health_init(struct event_base *);
+void	       health_init(struct event_base *, const struct config *);
 struct health *health_new(struct announcement *, const struct check_spec *);
 void	       health_free(struct health *);
 int	       health_ok(const struct health *);

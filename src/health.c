@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -31,6 +32,16 @@
 #include "discod.h"
 
 #define HEALTH_OUTPUT_MAX 512 /* bytes of output kept */
+/*
+ * An HTTP check reads at most this much of a response: a server that
+ * sends more (or endlessly) fails the check, and discod's memory stays
+ * bounded whoever wrote the server.
+ */
+#define HEALTH_HTTP_HEADERS_MAX (16 * 1024)
+#define HEALTH_HTTP_BODY_MAX	(64 * 1024)
+/* The environment of an exec check: nothing of discod's own. */
+#define HEALTH_EXEC_PATH                                                       \
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct health {
 	TAILQ_ENTRY(health)	 entry;
@@ -52,6 +63,8 @@ struct health {
 	struct event *io;
 	/* http */
 	struct evhttp_connection *conn;
+	int			  http_too_long; /* past the caps */
+	int			  client;	 /* a socket client's: capped */
 	/* exec */
 	pid_t	      pid;
 	int	      pipe;
@@ -59,10 +72,13 @@ struct health {
 };
 
 static struct {
-	struct event_base *base;
+	struct event_base   *base;
+	const struct config *conf;
 	TAILQ_HEAD(, health) list;
 	struct event *sigchld;
-} hl;
+	unsigned int  running_clients; /* clients' checks running */
+	int	      devnull;	       /* an exec check's stdin */
+} hl = { .devnull = -1 };
 
 static void health_schedule(struct health *, unsigned int);
 
@@ -109,7 +125,31 @@ health_stop_probe(struct health *h)
 			kill(h->pid, SIGKILL);
 		h->pid = 0;
 	}
+	if (h->running && h->client)
+		hl.running_clients--;
 	h->running = 0;
+}
+
+/*
+ * A check that could not run for want of a resource (descriptors,
+ * processes, memory): not the service's fault, so it counts neither way.
+ * The gate stays as it is and the check runs again at its next interval.
+ */
+static void
+health_skip(struct health *h, const char *what, int err)
+{
+	health_stop_probe(h);
+	log_warnx("health: \"%s\" %s: check not run: %s: %s", h->a->final_name,
+	    h->a->def->type, what, strerror(err));
+	health_schedule(h, h->spec->interval_ms);
+}
+
+/* Errors that say the host, not the service, is short of something. */
+static int
+health_resource_error(int err)
+{
+	return (err == EMFILE || err == ENFILE || err == ENOMEM ||
+	    err == EAGAIN || err == ENOBUFS);
 }
 
 /* One check's result: count it, maybe change the gate, schedule the next. */
@@ -205,6 +245,10 @@ health_tcp(struct health *h)
 	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (h->fd == -1) {
+		if (health_resource_error(errno)) {
+			health_skip(h, "socket", errno);
+			return;
+		}
 		snprintf(buf, sizeof(buf), "socket: %s", strerror(errno));
 		health_result(h, 0, buf);
 		return;
@@ -222,6 +266,16 @@ health_tcp(struct health *h)
 	event_add(h->io, NULL);
 }
 
+/* Why libevent gave up on the request, kept for the result. */
+static void
+health_http_error_cb(enum evhttp_request_error err, void *arg)
+{
+	struct health *h = arg;
+
+	if (err == EVREQ_HTTP_DATA_TOO_LONG)
+		h->http_too_long = 1;
+}
+
 static void
 health_http_cb(struct evhttp_request *req, void *arg)
 {
@@ -233,6 +287,14 @@ health_http_cb(struct evhttp_request *req, void *arg)
 
 	if (!h->running)
 		return;
+	if (h->http_too_long) {
+		snprintf(out, sizeof(out),
+		    "HTTP response larger than %d bytes of headers or %d of "
+		    "body",
+		    HEALTH_HTTP_HEADERS_MAX, HEALTH_HTTP_BODY_MAX);
+		health_result(h, 0, out);
+		return;
+	}
 	if (req == NULL ||
 	    (code = evhttp_request_get_response_code(req)) == 0) {
 		health_result(h, 0, "no HTTP response");
@@ -249,13 +311,20 @@ health_http_cb(struct evhttp_request *req, void *arg)
 	health_result(h, code >= 200 && code < 400 && found != NULL, out);
 }
 
+/*
+ * GET the check's URL.  Its host is numeric (or "localhost"), as the
+ * spec's parser made sure: libevent without a DNS base would look a name
+ * up with a blocking getaddrinfo() inside the loop.
+ */
 static void
 health_http(struct health *h)
 {
 	struct evhttp_uri     *uri;
 	struct evhttp_request *req;
 	const char	      *host, *path, *query;
-	char		       target[1024];
+	char		      *target, addr[INET6_ADDRSTRLEN + 2];
+	unsigned char	       bin[16];
+	size_t		       len;
 	int		       port;
 
 	if ((uri = evhttp_uri_parse(h->spec->url)) == NULL ||
@@ -264,26 +333,47 @@ health_http(struct health *h)
 		health_result(h, 0, "bad URL");
 		return;
 	}
-	/* No resolver in the loop: localhost means the loopback address. */
+	len = strlen(host);
 	if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
+		strlcpy(addr, "127.0.0.1", sizeof(addr));
+	else if (len > 2 && len < sizeof(addr) && host[0] == '[' &&
+	    host[len - 1] == ']') {
+		memcpy(addr, host + 1, len - 2); /* libevent keeps [] */
+		addr[len - 2] = '\0';
+	} else
+		strlcpy(addr, host, sizeof(addr));
+	if (inet_pton(AF_INET, addr, bin) != 1 &&
+	    inet_pton(AF_INET6, addr, bin) != 1) {
+		evhttp_uri_free(uri);
+		health_result(h, 0, "URL host is not a numeric address");
+		return;
+	}
 	port = evhttp_uri_get_port(uri);
 	path = evhttp_uri_get_path(uri);
 	query = evhttp_uri_get_query(uri);
-	snprintf(target, sizeof(target), "%s%s%s",
-	    path != NULL && *path != '\0' ? path : "/",
+	xasprintf(&target, "%s%s%s", path != NULL && *path != '\0' ? path : "/",
 	    query != NULL ? "?" : "", query != NULL ? query : "");
-	h->conn = evhttp_connection_base_new(hl.base, NULL, host,
+	h->http_too_long = 0;
+	h->conn = evhttp_connection_base_new(hl.base, NULL, addr,
 	    (uint16_t)(port > 0 ? port : 80));
+	if (h->conn == NULL) {
+		evhttp_uri_free(uri);
+		free(target);
+		health_skip(h, "evhttp_connection_base_new", ENOMEM);
+		return;
+	}
+	evhttp_connection_set_max_headers_size(h->conn,
+	    HEALTH_HTTP_HEADERS_MAX);
+	evhttp_connection_set_max_body_size(h->conn, HEALTH_HTTP_BODY_MAX);
 	req = evhttp_request_new(health_http_cb, h);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    evhttp_uri_get_host(uri));
+	evhttp_request_set_error_cb(req, health_http_error_cb);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
 	    "close");
-	evhttp_uri_free(uri);
-	if (h->conn == NULL ||
-	    evhttp_make_request(h->conn, req, EVHTTP_REQ_GET, target) == -1)
+	if (evhttp_make_request(h->conn, req, EVHTTP_REQ_GET, target) == -1)
 		health_result(h, 0, "cannot send the HTTP request");
+	evhttp_uri_free(uri);
+	free(target);
 }
 
 static void
@@ -308,16 +398,83 @@ health_pipe_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Close every descriptor above stderr: an exec check must hold nothing of
+ * discod's (the control socket, clients' connections, other checks'
+ * sockets, which libevent does not open close-on-exec).
+ */
+static void
+health_close_from(int lowfd)
+{
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range((unsigned int)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX), fd;
+
+	for (fd = lowfd; fd < (max > 0 ? max : 65536); fd++)
+		close((int)fd);
+}
+
+/*
+ * The exec check's child, between fork() and execve(): only
+ * async-signal-safe calls.  It becomes a session of its own (killed as one
+ * group), with default signal handlers, /dev/null for stdin, the pipe for
+ * stdout and stderr, no other descriptor, a clean environment and limits,
+ * then the check's user.
+ */
+static void __attribute__((noreturn))
+health_child(const struct health *h, int out, const sigset_t *mask)
+{
+	static char	 path[] = HEALTH_EXEC_PATH, lang[] = "LC_ALL=C.UTF-8";
+	static char	*env[] = { path, lang, NULL };
+	extern char    **environ;
+	struct sigaction sa;
+	struct rlimit	 rl;
+	int		 sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL); /* fails for KILL, STOP */
+	setsid();
+	if (dup2(hl.devnull, STDIN_FILENO) == -1 ||
+	    dup2(out, STDOUT_FILENO) == -1 || dup2(out, STDERR_FILENO) == -1)
+		_exit(126);
+	health_close_from(STDERR_FILENO + 1);
+	/* No core files; CPU for the timeout and a second. */
+	rl.rlim_cur = rl.rlim_max = 0;
+	setrlimit(RLIMIT_CORE, &rl);
+	rl.rlim_cur = rl.rlim_max = h->spec->timeout_ms / 1000 + 2;
+	setrlimit(RLIMIT_CPU, &rl);
+	if (h->spec->drop_privileges && h->spec->run_uid != 0 &&
+	    (setgroups(0, NULL) == -1 || setgid(h->spec->run_gid) == -1 ||
+		setuid(h->spec->run_uid) == -1)) {
+		dprintf(STDERR_FILENO, "cannot run as uid %ld: %s\n",
+		    (long)h->spec->run_uid, strerror(errno));
+		_exit(126);
+	}
+	environ = env;
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	execvp(h->spec->argv[0], h->spec->argv);
+	dprintf(STDERR_FILENO, "%s: %s\n", h->spec->argv[0], strerror(errno));
+	_exit(127);
+}
+
 static void
 health_exec(struct health *h)
 {
-	struct sigaction sa;
-	sigset_t	 all, old;
-	int		 p[2], sig;
-	pid_t		 pid;
+	sigset_t all, old;
+	int	 p[2];
+	pid_t	 pid;
 
+	if (hl.devnull == -1 &&
+	    (hl.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		health_skip(h, "/dev/null", errno);
+		return;
+	}
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
-		health_result(h, 0, "pipe failed");
+		health_skip(h, "pipe", errno);
 		return;
 	}
 	/*
@@ -329,34 +486,16 @@ health_exec(struct health *h)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == -1) {
+		int err = errno;
+
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]);
 		close(p[1]);
-		health_result(h, 0, "fork failed");
+		health_skip(h, "fork", err);
 		return;
 	}
-	if (pid == 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		for (sig = 1; sig < NSIG; sig++)
-			sigaction(sig, &sa, NULL); /* fails for KILL, STOP */
-		setsid(); /* its own session and group, killed as one */
-		dup2(p[1], STDOUT_FILENO);
-		dup2(p[1], STDERR_FILENO);
-		if (p[1] > STDERR_FILENO)
-			close(p[1]);
-		if (h->spec->drop_privileges && h->spec->run_uid != 0 &&
-		    (setgroups(0, NULL) == -1 ||
-			setgid(h->spec->run_gid) == -1 ||
-			setuid(h->spec->run_uid) == -1)) {
-			dprintf(STDERR_FILENO, "cannot run as uid %ld: %s\n",
-			    (long)h->spec->run_uid, strerror(errno));
-			_exit(126);
-		}
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		execvp(h->spec->argv[0], h->spec->argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		health_child(h, p[1], &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	h->pid = pid;
@@ -368,20 +507,35 @@ health_exec(struct health *h)
 	event_add(h->pipe_ev, NULL);
 }
 
-/* Reap every child; a check whose command ended gets its result. */
+/*
+ * Reap every child; a check whose command ended gets its result.  The
+ * exited child is first looked at without reaping it (WNOWAIT): while it
+ * is a zombie its pid, the id of its process group, cannot be reused, so
+ * whatever it left running in that group can be killed safely.
+ */
 static void
 health_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct health *h;
+	siginfo_t      si;
 	pid_t	       pid;
 	int	       status;
 	char	       out[HEALTH_OUTPUT_MAX + 32];
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0)
+			break;
+		pid = si.si_pid;
 		TAILQ_FOREACH(h, &hl.list, entry) {
 			if (h->pid == pid)
 				break;
 		}
+		if (h != NULL)
+			kill(-pid, SIGKILL); /* its leftovers */
+		if (waitpid(pid, &status, 0) != pid)
+			break;
 		if (h == NULL)
 			continue; /* killed at its timeout, or not ours */
 		h->pid = 0;
@@ -409,7 +563,19 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 
 	if (h->running)
 		return;
+	/*
+	 * Users' checks share a cap on how many run at once, so that no
+	 * user can hold every descriptor or process slot discod has; a
+	 * check over the cap waits (it is neither passed nor failed).
+	 */
+	if (h->client && h->spec->type != CHECK_TTL &&
+	    hl.running_clients >= hl.conf->checks_running_max) {
+		health_schedule(h, 100 + arc4random_uniform(100));
+		return;
+	}
 	h->running = 1;
+	if (h->client)
+		hl.running_clients++;
 	tv.tv_sec = h->spec->timeout_ms / 1000;
 	tv.tv_usec = (suseconds_t)(h->spec->timeout_ms % 1000) * 1000;
 	evtimer_add(h->timeout, &tv);
@@ -441,9 +607,10 @@ health_schedule(struct health *h, unsigned int ms)
 }
 
 void
-health_init(struct event_base *base)
+health_init(struct event_base *base, const struct config *conf)
 {
 	hl.base = base;
+	hl.conf = conf;
 	TAILQ_INIT(&hl.list);
 	hl.sigchld = evsignal_new(hl.base, SIGCHLD, health_sigchld, NULL);
 	if (hl.sigchld == NULL || event_add(hl.sigchld, NULL) == -1)
@@ -462,6 +629,7 @@ health_new(struct announcement *a, const struct check_spec *spec)
 	h = xcalloc(1, sizeof(*h));
 	h->a = a;
 	h->spec = spec;
+	h->client = a->path == NULL && a->uid != 0;
 	h->fd = h->pipe = -1;
 	health_output(h, "not checked yet");
 	clock_gettime(CLOCK_MONOTONIC, &h->started);

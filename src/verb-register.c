@@ -248,6 +248,59 @@ verb_register_check(struct json_object *req, struct service_def *def,
 	return (0);
 }
 
+/*
+ * What a user's check may do ([health] and [access] in discod.conf):
+ * run no more often than client-interval-min-ms, wait no longer than
+ * client-timeout-max-ms, and connect only where check-targets allows
+ * (loopback by default: discod is not a port scanner for its users, nor
+ * a way to reach what they cannot).  Root's are not limited.
+ */
+static int
+verb_register_check_limits(const struct client *c,
+    const struct check_spec *spec, struct proto_error *err)
+{
+	const struct config *conf = &discod->conf;
+	const char	    *target;
+	char		     buf[64];
+
+	if (c->uid == 0)
+		return (0);
+	if (spec->type != CHECK_TTL &&
+	    spec->interval_ms < conf->check_interval_min_ms) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "check.interval",
+		    "check.interval must be at least %u ms "
+		    "([health] client-interval-min-ms)",
+		    conf->check_interval_min_ms);
+		return (-1);
+	}
+	if (spec->timeout_ms > conf->check_timeout_max_ms) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "check.timeout",
+		    "check.timeout must be at most %u ms "
+		    "([health] client-timeout-max-ms)",
+		    conf->check_timeout_max_ms);
+		return (-1);
+	}
+	if ((target = check_spec_target(spec, buf, sizeof(buf))) == NULL ||
+	    strcmp(conf->check_targets, "any") == 0)
+		return (0);
+	if (strcmp(conf->check_targets, "none") == 0) {
+		proto_error_set(err, PROTO_E_DENIED, "check.type",
+		    "%s checks are not allowed for uid %ld "
+		    "([access] check-targets = none)",
+		    check_type_name(spec->type), (long)c->uid);
+		return (-1);
+	}
+	if (!check_host_loopback(target)) {
+		proto_error_set(err, PROTO_E_DENIED,
+		    spec->type == CHECK_TCP ? "check.host" : "check.url",
+		    "a check of uid %ld may only connect to loopback, not %s "
+		    "([access] check-targets)",
+		    (long)c->uid, target);
+		return (-1);
+	}
+	return (0);
+}
+
 /* A name from a client is literal: double each % so none is a specifier. */
 static char *
 verb_register_literal(const char *name)
@@ -311,7 +364,9 @@ verb_register_exec(struct client *c, struct request *req,
 	def->port = (unsigned int)port;
 	if (verb_register_txt(req->msg.obj, &def->txt, err) == -1 ||
 	    verb_register_subtypes(req->msg.obj, def, err) == -1 ||
-	    verb_register_check(req->msg.obj, def, err) == -1) {
+	    verb_register_check(req->msg.obj, def, err) == -1 ||
+	    (def->spec != NULL &&
+		verb_register_check_limits(c, def->spec, err) == -1)) {
 		service_def_free(def);
 		return (VERB_ERROR);
 	}

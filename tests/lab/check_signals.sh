@@ -19,7 +19,7 @@ ATTACKER=4245
 
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 sock=$(lab_hostdir a)/discod.sock
-printf '[control]\nsocket-mode = 0666\n' >"$(lab_hostdir a)/discod.conf"
+printf '[control]\nsocket-mode = 0666\n[health]\nclient-interval-min-ms = 1\n' >"$(lab_hostdir a)/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
 share=$(lab_share "$top_srcdir/tests/lab/clients/access_client.py")

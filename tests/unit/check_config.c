@@ -67,6 +67,43 @@ START_TEST(test_config_reads_every_key)
 }
 END_TEST
 
+/* Issue 15, findings 6 and 9: the limits on clients and their checks. */
+START_TEST(test_config_client_limits)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_uint_eq(conf.max_clients_per_uid, 64);
+	ck_assert_uint_eq(conf.check_interval_min_ms, 1000);
+	ck_assert_uint_eq(conf.check_timeout_max_ms, 60000);
+	ck_assert_uint_eq(conf.checks_running_max, 32);
+	ck_assert_str_eq(conf.check_targets, "loopback");
+	teardown();
+	ck_assert_int_eq(parse("[control]\nmax-clients-per-uid = 3\n"
+			       "[health]\nclient-interval-min-ms = 5\n"
+			       "client-timeout-max-ms = 500\n"
+			       "client-running-max = 2\n"
+			       "[access]\nregister = root\n"
+			       "check-targets = none\n"),
+	    0);
+	ck_assert_uint_eq(conf.max_clients_per_uid, 3);
+	ck_assert_uint_eq(conf.check_interval_min_ms, 5);
+	ck_assert_uint_eq(conf.check_timeout_max_ms, 500);
+	ck_assert_uint_eq(conf.checks_running_max, 2);
+	ck_assert_str_eq(conf.check_targets, "none");
+	teardown();
+	ck_assert_int_eq(parse("[access]\ncheck-targets = everywhere\n"), 1);
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [access] check-targets: \"everywhere\" is not "
+	    "loopback, any or none");
+	ck_assert_str_eq(conf.check_targets, "loopback");
+	teardown();
+	ck_assert_int_eq(parse("[access]\nnonsense = 1\n"), 1);
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [access] nonsense: unknown key");
+	teardown();
+	ck_assert_int_eq(parse("[health]\nclient-running-max = 0\n"), 1);
+}
+END_TEST
+
 START_TEST(test_config_unknown_key_names_file_line_and_key)
 {
 	ck_assert_int_eq(parse("[control]\n\nsokcet = /x\n"), 1);
@@ -260,6 +297,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_config_empty_file_gives_defaults);
 	tcase_add_test(tc, test_config_reads_every_key);
+	tcase_add_test(tc, test_config_client_limits);
 	tcase_add_test(tc, test_config_unknown_key_names_file_line_and_key);
 	tcase_add_test(tc, test_config_unknown_section_is_an_error);
 	tcase_add_test(tc, test_config_key_outside_section_is_an_error);

@@ -220,6 +220,82 @@ START_TEST(test_check_spec_set_takes_text_and_says_what_is_wrong)
 }
 END_TEST
 
+/*
+ * Issue 15, finding 2: libevent without a DNS base resolves a URL's host
+ * with a blocking getaddrinfo() in discod's loop.  A URL's host is a
+ * numeric address or localhost; anything else is refused when the check
+ * is read, and its request target is never cut.
+ */
+START_TEST(test_check_url_host_must_be_numeric)
+{
+	struct check_spec	 *c = check_spec_new();
+	const struct check_field *url = check_field_find("url", 1);
+	char			  why[160], host[64], *big;
+
+	ck_assert_int_eq(check_spec_set(c, url, "http://example.com/health",
+			     why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why,
+	    "host \"example.com\" is not an IPv4 or IPv6 address or "
+	    "localhost (no name lookups)");
+	ck_assert_ptr_null(c->url);
+	ck_assert_int_eq(check_spec_set(c, url, "http://10.0.0.1.nip.io:80/",
+			     why, sizeof(why)),
+	    -1);
+	ck_assert_int_eq(check_spec_set(c, url, "http://a@127.0.0.1/", why,
+			     sizeof(why)),
+	    -1);
+	ck_assert_int_eq(check_spec_set(c, url, "http://[::1/", why,
+			     sizeof(why)),
+	    -1);
+	ck_assert_int_eq(check_spec_set(c, url, "http://:80/", why,
+			     sizeof(why)),
+	    -1);
+	ck_assert_int_eq(check_spec_set(c, url, "http://localhost:8080/x?y",
+			     why, sizeof(why)),
+	    0);
+	ck_assert_int_eq(check_spec_set(c, url, "http://[::1]:8080/", why,
+			     sizeof(why)),
+	    0);
+	ck_assert_int_eq(check_spec_set(c, url, "http://192.0.2.1", why,
+			     sizeof(why)),
+	    0);
+	ck_assert_int_eq(check_url_host("http://localhost/", host, sizeof(host),
+			     why, sizeof(why)),
+	    0);
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_int_eq(check_url_host("http://[fe80::1]:1/", host,
+			     sizeof(host), why, sizeof(why)),
+	    0);
+	ck_assert_str_eq(host, "fe80::1");
+	/* Longer than 1 KiB: refused, not cut. */
+	big = xmalloc(1100);
+	memset(big, 'a', 1099);
+	memcpy(big, "http://127.0.0.1/", 17);
+	big[1099] = '\0';
+	ck_assert_int_eq(check_spec_set(c, url, big, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "is longer than 1024 bytes");
+	free(big);
+	check_spec_free(c);
+}
+END_TEST
+
+/* Issue 15, finding 9: which targets count as loopback for users. */
+START_TEST(test_check_loopback_targets)
+{
+	ck_assert(check_host_loopback("127.0.0.1"));
+	ck_assert(check_host_loopback("127.255.0.9"));
+	ck_assert(check_host_loopback("::1"));
+	ck_assert(check_host_loopback("::ffff:127.0.0.1"));
+	ck_assert(!check_host_loopback("128.0.0.1"));
+	ck_assert(!check_host_loopback("198.51.100.1"));
+	ck_assert(!check_host_loopback("::ffff:10.0.0.1"));
+	ck_assert(!check_host_loopback("::2"));
+	ck_assert(!check_host_loopback("0.0.0.0"));
+	ck_assert(!check_host_loopback("localhost")); /* not numeric */
+}
+END_TEST
+
 START_TEST(test_service_missing_keys_are_named)
 {
 	int n;
@@ -369,6 +445,8 @@ service_suite(void)
 	tcase_add_test(tc, test_check_fields_have_a_file_and_a_wire_spelling);
 	tcase_add_test(tc,
 	    test_check_spec_set_takes_text_and_says_what_is_wrong);
+	tcase_add_test(tc, test_check_url_host_must_be_numeric);
+	tcase_add_test(tc, test_check_loopback_targets);
 	tcase_add_test(tc, test_service_missing_keys_are_named);
 	tcase_add_test(tc, test_service_nul_byte_is_refused);
 	tcase_add_test(tc, test_service_name_rules);
