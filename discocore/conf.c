@@ -72,6 +72,12 @@ static const struct config_key config_keys[] = {
 	    100000 },
 	{ "browse", "resolve-concurrency", CONFIG_UINT,
 	    OFF(resolve_concurrency), 1, 1000 },
+	{ "browse", "types-max", CONFIG_UINT, OFF(browse_types_max), 1,
+	    100000 },
+	{ "browse", "subtypes-max", CONFIG_UINT, OFF(browse_subtypes_max), 0,
+	    100000 },
+	{ "browse", "subtypes-per-uid", CONFIG_UINT,
+	    OFF(browse_subtypes_per_uid), 0, 100000 },
 	{ "health", "client-interval-min-ms", CONFIG_UINT,
 	    OFF(check_interval_min_ms), 1, 3600000 },
 	{ "health", "client-timeout-max-ms", CONFIG_UINT,
@@ -156,6 +162,9 @@ config_defaults(struct config *conf)
 	conf->browse_protocols = xstrdup("any");
 	conf->resolvers_max = 512;
 	conf->resolve_concurrency = 32;
+	conf->browse_types_max = 256;
+	conf->browse_subtypes_max = 64;
+	conf->browse_subtypes_per_uid = 8;
 	conf->liveness = 1;
 	conf->liveness_interval_ms = 1000;
 	conf->liveness_unreachable_ms = 3500;

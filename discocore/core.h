@@ -75,8 +75,11 @@ struct config {
 	char		   *browse_domain;     /* NULL: Avahi's default */
 	char		   *browse_subtypes;   /* label._sub._type ... */
 	unsigned int	    resolvers_max;     /* kept open for changes */
-	unsigned int	    resolve_concurrency; /* in flight at once */
-	int		    liveness;		 /* probe peers: 1 yes, 0 no */
+	unsigned int	    browse_types_max;  /* from the LAN */
+	unsigned int	    browse_subtypes_max; /* on demand, all clients */
+	unsigned int	    browse_subtypes_per_uid; /* on demand, not root */
+	unsigned int	    resolve_concurrency;     /* in flight at once */
+	int		    liveness; /* probe peers: 1 yes, 0 no */
 	unsigned int	    liveness_interval_ms;
 	unsigned int	    liveness_unreachable_ms;
 	unsigned int	    liveness_remove_ms;

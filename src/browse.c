@@ -12,6 +12,15 @@
  * change to one of those instances is seen when it is announced anew.
  * doc/browse.md has the figures and the avahi settings that raise the
  * ceiling.
+ *
+ * Browsers are objects too, and both the LAN and local users choose how
+ * many: each advertised type gets one (types-max of them at most; a type
+ * no longer advertised, with nothing left in the cache, is dropped after
+ * a minute) and each subtype a client names gets one (subtypes-max on
+ * demand at most, subtypes-per-uid for each user but root, freed after
+ * ten idle minutes unless a watch holds them; [browse] subtypes are kept
+ * for good).  So neither can use up avahi-daemon's objects and stop this
+ * host's announcements.
  */
 #include "config.h"
 
@@ -52,10 +61,18 @@ struct bpath {
 /* Waits before resolving a failed path again: 1 s, doubling up to this. */
 #define BROWSE_RETRY_MAX 60
 
+/* Expiry: how often it runs, and how long idle browsers are kept. */
+#define BROWSE_EXPIRE_SECS	 60
+#define BROWSE_TYPE_IDLE_SECS	 60
+#define BROWSE_SUBTYPE_IDLE_SECS 600
+
 struct btype {
 	TAILQ_ENTRY(btype)   entry;
 	char		    *type;
 	AvahiServiceBrowser *b;
+	int		     configured; /* [browse] types: kept for good */
+	unsigned int	     seen;	 /* advertised on this many links */
+	time_t		     idle;	 /* when seen fell to 0 */
 };
 
 /* A subtype browser, "_label._sub._type", and the instances it sees. */
@@ -64,7 +81,11 @@ struct bsub {
 	char		    *label;
 	char		    *type;
 	AvahiServiceBrowser *b;
-	int		     ready; /* ALL_FOR_NOW seen */
+	int		     ready;	 /* ALL_FOR_NOW seen */
+	int		     configured; /* [browse] subtypes: kept for good */
+	uid_t		     uid;	 /* who asked first, on demand */
+	unsigned int	     holds;	 /* watches that filter on it */
+	time_t		     used;	 /* last asked for */
 	TAILQ_HEAD(, bsubm) members;
 };
 
@@ -86,6 +107,11 @@ static struct {
 	TAILQ_HEAD(, bpath) queue;
 	TAILQ_HEAD(, bpath) failed; /* waiting to be tried again */
 	struct event	 *retry;
+	struct event	 *expire; /* idle browsers */
+	unsigned int	  ntypes;
+	unsigned int	  nsubs_demand;	 /* subtypes browsed on demand */
+	unsigned long	  types_dropped; /* past types-max */
+	time_t		  dropped_logged;
 	struct event	 *pause; /* no resolver started till then */
 	int		  paused;
 	unsigned int	  pause_secs; /* the last pause */
@@ -422,17 +448,58 @@ browse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
 	}
 }
 
-static void
-browse_type_add(AvahiClient *client, const char *type)
+static time_t
+browse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
+static struct btype *
+browse_type_find(const char *type)
 {
 	struct btype *t;
 
 	TAILQ_FOREACH(t, &br.types, entry) {
 		if (strcasecmp(t->type, type) == 0)
-			return;
+			return (t);
+	}
+	return (NULL);
+}
+
+/*
+ * Browse a type: a configured one always, one the LAN advertises while
+ * fewer than types-max are browsed.
+ */
+static void
+browse_type_add(AvahiClient *client, const char *type, int configured)
+{
+	struct btype *t;
+	time_t	      now;
+
+	if ((t = browse_type_find(type)) != NULL) {
+		if (!configured)
+			t->seen++;
+		return;
+	}
+	if (!configured && br.ntypes >= br.conf->browse_types_max) {
+		br.types_dropped++;
+		now = browse_now();
+		if (br.dropped_logged == 0 ||
+		    now - br.dropped_logged >= BROWSE_EXPIRE_SECS) {
+			log_warnx("browse: not browsing %s: %u types browsed "
+				  "(types-max), %lu left out so far",
+			    type, br.ntypes, br.types_dropped);
+			br.dropped_logged = now;
+		}
+		return;
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->type = xstrdup(type);
+	t->configured = configured;
+	t->seen = configured ? 0 : 1;
 	t->b = avahi_service_browser_new(client, AVAHI_IF_UNSPEC,
 	    browse_protocol(), type, br.conf->browse_domain, 0,
 	    browse_service_cb, NULL);
@@ -442,20 +509,44 @@ browse_type_add(AvahiClient *client, const char *type)
 	else
 		log_debug("browse: browsing %s", type);
 	TAILQ_INSERT_TAIL(&br.types, t, entry);
+	br.ntypes++;
 }
 
+static void
+browse_type_free(struct btype *t)
+{
+	TAILQ_REMOVE(&br.types, t, entry);
+	if (t->b != NULL)
+		avahi_service_browser_free(t->b);
+	free(t->type);
+	free(t);
+	br.ntypes--;
+}
+
+/*
+ * Service type enumeration: a type is browsed from its first
+ * advertisement and may be dropped once no link advertises it (see
+ * browse_expire).
+ */
 static void
 browse_type_cb(AvahiServiceTypeBrowser *b, AvahiIfIndex iface,
     AvahiProtocol proto, AvahiBrowserEvent event, const char *type,
     const char *domain, AvahiLookupResultFlags flags, void *arg)
 {
+	struct btype *t;
+
 	if (event == AVAHI_BROWSER_NEW) {
 		if (service_type_invalid(type) != NULL) {
 			log_debug("browse: ignoring service type \"%.64s\"",
 			    type);
 			return;
 		}
-		browse_type_add(avahi_service_type_browser_get_client(b), type);
+		browse_type_add(avahi_service_type_browser_get_client(b), type,
+		    0);
+	} else if (event == AVAHI_BROWSER_REMOVE) {
+		if ((t = browse_type_find(type)) != NULL && t->seen > 0 &&
+		    --t->seen == 0)
+			t->idle = browse_now();
 	} else if (event == AVAHI_BROWSER_FAILURE)
 		log_warnx("browse: service type enumeration: %s",
 		    avahi_strerror(avahi_client_errno(
@@ -516,29 +607,162 @@ browse_sub_start(AvahiClient *client, struct bsub *sb)
 		    avahi_strerror(avahi_client_errno(client)));
 }
 
-/*
- * Browse a subtype from now on (a no-op when it is browsed already).
- * DNS-SD cannot list a type's subtypes, so each is browsed on demand.
- */
-int
-browse_subtype_want(const char *label, const char *type)
+static struct bsub *
+browse_sub_find(const char *label, const char *type)
 {
 	struct bsub *sb;
-	AvahiClient *client;
 
 	TAILQ_FOREACH(sb, &br.subs, entry) {
 		if (strcasecmp(sb->label, label) == 0 &&
 		    strcasecmp(sb->type, type) == 0)
-			return (0);
+			return (sb);
 	}
+	return (NULL);
+}
+
+static void browse_sub_clear(struct bsub *);
+
+static void
+browse_sub_free(struct bsub *sb)
+{
+	browse_sub_clear(sb);
+	TAILQ_REMOVE(&br.subs, sb, entry);
+	if (!sb->configured)
+		br.nsubs_demand--;
+	free(sb->label);
+	free(sb->type);
+	free(sb);
+}
+
+/* Room for one more subtype on demand: the longest idle one goes. */
+static int
+browse_sub_evict(void)
+{
+	struct bsub *sb, *lru = NULL;
+
+	TAILQ_FOREACH(sb, &br.subs, entry) {
+		if (!sb->configured && sb->holds == 0 &&
+		    (lru == NULL || sb->used < lru->used))
+			lru = sb;
+	}
+	if (lru == NULL)
+		return (-1);
+	log_info("browse: no longer browsing subtype %s of %s (subtypes-max)",
+	    lru->label, lru->type);
+	browse_sub_free(lru);
+	return (0);
+}
+
+static struct bsub *
+browse_sub_new(const char *label, const char *type, int configured, uid_t uid)
+{
+	struct bsub *sb;
+	AvahiClient *client;
+
 	sb = xcalloc(1, sizeof(*sb));
 	sb->label = xstrdup(label);
 	sb->type = xstrdup(type);
+	sb->configured = configured;
+	sb->uid = uid;
+	sb->used = browse_now();
 	TAILQ_INIT(&sb->members);
 	TAILQ_INSERT_TAIL(&br.subs, sb, entry);
+	if (!configured)
+		br.nsubs_demand++;
 	if ((client = avahi_client()) != NULL)
 		browse_sub_start(client, sb);
-	return (1);
+	return (sb);
+}
+
+/*
+ * Browse a subtype a client asked for (list, pick, watch), from now on:
+ * DNS-SD cannot list a type's subtypes, so each is browsed on demand.
+ * Each user but root may have subtypes-per-uid of them browsed, and all
+ * clients together subtypes-max (the longest idle is dropped for a new
+ * one); -1 with err set when neither allows one more.
+ */
+int
+browse_subtype_want(const char *label, const char *type, uid_t uid,
+    struct proto_error *err)
+{
+	struct bsub *sb;
+	unsigned int mine = 0;
+
+	if ((sb = browse_sub_find(label, type)) != NULL) {
+		sb->used = browse_now();
+		return (0);
+	}
+	if (uid != 0) {
+		TAILQ_FOREACH(sb, &br.subs, entry) {
+			if (!sb->configured && sb->uid == uid)
+				mine++;
+		}
+		if (mine >= br.conf->browse_subtypes_per_uid) {
+			proto_error_set(err, PROTO_E_DENIED, "subtype",
+			    "uid %ld has %u subtypes browsed on demand "
+			    "(subtypes-per-uid): ask for this one in "
+			    "[browse] subtypes",
+			    (long)uid, mine);
+			return (-1);
+		}
+	}
+	if (br.nsubs_demand >= br.conf->browse_subtypes_max &&
+	    browse_sub_evict() == -1) {
+		proto_error_set(err, PROTO_E_UNAVAILABLE, "subtype",
+		    "%u subtypes are browsed and watched (subtypes-max)",
+		    br.nsubs_demand);
+		return (-1);
+	}
+	browse_sub_new(label, type, 0, uid);
+	return (0);
+}
+
+/* A watch filters on the subtype: keep browsing it while it does. */
+void
+browse_subtype_hold(const char *label, const char *type)
+{
+	struct bsub *sb;
+
+	if ((sb = browse_sub_find(label, type)) != NULL)
+		sb->holds++;
+}
+
+void
+browse_subtype_release(const char *label, const char *type)
+{
+	struct bsub *sb;
+
+	if ((sb = browse_sub_find(label, type)) != NULL && sb->holds > 0) {
+		sb->holds--;
+		sb->used = browse_now();
+	}
+}
+
+/*
+ * Every BROWSE_EXPIRE_SECS: drop the browsers of types no longer
+ * advertised whose instances have all gone, and of subtypes nobody asked
+ * for in ten minutes.
+ */
+static void
+browse_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct btype *t, *tn;
+	struct bsub  *sb, *sn;
+	time_t	      now = browse_now();
+
+	TAILQ_FOREACH_SAFE(t, &br.types, entry, tn) {
+		if (t->configured || t->seen > 0 ||
+		    now - t->idle < BROWSE_TYPE_IDLE_SECS ||
+		    cache_first_of_type(br.cache, t->type) != NULL)
+			continue;
+		log_debug("browse: %s is no longer advertised", t->type);
+		browse_type_free(t);
+	}
+	TAILQ_FOREACH_SAFE(sb, &br.subs, entry, sn) {
+		if (!sb->configured && sb->holds == 0 &&
+		    now - sb->used >= BROWSE_SUBTYPE_IDLE_SECS)
+			browse_sub_free(sb);
+	}
 }
 
 /* Has the subtype's browser reported what it found so far? */
@@ -607,7 +831,12 @@ browse_avahi_up(AvahiClient *client, void *arg)
 			if ((sub = strstr(w, "._sub.")) == NULL)
 				continue;
 			*sub = '\0';
-			browse_subtype_want(w, sub + 6);
+			if ((sb = browse_sub_find(w, sub + 6)) == NULL)
+				browse_sub_new(w, sub + 6, 1, 0);
+			else if (!sb->configured) {
+				sb->configured = 1;
+				br.nsubs_demand--;
+			}
 		}
 		free(copy);
 		save = NULL;
@@ -620,7 +849,7 @@ browse_avahi_up(AvahiClient *client, void *arg)
 		copy = xstrdup(br.conf->browse_types);
 		for (w = strtok_r(copy, " \t", &save); w != NULL;
 		     w = strtok_r(NULL, " \t", &save))
-			browse_type_add(client, w);
+			browse_type_add(client, w, 1);
 		free(copy);
 		return;
 	}
@@ -651,13 +880,8 @@ browse_avahi_down(void *arg)
 			i->paths[k].browse = NULL;
 		}
 	}
-	while ((t = TAILQ_FIRST(&br.types)) != NULL) {
-		TAILQ_REMOVE(&br.types, t, entry);
-		if (t->b != NULL)
-			avahi_service_browser_free(t->b);
-		free(t->type);
-		free(t);
-	}
+	while ((t = TAILQ_FIRST(&br.types)) != NULL)
+		browse_type_free(t);
 	if (br.tb != NULL) {
 		avahi_service_type_browser_free(br.tb);
 		br.tb = NULL;
@@ -685,6 +909,11 @@ browse_init(struct event_base *base, const struct config *conf,
 	br.hook.up = browse_avahi_up;
 	br.hook.down = browse_avahi_down;
 	avahi_hook_add(&br.hook);
+	br.expire = event_new(base, -1, EV_PERSIST, browse_expire, NULL);
+	if (br.expire == NULL ||
+	    event_add(br.expire, &(struct timeval){ BROWSE_EXPIRE_SECS, 0 }) ==
+		-1)
+		fatalx("%s: cannot start the expiry timer", __func__);
 }
 
 void
@@ -693,13 +922,13 @@ browse_shutdown(void)
 	struct bsub *sb;
 
 	browse_avahi_down(NULL);
-	while ((sb = TAILQ_FIRST(&br.subs)) != NULL) {
-		TAILQ_REMOVE(&br.subs, sb, entry);
-		free(sb->label);
-		free(sb->type);
-		free(sb);
-	}
+	while ((sb = TAILQ_FIRST(&br.subs)) != NULL)
+		browse_sub_free(sb);
 	avahi_hook_remove(&br.hook);
+	if (br.expire != NULL) {
+		event_free(br.expire);
+		br.expire = NULL;
+	}
 	if (br.retry != NULL) {
 		event_free(br.retry);
 		br.retry = NULL;
@@ -714,18 +943,19 @@ struct json_object *
 browse_status_json(void)
 {
 	struct json_object *o = json_object_new_object();
-	struct btype	   *t;
-	unsigned int	    ntypes = 0, queued = 0, retrying = 0;
+	unsigned int	    queued = 0, retrying = 0;
 	struct bpath	   *bp;
 
-	TAILQ_FOREACH(t, &br.types, entry)
-		ntypes++;
 	TAILQ_FOREACH(bp, &br.queue, queue)
 		queued++;
 	TAILQ_FOREACH(bp, &br.failed, queue)
 		retrying++;
 	json_object_object_add(o, "types_browsed",
-	    json_object_new_int((int)ntypes));
+	    json_object_new_int((int)br.ntypes));
+	json_object_object_add(o, "types_left_out",
+	    json_object_new_int64((int64_t)br.types_dropped));
+	json_object_object_add(o, "subtypes_on_demand",
+	    json_object_new_int((int)br.nsubs_demand));
 	json_object_object_add(o, "instances",
 	    json_object_new_int((int)br.cache->count));
 	json_object_object_add(o, "unresolved",

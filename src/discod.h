@@ -142,7 +142,10 @@ unsigned int	    announce_count(void);
 void browse_init(struct event_base *, const struct config *, struct cache *);
 void browse_shutdown(void);
 void browse_txt(AvahiStringList *, struct txt *, const char *, const char *);
-int  browse_subtype_want(const char *, const char *);
+int  browse_subtype_want(const char *, const char *, uid_t,
+     struct proto_error *);
+void browse_subtype_hold(const char *, const char *);
+void browse_subtype_release(const char *, const char *);
 int  browse_has_subtype(const struct instance *, const char *);
 int  browse_subtype_ready(const char *, const char *);
 struct json_object *browse_status_json(void);
@@ -175,11 +178,14 @@ struct instance	   *instance_filter_next(struct cache *,
        const struct instance_filter *, struct instance *);
 struct json_object *instance_list_json(struct cache *,
     const struct instance_filter *);
+void		    instance_filter_copy(struct instance_filter *,
+		   const struct instance_filter *);
+void		    instance_filter_clear(struct instance_filter *);
 
 /* watch.c: the watch verb's streams. */
 void watch_init(struct cache *);
-int  watch_start(struct client *, struct json_object *,
-     const struct instance_filter *, long long, struct json_object *);
+int  watch_start(struct client *, const struct instance_filter *, long long,
+     struct json_object *, struct proto_error *);
 void watch_client_lost(struct client *);
 
 struct verb;

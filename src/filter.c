@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -143,4 +145,39 @@ instance_list_json(struct cache *c, const struct instance_filter *f)
 	     i = instance_filter_next(c, f, i))
 		json_object_array_add(arr, instance_json(i));
 	return (arr);
+}
+
+static const char *
+instance_filter_strdup(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/* A filter that owns its strings (a watch keeps one, not its request). */
+void
+instance_filter_copy(struct instance_filter *dst,
+    const struct instance_filter	    *src)
+{
+	size_t k;
+
+	*dst = *src;
+	dst->type = instance_filter_strdup(src->type);
+	dst->subtype = instance_filter_strdup(src->subtype);
+	dst->interface = instance_filter_strdup(src->interface);
+	for (k = 0; k < src->ntxt; k++)
+		dst->txt[k] = instance_filter_strdup(src->txt[k]);
+}
+
+/* Free what instance_filter_copy made. */
+void
+instance_filter_clear(struct instance_filter *f)
+{
+	size_t k;
+
+	free((char *)(uintptr_t)f->type);
+	free((char *)(uintptr_t)f->subtype);
+	free((char *)(uintptr_t)f->interface);
+	for (k = 0; k < f->ntxt; k++)
+		free((char *)(uintptr_t)f->txt[k]);
+	memset(f, 0, sizeof(*f));
 }

@@ -15,8 +15,9 @@ verb_list_exec(struct client *c, struct request *req, struct json_object *reply,
 	 * A subtype asked for the first time is browsed from now on: wait
 	 * (2 s at most) for its browser's first complete answer.
 	 */
-	if (f.subtype != NULL)
-		browse_subtype_want(f.subtype, f.type);
+	if (f.subtype != NULL &&
+	    browse_subtype_want(f.subtype, f.type, c->uid, err) == -1)
+		return (VERB_ERROR);
 	if (f.subtype != NULL && !browse_subtype_ready(f.subtype, f.type) &&
 	    avahi_state() == AVAHI_STATE_RUNNING && req->run != REQUEST_LAST) {
 		if (req->run == REQUEST_FIRST)

@@ -65,8 +65,9 @@ verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
 		    "needs a key");
 		return (VERB_ERROR);
 	}
-	if (f.subtype != NULL)
-		browse_subtype_want(f.subtype, f.type);
+	if (f.subtype != NULL &&
+	    browse_subtype_want(f.subtype, f.type, c->uid, err) == -1)
+		return (VERB_ERROR);
 	for (i = instance_filter_next(cache, &f, NULL); i != NULL;
 	     i = instance_filter_next(cache, &f, i)) {
 		if (i->unreachable)

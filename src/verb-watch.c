@@ -19,9 +19,10 @@ verb_watch_exec(struct client *c, struct request *req,
 	    proto_get_int(req->msg.obj, "since", 0, 0, LLONG_MAX, &since,
 		err) == -1)
 		return (VERB_ERROR);
-	if (f.subtype != NULL)
-		browse_subtype_want(f.subtype, f.type);
-	return (watch_start(c, req->msg.obj, &f, since, reply));
+	if (f.subtype != NULL &&
+	    browse_subtype_want(f.subtype, f.type, c->uid, err) == -1)
+		return (VERB_ERROR);
+	return (watch_start(c, &f, since, reply, err));
 }
 
 const struct verb verb_watch = {

@@ -13,12 +13,17 @@
 #include "discod.h"
 
 #define WATCH_RING 1024
+/*
+ * Watches one connection may hold.  Each costs a filter and a look at
+ * every event: without a cap one client could make every event cost
+ * discod as much as it likes.
+ */
+#define WATCH_PER_CLIENT 16
 
 struct watcher {
 	TAILQ_ENTRY(watcher)   entry;
 	struct client	      *client;
-	struct json_object    *req; /* holds the filter's strings */
-	struct instance_filter filter;
+	struct instance_filter filter; /* its own copy of the strings */
 };
 
 static struct {
@@ -37,7 +42,9 @@ static void
 watcher_free(struct watcher *wa)
 {
 	TAILQ_REMOVE(&w.list, wa, entry);
-	json_object_put(wa->req);
+	if (wa->filter.subtype != NULL)
+		browse_subtype_release(wa->filter.subtype, wa->filter.type);
+	instance_filter_clear(&wa->filter);
 	free(wa);
 }
 
@@ -131,25 +138,38 @@ watch_client_lost(struct client *c)
 }
 
 /*
- * Start a stream for the client: req holds the filter's strings; since
- * is the last index the client saw (-1: none).  Returns VERB_DONE with
- * the snapshot in reply, or VERB_SENT when the reply and the events the
- * client missed have been sent.
+ * Start a stream for the client: the filter is copied (the request it
+ * points into is not kept); since is the last index the client saw (-1:
+ * none).  Returns VERB_DONE with the snapshot in reply, VERB_SENT when
+ * the reply and the events the client missed have been sent, VERB_ERROR
+ * when the client holds WATCH_PER_CLIENT watches already.
  */
 int
-watch_start(struct client *c, struct json_object *req,
-    const struct instance_filter *f, long long since, struct json_object *reply)
+watch_start(struct client *c, const struct instance_filter *f, long long since,
+    struct json_object *reply, struct proto_error *err)
 {
 	struct cache		*cache = w.cache;
 	struct watcher		*wa;
 	const struct ring_event *re;
 	unsigned long long	 k;
+	unsigned int		 mine = 0;
 	int			 replay;
 
+	TAILQ_FOREACH(wa, &w.list, entry) {
+		if (wa->client == c)
+			mine++;
+	}
+	if (mine >= WATCH_PER_CLIENT) {
+		proto_error_set(err, PROTO_E_DENIED, NULL,
+		    "this connection has %d watches already: open another",
+		    WATCH_PER_CLIENT);
+		return (VERB_ERROR);
+	}
 	wa = xcalloc(1, sizeof(*wa));
 	wa->client = c;
-	wa->req = json_object_get(req);
-	wa->filter = *f;
+	instance_filter_copy(&wa->filter, f);
+	if (f->subtype != NULL)
+		browse_subtype_hold(f->subtype, f->type);
 	json_object_object_add(reply, "index",
 	    json_object_new_int64((int64_t)cache->index));
 	/* Can what was missed since that index be replayed? */

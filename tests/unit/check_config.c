@@ -76,6 +76,18 @@ START_TEST(test_config_client_limits)
 	ck_assert_uint_eq(conf.check_timeout_max_ms, 60000);
 	ck_assert_uint_eq(conf.checks_running_max, 32);
 	ck_assert_str_eq(conf.check_targets, "loopback");
+	ck_assert_uint_eq(conf.browse_types_max, 256);
+	ck_assert_uint_eq(conf.browse_subtypes_max, 64);
+	ck_assert_uint_eq(conf.browse_subtypes_per_uid, 8);
+	teardown();
+	ck_assert_int_eq(parse("[browse]\ntypes-max = 10\nsubtypes-max = 0\n"
+			       "subtypes-per-uid = 0\n"),
+	    0);
+	ck_assert_uint_eq(conf.browse_types_max, 10);
+	ck_assert_uint_eq(conf.browse_subtypes_max, 0);
+	ck_assert_uint_eq(conf.browse_subtypes_per_uid, 0);
+	teardown();
+	ck_assert_int_eq(parse("[browse]\ntypes-max = 0\n"), 1);
 	teardown();
 	ck_assert_int_eq(parse("[control]\nmax-clients-per-uid = 3\n"
 			       "[health]\nclient-interval-min-ms = 5\n"

@@ -1,0 +1,126 @@
+#!/bin/bash
+# Browsers are avahi-daemon objects, and avahi-daemon gives each client
+# 1024: a user naming a new subtype in every request, or a peer
+# advertising thousands of types, could use them all up and stop this
+# host's announcements (issue 15, finding 4).  And watches: one
+# connection may not hold any number of them, each keeping its whole
+# request (finding 5).  uid 4248 (used by nothing else) asks for 2000
+# subtypes and 100 watches of 60 KB; c advertises 2000 types.  A's own
+# announcements, resolution and answers must carry on.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
+PY=/usr/bin/python3		# not a per-user shim: another user runs it
+[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
+ATTACKER=4248
+FAKE=2000
+
+LAB_NO_AVAHI="c"
+lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
+da=$(lab_hostdir a)
+sock=$da/discod.sock
+mkdir -p "$da/services"
+printf '[control]\nsocket-mode = 0666\n[announce]\nservices-dir = %s/services\n' \
+    "$da" >"$da/discod.conf"
+# c's 2000 types, one service each, in one static file.
+{
+	echo "<?xml version=\"1.0\" standalone='no'?>"
+	echo '<!DOCTYPE service-group SYSTEM "avahi-service.dtd">'
+	echo '<service-group><name>Fake</name>'
+	for ((i = 0; i < FAKE; i++)); do
+		echo "<service><type>_f$i._tcp</type><port>1</port></service>"
+	done
+	echo '</service-group>'
+} >"$(lab_hostdir c)/services/fake.service"
+share=$(lab_share "$top_srcdir/tests/lab/clients/flood_client.py")
+lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
+pid=$(lab_discod_pid a)
+lab_spawn b real1 avahi-publish -s Real1 _real._tcp 7001
+cd "$share" || exit 1		# the other user cannot enter the build tree
+plan 14
+
+flood() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+	    "$PY" "$share/flood_client.py" "$sock" "$@"
+}
+status() {
+	lab_ctl a -j status | "$PY" -c '
+import json, sys
+print(json.load(sys.stdin)["browse"][sys.argv[1]])' "$1"
+}
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
+# announced NAME: a's service file NAME, added now, is established.
+announced() {
+	lab_ctl a -j services | "$PY" -c '
+import json, sys
+sys.exit(not any(s["name"] == sys.argv[1] and s["state"] == "established"
+                 for s in json.load(sys.stdin)["services"]))' "$1"
+}
+add_service() {
+	printf '[Service]\nName=%s\nType=_mine._tcp\nPort=%s\n' "$1" "$2" \
+	    >"$da/services/$1.dnssd"
+	kill -HUP "$pid"
+}
+real_listed() {
+	lab_ctl a -j list _real._tcp | grep -q "\"name\":\"$1\""
+}
+check_wait 20 "a resolves b's Real1 (before any flood)" real_listed Real1
+
+# Finding 4, from a local user: 2000 subtypes, each a new browser.
+out=$(flood $ATTACKER $FAKE '{"verb":"pick","type":"_real._tcp","subtype":"_s{i}"}')
+diag "uid $ATTACKER, $FAKE picks with new subtypes: $out"
+check "a user gets subtypes-per-uid (8) subtypes browsed, no more" \
+    grep -q '"not-found": 8, "permission-denied": 1992' <<<"$out"
+out=$(flood 0 200 '{"verb":"pick","type":"_real._tcp","subtype":"_r{i}"}')
+diag "root, 200 picks with new subtypes: $out"
+check "root's are not refused: the longest idle make room" \
+    grep -q '^{"not-found": 200}$' <<<"$out"
+n=$(status subtypes_on_demand)
+check "at most subtypes-max (64) are browsed on demand (${n:-?})" \
+    test "${n:-999}" -le 64
+add_service After-Subtypes 7101
+check_wait 15 "a service file added after them is announced" \
+    announced After-Subtypes
+
+# Finding 5: watches on one connection, each request 60 KB.
+rss0=$(rss)
+out=$(flood $ATTACKER 100 '{"verb":"watch","type":"_w{i}._tcp","pad":"{pad}"}' 60000)
+rss1=$(rss)
+diag "100 watches of 60 KB on one connection: $out; RSS ${rss0:-?} -> ${rss1:-?} kB"
+check "one connection holds 16 watches, no more" \
+    grep -q '"ok": 16, "permission-denied": 84' <<<"$out"
+check "and they do not keep their requests (RSS +${rss1:-?}-${rss0:-?} kB < 4 MB)" \
+    test "${rss1:-99999999}" -lt "$((${rss0:-0} + 4096))"
+
+# Finding 4, from the LAN: c advertises 2000 types.
+# Not lab_avahi_start: 2000 services take it longer than that waits; the
+# check below has its own bound.
+lab_spawn c avahi avahi-daemon -f "$(lab_hostdir c)/avahi.conf" --no-rlimits \
+    --no-chroot --no-proc-title --no-drop-root
+left_out() { test "$(status types_left_out)" -gt 0; }
+check_wait 120 "a peer's 2000 types: a browses types-max, leaves the rest out" \
+    left_out
+n=$(status types_browsed)
+diag "types browsed: ${n:-?}, left out: $(status types_left_out)"
+check "types browsed stay at types-max (256)" test "${n:-999}" -le 256
+check "b's Real1 is still resolved" real_listed Real1
+lab_spawn b real2 avahi-publish -s Real2 _real._tcp 7002
+t0=$SECONDS
+check_wait 90 "a new instance of a known type is resolved" real_listed Real2
+diag "Real2 listed after $((SECONDS - t0)) s (avahi-daemon on a and b digest c's flood)"
+real_listed Real2 ||
+	{ lab_on a timeout 5 avahi-browse -prt _real._tcp 2>&1 | sed 's/^/# avahi on a: /'
+	  lab_ctl a -j status | sed 's/^/# /'
+	  lab_ctl a -j list _real._tcp | sed 's/^/# /'; }
+add_service After-Types 7102
+check_wait 15 "a service file added after the flood is announced" \
+    announced After-Types
+check "discod still answers at once" lab_ctl a status
+check "and is the same process" kill -0 "$pid"
