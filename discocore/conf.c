@@ -85,6 +85,8 @@ static const struct config_key config_keys[] = {
 	{ "health", "client-running-max", CONFIG_UINT, OFF(checks_running_max),
 	    1, 10000 },
 	{ "access", "check-targets", CONFIG_WORDS, OFF(check_targets), 0, 0 },
+	{ "access", "services-visible", CONFIG_WORDS, OFF(services_visible), 0,
+	    0 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -173,6 +175,7 @@ config_defaults(struct config *conf)
 	conf->check_timeout_max_ms = 60000;
 	conf->checks_running_max = 32;
 	conf->check_targets = xstrdup("loopback");
+	conf->services_visible = xstrdup("own");
 }
 
 void
@@ -187,6 +190,7 @@ config_clear(struct config *conf)
 	free(conf->browse_domain);
 	free(conf->browse_subtypes);
 	free(conf->check_targets);
+	free(conf->services_visible);
 	access_rule_clear(&conf->access_register);
 	while (conf->naccess_types > 0)
 		access_rule_clear(&conf->access_types[--conf->naccess_types]);
@@ -289,6 +293,12 @@ config_set(struct config_parser *p, const struct config_key *k,
 			config_error(p, p->line,
 			    "[%s] %s: \"%s\" is not loopback, any or none",
 			    k->section, k->name, value);
+			return (-1);
+		} else if (strcmp(k->name, "services-visible") == 0 &&
+		    strcmp(value, "own") != 0 && strcmp(value, "all") != 0) {
+			config_error(p, p->line,
+			    "[%s] %s: \"%s\" is not own or all", k->section,
+			    k->name, value);
 			return (-1);
 		} else if (strcmp(k->name, "protocols") == 0 &&
 		    strcmp(value, "ipv4") != 0 && strcmp(value, "ipv6") != 0 &&

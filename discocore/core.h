@@ -87,6 +87,7 @@ struct config {
 	unsigned int	    check_timeout_max_ms;
 	unsigned int	    checks_running_max; /* clients' at once */
 	char		   *check_targets;	/* loopback, any or none */
+	char		   *services_visible;	/* own or all, to users */
 	struct access_rule  access_register;	/* nwho 0: anyone */
 	struct access_rule *access_types;	/* restrict-type rules */
 	size_t		    naccess_types;

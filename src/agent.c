@@ -147,6 +147,9 @@ discod_reload(void)
 	free(discod->conf.check_targets);
 	discod->conf.check_targets = conf.check_targets;
 	conf.check_targets = NULL;
+	free(discod->conf.services_visible);
+	discod->conf.services_visible = conf.services_visible;
+	conf.services_visible = NULL;
 	discod->conf.client_output_max = conf.client_output_max;
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
 	discod->conf.registrations_per_uid = conf.registrations_per_uid;

@@ -590,6 +590,7 @@ announce_register(struct client *c, struct service_def *def, unsigned int ttl,
 {
 	struct announcement *a;
 	unsigned int	     mine = 0;
+	char		    *name;
 
 	if (persist && ttl == 0) {
 		proto_error_set(err, PROTO_E_BAD_FIELD, "persist",
@@ -598,10 +599,25 @@ announce_register(struct client *c, struct service_def *def, unsigned int ttl,
 		    "end)");
 		return (NULL);
 	}
+	/*
+	 * A service file's name is its own, announced or not: while it is
+	 * withdrawn (unhealthy, or waiting for Avahi) a client could take
+	 * it, and the file's service would come back renamed.
+	 */
+	name = announce_name(def);
 	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->path != NULL && strcasecmp(a->name, name) == 0 &&
+		    strcasecmp(a->def->type, def->type) == 0) {
+			proto_error_set(err, PROTO_E_DENIED, "name",
+			    "\"%s\" %s is reserved by a service file", name,
+			    def->type);
+			free(name);
+			return (NULL);
+		}
 		if (a->path == NULL && a->uid == c->uid)
 			mine++;
 	}
+	free(name);
 	if (c->uid != 0 && mine >= ann.conf->registrations_per_uid) {
 		proto_error_set(err, PROTO_E_DENIED, NULL,
 		    "uid %ld already "
@@ -751,14 +767,24 @@ announce_json(const struct announcement *a)
 	return (o);
 }
 
+/*
+ * The announcements a client may see: all for root (or for everyone with
+ * [access] services-visible = all), else its own uid's registrations
+ * only: others' hold check output, pids and uids.
+ */
 struct json_object *
-announce_list_json(void)
+announce_list_json(const struct client *viewer)
 {
 	struct json_object  *arr;
 	struct announcement *a;
+	int		     all;
 
+	all = viewer == NULL || viewer->uid == 0 ||
+	    strcmp(ann.conf->services_visible, "all") == 0;
 	arr = json_object_new_array();
-	TAILQ_FOREACH(a, &ann.list, entry)
-		json_object_array_add(arr, announce_json(a));
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (all || (a->path == NULL && a->uid == viewer->uid))
+			json_object_array_add(arr, announce_json(a));
+	}
 	return (arr);
 }

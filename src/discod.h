@@ -135,7 +135,7 @@ int  announce_unregister(struct client *, unsigned long, struct proto_error *);
 int  announce_renew(struct client *, unsigned long, struct proto_error *);
 void announce_client_lost(struct client *);
 struct json_object *announce_json(const struct announcement *);
-struct json_object *announce_list_json(void);
+struct json_object *announce_list_json(const struct client *);
 unsigned int	    announce_count(void);
 
 /* browse.c: browse the LAN and keep the cache resolved. */

@@ -108,6 +108,11 @@ START_TEST(test_config_client_limits)
 	    "loopback, any or none");
 	ck_assert_str_eq(conf.check_targets, "loopback");
 	teardown();
+	ck_assert_int_eq(parse("[access]\nservices-visible = some\n"), 1);
+	ck_assert_str_eq(first_error(),
+	    "test.conf:2: [access] services-visible: \"some\" is not own or all");
+	ck_assert_str_eq(conf.services_visible, "own");
+	teardown();
 	ck_assert_int_eq(parse("[access]\nnonsense = 1\n"), 1);
 	ck_assert_str_eq(first_error(),
 	    "test.conf:2: [access] nonsense: unknown key");
