@@ -12,12 +12,16 @@
  * for watchers and list.  An answer brings them back.  The cost is one
  * query and one answer per peer host per interval, unicast, whatever the
  * number of instances: doc/liveness.md has the figures.
+ *
+ * What a peer says is not trusted (discocore/probe.c has the rules): an
+ * answer counts only if it answers the question asked.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -99,37 +103,6 @@ liveness_apply(struct peer *p)
 	}
 }
 
-static size_t
-liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
-{
-	const char *label, *dot;
-	size_t	    n = 12, l;
-
-	if (len < 12 + strlen(host) + 2 + 4)
-		return (0);
-	memset(buf, 0, 12);
-	buf[0] = qid >> 8;
-	buf[1] = qid & 0xff;
-	buf[5] = 1; /* one question */
-	for (label = host; *label != '\0'; label = dot + 1) {
-		dot = strchr(label, '.');
-		l = dot != NULL ? (size_t)(dot - label) : strlen(label);
-		if (l == 0 || l > 63)
-			return (0);
-		buf[n++] = (unsigned char)l;
-		memcpy(buf + n, label, l);
-		n += l;
-		if (dot == NULL)
-			break;
-	}
-	buf[n++] = 0;
-	buf[n++] = 0; /* QTYPE A */
-	buf[n++] = 1;
-	buf[n++] = 0; /* QCLASS IN */
-	buf[n++] = 1;
-	return (n);
-}
-
 /*
  * Was qid one of the peer's recent queries?  A host busy announcing
  * thousands of services may answer seconds late, after the next query
@@ -163,8 +136,9 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 		    &slen);
 		if (n == -1)
 			return;
-		/* A response (QR set) to our last query, from that host. */
-		if (n < 12 || !(buf[2] & 0x80) ||
+		/* From a peer's port 5353, to one of its recent queries. */
+		if (n < NS_HFIXEDSZ || slen != sizeof(sin) ||
+		    sin.sin_family != AF_INET ||
 		    ntohs(sin.sin_port) != MDNS_PORT)
 			continue;
 		qid = (uint16_t)(buf[0] << 8 | buf[1]);
@@ -172,7 +146,8 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 			if (p->addr.s_addr == sin.sin_addr.s_addr)
 				break;
 		}
-		if (p == NULL || !liveness_asked(p, qid))
+		if (p == NULL || !liveness_asked(p, qid) ||
+		    !probe_reply_valid(buf, (size_t)n, p->host, ns_t_a, qid))
 			continue;
 		lv.answers++;
 		p->unanswered = 0;
@@ -267,7 +242,7 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 			(long long)lv.conf->liveness_interval_ms - CHECK_MS / 2)
 			continue;
 		qid = (uint16_t)arc4random();
-		if ((n = liveness_query(q, sizeof(q), qid, p->host)) == 0)
+		if ((n = probe_query(q, sizeof(q), qid, p->host, ns_t_a)) == 0)
 			continue;
 		p->last_sent = now;
 		p->qid[p->nq++ % QUERIES_KEPT] = qid;
