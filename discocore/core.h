@@ -322,10 +322,19 @@ int  cache_txt_match(const struct instance *, const char *);
 void cache_set_reachable(struct cache *, struct instance *, int);
 void cache_set_hidden(struct cache *, struct instance *, int);
 
-/* probe.c: the liveness prober's query and replies (no sockets). */
+/* probe.c: the liveness prober's query, replies and targets (no sockets). */
+
+/* One IPv4 prefix of an interface, as getifaddrs reports it. */
+struct probe_ifaddr {
+	int	 ifindex;
+	uint32_t addr; /* network order */
+	uint32_t mask; /* network order; for a point-to-point peer, /32 */
+};
+
 size_t probe_query(unsigned char *, size_t, uint16_t, const char *, uint16_t);
 int    probe_reply_valid(const unsigned char *, size_t, const char *, uint16_t,
        uint16_t);
+int    probe_onlink(const struct probe_ifaddr *, size_t, int, uint32_t);
 
 /* policy.c: how pick chooses one instance (no Avahi, no sockets). */
 enum policy {

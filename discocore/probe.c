@@ -1,18 +1,24 @@
 /*
  * The liveness prober's rules, apart from its sockets (src/liveness.c
- * sends and receives): the query it sends and which replies count as an
- * answer.  Plain data in, plain data out, so that unit tests and a fuzzer
- * reach them without a network.
+ * sends and receives): the query it sends, which replies count as an
+ * answer, and which addresses it may send to.  Plain data in, plain data
+ * out, so that unit tests and a fuzzer reach them without a network.
  *
  * A reply counts only when it is a DNS response to the query we sent
  * (RFC 6762 6.7: a legacy unicast reply repeats the question) that
  * answers it: a datagram from the right address and port with a known id
  * is not enough, as anything on the LAN can send one.  The DNS wire
  * format is read with libresolv's ns_* parser, never by hand.
+ *
+ * Only addresses on-link for the interface an instance was seen on are
+ * probed: an A record is whatever a peer says it is, and probing an
+ * off-link one would let any LAN host make discod send queries anywhere.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <netinet/in.h>
 #include <resolv.h>
 #include <string.h>
 #include <strings.h>
@@ -108,6 +114,34 @@ probe_reply_valid(const unsigned char *msg, size_t len, const char *host,
 		if (probe_rr_is(&rr, name, qtype) &&
 		    (qtype != ns_t_a || ns_rr_rdlen(rr) == NS_INADDRSZ))
 			return (1);
+	}
+	return (0);
+}
+
+/*
+ * May addr (IPv4, network order) be probed as a peer seen on interface
+ * ifindex?  Only if it lies in one of that interface's prefixes (ifs, n
+ * of them), and is neither that prefix's network nor its broadcast
+ * address; an entry with a /32 mask (a point-to-point peer) matches its
+ * own address only, and one with no mask at all matches nothing.
+ */
+int
+probe_onlink(const struct probe_ifaddr *ifs, size_t n, int ifindex,
+    uint32_t addr)
+{
+	uint32_t mask, host;
+	size_t	 k;
+
+	for (k = 0; k < n; k++) {
+		mask = ifs[k].mask;
+		if (ifs[k].ifindex != ifindex || mask == 0 ||
+		    (addr & mask) != (ifs[k].addr & mask))
+			continue;
+		host = ntohl(addr & ~mask);
+		/* /31 (RFC 3021) and /32 have no network or broadcast. */
+		if (ntohl(~mask) > 1 && (host == 0 || host == ntohl(~mask)))
+			continue;
+		return (1);
 	}
 	return (0);
 }

@@ -14,7 +14,12 @@
  * number of instances: doc/liveness.md has the figures.
  *
  * What a peer says is not trusted (discocore/probe.c has the rules): an
- * answer counts only if it answers the question asked.
+ * answer counts only if it answers the question asked, and only addresses
+ * on-link for the interface an instance was seen on are probed, so that a
+ * hostile A record cannot aim discod's queries off the link.  An instance
+ * with no such address (off-link, or IPv6 only) is not probed at all: its
+ * liveness is left to Avahi and its records' TTLs, and any verdict of ours
+ * on it is dropped.
  */
 #include "config.h"
 
@@ -22,9 +27,11 @@
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +41,13 @@
 #define MDNS_PORT    5353
 #define QUERIES_KEPT 16	 /* a late answer to any of these counts */
 #define CHECK_MS     250 /* how often silence is looked at */
+/*
+ * The interfaces' addresses are read again this often, and sooner (but
+ * not more often than IFADDRS_RETRY_MS) when a peer's address was not
+ * on-link or a query could not be sent: an address may have come or gone.
+ */
+#define IFADDRS_MS	 30000
+#define IFADDRS_RETRY_MS 2000
 
 struct peer {
 	TAILQ_ENTRY(peer) entry;
@@ -58,9 +72,14 @@ static struct {
 	struct event	    *rx;
 	struct event	    *tick;
 	TAILQ_HEAD(, peer) peers;
-	unsigned int  npeers;
-	unsigned long sent;
-	unsigned long answers;
+	unsigned int	     npeers;
+	unsigned long	     sent;
+	unsigned long	     answers;
+	struct probe_ifaddr *ifs; /* this host's IPv4 prefixes */
+	size_t		     nifs;
+	int		     ifs_read; /* ever */
+	int		     ifs_stale;
+	long long	     ifs_when; /* ms, monotonic */
 } lv = { .fd = -1 };
 
 static long long
@@ -72,17 +91,97 @@ liveness_now(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* The IPv4 address an instance was resolved to, if any. */
+/*
+ * Read this host's IPv4 prefixes again, when due.  A failure keeps the
+ * last ones read.
+ */
+static void
+liveness_ifaddrs(long long now)
+{
+	struct ifaddrs	    *ifa, *a;
+	struct probe_ifaddr *ifs = NULL;
+	size_t		     n = 0, cap = 0;
+	char		     name[IF_NAMESIZE], *colon;
+	unsigned int	     ifindex;
+
+	if (lv.ifs_read &&
+	    now - lv.ifs_when < (lv.ifs_stale ? IFADDRS_RETRY_MS : IFADDRS_MS))
+		return;
+	lv.ifs_read = 1;
+	lv.ifs_when = now;
+	lv.ifs_stale = 0;
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("liveness: getifaddrs");
+		return;
+	}
+	for (a = ifa; a != NULL; a = a->ifa_next) {
+		if (a->ifa_addr == NULL || a->ifa_addr->sa_family != AF_INET ||
+		    a->ifa_netmask == NULL || !(a->ifa_flags & IFF_UP))
+			continue;
+		/* An alias ("eth0:1") is its interface's. */
+		strlcpy(name, a->ifa_name, sizeof(name));
+		if ((colon = strchr(name, ':')) != NULL)
+			*colon = '\0';
+		if ((ifindex = if_nametoindex(name)) == 0)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			ifs = xreallocarray(ifs, cap, sizeof(*ifs));
+		}
+		ifs[n].ifindex = (int)ifindex;
+		ifs[n].addr =
+		    ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
+		ifs[n].mask =
+		    ((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr;
+		/* On a point-to-point link the peer is what is on-link. */
+		if ((a->ifa_flags & IFF_POINTOPOINT) &&
+		    a->ifa_dstaddr != NULL &&
+		    a->ifa_dstaddr->sa_family == AF_INET) {
+			ifs[n].addr = ((struct sockaddr_in *)a->ifa_dstaddr)
+					  ->sin_addr.s_addr;
+			ifs[n].mask = 0xffffffff;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	free(lv.ifs);
+	lv.ifs = ifs;
+	lv.nifs = n;
+}
+
+/*
+ * The IPv4 address an instance was resolved to that may be probed: the
+ * first one on-link for the interface it was seen on, if any.
+ */
 static const struct cache_path *
 liveness_v4(const struct instance *i)
+{
+	const struct cache_path *p;
+	uint32_t		 addr;
+	size_t			 k;
+
+	for (k = 0; k < i->npaths; k++) {
+		p = &i->paths[k];
+		if (!p->resolved || p->family != AF_INET)
+			continue;
+		memcpy(&addr, p->addr, sizeof(addr));
+		if (probe_onlink(lv.ifs, lv.nifs, p->ifindex, addr))
+			return (p);
+	}
+	return (NULL);
+}
+
+/* Has the instance a resolved IPv4 address, on-link or not? */
+static int
+liveness_has_v4(const struct instance *i)
 {
 	size_t k;
 
 	for (k = 0; k < i->npaths; k++) {
 		if (i->paths[k].resolved && i->paths[k].family == AF_INET)
-			return (&i->paths[k]);
+			return (1);
 	}
-	return (NULL);
+	return (0);
 }
 
 /* Apply a peer's state to every instance that lives on it. */
@@ -181,7 +280,7 @@ static void
 liveness_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct cache		*c = lv.cache;
-	struct instance		*i;
+	struct instance		*i, *inext;
 	const struct cache_path *path;
 	struct peer		*p, *next;
 	struct sockaddr_in	 sin;
@@ -195,15 +294,27 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 	 * answers that came meanwhile are waiting, and they count.
 	 */
 	liveness_rx(lv.fd, EV_READ, NULL);
+	liveness_ifaddrs(now);
 
-	/* The peers are the hosts of the remote instances in the cache. */
+	/*
+	 * The peers are the hosts of the remote instances in the cache, at
+	 * an address on-link where they were seen.  An instance without one
+	 * is Avahi's to judge: a verdict of ours from before (its address
+	 * was on-link then) no longer holds.
+	 */
 	TAILQ_FOREACH(p, &lv.peers, entry)
 		p->seen = 0;
-	for (i = cache_first_of_type(c, NULL); i != NULL;
-	     i = cache_next(c, i)) {
-		if (i->local || !i->resolved || i->host == NULL ||
-		    (path = liveness_v4(i)) == NULL)
+	for (i = cache_first_of_type(c, NULL); i != NULL; i = inext) {
+		inext = cache_next(c, i);
+		if (i->local || !i->resolved || i->host == NULL)
 			continue;
+		if ((path = liveness_v4(i)) == NULL) {
+			if (liveness_has_v4(i))
+				lv.ifs_stale = 1;
+			cache_set_reachable(c, i, 1);
+			cache_set_hidden(c, i, 0);
+			continue;
+		}
 		liveness_peer(path, i->host)->seen = 1;
 	}
 	TAILQ_FOREACH_SAFE(p, &lv.peers, entry, next) {
@@ -253,10 +364,11 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 		sin.sin_port = htons(MDNS_PORT);
 		sin.sin_addr = p->addr;
 		if (sendto(lv.fd, q, n, 0, (struct sockaddr *)&sin,
-			sizeof(sin)) == -1)
+			sizeof(sin)) == -1) {
 			log_debug("liveness: sendto %s: %s", inet_ntoa(p->addr),
 			    strerror(errno));
-		else
+			lv.ifs_stale = 1;
+		} else
 			lv.sent++;
 	}
 }
@@ -314,6 +426,11 @@ liveness_shutdown(void)
 		free(p->host);
 		free(p);
 	}
+	lv.npeers = 0;
+	free(lv.ifs);
+	lv.ifs = NULL;
+	lv.nifs = 0;
+	lv.ifs_read = 0;
 }
 
 struct json_object *

@@ -1,10 +1,12 @@
 /*
- * The liveness prober's rules (discocore/probe.c): the query it sends and
- * which replies prove a peer alive.  Replies are built here byte by byte,
- * as a peer on the LAN could send them.
+ * The liveness prober's rules (discocore/probe.c): the query it sends,
+ * which replies prove a peer alive, and which addresses it may probe.
+ * Replies are built here byte by byte, as a peer on the LAN could send
+ * them; interface prefixes are given as lists, not read from this machine.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <resolv.h>
 #include <string.h>
@@ -276,6 +278,67 @@ START_TEST(test_probe_escaped_host_names_round_trip)
 }
 END_TEST
 
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return (a.s_addr);
+}
+
+START_TEST(test_probe_onlink_only_in_the_interface_prefix)
+{
+	struct probe_ifaddr ifs[] = {
+		{ 2, ip("192.168.1.10"), ip("255.255.255.0") },
+		{ 3, ip("10.0.0.1"), ip("255.0.0.0") },
+	};
+
+	ck_assert(probe_onlink(ifs, 2, 2, ip("192.168.1.77")));
+	ck_assert(probe_onlink(ifs, 2, 3, ip("10.200.3.4")));
+	/* Off-link: the hostile A record of the finding. */
+	ck_assert(!probe_onlink(ifs, 2, 2, ip("203.0.113.7")));
+	ck_assert(!probe_onlink(ifs, 2, 2, ip("192.168.2.77")));
+	ck_assert(!probe_onlink(ifs, 2, 2, ip("8.8.8.8")));
+	/* On-link for another interface than the one it was seen on. */
+	ck_assert(!probe_onlink(ifs, 2, 2, ip("10.200.3.4")));
+	ck_assert(!probe_onlink(ifs, 2, 3, ip("192.168.1.77")));
+	ck_assert(!probe_onlink(ifs, 2, 9, ip("192.168.1.77")));
+	ck_assert(!probe_onlink(NULL, 0, 2, ip("192.168.1.77")));
+}
+END_TEST
+
+START_TEST(test_probe_onlink_never_network_or_broadcast)
+{
+	struct probe_ifaddr ifs[] = {
+		{ 2, ip("192.168.1.10"), ip("255.255.255.0") },
+	};
+
+	ck_assert(!probe_onlink(ifs, 1, 2, ip("192.168.1.0")));
+	ck_assert(!probe_onlink(ifs, 1, 2, ip("192.168.1.255")));
+	ck_assert(probe_onlink(ifs, 1, 2, ip("192.168.1.1")));
+	ck_assert(probe_onlink(ifs, 1, 2, ip("192.168.1.254")));
+}
+END_TEST
+
+START_TEST(test_probe_onlink_point_to_point_and_odd_masks)
+{
+	struct probe_ifaddr ifs[] = {
+		{ 2, ip("198.51.100.0"), ip("255.255.255.254") }, /* /31 */
+		{ 4, ip("192.0.2.9"), ip("255.255.255.255") },	  /* peer */
+		{ 5, ip("192.0.2.20"), 0 },			  /* no mask */
+	};
+
+	ck_assert(probe_onlink(ifs, 3, 2, ip("198.51.100.0")));
+	ck_assert(probe_onlink(ifs, 3, 2, ip("198.51.100.1")));
+	ck_assert(!probe_onlink(ifs, 3, 2, ip("198.51.100.2")));
+	ck_assert(probe_onlink(ifs, 3, 4, ip("192.0.2.9")));
+	ck_assert(!probe_onlink(ifs, 3, 4, ip("192.0.2.10")));
+	ck_assert(!probe_onlink(ifs, 3, 5, ip("192.0.2.20")));
+	ck_assert(!probe_onlink(ifs, 3, 5, ip("203.0.113.7")));
+}
+END_TEST
+
 static Suite *
 liveness_suite(void)
 {
@@ -297,6 +360,9 @@ liveness_suite(void)
 	tcase_add_test(tc,
 	    test_probe_reply_with_a_compression_loop_does_not_count);
 	tcase_add_test(tc, test_probe_escaped_host_names_round_trip);
+	tcase_add_test(tc, test_probe_onlink_only_in_the_interface_prefix);
+	tcase_add_test(tc, test_probe_onlink_never_network_or_broadcast);
+	tcase_add_test(tc, test_probe_onlink_point_to_point_and_odd_masks);
 	suite_add_tcase(s, tc);
 	return (s);
 }
