@@ -19,7 +19,8 @@
  * hostile A record cannot aim discod's queries off the link.  An instance
  * with no such address (off-link, or IPv6 only) is not probed at all: its
  * liveness is left to Avahi and its records' TTLs, and any verdict of ours
- * on it is dropped.
+ * on it is dropped.  A flood of datagrams on the socket is read at most
+ * RX_BURST at a time, so it cannot hold the loop.
  */
 #include "config.h"
 
@@ -41,6 +42,7 @@
 #define MDNS_PORT    5353
 #define QUERIES_KEPT 16	 /* a late answer to any of these counts */
 #define CHECK_MS     250 /* how often silence is looked at */
+#define RX_BURST     64	 /* datagrams read per wakeup at most */
 /*
  * The interfaces' addresses are read again this often, and sooner (but
  * not more often than IFADDRS_RETRY_MS) when a peer's address was not
@@ -228,8 +230,10 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 	struct peer	  *p;
 	ssize_t		   n;
 	uint16_t	   qid;
+	int		   k;
 
-	for (;;) {
+	/* Level-triggered: what is left wakes the loop again. */
+	for (k = 0; k < RX_BURST; k++) {
 		slen = sizeof(sin);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
 		    &slen);
