@@ -1,9 +1,10 @@
 /*
  * The core of disco: the logic that knows neither Avahi nor libevent nor
  * sockets.  The cache, pick policies, RFC 6763 rules and .dnssd files,
- * health-check specs, discod.conf and its access rules, back-off, logging
- * and the x* allocators.  Plain data in, plain data out: the daemon, the
- * unit tests and the fuzzers link it (libdiscocore).
+ * health-check specs, discod.conf and its access rules, the liveness
+ * prober's rules, back-off, logging and the x* allocators.  Plain data
+ * in, plain data out: the daemon, the unit tests and the fuzzers link it
+ * (libdiscocore).
  *
  * Its compile line has no Avahi and no libevent flags, so a core file that
  * includes either's header does not build: keep it that way.
@@ -332,6 +333,20 @@ void cache_resolved(struct cache *, struct instance *, int, int, const char *,
 int  cache_txt_match(const struct instance *, const char *);
 void cache_set_reachable(struct cache *, struct instance *, int);
 void cache_set_hidden(struct cache *, struct instance *, int);
+
+/* probe.c: the liveness prober's query, replies and targets (no sockets). */
+
+/* One IPv4 prefix of an interface, as getifaddrs reports it. */
+struct probe_ifaddr {
+	int	 ifindex;
+	uint32_t addr; /* network order */
+	uint32_t mask; /* network order; for a point-to-point peer, /32 */
+};
+
+size_t probe_query(unsigned char *, size_t, uint16_t, const char *, uint16_t);
+int    probe_reply_valid(const unsigned char *, size_t, const char *, uint16_t,
+       uint16_t);
+int    probe_onlink(const struct probe_ifaddr *, size_t, int, uint32_t);
 
 /* policy.c: how pick chooses one instance (no Avahi, no sockets). */
 enum policy {

@@ -12,15 +12,27 @@
  * for watchers and list.  An answer brings them back.  The cost is one
  * query and one answer per peer host per interval, unicast, whatever the
  * number of instances: doc/liveness.md has the figures.
+ *
+ * What a peer says is not trusted (discocore/probe.c has the rules): an
+ * answer counts only if it answers the question asked, and only addresses
+ * on-link for the interface an instance was seen on are probed, so that a
+ * hostile A record cannot aim discod's queries off the link.  An instance
+ * with no such address (off-link, or IPv6 only) is not probed at all: its
+ * liveness is left to Avahi and its records' TTLs, and any verdict of ours
+ * on it is dropped.  A flood of datagrams on the socket is read at most
+ * RX_BURST at a time, so it cannot hold the loop.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +42,14 @@
 #define MDNS_PORT    5353
 #define QUERIES_KEPT 16	 /* a late answer to any of these counts */
 #define CHECK_MS     250 /* how often silence is looked at */
+#define RX_BURST     64	 /* datagrams read per wakeup at most */
+/*
+ * The interfaces' addresses are read again this often, and sooner (but
+ * not more often than IFADDRS_RETRY_MS) when a peer's address was not
+ * on-link or a query could not be sent: an address may have come or gone.
+ */
+#define IFADDRS_MS	 30000
+#define IFADDRS_RETRY_MS 2000
 
 struct peer {
 	TAILQ_ENTRY(peer) entry;
@@ -54,9 +74,14 @@ static struct {
 	struct event	    *rx;
 	struct event	    *tick;
 	TAILQ_HEAD(, peer) peers;
-	unsigned int  npeers;
-	unsigned long sent;
-	unsigned long answers;
+	unsigned int	     npeers;
+	unsigned long	     sent;
+	unsigned long	     answers;
+	struct probe_ifaddr *ifs; /* this host's IPv4 prefixes */
+	size_t		     nifs;
+	int		     ifs_read; /* ever */
+	int		     ifs_stale;
+	long long	     ifs_when; /* ms, monotonic */
 } lv = { .fd = -1 };
 
 static long long
@@ -68,17 +93,97 @@ liveness_now(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* The IPv4 address an instance was resolved to, if any. */
+/*
+ * Read this host's IPv4 prefixes again, when due.  A failure keeps the
+ * last ones read.
+ */
+static void
+liveness_ifaddrs(long long now)
+{
+	struct ifaddrs	    *ifa, *a;
+	struct probe_ifaddr *ifs = NULL;
+	size_t		     n = 0, cap = 0;
+	char		     name[IF_NAMESIZE], *colon;
+	unsigned int	     ifindex;
+
+	if (lv.ifs_read &&
+	    now - lv.ifs_when < (lv.ifs_stale ? IFADDRS_RETRY_MS : IFADDRS_MS))
+		return;
+	lv.ifs_read = 1;
+	lv.ifs_when = now;
+	lv.ifs_stale = 0;
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("liveness: getifaddrs");
+		return;
+	}
+	for (a = ifa; a != NULL; a = a->ifa_next) {
+		if (a->ifa_addr == NULL || a->ifa_addr->sa_family != AF_INET ||
+		    a->ifa_netmask == NULL || !(a->ifa_flags & IFF_UP))
+			continue;
+		/* An alias ("eth0:1") is its interface's. */
+		strlcpy(name, a->ifa_name, sizeof(name));
+		if ((colon = strchr(name, ':')) != NULL)
+			*colon = '\0';
+		if ((ifindex = if_nametoindex(name)) == 0)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			ifs = xreallocarray(ifs, cap, sizeof(*ifs));
+		}
+		ifs[n].ifindex = (int)ifindex;
+		ifs[n].addr =
+		    ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
+		ifs[n].mask =
+		    ((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr;
+		/* On a point-to-point link the peer is what is on-link. */
+		if ((a->ifa_flags & IFF_POINTOPOINT) &&
+		    a->ifa_dstaddr != NULL &&
+		    a->ifa_dstaddr->sa_family == AF_INET) {
+			ifs[n].addr = ((struct sockaddr_in *)a->ifa_dstaddr)
+					  ->sin_addr.s_addr;
+			ifs[n].mask = 0xffffffff;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	free(lv.ifs);
+	lv.ifs = ifs;
+	lv.nifs = n;
+}
+
+/*
+ * The IPv4 address an instance was resolved to that may be probed: the
+ * first one on-link for the interface it was seen on, if any.
+ */
 static const struct cache_path *
 liveness_v4(const struct instance *i)
+{
+	const struct cache_path *p;
+	uint32_t		 addr;
+	size_t			 k;
+
+	for (k = 0; k < i->npaths; k++) {
+		p = &i->paths[k];
+		if (!p->resolved || p->family != AF_INET)
+			continue;
+		memcpy(&addr, p->addr, sizeof(addr));
+		if (probe_onlink(lv.ifs, lv.nifs, p->ifindex, addr))
+			return (p);
+	}
+	return (NULL);
+}
+
+/* Has the instance a resolved IPv4 address, on-link or not? */
+static int
+liveness_has_v4(const struct instance *i)
 {
 	size_t k;
 
 	for (k = 0; k < i->npaths; k++) {
 		if (i->paths[k].resolved && i->paths[k].family == AF_INET)
-			return (&i->paths[k]);
+			return (1);
 	}
-	return (NULL);
+	return (0);
 }
 
 /* Apply a peer's state to every instance that lives on it. */
@@ -97,37 +202,6 @@ liveness_apply(struct peer *p)
 		cache_set_reachable(c, i, !p->unreachable);
 		cache_set_hidden(c, i, p->removed);
 	}
-}
-
-static size_t
-liveness_query(unsigned char *buf, size_t len, uint16_t qid, const char *host)
-{
-	const char *label, *dot;
-	size_t	    n = 12, l;
-
-	if (len < 12 + strlen(host) + 2 + 4)
-		return (0);
-	memset(buf, 0, 12);
-	buf[0] = qid >> 8;
-	buf[1] = qid & 0xff;
-	buf[5] = 1; /* one question */
-	for (label = host; *label != '\0'; label = dot + 1) {
-		dot = strchr(label, '.');
-		l = dot != NULL ? (size_t)(dot - label) : strlen(label);
-		if (l == 0 || l > 63)
-			return (0);
-		buf[n++] = (unsigned char)l;
-		memcpy(buf + n, label, l);
-		n += l;
-		if (dot == NULL)
-			break;
-	}
-	buf[n++] = 0;
-	buf[n++] = 0; /* QTYPE A */
-	buf[n++] = 1;
-	buf[n++] = 0; /* QCLASS IN */
-	buf[n++] = 1;
-	return (n);
 }
 
 /*
@@ -156,15 +230,18 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 	struct peer	  *p;
 	ssize_t		   n;
 	uint16_t	   qid;
+	int		   k;
 
-	for (;;) {
+	/* Level-triggered: what is left wakes the loop again. */
+	for (k = 0; k < RX_BURST; k++) {
 		slen = sizeof(sin);
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin,
 		    &slen);
 		if (n == -1)
 			return;
-		/* A response (QR set) to our last query, from that host. */
-		if (n < 12 || !(buf[2] & 0x80) ||
+		/* From a peer's port 5353, to one of its recent queries. */
+		if (n < NS_HFIXEDSZ || slen != sizeof(sin) ||
+		    sin.sin_family != AF_INET ||
 		    ntohs(sin.sin_port) != MDNS_PORT)
 			continue;
 		qid = (uint16_t)(buf[0] << 8 | buf[1]);
@@ -172,7 +249,8 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 			if (p->addr.s_addr == sin.sin_addr.s_addr)
 				break;
 		}
-		if (p == NULL || !liveness_asked(p, qid))
+		if (p == NULL || !liveness_asked(p, qid) ||
+		    !probe_reply_valid(buf, (size_t)n, p->host, ns_t_a, qid))
 			continue;
 		lv.answers++;
 		p->unanswered = 0;
@@ -206,7 +284,7 @@ static void
 liveness_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct cache		*c = lv.cache;
-	struct instance		*i;
+	struct instance		*i, *inext;
 	const struct cache_path *path;
 	struct peer		*p, *next;
 	struct sockaddr_in	 sin;
@@ -220,15 +298,27 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 	 * answers that came meanwhile are waiting, and they count.
 	 */
 	liveness_rx(lv.fd, EV_READ, NULL);
+	liveness_ifaddrs(now);
 
-	/* The peers are the hosts of the remote instances in the cache. */
+	/*
+	 * The peers are the hosts of the remote instances in the cache, at
+	 * an address on-link where they were seen.  An instance without one
+	 * is Avahi's to judge: a verdict of ours from before (its address
+	 * was on-link then) no longer holds.
+	 */
 	TAILQ_FOREACH(p, &lv.peers, entry)
 		p->seen = 0;
-	for (i = cache_first_of_type(c, NULL); i != NULL;
-	     i = cache_next(c, i)) {
-		if (i->local || !i->resolved || i->host == NULL ||
-		    (path = liveness_v4(i)) == NULL)
+	for (i = cache_first_of_type(c, NULL); i != NULL; i = inext) {
+		inext = cache_next(c, i);
+		if (i->local || !i->resolved || i->host == NULL)
 			continue;
+		if ((path = liveness_v4(i)) == NULL) {
+			if (liveness_has_v4(i))
+				lv.ifs_stale = 1;
+			cache_set_reachable(c, i, 1);
+			cache_set_hidden(c, i, 0);
+			continue;
+		}
 		liveness_peer(path, i->host)->seen = 1;
 	}
 	TAILQ_FOREACH_SAFE(p, &lv.peers, entry, next) {
@@ -267,7 +357,7 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 			(long long)lv.conf->liveness_interval_ms - CHECK_MS / 2)
 			continue;
 		qid = (uint16_t)arc4random();
-		if ((n = liveness_query(q, sizeof(q), qid, p->host)) == 0)
+		if ((n = probe_query(q, sizeof(q), qid, p->host, ns_t_a)) == 0)
 			continue;
 		p->last_sent = now;
 		p->qid[p->nq++ % QUERIES_KEPT] = qid;
@@ -278,10 +368,11 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 		sin.sin_port = htons(MDNS_PORT);
 		sin.sin_addr = p->addr;
 		if (sendto(lv.fd, q, n, 0, (struct sockaddr *)&sin,
-			sizeof(sin)) == -1)
+			sizeof(sin)) == -1) {
 			log_debug("liveness: sendto %s: %s", inet_ntoa(p->addr),
 			    strerror(errno));
-		else
+			lv.ifs_stale = 1;
+		} else
 			lv.sent++;
 	}
 }
@@ -339,6 +430,11 @@ liveness_shutdown(void)
 		free(p->host);
 		free(p);
 	}
+	lv.npeers = 0;
+	free(lv.ifs);
+	lv.ifs = NULL;
+	lv.nifs = 0;
+	lv.ifs_read = 0;
 }
 
 struct json_object *
