@@ -13,7 +13,8 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/system_bus_socket
 unset NOTIFY_SOCKET LISTEN_FDS LISTEN_PID
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-: >"$tmp/discod.conf"
+mkdir "$tmp/services"
+printf '[announce]\nservices-dir = %s\n' "$tmp/services" >"$tmp/discod.conf"
 plan 10
 
 # refused DIR MODE: discod must exit 1 within 10 s and have made no socket.
