@@ -17,6 +17,7 @@ seeds() {
 	fuzz_conf) echo "$top/fuzz/corpus/conf $top/tests/golden/config" ;;
 	fuzz_dnssd) echo "$top/tests/golden/dnssd" ;;
 	fuzz_txt) echo "$top/fuzz/corpus/txt" ;;
+	fuzz_print) echo "$top/fuzz/corpus/print" ;;
 	esac
 }
 
