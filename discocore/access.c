@@ -20,20 +20,27 @@
 
 #include "core.h"
 
+/*
+ * A uid or gid in decimal, at most 0xfffffffe: (uid_t)-1 is nobody's.
+ * The bound is checked before each digit is added, so the sum cannot wrap
+ * whatever the width of long ("4294967296" must not become uid 0).
+ */
 static int
 access_number(const char *s, unsigned int *out)
 {
-	unsigned long v = 0;
+	const unsigned long max = 0xfffffffeUL;
+	unsigned long	    v = 0, d;
 
 	if (*s == '\0')
 		return (-1);
 	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s) || v > 429496729UL)
+		if (!isdigit((unsigned char)*s))
 			return (-1);
-		v = v * 10 + (unsigned long)(*s - '0');
+		d = (unsigned long)(*s - '0');
+		if (v > (max - d) / 10)
+			return (-1);
+		v = v * 10 + d;
 	}
-	if (v > 0xfffffffeUL) /* (uid_t)-1 is nobody's */
-		return (-1);
 	*out = (unsigned int)v;
 	return (0);
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,9 @@ main(int argc, char *argv[])
 	long	       n;
 	int	       ch;
 
+	/* The terminal's charset, for what print.c may show as it is. */
+	setlocale(LC_CTYPE, "");
+	print_init(stdout, stderr);
 	while ((ch = getopt_long(argc, argv, "+hjs:t:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

@@ -6,6 +6,7 @@
 #define DISCOCTL_H
 
 #include <signal.h>
+#include <stdio.h>
 
 struct disco;
 struct json_object;
@@ -53,6 +54,8 @@ int ctl_pick(struct ctl_env *, int, char **);
 int ctl_watch(struct ctl_env *, int, char **);
 
 /* print.c */
+void print_init(FILE *, FILE *);
+int  print_escape(FILE *, const char *, size_t, int);
 void print_error(struct json_object *);
 void print_status(struct json_object *);
 void print_services(struct json_object *);
@@ -60,6 +63,7 @@ void print_types(struct json_object *);
 void print_list(struct json_object *);
 void print_picked(struct json_object *);
 void print_resolved(struct json_object *);
+void print_published(const char *, const char *, unsigned int, long);
 void print_watch_snapshot(struct json_object *);
 void print_watch_event(struct ctl_env *, const char *);
 void print_event(struct ctl_env *, const char *);

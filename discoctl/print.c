@@ -2,15 +2,227 @@
  * discoctl's output: the agent's replies and events for people.  With -j
  * the lines are printed as the agent sent them, and nothing here runs
  * but for events.
+ *
+ * Every string in a reply is untrusted: names, host names and TXT come
+ * from any host on the LAN, a check's output from another user's command.
+ * None reaches the terminal but through print_escape(), which shows
+ * control characters, the bytes that start terminal escape sequences and
+ * invalid UTF-8 as visible escapes (discoctl(1), OUTPUT).  Columns are
+ * padded by what is printed, escapes and wide characters included, not
+ * by bytes.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <langinfo.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include <json-c/json.h>
 
 #include "discoctl.h"
+
+static FILE *print_out;	 /* replies and events */
+static FILE *print_err;	 /* error replies */
+static int   print_utf8; /* the locale's characters are UTF-8 */
+
+/* Print to out and err, in the charset LC_CTYPE names (set it first). */
+void
+print_init(FILE *out, FILE *err)
+{
+	print_out = out;
+	print_err = err;
+	print_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+}
+
+/*
+ * The code point at s[*i] in strict UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), moving *i past it; -1, *i
+ * unmoved, when the bytes there are not one.
+ */
+static long
+print_utf8_next(const unsigned char *s, size_t len, size_t *i)
+{
+	unsigned long cp, min;
+	size_t	      n, k;
+
+	if (s[*i] < 0x80)
+		return (s[(*i)++]);
+	if ((s[*i] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = s[*i] & 0x1f;
+		min = 0x80;
+	} else if ((s[*i] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = s[*i] & 0x0f;
+		min = 0x800;
+	} else if ((s[*i] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = s[*i] & 0x07;
+		min = 0x10000;
+	} else
+		return (-1);
+	if (len - *i <= n)
+		return (-1);
+	for (k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return (-1);
+		cp = (cp << 6) | (s[*i + k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return (-1);
+	*i += n + 1;
+	return ((long)cp);
+}
+
+/* The columns cp takes on the terminal as it is, or -1 to escape it. */
+static int
+print_width(unsigned long cp)
+{
+	int w;
+
+	/* C0 and C1 controls, DEL: ESC (0x1b) and CSI (0x9b) start sequences. */
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		return (-1);
+	if (cp < 0x7f)
+		return (1);
+	/* An 8-bit terminal reads UTF-8's bytes 0x80-0x9f as C1 controls. */
+	if (!print_utf8)
+		return (-1);
+	/* Bidirectional formatting reorders the rest of the line. */
+	if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return (-1);
+	if (!iswprint((wint_t)cp) || (w = wcwidth((wchar_t)cp)) < 0)
+		return (-1);
+	return (w);
+}
+
+/* Write n bytes (when fp is not NULL); returns n, the columns they take. */
+static int
+print_put(FILE *fp, const char *s, size_t n)
+{
+	if (fp != NULL)
+		fwrite(s, 1, n, fp);
+	return ((int)n);
+}
+
+/*
+ * Write the len bytes at s to fp (or only count them: fp NULL) so that a
+ * terminal shows them and does nothing else: a backslash as \\, with quote
+ * a double quote as \", tab, newline and carriage return as \t \n \r,
+ * other C0 controls, DEL and each byte that is not UTF-8 as \xHH, C1
+ * controls, bidirectional formatting, characters the locale cannot print
+ * (outside a UTF-8 locale: any but ASCII) as \uHHHH or \UHHHHHHHH; the
+ * rest as it is.  Returns the columns written.
+ */
+int
+print_escape(FILE *fp, const char *s, size_t len, int quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     i = 0, at;
+	long		     cp;
+	char		     esc[16];
+	int		     cols = 0, w;
+
+	while (i < len) {
+		at = i;
+		if ((cp = print_utf8_next(p, len, &i)) == -1) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i++]);
+			cols += print_put(fp, esc, strlen(esc));
+			continue;
+		}
+		if (cp == '\\' || (quote && cp == '"')) {
+			snprintf(esc, sizeof(esc), "\\%c", (int)cp);
+		} else if (cp == '\t' || cp == '\n' || cp == '\r') {
+			snprintf(esc, sizeof(esc), "\\%c",
+			    cp == '\t' ? 't' : (cp == '\n' ? 'n' : 'r'));
+		} else if ((w = print_width((unsigned long)cp)) >= 0) {
+			print_put(fp, s + at, i - at);
+			cols += w;
+			continue;
+		} else if (cp < 0x80)
+			snprintf(esc, sizeof(esc), "\\x%02lx", cp);
+		else if (cp <= 0xffff)
+			snprintf(esc, sizeof(esc), "\\u%04lx", cp);
+		else
+			snprintf(esc, sizeof(esc), "\\U%08lx", cp);
+		cols += print_put(fp, esc, strlen(esc));
+	}
+	return (cols);
+}
+
+static void
+print_spaces(FILE *fp, int n)
+{
+	for (; n > 0; n--)
+		fputc(' ', fp);
+}
+
+/* Spaces after a cell that took used columns, up to width. */
+static void
+print_pad(int used, int width)
+{
+	print_spaces(print_out, width - used);
+}
+
+/*
+ * fprintf(3) for lines that carry the agent's text: every %s argument
+ * goes through print_escape(), and a width pads to the columns printed.
+ * Only %s with a width ("%-32s", "%5s") and %% are known (the format
+ * attribute lets the compiler check the arguments); the rest of the
+ * format is written as it is.  Returns the columns written.
+ */
+static int __attribute__((format(printf, 2, 3)))
+print_f(FILE *fp, const char *fmt, ...)
+{
+	const char *p, *s;
+	va_list	    ap;
+	int	    cols = 0, width, left, n;
+
+	va_start(ap, fmt);
+	for (p = fmt; *p != '\0'; p++) {
+		if (*p != '%') {
+			fputc(*p, fp);
+			cols++;
+			continue;
+		}
+		if (*++p == '%') {
+			fputc('%', fp);
+			cols++;
+			continue;
+		}
+		if ((left = *p == '-'))
+			p++;
+		for (width = 0; isdigit((unsigned char)*p); p++)
+			width = width * 10 + (*p - '0');
+		if (*p != 's')
+			abort(); /* a conversion print_f does not know */
+		s = va_arg(ap, const char *);
+		n = print_escape(NULL, s, strlen(s), 0);
+		if (!left)
+			print_spaces(fp, width - n);
+		print_escape(fp, s, strlen(s), 0);
+		if (left)
+			print_spaces(fp, width - n);
+		cols += n > width ? n : width;
+	}
+	va_end(ap);
+	return (cols);
+}
+
+/* s between double quotes, escaped. */
+static void
+print_quoted(const char *s)
+{
+	fputc('"', print_out);
+	print_escape(print_out, s, strlen(s), 1);
+	fputc('"', print_out);
+}
 
 /* The field key of o as text, "-" when it is missing. */
 static const char *
@@ -30,6 +242,15 @@ print_get(struct json_object *o, const char *key)
 
 	json_object_object_get_ex(o, key, &v);
 	return (v);
+}
+
+/* The length of the array o; 0 when o is not one (json-c would abort). */
+static size_t
+print_len(struct json_object *o)
+{
+	if (!json_object_is_type(o, json_type_array))
+		return (0);
+	return (json_object_array_length(o));
 }
 
 static void
@@ -54,7 +275,7 @@ print_error(struct json_object *reply)
 	struct json_object *err;
 
 	err = print_get(reply, "error");
-	fprintf(stderr, "discoctl: %s (%s)\n",
+	print_f(print_err, "discoctl: %s (%s)\n",
 	    print_get(err, "message") != NULL ? print_str(err, "message") :
 						"error",
 	    print_get(err, "code") != NULL ? print_str(err, "code") : "?");
@@ -72,60 +293,66 @@ print_status(struct json_object *reply)
 	    json_object_get_double(print_get(reply, "uptime")));
 	print_duration(since, sizeof(since),
 	    json_object_get_double(print_get(av, "since")));
-	printf("%-10s discod %s, protocol %s, pid %s, up %s\n", "agent",
-	    print_str(reply, "version"), print_str(reply, "protocol"),
+	print_f(print_out, "%-10s discod %s, protocol %s, pid %s, up %s\n",
+	    "agent", print_str(reply, "version"), print_str(reply, "protocol"),
 	    print_str(reply, "pid"), up);
-	printf("%-10s %s\n", "host", print_str(reply, "host"));
-	printf("%-10s %s for %s, %s outage(s)%s%s\n", "avahi",
+	print_f(print_out, "%-10s %s\n", "host", print_str(reply, "host"));
+	print_f(print_out, "%-10s %s for %s, %s outage(s)%s%s\n", "avahi",
 	    print_str(av, "state"), since, print_str(av, "outages"),
 	    print_get(av, "error") != NULL ? ": " : "",
 	    print_get(av, "error") != NULL ? print_str(av, "error") : "");
-	printf("%-10s %s\n", "services", print_str(counts, "services"));
-	printf("%-10s %s\n", "instances", print_str(counts, "instances"));
-	printf("%-10s %s\n", "clients", print_str(counts, "clients"));
-	printf("%-10s %s KiB\n", "memory", print_str(reply, "rss_kib"));
+	print_f(print_out, "%-10s %s\n", "services",
+	    print_str(counts, "services"));
+	print_f(print_out, "%-10s %s\n", "instances",
+	    print_str(counts, "instances"));
+	print_f(print_out, "%-10s %s\n", "clients",
+	    print_str(counts, "clients"));
+	print_f(print_out, "%-10s %s KiB\n", "memory",
+	    print_str(reply, "rss_kib"));
 }
 
 void
 print_services(struct json_object *reply)
 {
 	struct json_object *list, *s, *origin, *h;
-	char		    where[64], lease[32], name[80];
+	char		    lease[32];
 	size_t		    i, n;
+	int		    used;
 
 	list = print_get(reply, "services");
-	n = json_object_array_length(list);
-	printf("%-4s %-12s %-32s %-16s %5s %-6s %s\n", "ID", "STATE", "NAME",
-	    "TYPE", "PORT", "LEASE", "ORIGIN");
+	n = print_len(list);
+	print_f(print_out, "%-4s %-12s %-32s %-16s %5s %-6s %s\n", "ID",
+	    "STATE", "NAME", "TYPE", "PORT", "LEASE", "ORIGIN");
 	for (i = 0; i < n; i++) {
 		s = json_object_array_get_idx(list, i);
-		origin = print_get(s, "origin");
-		if (print_get(origin, "file") != NULL)
-			snprintf(where, sizeof(where), "%s",
-			    print_str(origin, "file"));
+		print_f(print_out, "%-4s %-12s ", print_str(s, "id"),
+		    print_str(s, "state"));
+		if (json_object_get_boolean(print_get(s, "renamed")))
+			used = print_f(print_out, "%s (was %s)",
+			    print_str(s, "final_name"), print_str(s, "name"));
 		else
-			snprintf(where, sizeof(where), "pid %s uid %s%s",
-			    print_str(origin, "pid"), print_str(origin, "uid"),
-			    json_object_get_boolean(print_get(origin,
-				"connected")) ?
-				"" :
-				" (gone)");
+			used = print_f(print_out, "%s",
+			    print_str(s, "final_name"));
+		print_pad(used, 32);
 		if (print_get(s, "lease_remaining") != NULL)
 			snprintf(lease, sizeof(lease), "%ss",
 			    print_str(s, "lease_remaining"));
 		else
 			snprintf(lease, sizeof(lease), "-");
-		if (json_object_get_boolean(print_get(s, "renamed")))
-			snprintf(name, sizeof(name), "%s (was %s)",
-			    print_str(s, "final_name"), print_str(s, "name"));
+		print_f(print_out, " %-16s %5s %-6s ", print_str(s, "type"),
+		    print_str(s, "port"), lease);
+		origin = print_get(s, "origin");
+		if (print_get(origin, "file") != NULL)
+			print_f(print_out, "%s\n", print_str(origin, "file"));
 		else
-			snprintf(name, sizeof(name), "%s",
-			    print_str(s, "final_name"));
-		printf("%-4s %-12s %-32s %-16s %5s %-6s %s\n",
-		    print_str(s, "id"), print_str(s, "state"), name,
-		    print_str(s, "type"), print_str(s, "port"), lease, where);
+			print_f(print_out, "pid %s uid %s%s\n",
+			    print_str(origin, "pid"), print_str(origin, "uid"),
+			    json_object_get_boolean(print_get(origin,
+				"connected")) ?
+				"" :
+				" (gone)");
 		if ((h = print_get(s, "health")) != NULL)
-			printf(
+			print_f(print_out,
 			    "     check %s: %s, %s pass(es) and %s failure(s) "
 			    "in a row, last change %s: %s\n",
 			    print_str(h, "check"),
@@ -147,11 +374,11 @@ print_types(struct json_object *reply)
 	size_t		    k, n;
 
 	list = print_get(reply, "types");
-	n = json_object_array_length(list);
-	printf("%-32s %s\n", "TYPE", "INSTANCES");
+	n = print_len(list);
+	print_f(print_out, "%-32s %s\n", "TYPE", "INSTANCES");
 	for (k = 0; k < n; k++) {
 		t = json_object_array_get_idx(list, k);
-		printf("%-32s %s\n", print_str(t, "type"),
+		print_f(print_out, "%-32s %s\n", print_str(t, "type"),
 		    print_str(t, "instances"));
 	}
 }
@@ -160,16 +387,16 @@ static void
 print_txt(struct json_object *txt)
 {
 	struct json_object *t;
-	size_t		    k, n = json_object_array_length(txt);
+	size_t		    k, n = print_len(txt);
 
 	for (k = 0; k < n; k++) {
 		t = json_object_array_get_idx(txt, k);
+		if (k > 0)
+			fputc(' ', print_out);
 		if (json_object_is_type(t, json_type_string))
-			printf("%s\"%s\"", k > 0 ? " " : "",
-			    json_object_get_string(t));
+			print_quoted(json_object_get_string(t));
 		else
-			printf("%sbase64:%s", k > 0 ? " " : "",
-			    print_str(t, "base64"));
+			print_f(print_out, "base64:%s", print_str(t, "base64"));
 	}
 }
 
@@ -177,27 +404,29 @@ static void
 print_addrs(struct json_object *inst)
 {
 	struct json_object *addrs = print_get(inst, "addresses");
-	size_t		    k, n = json_object_array_length(addrs);
+	size_t		    k, n = print_len(addrs);
 
 	for (k = 0; k < n; k++)
-		printf("%s%s", k > 0 ? "," : "",
+		print_f(print_out, "%s%s", k > 0 ? "," : "",
 		    print_str(json_object_array_get_idx(addrs, k), "address"));
 	if (n == 0)
-		printf("-");
+		fputc('-', print_out);
 }
 
 static void
 print_instance_row(struct json_object *inst)
 {
-	char where[300];
+	int used;
 
-	snprintf(where, sizeof(where), "%s:%s", print_str(inst, "host"),
+	print_f(print_out, "%-32s ", print_str(inst, "name"));
+	used = print_f(print_out, "%s:%s", print_str(inst, "host"),
 	    print_str(inst, "port"));
-	printf("%-32s %-28s ", print_str(inst, "name"), where);
+	print_pad(used, 28);
+	fputc(' ', print_out);
 	print_addrs(inst);
-	printf("  ");
+	fputs("  ", print_out);
 	print_txt(print_get(inst, "txt"));
-	printf("\n");
+	fputc('\n', print_out);
 }
 
 /* list's reply: a header, then one row per instance. */
@@ -208,8 +437,9 @@ print_list(struct json_object *reply)
 	size_t		    k, n;
 
 	list = print_get(reply, "instances");
-	n = json_object_array_length(list);
-	printf("%-32s %-28s %s\n", "NAME", "HOST:PORT", "ADDRESSES  TXT");
+	n = print_len(list);
+	print_f(print_out, "%-32s %-28s %s\n", "NAME", "HOST:PORT",
+	    "ADDRESSES  TXT");
 	for (k = 0; k < n; k++)
 		print_instance_row(json_object_array_get_idx(list, k));
 }
@@ -227,17 +457,28 @@ print_resolved(struct json_object *reply)
 	struct json_object *inst;
 
 	inst = print_get(reply, "instance");
-	printf("%-10s %s\n", "name", print_str(inst, "name"));
-	printf("%-10s %s\n", "type", print_str(inst, "type"));
-	printf("%-10s %s\n", "fullname", print_str(inst, "fullname"));
-	printf("%-10s %s\n", "host", print_str(inst, "host"));
-	printf("%-10s %s\n", "port", print_str(inst, "port"));
-	printf("%-10s ", "addresses");
+	print_f(print_out, "%-10s %s\n", "name", print_str(inst, "name"));
+	print_f(print_out, "%-10s %s\n", "type", print_str(inst, "type"));
+	print_f(print_out, "%-10s %s\n", "fullname",
+	    print_str(inst, "fullname"));
+	print_f(print_out, "%-10s %s\n", "host", print_str(inst, "host"));
+	print_f(print_out, "%-10s %s\n", "port", print_str(inst, "port"));
+	print_f(print_out, "%-10s ", "addresses");
 	print_addrs(inst);
-	printf("\n%-10s ", "txt");
+	print_f(print_out, "\n%-10s ", "txt");
 	print_txt(print_get(inst, "txt"));
-	printf("\n%-10s %s\n", "local",
+	print_f(print_out, "\n%-10s %s\n", "local",
 	    json_object_get_boolean(print_get(inst, "local")) ? "yes" : "no");
+}
+
+/* publish: the registration made, under the name the agent gave it. */
+void
+print_published(const char *name, const char *type, unsigned int port, long id)
+{
+	fputs("published ", print_out);
+	print_quoted(name != NULL ? name : "-");
+	print_f(print_out, " %s port ", type);
+	fprintf(print_out, "%u as registration %ld\n", port, id);
 }
 
 /* watch's reply: the instances present now, one row each. */
@@ -248,9 +489,9 @@ print_watch_snapshot(struct json_object *reply)
 	size_t		    k, n;
 
 	list = print_get(reply, "instances");
-	n = json_object_array_length(list);
+	n = print_len(list);
 	for (k = 0; k < n; k++) {
-		printf("%-7s ", "present");
+		print_f(print_out, "%-7s ", "present");
 		print_instance_row(json_object_array_get_idx(list, k));
 	}
 }
@@ -262,17 +503,17 @@ print_watch_event(struct ctl_env *env, const char *line)
 	struct json_object *ev, *inst;
 
 	if (env->json)
-		printf("%s\n", line);
+		fprintf(print_out, "%s\n", line);
 	else if ((ev = json_tokener_parse(line)) != NULL) {
 		inst = print_get(ev, "instance");
-		printf("%-7s ", print_str(ev, "event"));
+		print_f(print_out, "%-7s ", print_str(ev, "event"));
 		if (inst != NULL)
 			print_instance_row(inst);
 		else
-			printf("\n");
+			fputc('\n', print_out);
 		json_object_put(ev);
 	}
-	fflush(stdout);
+	fflush(print_out);
 }
 
 /* An event on a registration's connection (publish, run). */
@@ -282,17 +523,20 @@ print_event(struct ctl_env *env, const char *line)
 	struct json_object *ev;
 
 	if (env->json) {
-		printf("%s\n", line);
-		fflush(stdout);
+		fprintf(print_out, "%s\n", line);
+		fflush(print_out);
 		return;
 	}
 	if ((ev = json_tokener_parse(line)) == NULL)
 		return;
-	if (strcmp(print_str(ev, "event"), "renamed") == 0)
-		printf("renamed: \"%s\" was taken, now \"%s\"\n",
-		    print_str(ev, "old_name"), print_str(ev, "name"));
-	else
-		printf("%s\n", line);
-	fflush(stdout);
+	if (strcmp(print_str(ev, "event"), "renamed") == 0) {
+		fputs("renamed: ", print_out);
+		print_quoted(print_str(ev, "old_name"));
+		fputs(" was taken, now ", print_out);
+		print_quoted(print_str(ev, "name"));
+		fputc('\n', print_out);
+	} else
+		print_f(print_out, "%s\n", line);
+	fflush(print_out);
 	json_object_put(ev);
 }

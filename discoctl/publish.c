@@ -123,8 +123,7 @@ ctl_register(struct ctl_env *env, struct disco *d, struct ctl_service *svc,
 	    env->timeout_ms);
 	reply = ctl_reply(env, d, rc);
 	if (!env->json && !quiet)
-		printf("published \"%s\" %s port %u as registration %ld\n",
-		    final_name, svc->def.type, svc->def.port, id);
+		print_published(final_name, svc->def.type, svc->def.port, id);
 	fflush(stdout);
 	free(final_name);
 	json_object_put(reply);

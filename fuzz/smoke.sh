@@ -18,6 +18,7 @@ seeds() {
 	fuzz_dnssd) echo "$top/tests/golden/dnssd" ;;
 	fuzz_txt) echo "$top/fuzz/corpus/txt" ;;
 	fuzz_liveness) echo "$top/fuzz/corpus/liveness" ;;
+	fuzz_print) echo "$top/fuzz/corpus/print" ;;
 	esac
 }
 

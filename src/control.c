@@ -107,6 +107,59 @@ control_path_probe(const char *path)
 }
 
 /*
+ * The socket's directory: made 0755 when missing, whatever the umask (the
+ * socket's own mode says who may connect; the directory must let them
+ * reach it).  An existing one must be owned by discod's user and writable
+ * by nobody else: whoever may write there may remove the socket and bind
+ * one of their own, taking discod's clients' registrations and answering
+ * their queries with the instances of their choice.
+ */
+static int
+control_dir_check(const char *path)
+{
+	struct stat sb;
+	char	   *copy, *dir;
+	int	    rc = -1;
+
+	copy = xstrdup(path);
+	dir = dirname(copy); /* copy, or a static "." */
+	if (mkdir(dir, 0755) == 0) {
+		if (chmod(dir, 0755) == -1) {
+			log_warn("%s: chmod %s", __func__, dir);
+			goto out;
+		}
+	} else if (errno != EEXIST) {
+		log_warn("%s: mkdir %s", __func__, dir);
+		goto out;
+	}
+	if (stat(dir, &sb) == -1) {
+		log_warn("%s: %s", __func__, dir);
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		log_warnx("%s: %s is not a directory", __func__, dir);
+		goto out;
+	}
+	if (sb.st_uid != geteuid()) {
+		log_warnx(
+		    "%s: %s is owned by uid %ld, not by discod's uid %ld: "
+		    "its owner could replace the socket",
+		    __func__, dir, (long)sb.st_uid, (long)geteuid());
+		goto out;
+	}
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warnx("%s: %s is writable by group or others (mode %04o): "
+			  "they could replace the socket",
+		    __func__, dir, (unsigned int)(sb.st_mode & 07777));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return (rc);
+}
+
+/*
  * Open the listening socket: the one systemd passed, or a new one at the
  * configured path with the configured mode and group.  The mode is set by
  * the umask at bind time, so the socket is never reachable with wider
@@ -118,7 +171,6 @@ control_open(const struct config *conf)
 	struct sockaddr_un sun;
 	struct group	  *gr = NULL;
 	mode_t		   old;
-	char		  *dir;
 	int		   fd;
 
 #ifdef HAVE_SYSTEMD
@@ -154,14 +206,8 @@ control_open(const struct config *conf)
 		    conf->socket_group);
 		return (-1);
 	}
-	dir = dirname(xstrdup(conf->socket_path));
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		log_warn("%s: mkdir %s", __func__, dir);
-		free(dir);
-		return (-1);
-	}
-	free(dir);
-	if (control_path_probe(conf->socket_path) == -1)
+	if (control_dir_check(conf->socket_path) == -1 ||
+	    control_path_probe(conf->socket_path) == -1)
 		return (-1);
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

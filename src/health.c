@@ -82,6 +82,25 @@ static struct {
 
 static void health_schedule(struct health *, unsigned int);
 
+/*
+ * Make the len bytes at s UTF-8, as a JSON string must be (RFC 8259
+ * section 8.1): a command may print any bytes, and the cut at
+ * HEALTH_OUTPUT_MAX may split a character.  Each byte that is not UTF-8
+ * becomes '?'.  Controls stay: JSON escapes them, and clients that show
+ * the output must escape them too (discoctl does).
+ */
+static void
+health_utf8(char *s, size_t len)
+{
+	size_t i = 0;
+	int    bad;
+
+	while (i < len && (bad = proto_utf8_invalid(s + i, len - i)) != -1) {
+		s[i + (size_t)bad] = '?';
+		i += (size_t)bad + 1;
+	}
+}
+
 static void
 health_output(struct health *h, const char *s)
 {
@@ -164,6 +183,7 @@ health_result(struct health *h, int pass, const char *why)
 	h->checks++;
 	if (why != NULL)
 		health_output(h, why);
+	health_utf8(h->output, h->outlen);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	age_ms = (now.tv_sec - h->started.tv_sec) * 1000LL +
 	    (now.tv_nsec - h->started.tv_nsec) / 1000000;
@@ -666,6 +686,7 @@ struct json_object *
 health_json(const struct health *h)
 {
 	struct json_object *o = json_object_new_object();
+	char		    out[HEALTH_OUTPUT_MAX];
 
 	json_object_object_add(o, "check",
 	    json_object_new_string(check_type_name(h->spec->type)));
@@ -677,8 +698,11 @@ health_json(const struct health *h)
 	    json_object_new_int((int)h->failures));
 	json_object_object_add(o, "checks",
 	    json_object_new_int64((int64_t)h->checks));
+	/* A running check's output so far is not made UTF-8 yet. */
+	memcpy(out, h->output, h->outlen);
+	health_utf8(out, h->outlen);
 	json_object_object_add(o, "output",
-	    json_object_new_string_len(h->output, (int)h->outlen));
+	    json_object_new_string_len(out, (int)h->outlen));
 	json_object_object_add(o, "last_change",
 	    h->last_change > 0 ? json_object_new_double(h->last_change) : NULL);
 	return (o);

@@ -305,6 +305,55 @@ START_TEST(test_access_unknown_user_is_an_error_with_its_line)
 }
 END_TEST
 
+/*
+ * Ids past 0xfffffffe are not numbers but names no user has: where long
+ * is 32 bits, the old parser wrapped them to small ids ("4294967296" to
+ * root, "4294967299" to uid 3).
+ */
+START_TEST(test_access_id_past_32_bits_is_refused_not_wrapped)
+{
+	static const char *const too_big[] = { "4294967295", "4294967296",
+		"4294967299", "99999999999", "42949672950",
+		"18446744073709551616" };
+	char			 text[128], want[128];
+	size_t			 k;
+
+	for (k = 0; k < sizeof(too_big) / sizeof(too_big[0]); k++) {
+		snprintf(text, sizeof(text), "[access]\nregister = %s\n",
+		    too_big[k]);
+		ck_assert_int_eq(parse(text), 1);
+		snprintf(want, sizeof(want),
+		    "test.conf:2: [access] register: no user \"%s\"",
+		    too_big[k]);
+		ck_assert_str_eq(first_error(), want);
+		ck_assert_uint_eq(conf.access_register.nwho, 0);
+		teardown();
+		snprintf(text, sizeof(text), "[access]\nregister = @%s\n",
+		    too_big[k]);
+		ck_assert_int_eq(parse(text), 1);
+		snprintf(want, sizeof(want),
+		    "test.conf:2: [access] register: no group \"%s\"",
+		    too_big[k]);
+		ck_assert_str_eq(first_error(), want);
+		teardown();
+	}
+}
+END_TEST
+
+START_TEST(test_access_id_up_to_4294967294_is_a_number)
+{
+	ck_assert_int_eq(parse("[access]\nregister = 4294967294 429496730 "
+			       "@429496729 0\n"),
+	    0);
+	ck_assert_uint_eq(conf.access_register.nwho, 4);
+	ck_assert_uint_eq(conf.access_register.who[0].id, 4294967294U);
+	ck_assert_uint_eq(conf.access_register.who[1].id, 429496730U);
+	ck_assert_int_eq(conf.access_register.who[2].group, 1);
+	ck_assert_uint_eq(conf.access_register.who[2].id, 429496729U);
+	ck_assert_uint_eq(conf.access_register.who[3].id, 0);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -329,6 +378,8 @@ config_suite(void)
 	tcase_add_test(tc, test_access_register_names_users_and_groups);
 	tcase_add_test(tc, test_access_restricted_type_compares_without_case);
 	tcase_add_test(tc, test_access_unknown_user_is_an_error_with_its_line);
+	tcase_add_test(tc, test_access_id_past_32_bits_is_refused_not_wrapped);
+	tcase_add_test(tc, test_access_id_up_to_4294967294_is_a_number);
 	suite_add_tcase(s, tc);
 	return (s);
 }

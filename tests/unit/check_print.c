@@ -1,0 +1,340 @@
+/*
+ * discoctl's printers against hostile replies: names, host names, TXT and
+ * check output that carry terminal escape sequences, controls and bytes
+ * that are not UTF-8 must reach the terminal as visible escapes, and
+ * columns must stay aligned (discoctl(1), OUTPUT).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "check_main.h"
+#include "discoctl.h"
+
+static FILE  *out, *err;
+static char  *outbuf, *errbuf;
+static size_t outlen, errlen;
+
+static void
+setup_locale(const char *locale)
+{
+	out = open_memstream(&outbuf, &outlen);
+	err = open_memstream(&errbuf, &errlen);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, locale));
+	print_init(out, err);
+}
+
+static void
+setup_utf8(void)
+{
+	setup_locale("C.UTF-8");
+}
+
+static void
+setup_ascii(void)
+{
+	setup_locale("C");
+}
+
+static void
+teardown(void)
+{
+	fclose(out);
+	fclose(err);
+	free(outbuf);
+	free(errbuf);
+}
+
+/* What the printers wrote to out so far. */
+static const char *
+output(void)
+{
+	fflush(out);
+	return (outbuf);
+}
+
+static const char *
+errors(void)
+{
+	fflush(err);
+	return (errbuf);
+}
+
+/* s through print_escape(), and the columns it says it took. */
+static const char *
+escaped(const char *s, size_t len, int quote, int *cols)
+{
+	*cols = print_escape(out, s, len, quote);
+	return (output());
+}
+
+static struct json_object *
+reply(const char *json)
+{
+	struct json_object *o;
+
+	ck_assert_ptr_nonnull(o = json_tokener_parse(json));
+	return (o);
+}
+
+/*
+ * Nothing in s can drive a terminal: no C0 control but newline, no DEL,
+ * no C1 control (as UTF-8 or as a byte), and all of it strict UTF-8.
+ */
+static void
+assert_terminal_safe(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     i, n;
+
+	for (i = 0; p[i] != '\0'; i += n) {
+		ck_assert_msg(p[i] >= 0x20 || p[i] == '\n',
+		    "raw control 0x%02x at %zu in \"%s\"", p[i], i, s);
+		ck_assert_msg(p[i] != 0x7f, "raw DEL at %zu in \"%s\"", i, s);
+		if (p[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		ck_assert_msg(!(p[i] == 0xc2 && p[i + 1] >= 0x80 &&
+				  p[i + 1] <= 0x9f),
+		    "raw C1 control U+%04X at %zu in \"%s\"", p[i + 1], i, s);
+		if ((p[i] & 0xe0) == 0xc0)
+			n = 2;
+		else if ((p[i] & 0xf0) == 0xe0)
+			n = 3;
+		else if ((p[i] & 0xf8) == 0xf0)
+			n = 4;
+		else
+			ck_abort_msg("byte 0x%02x at %zu is not UTF-8", p[i],
+			    i);
+		ck_assert_int_eq(mblen(s + i, n), (int)n);
+	}
+}
+
+/* A string that tries everything: clear screen, CR, BEL, C1 CSI, 0xff. */
+#define HOSTILE_JSON  "\\u001b[2J\\r\\u0007\\u009b31m\\u007f\xff\xfe"
+#define HOSTILE_SHOWN "\\x1b[2J\\r\\x07\\u009b31m\\x7f\\xff\\xfe"
+
+START_TEST(test_escape_shows_controls_and_sequences_as_escapes)
+{
+	const char s[] = "a\x1b[2J\r\n\t\x07\x7f\xc2\x9b"
+			 "b\\";
+	int	   cols;
+
+	ck_assert_str_eq(escaped(s, sizeof(s) - 1, 0, &cols),
+	    "a\\x1b[2J\\r\\n\\t\\x07\\x7f\\u009bb\\\\");
+	ck_assert_int_eq(cols, (int)strlen(output()));
+}
+END_TEST
+
+START_TEST(test_escape_shows_each_byte_that_is_not_utf8)
+{
+	/* Truncated, stray continuation, overlong, surrogate, too high. */
+	const char s[] = "\xc3|\x80|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80";
+	int	   cols;
+
+	ck_assert_str_eq(escaped(s, sizeof(s) - 1, 0, &cols),
+	    "\\xc3|\\x80|\\xc0\\xaf|\\xed\\xa0\\x80|"
+	    "\\xf4\\x90\\x80\\x80");
+	ck_assert_int_eq(cols, (int)strlen(output()));
+}
+END_TEST
+
+START_TEST(test_escape_keeps_printable_utf8_and_counts_its_columns)
+{
+	int cols;
+
+	ck_assert_str_eq(escaped("Café ☕", strlen("Café ☕"), 0, &cols),
+	    "Café ☕");
+	ck_assert_int_eq(cols, 7); /* the cup is a wide character */
+}
+END_TEST
+
+START_TEST(test_escape_shows_bidi_overrides_and_nul)
+{
+	const char s[] = "evil\xe2\x80\xae"
+			 "txt.exe\0hidden";
+	int	   cols;
+
+	ck_assert_str_eq(escaped(s, sizeof(s) - 1, 0, &cols),
+	    "evil\\u202etxt.exe\\x00hidden");
+	ck_assert_int_eq(cols, (int)strlen(output()));
+}
+END_TEST
+
+START_TEST(test_escape_quotes_only_when_asked)
+{
+	int cols;
+
+	escaped("say \"hi\"", 8, 0, &cols);
+	escaped("|say \"hi\"", 9, 1, &cols);
+	ck_assert_str_eq(output(), "say \"hi\"|say \\\"hi\\\"");
+}
+END_TEST
+
+START_TEST(test_escape_outside_utf8_locale_shows_non_ascii_as_code_points)
+{
+	int cols;
+
+	/* A Latin-1 terminal would read the 0x9b in U+00DB's UTF-8 as CSI. */
+	ck_assert_str_eq(escaped("Café Û 😀", strlen("Café Û 😀"), 0, &cols),
+	    "Caf\\u00e9 \\u00db \\U0001f600");
+	ck_assert_int_eq(cols, (int)strlen(output()));
+}
+END_TEST
+
+START_TEST(test_list_from_a_hostile_peer_is_escaped_and_aligned)
+{
+	struct json_object *r;
+	const char	   *want;
+
+	r = reply("{\"ok\":true,\"instances\":["
+		  "{\"name\":\"a" HOSTILE_JSON "\",\"type\":\"_x._tcp\","
+		  "\"domain\":\"local\",\"host\":\"h\\u001b]0;t\\u0007\","
+		  "\"port\":80,\"addresses\":[{\"address\":\"10.0.0.1\\r\"}],"
+		  "\"txt\":[\"k=\\\"v\\u001b[5m\",{\"base64\":\"AAE=\"}]},"
+		  "{\"name\":\"Café ☕\",\"type\":\"_x._tcp\","
+		  "\"domain\":\"local\",\"host\":\"b.local\",\"port\":81,"
+		  "\"addresses\":[],\"txt\":[]}]}");
+	print_list(r);
+	json_object_put(r);
+	assert_terminal_safe(output());
+	/* Each cell padded by what it shows: 32 columns, then 28. */
+	want = "NAME                             HOST:PORT                    "
+	       "ADDRESSES  TXT\n"
+	       "a" HOSTILE_SHOWN " h\\x1b]0;t\\x07:80             "
+	       "10.0.0.1\\r  \"k=\\\"v\\x1b[5m\" base64:AAE=\n"
+	       "Café ☕                          b.local:81                   "
+	       "-  \n";
+	ck_assert_str_eq(output(), want);
+}
+END_TEST
+
+START_TEST(test_services_escape_the_check_output_of_another_user)
+{
+	struct json_object *r;
+
+	r = reply(
+	    "{\"ok\":true,\"services\":[{\"id\":3,"
+	    "\"state\":\"established\",\"name\":\"Web\","
+	    "\"final_name\":\"Web \\u001b[8m#2\",\"renamed\":true,"
+	    "\"type\":\"_http._tcp\",\"port\":80,"
+	    "\"origin\":{\"file\":\"/etc/disco/services/w\\u001b.dnssd\"},"
+	    "\"health\":{\"check\":\"exec\",\"healthy\":false,"
+	    "\"passes\":0,\"failures\":3,\"last_change\":12,"
+	    "\"output\":\"down\\r\\u001b[2K\\u001b]0;owned\\u0007"
+	    "\\u009b1A" HOSTILE_JSON "\\n\"}}]}");
+	print_services(r);
+	json_object_put(r);
+	assert_terminal_safe(output());
+	ck_assert_str_eq(output(),
+	    "ID   STATE        NAME                             TYPE         "
+	    "     PORT LEASE  ORIGIN\n"
+	    "3    established  Web \\x1b[8m#2 (was Web)          _http._tcp "
+	    "         80 -      /etc/disco/services/w\\x1b.dnssd\n"
+	    "     check exec: unhealthy, 0 pass(es) and 3 failure(s) in a "
+	    "row, last change 12: down\\r\\x1b[2K\\x1b]0;owned\\x07\\u009b1A" HOSTILE_SHOWN
+	    "\\n\n");
+}
+END_TEST
+
+START_TEST(test_status_types_and_resolve_escape_what_the_agent_says)
+{
+	struct json_object *r;
+
+	r = reply("{\"ok\":true,\"version\":\"1\\u001b[c\",\"protocol\":1,"
+		  "\"pid\":9,\"uptime\":5,\"avahi\":{\"state\":\"failure\","
+		  "\"since\":2,\"outages\":1,\"error\":\"e" HOSTILE_JSON "\"},"
+		  "\"host\":\"h" HOSTILE_JSON "\",\"counts\":{\"services\":0,"
+		  "\"instances\":0,\"clients\":1},\"rss_kib\":10}");
+	print_status(r);
+	json_object_put(r);
+	r = reply("{\"ok\":true,\"types\":[{\"type\":\"_x" HOSTILE_JSON
+		  "\",\"instances\":2}]}");
+	print_types(r);
+	json_object_put(r);
+	r = reply("{\"ok\":true,\"instance\":{\"name\":\"n" HOSTILE_JSON
+		  "\",\"type\":\"_x._tcp\",\"fullname\":\"f" HOSTILE_JSON
+		  "\",\"domain\":\"local\",\"host\":\"h" HOSTILE_JSON
+		  "\",\"port\":1,\"addresses\":[{\"address\":\"a" HOSTILE_JSON
+		  "\"}],\"txt\":[\"t" HOSTILE_JSON "\"],\"local\":false}}");
+	print_resolved(r);
+	print_picked(r);
+	json_object_put(r);
+	assert_terminal_safe(output());
+	ck_assert_ptr_nonnull(strstr(output(), "host       h" HOSTILE_SHOWN));
+	ck_assert_ptr_nonnull(strstr(output(), "1 outage(s): e" HOSTILE_SHOWN));
+	ck_assert_ptr_nonnull(strstr(output(), "_x" HOSTILE_SHOWN " 2\n"));
+	ck_assert_ptr_nonnull(strstr(output(), "txt        \"t" HOSTILE_SHOWN));
+}
+END_TEST
+
+START_TEST(test_events_and_errors_are_escaped)
+{
+	struct ctl_env	    env = { NULL, 0, 0 };
+	struct json_object *r;
+
+	print_watch_event(&env,
+	    "{\"event\":\"add" HOSTILE_JSON "\",\"index\":1,\"instance\":"
+	    "{\"name\":\"n" HOSTILE_JSON "\",\"type\":\"_x._tcp\","
+	    "\"domain\":\"local\",\"host\":\"h\",\"port\":1}}");
+	print_event(&env,
+	    "{\"event\":\"renamed\",\"id\":1,\"old_name\":\"o" HOSTILE_JSON
+	    "\",\"name\":\"n\\\"" HOSTILE_JSON "\"}");
+	print_event(&env,
+	    "{\"event\":\"health\",\"id\":1,\"healthy\":false,"
+	    "\"output\":\"" HOSTILE_JSON "\"}");
+	print_published("p" HOSTILE_JSON, "_x._tcp", 80, 4);
+	r = reply("{\"ok\":false,\"error\":{\"code\":\"x" HOSTILE_JSON
+		  "\",\"message\":\"m" HOSTILE_JSON "\"}}");
+	print_error(r);
+	json_object_put(r);
+	assert_terminal_safe(output());
+	assert_terminal_safe(errors());
+	ck_assert_ptr_nonnull(strstr(output(),
+	    "renamed: \"o" HOSTILE_SHOWN
+	    "\" was taken, now \"n\\\"" HOSTILE_SHOWN "\"\n"));
+	ck_assert_str_eq(errors(),
+	    "discoctl: m" HOSTILE_SHOWN " (x" HOSTILE_SHOWN ")\n");
+}
+END_TEST
+
+static Suite *
+print_suite(void)
+{
+	Suite *s = suite_create("print");
+	TCase *utf8 = tcase_create("utf8");
+	TCase *ascii = tcase_create("ascii");
+
+	tcase_add_checked_fixture(utf8, setup_utf8, teardown);
+	tcase_add_test(utf8,
+	    test_escape_shows_controls_and_sequences_as_escapes);
+	tcase_add_test(utf8, test_escape_shows_each_byte_that_is_not_utf8);
+	tcase_add_test(utf8,
+	    test_escape_keeps_printable_utf8_and_counts_its_columns);
+	tcase_add_test(utf8, test_escape_shows_bidi_overrides_and_nul);
+	tcase_add_test(utf8, test_escape_quotes_only_when_asked);
+	tcase_add_test(utf8,
+	    test_list_from_a_hostile_peer_is_escaped_and_aligned);
+	tcase_add_test(utf8,
+	    test_services_escape_the_check_output_of_another_user);
+	tcase_add_test(utf8,
+	    test_status_types_and_resolve_escape_what_the_agent_says);
+	tcase_add_test(utf8, test_events_and_errors_are_escaped);
+	suite_add_tcase(s, utf8);
+	tcase_add_checked_fixture(ascii, setup_ascii, teardown);
+	tcase_add_test(ascii,
+	    test_escape_outside_utf8_locale_shows_non_ascii_as_code_points);
+	suite_add_tcase(s, ascii);
+	return (s);
+}
+
+CHECK_MAIN(print_suite)
