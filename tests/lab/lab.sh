@@ -185,6 +185,7 @@ lab_host_add() {
 	ns=$(lab_ns "$h")
 	dir=$(lab_hostdir "$h")
 	mkdir -p "$dir/run/dbus" "$dir/run/avahi-daemon" "$dir/services"
+	chmod go-w "$dir"	# discod refuses a socket directory others may write
 	ip netns add "$ns"
 	ip -n "$LAB_ID-br" link add "v$n" type veth peer name eth0 netns "$ns"
 	ip -n "$LAB_ID-br" link set "v$n" master br0 up
