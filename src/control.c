@@ -165,6 +165,38 @@ out:
  * the umask at bind time, so the socket is never reachable with wider
  * permissions, not even for an instant.
  */
+#ifdef HAVE_SYSTEMD
+/*
+ * Under socket activation systemd made the socket: socket-mode and
+ * socket-group cannot apply.  Say so when they differ from what it has,
+ * rather than leave an operator believing them.
+ */
+static void
+control_activated_check(int fd, const struct config *conf)
+{
+	struct sockaddr_un sun;
+	socklen_t	   len = sizeof(sun);
+	struct stat	   sb;
+	struct group	  *gr = NULL;
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_path[0] == '\0' || stat(sun.sun_path, &sb) == -1)
+		return;
+	if (conf->socket_group != NULL)
+		gr = getgrnam(conf->socket_group);
+	if ((sb.st_mode & 0777) != conf->socket_mode ||
+	    (gr != NULL && gr->gr_gid != sb.st_gid))
+		log_warnx("socket-mode %04o and socket-group %s do not apply "
+			  "to %s, made by systemd with mode %04o and gid %ld: "
+			  "set SocketMode= and SocketGroup= in discod.socket",
+		    (unsigned int)conf->socket_mode,
+		    conf->socket_group != NULL ? conf->socket_group : "(none)",
+		    sun.sun_path, (unsigned int)(sb.st_mode & 0777),
+		    (long)sb.st_gid);
+}
+#endif
+
 int
 control_open(const struct config *conf)
 {
@@ -192,6 +224,7 @@ control_open(const struct config *conf)
 		ctl.fd = fd;
 		ctl.activated = 1;
 		log_info("listening on the socket passed by systemd");
+		control_activated_check(fd, conf);
 		return (0);
 	}
 #endif

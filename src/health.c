@@ -11,9 +11,13 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -436,12 +440,27 @@ health_close_from(int lowfd)
 		close((int)fd);
 }
 
+/* Drop every capability: ambient, then effective, permitted, inheritable. */
+static int
+health_drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+		0 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL) /* EINVAL: a kernel without ambient sets */
+		return (-1);
+	memset(data, 0, sizeof(data));
+	return ((int)syscall(SYS_capset, &hdr, data));
+}
+
 /*
  * The exec check's child, between fork() and execve(): only
  * async-signal-safe calls.  It becomes a session of its own (killed as one
  * group), with default signal handlers, /dev/null for stdin, the pipe for
  * stdout and stderr, no other descriptor, a clean environment and limits,
- * then the check's user.
+ * then the check's user, and no capabilities.
  */
 static void __attribute__((noreturn))
 health_child(const struct health *h, int out, const sigset_t *mask)
@@ -472,6 +491,17 @@ health_child(const struct health *h, int out, const sigset_t *mask)
 		setuid(h->spec->run_uid) == -1)) {
 		dprintf(STDERR_FILENO, "cannot run as uid %ld: %s\n",
 		    (long)h->spec->run_uid, strerror(errno));
+		_exit(126);
+	}
+	/*
+	 * discod may hold capabilities without being root (the unit runs
+	 * it as its own user with CAP_SETUID, CAP_SETGID and CAP_KILL as
+	 * ambient capabilities).  A change between two non-zero uids keeps
+	 * them, and execve() would hand them to the command: drop them all.
+	 */
+	if (getuid() != 0 && health_drop_caps() == -1) {
+		dprintf(STDERR_FILENO, "cannot drop capabilities: %s\n",
+		    strerror(errno));
 		_exit(126);
 	}
 	environ = env;

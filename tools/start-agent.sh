@@ -2,7 +2,8 @@
 # Install the dependencies, build and install disco, and start discod on
 # its default configuration.  Run as root on Debian 12.
 #
-# Under systemd: enables and starts avahi-daemon and discod.service.
+# Under systemd: makes the disco user, enables and starts avahi-daemon and
+# discod.service (which runs discod as disco).
 # Without systemd: starts D-Bus and avahi-daemon if they are not running,
 # then runs discod in the foreground (stop it with Ctrl-C).
 set -euo pipefail
@@ -12,12 +13,14 @@ prefix=${PREFIX:-/usr/local}
 tools/deps.sh
 ./autogen.sh
 ./configure --prefix="$prefix" --sysconfdir=/etc --localstatedir=/var \
-    --runstatedir=/run --with-systemdsystemunitdir=/etc/systemd/system
+    --runstatedir=/run --with-systemdsystemunitdir=/etc/systemd/system \
+    --with-sysusersdir=/etc/sysusers.d
 make -j"$(nproc)"
 make install
 ldconfig
 
 if [ -d /run/systemd/system ]; then
+	systemd-sysusers	# the disco user discod.service runs as
 	systemctl daemon-reload
 	systemctl enable --now avahi-daemon.service
 	systemctl enable --now discod.service

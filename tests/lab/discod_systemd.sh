@@ -13,9 +13,10 @@ if ! grep -q '^#define HAVE_SYSTEMD 1' "$top_builddir/config.h"; then
 	echo "1..0 # SKIP built without libsystemd"
 	exit 77
 fi
-plan 8
+plan 9
 dir=$(lab_hostdir a)
-: >"$dir/discod.conf"
+# A mode systemd's socket does not have: discod must say it cannot apply.
+printf '[control]\nsocket-mode = 0600\n' >"$dir/discod.conf"
 out=$dir/supervise.out
 lab_on a python3 "$top_srcdir/tests/lab/clients/systemd_supervise.py" \
     "$top_builddir/discod" "$dir/discod.conf" "$dir/activated.sock" \
@@ -34,3 +35,5 @@ check "STATUS= tells Avahi is running" saw status_running=1
 check "STOPPING=1 on SIGTERM" saw stopping=1
 check "exit status 0" saw exit=0
 check "systemd's socket is left for systemd" saw activated_socket_kept=1
+check "socket-mode in discod.conf, which cannot apply, is reported" \
+    grep -q "socket-mode 0600 and socket-group (none) do not apply" "$dir/discod.log"

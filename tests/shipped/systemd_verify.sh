@@ -10,7 +10,7 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "1..0 # SKIP systemd-analyze not installed"
 	exit 0
 fi
-plan 3
+plan 7
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 sed "s|^ExecStart=.*|ExecStart=$top_builddir/discod|" \
@@ -31,3 +31,28 @@ notify_with_watchdog() {
 	    grep -q '^WatchdogSec=' "$dir/discod.service"
 }
 check "the service is Type=notify with a watchdog" notify_with_watchdog
+
+# Least privilege (issue 15, finding 15): an unprivileged user with three
+# capabilities, limits, a runtime directory that outlives a stop (it holds
+# discod.socket's socket), and an exposure below the 2.7 of the unit that
+# ran as root.
+least_privilege() {
+	grep -qx 'User=disco' "$dir/discod.service" &&
+	    grep -qx 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_KILL' "$dir/discod.service" &&
+	    grep -qx 'LimitNOFILE=65536' "$dir/discod.service" &&
+	    grep -q '^TasksMax=' "$dir/discod.service" &&
+	    grep -q '^MemoryMax=' "$dir/discod.service" &&
+	    grep -qx 'RuntimeDirectoryPreserve=yes' "$dir/discod.service"
+}
+check "discod.service runs as disco with three capabilities and limits" \
+    least_privilege
+exposure=$(cd "$dir" && systemd-analyze security --offline=true --no-pager \
+    ./discod.service 2>&1 | sed -n 's/.*Overall exposure level for discod.service: \([0-9.]*\).*/\1/p')
+diag "systemd-analyze security: exposure ${exposure:-?}"
+check "systemd-analyze security: exposure at most 1.9" \
+    sh -c 'cd "$1" && systemd-analyze security --offline=true --threshold=19 --no-pager ./discod.service >/dev/null' _ "$dir"
+sysroot=$dir/root
+mkdir -p "$sysroot/etc"
+check "systemd-sysusers makes the disco user from disco.conf" \
+    systemd-sysusers --root="$sysroot" "$(cd "$top_srcdir" && pwd)/systemd/disco.conf"
+check "(it is there)" grep -q '^disco:x:[0-9]*:[0-9]*:' "$sysroot/etc/passwd"
