@@ -32,9 +32,10 @@ share=$(lab_share "$top_builddir/discod" \
     "$top_srcdir/tests/lab/clients/access_client.py")
 chmod 755 "$share/discod"
 run=$da/run-disco		# discod's own, as /run/disco under the unit
-install -d -m 755 -o $DUSER -g $DUSER "$run" "$da/svc"
+install -d -m 755 -o "$DUSER" -g "$DUSER" "$run" "$da/svc"
 sock=$run/discod.sock
 # One line: the uid, then the capability sets, of whoever runs it.
+# shellcheck disable=SC2016 # expanded by the check's shell
 probe='["sh","-c","echo $(id -u) $(grep ^Cap /proc/self/status)"]'
 cat >"$da/svc/mine.dnssd" <<X
 [Service]
@@ -50,7 +51,7 @@ Rise=1
 X
 printf '[control]\nsocket-mode = 0666\n[announce]\nservices-dir = %s/svc\n' \
     "$da" >"$da/discod.conf"
-lab_spawn a discod setpriv --reuid=$DUSER --regid=$DUSER --clear-groups \
+lab_spawn a discod setpriv --reuid="$DUSER" --regid="$DUSER" --clear-groups \
     --inh-caps=+setuid,+setgid,+kill --ambient-caps=+setuid,+setgid,+kill \
     "$share/discod" -d -v -f "$da/discod.conf" -s "$sock"
 pid=$LAB_LAST_PID
@@ -89,7 +90,7 @@ nocaps() {
 	    grep -q "CapAmb: 0000000000000000" <<<"$1"
 }
 check "a service file's exec check runs as discod's user, without capabilities" \
-    nocaps "$got" $DUSER
+    nocaps "$got" "$DUSER"
 # The client's registration lives as long as its connection: register
 # again, from a connection that stays while we look.
 setpriv --reuid=$CLIENT --regid=$CLIENT --clear-groups "$PY" -c '
