@@ -59,6 +59,8 @@ struct health {
 	struct timespec		 started;
 	char			 output[HEALTH_OUTPUT_MAX];
 	size_t			 outlen;
+	char			 sofar[HEALTH_OUTPUT_MAX]; /* exec's, running */
+	size_t			 sofarlen;
 	struct event		*tick;	  /* next check */
 	struct event		*timeout; /* the running one's deadline */
 	int			 running;
@@ -413,12 +415,12 @@ health_pipe_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Keep the first HEALTH_OUTPUT_MAX - 1 bytes; drain the rest. */
-	if (h->outlen + 1 < sizeof(h->output)) {
-		if ((size_t)n > sizeof(h->output) - 1 - h->outlen)
-			n = (ssize_t)(sizeof(h->output) - 1 - h->outlen);
-		memcpy(h->output + h->outlen, buf, (size_t)n);
-		h->outlen += (size_t)n;
-		h->output[h->outlen] = '\0';
+	if (h->sofarlen + 1 < sizeof(h->sofar)) {
+		if ((size_t)n > sizeof(h->sofar) - 1 - h->sofarlen)
+			n = (ssize_t)(sizeof(h->sofar) - 1 - h->sofarlen);
+		memcpy(h->sofar + h->sofarlen, buf, (size_t)n);
+		h->sofarlen += (size_t)n;
+		h->sofar[h->sofarlen] = '\0';
 	}
 }
 
@@ -550,8 +552,9 @@ health_exec(struct health *h)
 	close(p[1]);
 	h->pid = pid;
 	h->pipe = p[0];
-	h->output[0] = '\0';
-	h->outlen = 0;
+	/* The last result's output stays shown until this one ends. */
+	h->sofar[0] = '\0';
+	h->sofarlen = 0;
 	h->pipe_ev = event_new(hl.base, h->pipe, EV_READ | EV_PERSIST,
 	    health_pipe_cb, h);
 	event_add(h->pipe_ev, NULL);
@@ -592,14 +595,14 @@ health_sigchld(evutil_socket_t sig, short what, void *arg)
 		if (h->pipe_ev != NULL) /* the last of the output */
 			health_pipe_cb(h->pipe, EV_READ, h);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			health_result(h, 1, NULL);
+			health_result(h, 1, h->sofar);
 		else {
 			if (WIFEXITED(status))
 				snprintf(out, sizeof(out), "exit %d: %s",
-				    WEXITSTATUS(status), h->output);
+				    WEXITSTATUS(status), h->sofar);
 			else
 				snprintf(out, sizeof(out), "signal %d: %s",
-				    WTERMSIG(status), h->output);
+				    WTERMSIG(status), h->sofar);
 			health_result(h, 0, out);
 		}
 	}
@@ -716,7 +719,6 @@ struct json_object *
 health_json(const struct health *h)
 {
 	struct json_object *o = json_object_new_object();
-	char		    out[HEALTH_OUTPUT_MAX];
 
 	json_object_object_add(o, "check",
 	    json_object_new_string(check_type_name(h->spec->type)));
@@ -728,11 +730,8 @@ health_json(const struct health *h)
 	    json_object_new_int((int)h->failures));
 	json_object_object_add(o, "checks",
 	    json_object_new_int64((int64_t)h->checks));
-	/* A running check's output so far is not made UTF-8 yet. */
-	memcpy(out, h->output, h->outlen);
-	health_utf8(out, h->outlen);
 	json_object_object_add(o, "output",
-	    json_object_new_string_len(out, (int)h->outlen));
+	    json_object_new_string_len(h->output, (int)h->outlen));
 	json_object_object_add(o, "last_change",
 	    h->last_change > 0 ? json_object_new_double(h->last_change) : NULL);
 	return (o);

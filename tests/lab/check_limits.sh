@@ -52,7 +52,7 @@ share=$(lab_share "$top_srcdir/tests/lab/clients/access_client.py" \
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
 cd "$share" || exit 1		# the other users cannot enter the build tree
-plan 21
+plan 22
 
 as() {
 	local uid=$1
@@ -154,6 +154,22 @@ check "its stdin is /dev/null" grep -q " stdin=/dev/null " <<<"$got"
 check "its environment is PATH and LC_ALL only" \
     grep -q " env=LC_ALL,PATH " <<<"$got"
 check "it leads a session of its own" grep -q " session=own$" <<<"$got"
+
+# A running check's output is not shown half made: the last result's
+# stays until the next ends (the check runs 800 of every 1000 ms).
+out=$(register $ATTACKER '{"type":"exec","command":["sh","-c","echo done; sleep 0.8"],"interval":"1s","timeout":"900ms"}' Slow)
+slow_ran() { test "$(health Slow checks)" -ge 1; }
+lab_wait 10 slow_ran
+always_done() {
+	local i got
+	for i in $(seq 10); do
+		got=$(health Slow output)
+		[ "$got" = done ] || { echo "# sample $i: \"$got\""; return 1; }
+		sleep 0.13
+	done
+}
+check "a running exec check shows its last output, not a partial one" \
+    always_done
 
 out=$(register $ATTACKER '{"type":"exec","command":["sh","-c","sleep 3001 & exit 0"],"interval":"1s","timeout":"500ms"}' Leaves)
 check "and one that leaves a process behind" grep -q '"ok":true' <<<"$out"
