@@ -75,7 +75,8 @@ touch "$da/up"
 established() {
 	as 0 '{"verb":"services"}' | "$PY" -c '
 import json, sys
-sys.exit(not any(s["name"] == "Root Web" and s["type"] == "_http._tcp" and
+sys.exit(not any("file" in s["origin"] and
+                 s["name"] == "Root Web" and s["type"] == "_http._tcp" and
                  s["state"] == "established" and s["final_name"] == "Root Web"
                  and not s["renamed"]
                  for s in json.load(sys.stdin)["services"]))'
