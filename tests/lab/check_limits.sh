@@ -218,4 +218,7 @@ sleep 3
 prlimit --pid "$pid" --nofile="$soft:"
 check "discod said its check could not run (no descriptors)" \
     grep -q 'Root Checked.*check not run: pipe: Too many open files' "$da/discod.log"
-check "root's service stayed healthy" root_healthy
+never_withdrawn() {
+	root_healthy && ! grep -q '"Root Checked" _root._tcp is unhealthy' "$da/discod.log"
+}
+check "root's service stayed healthy throughout" never_withdrawn
