@@ -597,6 +597,149 @@ START_TEST(test_libdisco_new_calls_refuse_bad_arguments)
 }
 END_TEST
 
+/*
+ * A hostile or broken agent: replies that are JSON but not what the
+ * protocol says.  Each must be DISCO_EPROTOCOL, never a crash.
+ */
+enum hostile_call {
+	HOSTILE_RESOLVE,
+	HOSTILE_LIST,
+	HOSTILE_TYPES,
+	HOSTILE_REGISTER,
+	HOSTILE_DISPATCH,
+};
+
+static const struct hostile_reply {
+	enum hostile_call call;
+	const char	 *reply;
+} hostile_replies[] = {
+	/* The finding: strcmp() on the NULL a null code gives. */
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":{\"code\":null}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":{\"code\":5}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":\"not-found\"}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":\"yes\",\"instance\":{}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":null}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":true,\"instance\":[]}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":null,\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"host\":7}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"port\":\"80\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"port\":70000}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"local\":\"no\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":\"k=v\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[\"k=v\",null]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[{\"base64\":null}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[{\"base64\":\"!!\"}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":{}}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[\"10.0.0.1\"]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[{\"address\":\"10.0.0.1\","
+	    "\"family\":4}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[{\"address\":null}]}}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":null}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":[null]}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":{\"name\":\"A\"}}" },
+	{ HOSTILE_TYPES, "{\"ok\":true,\"types\":[{\"type\":null}]}" },
+	{ HOSTILE_TYPES, "{\"ok\":true,\"types\":[\"_t._tcp\"]}" },
+	{ HOSTILE_REGISTER,
+	    "{\"ok\":true,\"registration\":{\"id\":\"7\","
+	    "\"final_name\":\"A\"}}" },
+	{ HOSTILE_REGISTER,
+	    "{\"ok\":true,\"registration\":{\"id\":7,\"final_name\":null}}" },
+	{ HOSTILE_REGISTER, "{\"ok\":true,\"registration\":[7]}" },
+	/* Events after the watch's reply, read by disco_dispatch(). */
+	{ HOSTILE_DISPATCH, "{\"ok\":true}\n{\"event\":null}" },
+	{ HOSTILE_DISPATCH, "{\"ok\":true}\n{\"event\":\"add\"}" },
+	{ HOSTILE_DISPATCH,
+	    "{\"ok\":true}\n{\"event\":\"add\",\"instance\":\"A\"}" },
+	{ HOSTILE_DISPATCH,
+	    "{\"ok\":true}\n{\"event\":\"remove\",\"instance\":{\"name\":"
+	    "\"A\",\"type\":null,\"domain\":\"local\"}}" },
+};
+
+static void
+hostile_cb(enum disco_event_kind kind, const struct disco_instance *inst,
+    void *arg)
+{
+	ck_abort_msg("a malformed event reached the callback");
+}
+
+START_TEST(test_libdisco_malformed_reply_is_a_protocol_error)
+{
+	const struct hostile_reply *h = &hostile_replies[_i];
+	struct disco_instance	   *inst = NULL, *insts = NULL;
+	struct disco		   *x;
+	struct pollfd		    pfd;
+	char			    path[64], req[4096], **types = NULL;
+	char			   *final = NULL;
+	size_t			    n = 0;
+	long			    id;
+	int			    fd, rc = 0;
+	pid_t			    pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-hostile.%d", getpid());
+	pid = canned_agent(path, h->reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	switch (h->call) {
+	case HOSTILE_RESOLVE:
+		rc = disco_resolve(x, "A", "_t._tcp", &inst, 2000);
+		ck_assert_ptr_null(inst);
+		break;
+	case HOSTILE_LIST:
+		rc = disco_list(x, "_t._tcp", NULL, &insts, &n, 2000);
+		ck_assert_ptr_null(insts);
+		ck_assert_uint_eq(n, 0);
+		break;
+	case HOSTILE_TYPES:
+		rc = disco_types(x, &types, &n, 2000);
+		ck_assert_ptr_null(types);
+		ck_assert_uint_eq(n, 0);
+		break;
+	case HOSTILE_REGISTER:
+		rc = disco_register(x, "A", "_t._tcp", 80, NULL, 0, &id, &final,
+		    2000);
+		ck_assert_ptr_null(final);
+		break;
+	case HOSTILE_DISPATCH:
+		ck_assert_int_eq(disco_watch(x, NULL, NULL, NULL, 2000), 0);
+		pfd.fd = disco_fd(x);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, 200); /* the event may be read already */
+		rc = disco_dispatch(x, hostile_cb, NULL);
+		break;
+	}
+	ck_assert_msg(rc == DISCO_EPROTOCOL, "reply %s: %d (%s)", h->reply, rc,
+	    disco_strerror(rc));
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
 static Suite *
 libdisco_suite(void)
 {
@@ -604,6 +747,7 @@ libdisco_suite(void)
 	TCase *live = tcase_create("live");
 	TCase *errs = tcase_create("errors");
 	TCase *reqs = tcase_create("requests");
+	TCase *hostile = tcase_create("hostile");
 
 	tcase_add_checked_fixture(live, setup, teardown);
 	tcase_set_timeout(live, 20);
@@ -628,11 +772,15 @@ libdisco_suite(void)
 	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
 	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);
 	tcase_add_test(reqs, test_libdisco_new_calls_refuse_bad_arguments);
+	tcase_add_loop_test(hostile,
+	    test_libdisco_malformed_reply_is_a_protocol_error, 0,
+	    sizeof(hostile_replies) / sizeof(hostile_replies[0]));
 	/* Only the lab has an agent that publishes what "live" expects. */
 	if (getenv("DISCO_SOCKET") != NULL)
 		suite_add_tcase(s, live);
 	suite_add_tcase(s, errs);
 	suite_add_tcase(s, reqs);
+	suite_add_tcase(s, hostile);
 	return (s);
 }
 
