@@ -219,7 +219,8 @@ disco_instances_free(struct disco_instance *insts, size_t n)
 
 /*
  * TXT string k of i from t: a JSON string, or {"base64": "..."} for bytes
- * that are not UTF-8 text.
+ * that are not UTF-8 text.  Either way txt[k] ends with a NUL beyond its
+ * txt_len[k] bytes, so it reads as a C string (strtoul() in txt_number()).
  */
 static int
 txt_parse(struct json_object *t, struct disco_instance *i, size_t k)
@@ -237,11 +238,14 @@ txt_parse(struct json_object *t, struct disco_instance *i, size_t k)
 		if (!json_object_is_type(t, json_type_object) ||
 		    reply_string(t, "base64", 1, &s) != 0)
 			return (DISCO_EPROTOCOL);
+		/* Decoding never grows: strlen(s) bytes are room enough. */
 		size = strlen(s) + 1;
 		if ((i->txt[k] = malloc(size)) == NULL)
 			return (DISCO_ENOMEM);
-		if ((len = b64_pton(s, (unsigned char *)i->txt[k], size)) < 0)
+		if ((len = b64_pton(s, (unsigned char *)i->txt[k], size - 1)) <
+		    0)
 			return (DISCO_EPROTOCOL);
+		i->txt[k][len] = '\0';
 	}
 	i->txt_len[k] = (size_t)len;
 	return (0);
@@ -864,6 +868,7 @@ struct ordered {
 	double		       key;
 };
 
+/* The number in TXT "key=N"; strtoul() stops at the NUL txt_parse() adds. */
 static unsigned int
 txt_number(const struct disco_instance *i, const char *key)
 {

@@ -94,7 +94,8 @@ struct disco_instance {
 	char			*domain;	/* "local" */
 	char			*host;		/* "printer.local" */
 	unsigned int		 port;
-	char			**txt;		/* TXT strings, raw bytes */
+	char			**txt;		/* TXT strings, raw bytes,
+						   each followed by a NUL */
 	size_t			*txt_len;	/* their lengths (NULs too) */
 	size_t			 ntxt;
 	struct disco_address	*addresses;

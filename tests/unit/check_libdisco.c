@@ -740,6 +740,77 @@ START_TEST(test_libdisco_malformed_reply_is_a_protocol_error)
 }
 END_TEST
 
+/*
+ * TXT bytes that are not text come as base64.  Decoded, they were not
+ * NUL-terminated, yet disco_getaddrinfo() read "priority=" and "weight="
+ * with strtoul(), into whatever followed in the heap.
+ */
+START_TEST(test_libdisco_base64_txt_is_nul_terminated)
+{
+	const char *reply =
+	    "{\"ok\":true,\"instances\":[{\"name\":\"A\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1,\"txt\":"
+	    "[{\"base64\":\"cHJpb3JpdHk9MQ==\"},{\"base64\":\"Yj0B\"},"
+	    "{\"base64\":\"\"}]}]}";
+	struct disco_instance *insts;
+	struct disco	      *x;
+	char		       path[64], req[4096];
+	size_t		       n;
+	int		       fd;
+	pid_t		       pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-b64.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_list(x, "_t._tcp", NULL, &insts, &n, 2000), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(insts[0].ntxt, 3);
+	ck_assert_uint_eq(insts[0].txt_len[0], 10);
+	ck_assert_mem_eq(insts[0].txt[0], "priority=1", 11);
+	ck_assert_uint_eq(insts[0].txt_len[1], 3);
+	ck_assert_mem_eq(insts[0].txt[1], "b=\x01", 4);
+	ck_assert_uint_eq(insts[0].txt_len[2], 0);
+	ck_assert_mem_eq(insts[0].txt[2], "", 1);
+	disco_instances_free(insts, n);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/* A base64 "priority=1" ranks before a plain "priority=2". */
+START_TEST(test_libdisco_getaddrinfo_reads_base64_priority)
+{
+	const char *reply =
+	    "{\"ok\":true,\"instances\":[{\"name\":\"Two\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1002,\"txt\":"
+	    "[\"priority=2\"],\"addresses\":[{\"family\":\"ipv4\","
+	    "\"address\":\"127.0.0.2\"}]},{\"name\":\"One\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1001,\"txt\":"
+	    "[{\"base64\":\"cHJpb3JpdHk9MQ==\"}],\"addresses\":[{\"family\":"
+	    "\"ipv4\",\"address\":\"127.0.0.1\"}]}]}";
+	struct addrinfo *res;
+	char		 path[64], req[4096];
+	int		 fd;
+	pid_t		 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-gai.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(setenv("DISCO_SOCKET", path, 1), 0);
+	ck_assert_int_eq(disco_getaddrinfo("_t._tcp", NULL, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	ck_assert_ptr_nonnull(res->ai_next);
+	ck_assert_int_eq(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port),
+	    1001);
+	ck_assert_int_eq(
+	    ntohs(((struct sockaddr_in *)res->ai_next->ai_addr)->sin_port),
+	    1002);
+	disco_freeaddrinfo(res);
+	canned_request(fd, req, sizeof(req));
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 libdisco_suite(void)
 {
@@ -772,6 +843,9 @@ libdisco_suite(void)
 	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
 	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);
 	tcase_add_test(reqs, test_libdisco_new_calls_refuse_bad_arguments);
+	tcase_add_test(hostile, test_libdisco_base64_txt_is_nul_terminated);
+	tcase_add_test(hostile,
+	    test_libdisco_getaddrinfo_reads_base64_priority);
 	tcase_add_loop_test(hostile,
 	    test_libdisco_malformed_reply_is_a_protocol_error, 0,
 	    sizeof(hostile_replies) / sizeof(hostile_replies[0]));
