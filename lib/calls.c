@@ -935,6 +935,7 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 	struct disco_instance *insts = NULL;
 	struct ordered	      *ord = NULL;
 	const char	      *dot;
+	long long	       deadline, left;
 	size_t		       n = 0, k, a;
 	unsigned int	       w;
 	int		       rc, is_type;
@@ -955,8 +956,12 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		h.ai_socktype = strstr(name_or_type, "._udp") != NULL ?
 		    SOCK_DGRAM :
 		    SOCK_STREAM;
-	if ((rc = disco_open(&d, NULL)) != 0)
+	/* One budget of 5 s for connecting and the call. */
+	deadline = lib_now_ms() + 5000;
+	if ((rc = disco_open_timeout(&d, NULL, 5000)) != 0)
 		return (rc);
+	if ((left = deadline - lib_now_ms()) < 0)
+		left = 0;
 	if (is_type) {
 		char type[256];
 
@@ -964,14 +969,14 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		if (strlen(type) > 6 &&
 		    strcmp(type + strlen(type) - 6, ".local") == 0)
 			type[strlen(type) - 6] = '\0';
-		rc = disco_list(d, type, NULL, &insts, &n, 5000);
+		rc = disco_list(d, type, NULL, &insts, &n, (int)left);
 	} else {
 		struct json_object *req, *reply;
 
 		if ((req = req_new("resolve")) != NULL)
 			json_object_object_add(req, "fullname",
 			    json_object_new_string(name_or_type));
-		if ((rc = call(d, req, &reply, 5000)) == 0) {
+		if ((rc = call(d, req, &reply, (int)left)) == 0) {
 			if ((rc = one_instance(reply, &insts)) == 0)
 				n = 1;
 			json_object_put(reply);

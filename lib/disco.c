@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,15 @@
 #include "disco.h"
 #include "private.h"
 #include "proto.h"
+
+/*
+ * How long disco_open() waits for room in the agent's listen queue
+ * (disco_open_timeout() takes its own bound).
+ */
+#define DISCO_OPEN_TIMEOUT_MS 5000
+
+/* The longest pause between two connect() tries on a full queue. */
+#define DISCO_CONNECT_PAUSE_MAX_MS 64
 
 struct disco_event {
 	struct disco_event *next;
@@ -42,16 +52,132 @@ disco_default_socket(void)
 	return (DISCO_SOCKET_PATH);
 }
 
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long
+lib_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Wait for fd to be ready for events until the deadline (-1: forever).
+ * A signal ends the wait with DISCO_EINTR only when intr is set.
+ */
+static int
+disco_wait(int fd, short events, long long deadline, int intr)
+{
+	struct pollfd pfd;
+	long long     left;
+	int	      rc;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		left = -1;
+		if (deadline >= 0) {
+			left = deadline - lib_now_ms();
+			if (left < 0)
+				left = 0;
+		}
+		rc = poll(&pfd, 1, (int)left);
+		if (rc > 0)
+			return (0);
+		if (rc == 0)
+			return (DISCO_ETIMEOUT);
+		if (errno != EINTR)
+			return (DISCO_ESYSTEM);
+		if (intr)
+			return (DISCO_EINTR);
+	}
+}
+
+/* Close fd, keeping the errno that made us give it up. */
+static void
+disco_close_fd(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
+/*
+ * Connect fd (non-blocking) to sun before the deadline (-1: none).
+ *
+ * A blocking connect() to a Unix socket whose listen queue is full waits
+ * until the agent accepts, with no bound: an agent that is stuck, or
+ * flooded by other clients, would hang disco_open() past any timeout.
+ * Non-blocking, Linux fails at once with EAGAIN and starts nothing, and
+ * poll() cannot tell when the queue has room, so connect() is tried
+ * again after a pause that doubles up to DISCO_CONNECT_PAUSE_MAX_MS.
+ * Where connect() starts the connection instead (EINPROGRESS, or EINTR
+ * after it began), poll() for writing waits for it and SO_ERROR says how
+ * it ended.
+ */
+static int
+disco_connect(int fd, const struct sockaddr_un *sun, long long deadline)
+{
+	socklen_t len;
+	long long left;
+	int	  pause_ms = 1, err, rc;
+
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ==
+		    0)
+			return (0);
+		err = errno;
+		if (err == EISCONN)
+			return (0);
+		if (err == EAGAIN || err == EWOULDBLOCK) {
+			left = deadline >= 0 ? deadline - lib_now_ms() :
+					       pause_ms;
+			if (left <= 0)
+				return (DISCO_ETIMEOUT);
+			(void)poll(NULL, 0,
+			    (int)(left < pause_ms ? left : pause_ms));
+			if (pause_ms < DISCO_CONNECT_PAUSE_MAX_MS)
+				pause_ms *= 2;
+			continue;
+		}
+		if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
+			if ((rc = disco_wait(fd, POLLOUT, deadline, 0)) != 0)
+				return (rc);
+			len = sizeof(err);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) ==
+			    -1)
+				return (DISCO_ESYSTEM);
+			if (err == 0)
+				return (0);
+		}
+		errno = err;
+		if (err == ENOENT || err == ECONNREFUSED || err == ENOTSOCK)
+			return (DISCO_EUNREACHABLE);
+		return (DISCO_ESYSTEM);
+	}
+}
+
 int
 disco_open(struct disco **dp, const char *path)
 {
+	return (disco_open_timeout(dp, path, DISCO_OPEN_TIMEOUT_MS));
+}
+
+int
+disco_open_timeout(struct disco **dp, const char *path, int timeout_ms)
+{
 	struct sockaddr_un sun;
 	struct disco	  *d;
-	int		   fd, saved;
+	long long	   deadline = -1;
+	int		   fd, flags, rc;
 
 	if (dp == NULL)
 		return (DISCO_EINVAL);
 	*dp = NULL;
+	if (timeout_ms >= 0)
+		deadline = lib_now_ms() + timeout_ms;
 	if (path == NULL && (path = getenv("DISCO_SOCKET")) == NULL)
 		path = DISCO_SOCKET_PATH;
 	memset(&sun, 0, sizeof(sun));
@@ -59,15 +185,17 @@ disco_open(struct disco **dp, const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return (DISCO_EINVAL);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		 0)) == -1)
 		return (DISCO_ESYSTEM);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		if (errno == ENOENT || errno == ECONNREFUSED ||
-		    errno == ENOTSOCK)
-			return (DISCO_EUNREACHABLE);
+	if ((rc = disco_connect(fd, &sun, deadline)) != 0) {
+		disco_close_fd(fd);
+		return (rc);
+	}
+	/* Blocking again, as applications that poll disco_fd() knew it. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		disco_close_fd(fd);
 		return (DISCO_ESYSTEM);
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -102,47 +230,6 @@ int
 disco_fd(const struct disco *d)
 {
 	return (d != NULL ? d->fd : -1);
-}
-
-static long long
-disco_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/*
- * Wait for fd to be ready for events until the deadline (-1: forever).
- * A signal ends the wait with DISCO_EINTR only when intr is set.
- */
-static int
-disco_wait(int fd, short events, long long deadline, int intr)
-{
-	struct pollfd pfd;
-	long long     left;
-	int	      rc;
-
-	for (;;) {
-		pfd.fd = fd;
-		pfd.events = events;
-		left = -1;
-		if (deadline >= 0) {
-			left = deadline - disco_now_ms();
-			if (left < 0)
-				left = 0;
-		}
-		rc = poll(&pfd, 1, (int)left);
-		if (rc > 0)
-			return (0);
-		if (rc == 0)
-			return (DISCO_ETIMEOUT);
-		if (errno != EINTR)
-			return (DISCO_ESYSTEM);
-		if (intr)
-			return (DISCO_EINTR);
-	}
 }
 
 static int
@@ -266,7 +353,7 @@ disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 	if (len == 0 || memchr(request, '\n', len) != NULL)
 		return (DISCO_EINVAL);
 	if (timeout_ms >= 0)
-		deadline = disco_now_ms() + timeout_ms;
+		deadline = lib_now_ms() + timeout_ms;
 	if ((rc = disco_send(d, request, len, deadline)) != 0 ||
 	    (rc = disco_send(d, "\n", 1, deadline)) != 0)
 		return (rc);
@@ -325,7 +412,7 @@ disco_event_next(struct disco *d, char **event, int timeout_ms)
 		return (0);
 	}
 	if (timeout_ms >= 0)
-		deadline = disco_now_ms() + timeout_ms;
+		deadline = lib_now_ms() + timeout_ms;
 	for (;;) {
 		if ((rc = disco_recv_line(d, &line, deadline, 1)) != 0)
 			return (rc);

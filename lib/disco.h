@@ -45,9 +45,18 @@ struct disco;
 /*
  * Connect to the agent.  path is the socket; NULL means $DISCO_SOCKET, or
  * when that is unset the path configured at build time.  On success *dp
- * holds a handle to pass to disco_close().
+ * holds a handle to pass to disco_close().  When the agent's listen queue
+ * is full (it is stuck, or flooded by clients), wait at most 5 seconds
+ * for room, then fail with DISCO_ETIMEOUT.
  */
 int		 disco_open(struct disco **dp, const char *path);
+
+/*
+ * disco_open(), waiting at most timeout_ms milliseconds (-1: no limit,
+ * 0: not at all) for room in the agent's listen queue.
+ */
+int		 disco_open_timeout(struct disco **dp, const char *path,
+		    int timeout_ms);
 
 /* Close a handle; NULL is allowed. */
 void		 disco_close(struct disco *d);

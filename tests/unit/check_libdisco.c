@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -811,6 +812,117 @@ START_TEST(test_libdisco_getaddrinfo_reads_base64_priority)
 }
 END_TEST
 
+/*
+ * A listening socket at path that nobody accepts on, its queue full: a
+ * stuck agent.  The connections that filled it go to conns (*nconns).
+ */
+static int
+full_backlog(const char *path, int *conns, size_t max, size_t *nconns)
+{
+	struct sockaddr_un sun;
+	int		   lfd, fd;
+
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	for (*nconns = 0; *nconns < max; (*nconns)++) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(fd);
+			return (lfd);
+		}
+		conns[*nconns] = fd;
+	}
+	ck_abort_msg("the listen queue never filled");
+	return (-1);
+}
+
+static void
+full_backlog_done(int lfd, int *conns, size_t nconns, const char *path)
+{
+	while (nconns > 0)
+		close(conns[--nconns]);
+	close(lfd);
+	unlink(path);
+}
+
+START_TEST(test_libdisco_open_on_a_full_backlog_times_out)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-full.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 300), DISCO_ETIMEOUT);
+	ck_assert_ptr_null(x);
+	ck_assert_int_ge(now_ms() - t0, 290);
+	ck_assert_int_lt(now_ms() - t0, 1500);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 0), DISCO_ETIMEOUT);
+	ck_assert_int_lt(now_ms() - t0, 100);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
+/* disco_open() has no timeout argument, yet it must not hang. */
+START_TEST(test_libdisco_open_gives_up_on_a_full_backlog_in_5s)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-full5.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open(&x, path), DISCO_ETIMEOUT);
+	ck_assert_ptr_null(x);
+	ck_assert_int_ge(now_ms() - t0, 4900);
+	ck_assert_int_lt(now_ms() - t0, 7000);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
+/* A queue that the agent drains in time: the connection is made. */
+START_TEST(test_libdisco_open_waits_for_room_in_the_backlog)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-drain.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	if ((pid = fork()) == 0) {
+		alarm(10); /* never outlive the test */
+		usleep(300 * 1000);
+		for (;;)
+			close(accept(lfd, NULL, NULL));
+	}
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 3000), 0);
+	ck_assert_int_ge(now_ms() - t0, 250);
+	ck_assert_int_lt(now_ms() - t0, 2000);
+	ck_assert_int_ge(disco_fd(x), 0);
+	disco_close(x);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
 static Suite *
 libdisco_suite(void)
 {
@@ -843,6 +955,12 @@ libdisco_suite(void)
 	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
 	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);
 	tcase_add_test(reqs, test_libdisco_new_calls_refuse_bad_arguments);
+	tcase_set_timeout(hostile, 15);
+	tcase_add_test(hostile, test_libdisco_open_on_a_full_backlog_times_out);
+	tcase_add_test(hostile,
+	    test_libdisco_open_gives_up_on_a_full_backlog_in_5s);
+	tcase_add_test(hostile,
+	    test_libdisco_open_waits_for_room_in_the_backlog);
 	tcase_add_test(hostile, test_libdisco_base64_txt_is_nul_terminated);
 	tcase_add_test(hostile,
 	    test_libdisco_getaddrinfo_reads_base64_priority);
