@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,9 +32,24 @@
 /* The longest pause between two connect() tries on a full queue. */
 #define DISCO_CONNECT_PAUSE_MAX_MS 64
 
+/*
+ * The events disco_call() keeps while it waits for its reply: at most
+ * DISCO_EVENTS_MAX lines and DISCO_EVENTS_BYTES_MAX bytes of them, so an
+ * agent that floods events (a hostile one, or a busy watch on a handle
+ * that also makes calls) cannot grow the application's memory without
+ * bound.  Events past the cap are dropped, and one line
+ * {"event":"resync","dropped":N} stands where they were: the application
+ * learns that it lost events and must list again, as after the agent's
+ * own resync (disco.h, libdisco(3)).
+ */
+#define DISCO_EVENTS_MAX       1024
+#define DISCO_EVENTS_BYTES_MAX (1024 * 1024)
+#define DISCO_RESYNC_LINE_MAX  64
+
 struct disco_event {
 	struct disco_event *next;
 	char		   *line;
+	size_t		    dropped; /* > 0: the resync line for a loss */
 };
 
 struct disco {
@@ -43,6 +59,9 @@ struct disco {
 	size_t		     size;
 	struct disco_event  *events; /* oldest first */
 	struct disco_event **events_tail;
+	size_t		     nevents; /* kept, resync lines aside */
+	size_t		     events_bytes;
+	struct disco_event  *lost;  /* the resync line at the tail, if any */
 	char		    *reply; /* disco_last_reply(), or NULL */
 };
 
@@ -334,14 +353,56 @@ disco_is_event(const char *line)
 	return (rc);
 }
 
+static void
+disco_event_append(struct disco *d, struct disco_event *ev)
+{
+	*d->events_tail = ev;
+	d->events_tail = &ev->next;
+}
+
+/* Keep the event line (consumed) for disco_event_next(), within the cap. */
+static int
+disco_event_keep(struct disco *d, char *line)
+{
+	struct disco_event *ev;
+	size_t		    len = strlen(line);
+
+	if (d->nevents < DISCO_EVENTS_MAX &&
+	    len <= DISCO_EVENTS_BYTES_MAX - d->events_bytes) {
+		if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+			free(line);
+			return (DISCO_ENOMEM);
+		}
+		ev->line = line;
+		disco_event_append(d, ev);
+		d->nevents++;
+		d->events_bytes += len;
+		d->lost = NULL;
+		return (0);
+	}
+	free(line);
+	if (d->lost == NULL) {
+		if ((ev = calloc(1, sizeof(*ev))) == NULL ||
+		    (ev->line = malloc(DISCO_RESYNC_LINE_MAX)) == NULL) {
+			free(ev);
+			return (DISCO_ENOMEM);
+		}
+		disco_event_append(d, ev);
+		d->lost = ev;
+	}
+	d->lost->dropped++;
+	snprintf(d->lost->line, DISCO_RESYNC_LINE_MAX,
+	    "{\"event\":\"resync\",\"dropped\":%zu}", d->lost->dropped);
+	return (0);
+}
+
 int
 disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 {
-	struct disco_event *ev;
-	long long	    deadline = -1;
-	size_t		    len;
-	char		   *line;
-	int		    rc;
+	long long deadline = -1;
+	size_t	  len;
+	char	 *line;
+	int	  rc;
 
 	if (d == NULL || request == NULL || reply == NULL)
 		return (DISCO_EINVAL);
@@ -368,13 +429,8 @@ disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 			*reply = line;
 			return (0);
 		}
-		if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-			free(line);
-			return (DISCO_ENOMEM);
-		}
-		ev->line = line;
-		*d->events_tail = ev;
-		d->events_tail = &ev->next;
+		if ((rc = disco_event_keep(d, line)) != 0)
+			return (rc);
 	}
 }
 
@@ -407,6 +463,12 @@ disco_event_next(struct disco *d, char **event, int timeout_ms)
 		d->events = ev->next;
 		if (d->events == NULL)
 			d->events_tail = &d->events;
+		if (ev == d->lost)
+			d->lost = NULL;
+		if (ev->dropped == 0) {
+			d->nevents--;
+			d->events_bytes -= strlen(ev->line);
+		}
 		*event = ev->line;
 		free(ev);
 		return (0);

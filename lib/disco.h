@@ -85,6 +85,13 @@ int		 disco_call(struct disco *d, const char *request, char **reply,
  * not wait) for one to arrive.  On success *event holds the line, which
  * the caller frees.  Returns DISCO_ETIMEOUT when none came, DISCO_EINTR
  * when a signal interrupted the wait.
+ *
+ * A handle keeps at most 1024 events, and 1 MiB of them, between two
+ * calls of this: the library drops those that come past that, and
+ * returns in their place the line {"event":"resync","dropped":N} (N of
+ * them lost, and no "index", unlike the agent's resync): forget what the
+ * events told you and ask again (list, services); disco_dispatch() calls
+ * its callback with DISCO_EVENT_RESYNC for it.
  */
 int		 disco_event_next(struct disco *d, char **event,
 		    int timeout_ms);

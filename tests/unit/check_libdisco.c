@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -923,6 +924,134 @@ START_TEST(test_libdisco_open_waits_for_room_in_the_backlog)
 }
 END_TEST
 
+/*
+ * An agent that sends nevents event lines of about size bytes each before
+ * its reply to reload: the events disco_call() must keep for later.
+ */
+static char *
+flood_reply(size_t nevents, size_t size)
+{
+	char  *buf, *p;
+	size_t k, pad = size > 40 ? size - 40 : 0;
+
+	ck_assert_ptr_nonnull(buf = malloc(nevents * (pad + 48) + 64));
+	for (p = buf, k = 0; k < nevents; k++) {
+		p += sprintf(p,
+		    "{\"event\":\"health\",\"id\":%zu,\"output\":\"", k);
+		memset(p, 'x', pad);
+		p += pad;
+		p += sprintf(p, "\"}\n");
+	}
+	strcpy(p, "{\"ok\":true,\"errors\":0,\"services\":1}");
+	return (buf);
+}
+
+/* Every event the handle kept: how many, their bytes, the resync line. */
+static void
+flood_drain(struct disco *x, size_t *kept, size_t *bytes, size_t *dropped)
+{
+	char  *ev;
+	size_t id;
+
+	*kept = *bytes = *dropped = 0;
+	while (disco_event_next(x, &ev, 0) == 0) {
+		if (sscanf(ev, "{\"event\":\"resync\",\"dropped\":%zu}",
+			dropped) == 1) {
+			free(ev);
+			/* The line stands where the loss was: last here. */
+			ck_assert_int_eq(disco_event_next(x, &ev, 0),
+			    DISCO_ETIMEOUT);
+			break;
+		}
+		/* The kept ones are the oldest, in order. */
+		ck_assert_int_eq(sscanf(ev, "{\"event\":\"health\",\"id\":%zu",
+				     &id),
+		    1);
+		ck_assert_uint_eq(id, *kept);
+		(*kept)++;
+		*bytes += strlen(ev);
+		free(ev);
+	}
+}
+
+START_TEST(test_libdisco_event_flood_during_a_call_is_capped)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	size_t	      services, kept, bytes, dropped;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-flood.%d", getpid());
+	reply = flood_reply(20000, 0);
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, &services, NULL, 5000), 0);
+	ck_assert_uint_eq(services, 1);
+	flood_drain(x, &kept, &bytes, &dropped);
+	ck_assert_uint_eq(kept, 1024);
+	ck_assert_uint_eq(dropped, 20000 - 1024);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_event_flood_is_capped_in_bytes)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	size_t	      kept, bytes, dropped;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-floodb.%d", getpid());
+	reply = flood_reply(64, 60000); /* 3.8 MB */
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, NULL, NULL, 5000), 0);
+	flood_drain(x, &kept, &bytes, &dropped);
+	ck_assert_uint_le(bytes, 1024 * 1024);
+	ck_assert_uint_ge(kept, 16);
+	ck_assert_uint_eq(kept + dropped, 64);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/* The resync line reaches a watcher's callback as DISCO_EVENT_RESYNC. */
+static int flood_resyncs;
+
+static void
+flood_cb(enum disco_event_kind kind, const struct disco_instance *inst,
+    void *arg)
+{
+	if (kind == DISCO_EVENT_RESYNC)
+		flood_resyncs++;
+}
+
+START_TEST(test_libdisco_dropped_events_dispatch_as_resync)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-floodd.%d", getpid());
+	reply = flood_reply(1500, 0);
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, NULL, NULL, 5000), 0);
+	/* "health" is not for watchers: only the resync is dispatched. */
+	ck_assert_int_eq(disco_dispatch(x, flood_cb, NULL), 1);
+	ck_assert_int_eq(flood_resyncs, 1);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
 static Suite *
 libdisco_suite(void)
 {
@@ -961,6 +1090,11 @@ libdisco_suite(void)
 	    test_libdisco_open_gives_up_on_a_full_backlog_in_5s);
 	tcase_add_test(hostile,
 	    test_libdisco_open_waits_for_room_in_the_backlog);
+	tcase_add_test(hostile,
+	    test_libdisco_event_flood_during_a_call_is_capped);
+	tcase_add_test(hostile, test_libdisco_event_flood_is_capped_in_bytes);
+	tcase_add_test(hostile,
+	    test_libdisco_dropped_events_dispatch_as_resync);
 	tcase_add_test(hostile, test_libdisco_base64_txt_is_nul_terminated);
 	tcase_add_test(hostile,
 	    test_libdisco_getaddrinfo_reads_base64_priority);
