@@ -54,9 +54,11 @@ struct disco_event {
 
 struct disco {
 	int		     fd;
-	char		    *buf; /* received, not yet returned */
+	char		    *buf; /* received: buf[off] on, len bytes */
+	size_t		     off; /* where the lines not yet taken start */
 	size_t		     len;
 	size_t		     size;
+	size_t		     seen;   /* of len, bytes known to hold no \n */
 	struct disco_event  *events; /* oldest first */
 	struct disco_event **events_tail;
 	size_t		     nevents; /* kept, resync lines aside */
@@ -276,22 +278,36 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 	return (0);
 }
 
-/* Take one complete line out of the receive buffer, if there is one. */
+/*
+ * Take one complete line out of the receive buffer, if there is one.
+ * Lines are taken by moving off, and bytes already searched are not
+ * searched again: a burst of many short lines, or one long line arriving
+ * in pieces, costs time in proportion to its bytes, so a hostile agent
+ * cannot make the application spin (a memmove() per line was quadratic).
+ */
 static int
 disco_take_line(struct disco *d, char **line)
 {
-	char  *nl;
+	char  *start, *nl;
 	size_t n;
 
-	if (d->len == 0 || (nl = memchr(d->buf, '\n', d->len)) == NULL)
+	if (d->len == d->seen)
+		return (0); /* (and buf may still be NULL) */
+	start = d->buf + d->off;
+	if ((nl = memchr(start + d->seen, '\n', d->len - d->seen)) == NULL) {
+		d->seen = d->len;
 		return (0);
-	n = (size_t)(nl - d->buf);
+	}
+	n = (size_t)(nl - start);
 	if ((*line = malloc(n + 1)) == NULL)
 		return (DISCO_ENOMEM);
-	memcpy(*line, d->buf, n);
+	memcpy(*line, start, n);
 	(*line)[n] = '\0';
+	d->off += n + 1;
 	d->len -= n + 1;
-	memmove(d->buf, nl + 1, d->len);
+	d->seen = 0;
+	if (d->len == 0)
+		d->off = 0;
 	return (1);
 }
 
@@ -307,6 +323,11 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 			return (rc < 0 ? rc : 0);
 		if (d->len >= PROTO_LINE_MAX * 64)
 			return (DISCO_EPROTOCOL); /* a runaway line */
+		/* The rest of a line to the front, once per recv(). */
+		if (d->off > 0) {
+			memmove(d->buf, d->buf + d->off, d->len);
+			d->off = 0;
+		}
 		if (d->size - d->len < 4096) {
 			p = realloc(d->buf, d->size + 65536);
 			if (p == NULL)
