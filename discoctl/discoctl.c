@@ -104,7 +104,8 @@ ctl_open(struct ctl_env *env)
 	struct disco *d;
 	int	      rc;
 
-	if ((rc = disco_open(&d, env->socket)) != 0) {
+	/* -t bounds the wait for a stuck agent's full listen queue too. */
+	if ((rc = disco_open_timeout(&d, env->socket, env->timeout_ms)) != 0) {
 		fprintf(stderr, "discoctl: %s: %s\n",
 		    env->socket != NULL ? env->socket : disco_default_socket(),
 		    disco_strerror(rc));

@@ -19,6 +19,7 @@ seeds() {
 	fuzz_txt) echo "$top/fuzz/corpus/txt" ;;
 	fuzz_liveness) echo "$top/fuzz/corpus/liveness" ;;
 	fuzz_print) echo "$top/fuzz/corpus/print" ;;
+	fuzz_reply) echo "$top/fuzz/corpus/reply" ;;
 	esac
 }
 
@@ -31,6 +32,7 @@ for t in "$@"; do
 	dict=()
 	case $name in
 	fuzz_proto|fuzz_dispatch) dict=(-dict="$top/fuzz/proto.dict") ;;
+	fuzz_reply) dict=(-dict="$top/fuzz/reply.dict") ;;
 	esac
 	# shellcheck disable=SC2046 # seed directories, one word each
 	"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

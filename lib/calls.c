@@ -2,6 +2,12 @@
  * libdisco's verbs: requests built and replies read with json-c, on top
  * of disco_call() and disco_event_next().  Nothing here exits, prints or
  * aborts: every failure is a DISCO_E* code.
+ *
+ * The agent's replies are not trusted: it may be broken, an older or
+ * newer discod, or another program on the socket.  Every field is read
+ * through reply_field(), which checks its JSON type, so a field of the
+ * wrong type (null where a string belongs, say) is DISCO_EPROTOCOL, never
+ * a NULL handed to strcmp().
  */
 #include "config.h"
 
@@ -21,12 +27,6 @@
 
 #include "disco.h"
 #include "private.h"
-
-static char *
-dstrdup(const char *s)
-{
-	return (s != NULL ? strdup(s) : NULL);
-}
 
 static struct json_object *
 req_new(const char *verb)
@@ -68,16 +68,67 @@ req_string(struct json_object *req, const char *key, const char *value)
 		json_object_object_add(req, key, json_object_new_string(value));
 }
 
+/*
+ * o's field key, of JSON type type, into *v.  An optional field may be
+ * absent or null (json-c's NULL object): 0 with *v NULL.  A required one
+ * missing, or a field of another type: DISCO_EPROTOCOL.
+ */
+static int
+reply_field(struct json_object *o, const char *key, enum json_type type,
+    int required, struct json_object **v)
+{
+	*v = NULL;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, v) || *v == NULL) {
+		*v = NULL;
+		return (required ? DISCO_EPROTOCOL : 0);
+	}
+	if (!json_object_is_type(*v, type)) {
+		*v = NULL;
+		return (DISCO_EPROTOCOL);
+	}
+	return (0);
+}
+
+/* o's string field key into *s, as reply_field() reads it. */
+static int
+reply_string(struct json_object *o, const char *key, int required,
+    const char **s)
+{
+	struct json_object *v;
+	int		    rc;
+
+	*s = NULL;
+	if ((rc = reply_field(o, key, json_type_string, required, &v)) == 0 &&
+	    v != NULL)
+		*s = json_object_get_string(v);
+	return (rc);
+}
+
+/* o's string field key, copied into *s (NULL when optional and absent). */
+static int
+reply_strdup(struct json_object *o, const char *key, int required, char **s)
+{
+	const char *v;
+	int	    rc;
+
+	*s = NULL;
+	if ((rc = reply_string(o, key, required, &v)) != 0)
+		return (rc);
+	if (v != NULL && (*s = strdup(v)) == NULL)
+		return (DISCO_ENOMEM);
+	return (0);
+}
+
 static int
 error_code(struct json_object *reply)
 {
-	struct json_object *e, *c;
+	struct json_object *e;
 	const char	   *code;
 
-	if (!json_object_object_get_ex(reply, "error", &e) ||
-	    !json_object_object_get_ex(e, "code", &c))
+	if (reply_field(reply, "error", json_type_object, 1, &e) != 0 ||
+	    reply_string(e, "code", 1, &code) != 0)
 		return (DISCO_EPROTOCOL);
-	code = json_object_get_string(c);
 	if (strcmp(code, "not-found") == 0)
 		return (DISCO_ENOTFOUND);
 	if (strcmp(code, "permission-denied") == 0)
@@ -113,7 +164,7 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 		return (rc);
 	*reply = json_tokener_parse(line);
 	lib_reply_keep(d, line); /* for disco_last_reply() */
-	if (*reply == NULL || !json_object_object_get_ex(*reply, "ok", &ok)) {
+	if (reply_field(*reply, "ok", json_type_boolean, 1, &ok) != 0) {
 		json_object_put(*reply);
 		*reply = NULL;
 		return (DISCO_EPROTOCOL);
@@ -125,17 +176,6 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 		return (rc);
 	}
 	return (0);
-}
-
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return (NULL);
-	return (json_object_get_string(v));
 }
 
 void
@@ -177,91 +217,142 @@ disco_instances_free(struct disco_instance *insts, size_t n)
 	free(insts);
 }
 
+/*
+ * TXT string k of i from t: a JSON string, or {"base64": "..."} for bytes
+ * that are not UTF-8 text.  Either way txt[k] ends with a NUL beyond its
+ * txt_len[k] bytes, so it reads as a C string (strtoul() in txt_number()).
+ */
+static int
+txt_parse(struct json_object *t, struct disco_instance *i, size_t k)
+{
+	const char *s;
+	size_t	    size;
+	int	    len;
+
+	if (json_object_is_type(t, json_type_string)) {
+		len = json_object_get_string_len(t);
+		if ((i->txt[k] = malloc((size_t)len + 1)) == NULL)
+			return (DISCO_ENOMEM);
+		memcpy(i->txt[k], json_object_get_string(t), (size_t)len + 1);
+	} else {
+		if (!json_object_is_type(t, json_type_object) ||
+		    reply_string(t, "base64", 1, &s) != 0)
+			return (DISCO_EPROTOCOL);
+		/* Decoding never grows: strlen(s) bytes are room enough. */
+		size = strlen(s) + 1;
+		if ((i->txt[k] = malloc(size)) == NULL)
+			return (DISCO_ENOMEM);
+		if ((len = b64_pton(s, (unsigned char *)i->txt[k], size - 1)) <
+		    0)
+			return (DISCO_EPROTOCOL);
+		i->txt[k][len] = '\0';
+	}
+	i->txt_len[k] = (size_t)len;
+	return (0);
+}
+
+/* Address k of i from a, an object such as {"family": "ipv6", ...}. */
+static int
+address_parse(struct json_object *a, struct disco_instance *i, size_t k)
+{
+	struct disco_address *ad = &i->addresses[k];
+	const char	     *family;
+	int		      rc;
+
+	if (!json_object_is_type(a, json_type_object))
+		return (DISCO_EPROTOCOL);
+	if ((rc = reply_string(a, "family", 0, &family)) != 0 ||
+	    (rc = reply_strdup(a, "address", 1, &ad->address)) != 0 ||
+	    (rc = reply_strdup(a, "interface", 0, &ad->interface)) != 0)
+		return (rc);
+	if (family == NULL || strcmp(family, "ipv4") == 0)
+		ad->family = AF_INET;
+	else if (strcmp(family, "ipv6") == 0)
+		ad->family = AF_INET6;
+	else
+		return (DISCO_EPROTOCOL);
+	return (0);
+}
+
 /* Fill *i from the agent's JSON for an instance. */
 static int
 instance_parse(struct json_object *o, struct disco_instance *i)
 {
-	struct json_object *txt, *addrs, *a, *t, *v;
-	const char	   *s;
+	struct json_object *txt, *addrs, *port, *local;
 	size_t		    k, n;
-	int		    len;
+	int		    rc;
 
 	memset(i, 0, sizeof(*i));
-	if (!json_object_is_type(o, json_type_object) ||
-	    (i->name = dstrdup(jstr(o, "name"))) == NULL ||
-	    (i->type = dstrdup(jstr(o, "type"))) == NULL ||
-	    (i->domain = dstrdup(jstr(o, "domain"))) == NULL)
+	if (!json_object_is_type(o, json_type_object)) {
+		rc = DISCO_EPROTOCOL;
 		goto bad;
-	i->host = dstrdup(jstr(o, "host"));
-	if (json_object_object_get_ex(o, "port", &v))
-		i->port = (unsigned int)json_object_get_int(v);
-	if (json_object_object_get_ex(o, "local", &v))
-		i->local = json_object_get_boolean(v);
-	if (json_object_object_get_ex(o, "txt", &txt) &&
-	    json_object_is_type(txt, json_type_array) &&
-	    (n = json_object_array_length(txt)) > 0) {
-		if ((i->txt = calloc(n, sizeof(*i->txt))) == NULL ||
-		    (i->txt_len = calloc(n, sizeof(*i->txt_len))) == NULL)
+	}
+	if ((rc = reply_strdup(o, "name", 1, &i->name)) != 0 ||
+	    (rc = reply_strdup(o, "type", 1, &i->type)) != 0 ||
+	    (rc = reply_strdup(o, "domain", 1, &i->domain)) != 0 ||
+	    (rc = reply_strdup(o, "host", 0, &i->host)) != 0 ||
+	    (rc = reply_field(o, "port", json_type_int, 0, &port)) != 0 ||
+	    (rc = reply_field(o, "local", json_type_boolean, 0, &local)) != 0 ||
+	    (rc = reply_field(o, "txt", json_type_array, 0, &txt)) != 0 ||
+	    (rc = reply_field(o, "addresses", json_type_array, 0, &addrs)) != 0)
+		goto bad;
+	if (port != NULL) {
+		if (json_object_get_int64(port) < 0 ||
+		    json_object_get_int64(port) > 65535) {
+			rc = DISCO_EPROTOCOL;
 			goto bad;
+		}
+		i->port = (unsigned int)json_object_get_int64(port);
+	}
+	if (local != NULL)
+		i->local = json_object_get_boolean(local);
+	if (txt != NULL && (n = json_object_array_length(txt)) > 0) {
+		if ((i->txt = calloc(n, sizeof(*i->txt))) == NULL ||
+		    (i->txt_len = calloc(n, sizeof(*i->txt_len))) == NULL) {
+			rc = DISCO_ENOMEM;
+			goto bad;
+		}
 		for (k = 0; k < n; k++) {
-			t = json_object_array_get_idx(txt, k);
-			if (json_object_is_type(t, json_type_string)) {
-				len = json_object_get_string_len(t);
-				if ((i->txt[k] = malloc((size_t)len + 1)) ==
-				    NULL)
-					goto bad;
-				memcpy(i->txt[k], json_object_get_string(t),
-				    (size_t)len + 1);
-			} else if ((s = jstr(t, "base64")) != NULL) {
-				if ((i->txt[k] = malloc(strlen(s) + 1)) == NULL)
-					goto bad;
-				len = b64_pton(s, (unsigned char *)i->txt[k],
-				    strlen(s) + 1);
-				if (len < 0)
-					goto bad;
-			} else
-				goto bad;
-			i->txt_len[k] = (size_t)len;
+			/* Counted first: instance_clear() frees a half. */
 			i->ntxt++;
+			if ((rc = txt_parse(json_object_array_get_idx(txt, k),
+				 i, k)) != 0)
+				goto bad;
 		}
 	}
-	if (json_object_object_get_ex(o, "addresses", &addrs) &&
-	    json_object_is_type(addrs, json_type_array) &&
-	    (n = json_object_array_length(addrs)) > 0) {
-		if ((i->addresses = calloc(n, sizeof(*i->addresses))) == NULL)
+	if (addrs != NULL && (n = json_object_array_length(addrs)) > 0) {
+		if ((i->addresses = calloc(n, sizeof(*i->addresses))) == NULL) {
+			rc = DISCO_ENOMEM;
 			goto bad;
+		}
 		for (k = 0; k < n; k++) {
-			a = json_object_array_get_idx(addrs, k);
-			s = jstr(a, "family");
-			i->addresses[k].family = s != NULL &&
-				strcmp(s, "ipv6") == 0 ?
-			    AF_INET6 :
-			    AF_INET;
-			if ((i->addresses[k].address = dstrdup(jstr(a,
-				 "address"))) == NULL)
-				goto bad;
-			i->addresses[k].interface = dstrdup(jstr(a,
-			    "interface"));
 			i->naddresses++;
+			if ((rc = address_parse(json_object_array_get_idx(addrs,
+						    k),
+				 i, k)) != 0)
+				goto bad;
 		}
 	}
 	return (0);
 bad:
 	instance_clear(i);
-	return (DISCO_EPROTOCOL);
+	return (rc);
 }
 
+/* The array "instances" of reply into *insts, *n of them. */
 static int
-instances_parse(struct json_object *arr, struct disco_instance **insts,
+instances_parse(struct json_object *reply, struct disco_instance **insts,
     size_t *n)
 {
-	size_t k, len;
-	int    rc;
+	struct json_object *arr;
+	size_t		    k, len;
+	int		    rc;
 
 	*insts = NULL;
 	*n = 0;
-	if (!json_object_is_type(arr, json_type_array))
-		return (DISCO_EPROTOCOL);
+	if ((rc = reply_field(reply, "instances", json_type_array, 1, &arr)) !=
+	    0)
+		return (rc);
 	if ((len = json_object_array_length(arr)) == 0)
 		return (0);
 	if ((*insts = calloc(len, sizeof(**insts))) == NULL)
@@ -284,8 +375,8 @@ one_instance(struct json_object *reply, struct disco_instance **inst)
 	struct json_object *o;
 	int		    rc;
 
-	if (!json_object_object_get_ex(reply, "instance", &o))
-		return (DISCO_EPROTOCOL);
+	if ((rc = reply_field(reply, "instance", json_type_object, 1, &o)) != 0)
+		return (rc);
 	if ((*inst = calloc(1, sizeof(**inst))) == NULL)
 		return (DISCO_ENOMEM);
 	if ((rc = instance_parse(o, *inst)) != 0) {
@@ -322,7 +413,7 @@ int
 disco_list(struct disco *d, const char *type, const char *const *txt,
     struct disco_instance **insts, size_t *n, int timeout_ms)
 {
-	struct json_object *req, *reply, *arr;
+	struct json_object *req, *reply;
 	int		    rc;
 
 	if (insts == NULL || n == NULL || type == NULL)
@@ -339,10 +430,7 @@ disco_list(struct disco *d, const char *type, const char *const *txt,
 	}
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "instances", &arr))
-		rc = DISCO_EPROTOCOL;
-	else
-		rc = instances_parse(arr, insts, n);
+	rc = instances_parse(reply, insts, n);
 	json_object_put(reply);
 	return (rc);
 }
@@ -407,19 +495,16 @@ disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
 	*n = 0;
 	if ((rc = call(d, req_new("types"), &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "types", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
+	if ((rc = reply_field(reply, "types", json_type_array, 1, &arr)) != 0) {
 		json_object_put(reply);
-		return (DISCO_EPROTOCOL);
+		return (rc);
 	}
 	len = json_object_array_length(arr);
 	if (len > 0 && (*types = calloc(len, sizeof(**types))) == NULL)
 		rc = DISCO_ENOMEM;
 	for (k = 0; rc == 0 && k < len; k++) {
-		if (((*types)[k] = dstrdup(jstr(
-			 json_object_array_get_idx(arr, k), "type"))) == NULL)
-			rc = DISCO_EPROTOCOL;
-		else
+		if ((rc = reply_strdup(json_object_array_get_idx(arr, k),
+			 "type", 1, &(*types)[k])) == 0)
 			(*n)++;
 	}
 	if (rc != 0) {
@@ -450,12 +535,34 @@ disco_status(struct disco *d, char **json, int timeout_ms)
 	return (rc);
 }
 
+/*
+ * The "registration" of a register reply: its id into *id and, when
+ * final_name is not NULL, a copy of the name announced into *final_name.
+ */
+static int
+registration_parse(struct json_object *reply, long *id, char **final_name)
+{
+	struct json_object *reg, *v;
+	const char	   *s;
+	int		    rc;
+
+	if ((rc = reply_field(reply, "registration", json_type_object, 1,
+		 &reg)) != 0 ||
+	    (rc = reply_field(reg, "id", json_type_int, 1, &v)) != 0 ||
+	    (rc = reply_string(reg, "final_name", 1, &s)) != 0)
+		return (rc);
+	*id = (long)json_object_get_int64(v);
+	if (final_name != NULL && (*final_name = strdup(s)) == NULL)
+		return (DISCO_ENOMEM);
+	return (0);
+}
+
 int
 disco_register(struct disco *d, const char *name, const char *type,
     unsigned int port, const char *const *txt, unsigned int ttl, long *id,
     char **final_name, int timeout_ms)
 {
-	struct json_object *req, *reply, *reg, *v;
+	struct json_object *req, *reply;
 	int		    rc;
 
 	if (name == NULL || type == NULL || id == NULL || port > 65535)
@@ -479,15 +586,7 @@ disco_register(struct disco *d, const char *name, const char *type,
 	}
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "registration", &reg) ||
-	    !json_object_object_get_ex(reg, "id", &v)) {
-		json_object_put(reply);
-		return (DISCO_EPROTOCOL);
-	}
-	*id = (long)json_object_get_int64(v);
-	if (final_name != NULL &&
-	    (*final_name = dstrdup(jstr(reg, "final_name"))) == NULL)
-		rc = DISCO_ENOMEM;
+	rc = registration_parse(reply, id, final_name);
 	json_object_put(reply);
 	return (rc);
 }
@@ -522,8 +621,7 @@ int
 disco_register_service(struct disco *d, const struct disco_service *svc,
     long *id, char **final_name, int timeout_ms)
 {
-	struct json_object *req, *reply, *reg, *v;
-	const char	   *s;
+	struct json_object *req, *reply;
 	int		    rc;
 
 	if (final_name != NULL)
@@ -550,15 +648,7 @@ disco_register_service(struct disco *d, const struct disco_service *svc,
 	}
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "registration", &reg) ||
-	    !json_object_object_get_ex(reg, "id", &v) ||
-	    (s = jstr(reg, "final_name")) == NULL) {
-		json_object_put(reply);
-		return (DISCO_EPROTOCOL);
-	}
-	*id = (long)json_object_get_int64(v);
-	if (final_name != NULL && (*final_name = strdup(s)) == NULL)
-		rc = DISCO_ENOMEM;
+	rc = registration_parse(reply, id, final_name);
 	json_object_put(reply);
 	return (rc);
 }
@@ -586,7 +676,7 @@ int
 disco_list_query(struct disco *d, const struct disco_query *q,
     struct disco_instance **insts, size_t *n, int timeout_ms)
 {
-	struct json_object *reply, *arr;
+	struct json_object *reply;
 	int		    rc;
 
 	if (insts == NULL || n == NULL)
@@ -597,10 +687,7 @@ disco_list_query(struct disco *d, const struct disco_query *q,
 		return (DISCO_EINVAL);
 	if ((rc = call(d, req_query("list", q), &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "instances", &arr))
-		rc = DISCO_EPROTOCOL;
-	else
-		rc = instances_parse(arr, insts, n);
+	rc = instances_parse(reply, insts, n);
 	json_object_put(reply);
 	return (rc);
 }
@@ -664,13 +751,13 @@ disco_services(struct disco *d, char **json, int timeout_ms)
 	*json = NULL;
 	if ((rc = call(d, req_new("services"), &reply, timeout_ms)) != 0)
 		return (rc);
-	if (!json_object_object_get_ex(reply, "services", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		rc = DISCO_EPROTOCOL;
-	else if ((s = json_object_to_json_string_ext(reply,
-		      JSON_C_TO_STRING_PLAIN)) == NULL ||
-	    (*json = strdup(s)) == NULL)
-		rc = DISCO_ENOMEM;
+	if ((rc = reply_field(reply, "services", json_type_array, 1, &arr)) ==
+	    0) {
+		s = json_object_to_json_string_ext(reply,
+		    JSON_C_TO_STRING_PLAIN);
+		if (s == NULL || (*json = strdup(s)) == NULL)
+			rc = DISCO_ENOMEM;
+	}
 	json_object_put(reply);
 	return (rc);
 }
@@ -708,7 +795,7 @@ int
 disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
     size_t *n, int timeout_ms)
 {
-	struct json_object *req, *reply, *arr;
+	struct json_object *req, *reply;
 	int		    rc;
 
 	if ((snapshot == NULL) != (n == NULL))
@@ -718,12 +805,8 @@ disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
 		    json_object_new_string(type));
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
 		return (rc);
-	if (snapshot != NULL) {
-		if (!json_object_object_get_ex(reply, "instances", &arr))
-			rc = DISCO_EPROTOCOL;
-		else
-			rc = instances_parse(arr, snapshot, n);
-	}
+	if (snapshot != NULL)
+		rc = instances_parse(reply, snapshot, n);
 	json_object_put(reply);
 	return (rc);
 }
@@ -743,7 +826,7 @@ disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
 	while ((rc = disco_event_next(d, &line, 0)) == 0) {
 		ev = json_tokener_parse(line);
 		free(line);
-		if (ev == NULL || (k = jstr(ev, "event")) == NULL) {
+		if (reply_string(ev, "event", 1, &k) != 0) {
 			json_object_put(ev);
 			return (DISCO_EPROTOCOL);
 		}
@@ -761,7 +844,8 @@ disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
 		}
 		if (kind == DISCO_EVENT_RESYNC)
 			cb(kind, NULL, arg);
-		else if (json_object_object_get_ex(ev, "instance", &o) &&
+		else if (reply_field(ev, "instance", json_type_object, 1, &o) ==
+			0 &&
 		    instance_parse(o, &inst) == 0) {
 			cb(kind, &inst, arg);
 			instance_clear(&inst);
@@ -784,6 +868,7 @@ struct ordered {
 	double		       key;
 };
 
+/* The number in TXT "key=N"; strtoul() stops at the NUL txt_parse() adds. */
 static unsigned int
 txt_number(const struct disco_instance *i, const char *key)
 {
@@ -850,6 +935,7 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 	struct disco_instance *insts = NULL;
 	struct ordered	      *ord = NULL;
 	const char	      *dot;
+	long long	       deadline, left;
 	size_t		       n = 0, k, a;
 	unsigned int	       w;
 	int		       rc, is_type;
@@ -870,8 +956,12 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		h.ai_socktype = strstr(name_or_type, "._udp") != NULL ?
 		    SOCK_DGRAM :
 		    SOCK_STREAM;
-	if ((rc = disco_open(&d, NULL)) != 0)
+	/* One budget of 5 s for connecting and the call. */
+	deadline = lib_now_ms() + 5000;
+	if ((rc = disco_open_timeout(&d, NULL, 5000)) != 0)
 		return (rc);
+	if ((left = deadline - lib_now_ms()) < 0)
+		left = 0;
 	if (is_type) {
 		char type[256];
 
@@ -879,14 +969,14 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		if (strlen(type) > 6 &&
 		    strcmp(type + strlen(type) - 6, ".local") == 0)
 			type[strlen(type) - 6] = '\0';
-		rc = disco_list(d, type, NULL, &insts, &n, 5000);
+		rc = disco_list(d, type, NULL, &insts, &n, (int)left);
 	} else {
 		struct json_object *req, *reply;
 
 		if ((req = req_new("resolve")) != NULL)
 			json_object_object_add(req, "fullname",
 			    json_object_new_string(name_or_type));
-		if ((rc = call(d, req, &reply, 5000)) == 0) {
+		if ((rc = call(d, req, &reply, (int)left)) == 0) {
 			if ((rc = one_instance(reply, &insts)) == 0)
 				n = 1;
 			json_object_put(reply);

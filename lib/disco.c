@@ -9,7 +9,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,18 +23,47 @@
 #include "private.h"
 #include "proto.h"
 
+/*
+ * How long disco_open() waits for room in the agent's listen queue
+ * (disco_open_timeout() takes its own bound).
+ */
+#define DISCO_OPEN_TIMEOUT_MS 5000
+
+/* The longest pause between two connect() tries on a full queue. */
+#define DISCO_CONNECT_PAUSE_MAX_MS 64
+
+/*
+ * The events disco_call() keeps while it waits for its reply: at most
+ * DISCO_EVENTS_MAX lines and DISCO_EVENTS_BYTES_MAX bytes of them, so an
+ * agent that floods events (a hostile one, or a busy watch on a handle
+ * that also makes calls) cannot grow the application's memory without
+ * bound.  Events past the cap are dropped, and one line
+ * {"event":"resync","dropped":N} stands where they were: the application
+ * learns that it lost events and must list again, as after the agent's
+ * own resync (disco.h, libdisco(3)).
+ */
+#define DISCO_EVENTS_MAX       1024
+#define DISCO_EVENTS_BYTES_MAX (1024 * 1024)
+#define DISCO_RESYNC_LINE_MAX  64
+
 struct disco_event {
 	struct disco_event *next;
 	char		   *line;
+	size_t		    dropped; /* > 0: the resync line for a loss */
 };
 
 struct disco {
 	int		     fd;
-	char		    *buf; /* received, not yet returned */
+	char		    *buf; /* received: buf[off] on, len bytes */
+	size_t		     off; /* where the lines not yet taken start */
 	size_t		     len;
 	size_t		     size;
+	size_t		     seen;   /* of len, bytes known to hold no \n */
 	struct disco_event  *events; /* oldest first */
 	struct disco_event **events_tail;
+	size_t		     nevents; /* kept, resync lines aside */
+	size_t		     events_bytes;
+	struct disco_event  *lost;  /* the resync line at the tail, if any */
 	char		    *reply; /* disco_last_reply(), or NULL */
 };
 
@@ -42,16 +73,132 @@ disco_default_socket(void)
 	return (DISCO_SOCKET_PATH);
 }
 
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long
+lib_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * Wait for fd to be ready for events until the deadline (-1: forever).
+ * A signal ends the wait with DISCO_EINTR only when intr is set.
+ */
+static int
+disco_wait(int fd, short events, long long deadline, int intr)
+{
+	struct pollfd pfd;
+	long long     left;
+	int	      rc;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		left = -1;
+		if (deadline >= 0) {
+			left = deadline - lib_now_ms();
+			if (left < 0)
+				left = 0;
+		}
+		rc = poll(&pfd, 1, (int)left);
+		if (rc > 0)
+			return (0);
+		if (rc == 0)
+			return (DISCO_ETIMEOUT);
+		if (errno != EINTR)
+			return (DISCO_ESYSTEM);
+		if (intr)
+			return (DISCO_EINTR);
+	}
+}
+
+/* Close fd, keeping the errno that made us give it up. */
+static void
+disco_close_fd(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
+/*
+ * Connect fd (non-blocking) to sun before the deadline (-1: none).
+ *
+ * A blocking connect() to a Unix socket whose listen queue is full waits
+ * until the agent accepts, with no bound: an agent that is stuck, or
+ * flooded by other clients, would hang disco_open() past any timeout.
+ * Non-blocking, Linux fails at once with EAGAIN and starts nothing, and
+ * poll() cannot tell when the queue has room, so connect() is tried
+ * again after a pause that doubles up to DISCO_CONNECT_PAUSE_MAX_MS.
+ * Where connect() starts the connection instead (EINPROGRESS, or EINTR
+ * after it began), poll() for writing waits for it and SO_ERROR says how
+ * it ended.
+ */
+static int
+disco_connect(int fd, const struct sockaddr_un *sun, long long deadline)
+{
+	socklen_t len;
+	long long left;
+	int	  pause_ms = 1, err, rc;
+
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ==
+		    0)
+			return (0);
+		err = errno;
+		if (err == EISCONN)
+			return (0);
+		if (err == EAGAIN || err == EWOULDBLOCK) {
+			left = deadline >= 0 ? deadline - lib_now_ms() :
+					       pause_ms;
+			if (left <= 0)
+				return (DISCO_ETIMEOUT);
+			(void)poll(NULL, 0,
+			    (int)(left < pause_ms ? left : pause_ms));
+			if (pause_ms < DISCO_CONNECT_PAUSE_MAX_MS)
+				pause_ms *= 2;
+			continue;
+		}
+		if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
+			if ((rc = disco_wait(fd, POLLOUT, deadline, 0)) != 0)
+				return (rc);
+			len = sizeof(err);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) ==
+			    -1)
+				return (DISCO_ESYSTEM);
+			if (err == 0)
+				return (0);
+		}
+		errno = err;
+		if (err == ENOENT || err == ECONNREFUSED || err == ENOTSOCK)
+			return (DISCO_EUNREACHABLE);
+		return (DISCO_ESYSTEM);
+	}
+}
+
 int
 disco_open(struct disco **dp, const char *path)
 {
+	return (disco_open_timeout(dp, path, DISCO_OPEN_TIMEOUT_MS));
+}
+
+int
+disco_open_timeout(struct disco **dp, const char *path, int timeout_ms)
+{
 	struct sockaddr_un sun;
 	struct disco	  *d;
-	int		   fd, saved;
+	long long	   deadline = -1;
+	int		   fd, flags, rc;
 
 	if (dp == NULL)
 		return (DISCO_EINVAL);
 	*dp = NULL;
+	if (timeout_ms >= 0)
+		deadline = lib_now_ms() + timeout_ms;
 	if (path == NULL && (path = getenv("DISCO_SOCKET")) == NULL)
 		path = DISCO_SOCKET_PATH;
 	memset(&sun, 0, sizeof(sun));
@@ -59,15 +206,17 @@ disco_open(struct disco **dp, const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return (DISCO_EINVAL);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		 0)) == -1)
 		return (DISCO_ESYSTEM);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		if (errno == ENOENT || errno == ECONNREFUSED ||
-		    errno == ENOTSOCK)
-			return (DISCO_EUNREACHABLE);
+	if ((rc = disco_connect(fd, &sun, deadline)) != 0) {
+		disco_close_fd(fd);
+		return (rc);
+	}
+	/* Blocking again, as applications that poll disco_fd() knew it. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		disco_close_fd(fd);
 		return (DISCO_ESYSTEM);
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -104,47 +253,6 @@ disco_fd(const struct disco *d)
 	return (d != NULL ? d->fd : -1);
 }
 
-static long long
-disco_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-/*
- * Wait for fd to be ready for events until the deadline (-1: forever).
- * A signal ends the wait with DISCO_EINTR only when intr is set.
- */
-static int
-disco_wait(int fd, short events, long long deadline, int intr)
-{
-	struct pollfd pfd;
-	long long     left;
-	int	      rc;
-
-	for (;;) {
-		pfd.fd = fd;
-		pfd.events = events;
-		left = -1;
-		if (deadline >= 0) {
-			left = deadline - disco_now_ms();
-			if (left < 0)
-				left = 0;
-		}
-		rc = poll(&pfd, 1, (int)left);
-		if (rc > 0)
-			return (0);
-		if (rc == 0)
-			return (DISCO_ETIMEOUT);
-		if (errno != EINTR)
-			return (DISCO_ESYSTEM);
-		if (intr)
-			return (DISCO_EINTR);
-	}
-}
-
 static int
 disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 {
@@ -170,22 +278,36 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 	return (0);
 }
 
-/* Take one complete line out of the receive buffer, if there is one. */
+/*
+ * Take one complete line out of the receive buffer, if there is one.
+ * Lines are taken by moving off, and bytes already searched are not
+ * searched again: a burst of many short lines, or one long line arriving
+ * in pieces, costs time in proportion to its bytes, so a hostile agent
+ * cannot make the application spin (a memmove() per line was quadratic).
+ */
 static int
 disco_take_line(struct disco *d, char **line)
 {
-	char  *nl;
+	char  *start, *nl;
 	size_t n;
 
-	if (d->len == 0 || (nl = memchr(d->buf, '\n', d->len)) == NULL)
+	if (d->len == d->seen)
+		return (0); /* (and buf may still be NULL) */
+	start = d->buf + d->off;
+	if ((nl = memchr(start + d->seen, '\n', d->len - d->seen)) == NULL) {
+		d->seen = d->len;
 		return (0);
-	n = (size_t)(nl - d->buf);
+	}
+	n = (size_t)(nl - start);
 	if ((*line = malloc(n + 1)) == NULL)
 		return (DISCO_ENOMEM);
-	memcpy(*line, d->buf, n);
+	memcpy(*line, start, n);
 	(*line)[n] = '\0';
+	d->off += n + 1;
 	d->len -= n + 1;
-	memmove(d->buf, nl + 1, d->len);
+	d->seen = 0;
+	if (d->len == 0)
+		d->off = 0;
 	return (1);
 }
 
@@ -201,6 +323,11 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 			return (rc < 0 ? rc : 0);
 		if (d->len >= PROTO_LINE_MAX * 64)
 			return (DISCO_EPROTOCOL); /* a runaway line */
+		/* The rest of a line to the front, once per recv(). */
+		if (d->off > 0) {
+			memmove(d->buf, d->buf + d->off, d->len);
+			d->off = 0;
+		}
 		if (d->size - d->len < 4096) {
 			p = realloc(d->buf, d->size + 65536);
 			if (p == NULL)
@@ -247,14 +374,56 @@ disco_is_event(const char *line)
 	return (rc);
 }
 
+static void
+disco_event_append(struct disco *d, struct disco_event *ev)
+{
+	*d->events_tail = ev;
+	d->events_tail = &ev->next;
+}
+
+/* Keep the event line (consumed) for disco_event_next(), within the cap. */
+static int
+disco_event_keep(struct disco *d, char *line)
+{
+	struct disco_event *ev;
+	size_t		    len = strlen(line);
+
+	if (d->nevents < DISCO_EVENTS_MAX &&
+	    len <= DISCO_EVENTS_BYTES_MAX - d->events_bytes) {
+		if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+			free(line);
+			return (DISCO_ENOMEM);
+		}
+		ev->line = line;
+		disco_event_append(d, ev);
+		d->nevents++;
+		d->events_bytes += len;
+		d->lost = NULL;
+		return (0);
+	}
+	free(line);
+	if (d->lost == NULL) {
+		if ((ev = calloc(1, sizeof(*ev))) == NULL ||
+		    (ev->line = malloc(DISCO_RESYNC_LINE_MAX)) == NULL) {
+			free(ev);
+			return (DISCO_ENOMEM);
+		}
+		disco_event_append(d, ev);
+		d->lost = ev;
+	}
+	d->lost->dropped++;
+	snprintf(d->lost->line, DISCO_RESYNC_LINE_MAX,
+	    "{\"event\":\"resync\",\"dropped\":%zu}", d->lost->dropped);
+	return (0);
+}
+
 int
 disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 {
-	struct disco_event *ev;
-	long long	    deadline = -1;
-	size_t		    len;
-	char		   *line;
-	int		    rc;
+	long long deadline = -1;
+	size_t	  len;
+	char	 *line;
+	int	  rc;
 
 	if (d == NULL || request == NULL || reply == NULL)
 		return (DISCO_EINVAL);
@@ -266,7 +435,7 @@ disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 	if (len == 0 || memchr(request, '\n', len) != NULL)
 		return (DISCO_EINVAL);
 	if (timeout_ms >= 0)
-		deadline = disco_now_ms() + timeout_ms;
+		deadline = lib_now_ms() + timeout_ms;
 	if ((rc = disco_send(d, request, len, deadline)) != 0 ||
 	    (rc = disco_send(d, "\n", 1, deadline)) != 0)
 		return (rc);
@@ -281,13 +450,8 @@ disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 			*reply = line;
 			return (0);
 		}
-		if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-			free(line);
-			return (DISCO_ENOMEM);
-		}
-		ev->line = line;
-		*d->events_tail = ev;
-		d->events_tail = &ev->next;
+		if ((rc = disco_event_keep(d, line)) != 0)
+			return (rc);
 	}
 }
 
@@ -320,12 +484,18 @@ disco_event_next(struct disco *d, char **event, int timeout_ms)
 		d->events = ev->next;
 		if (d->events == NULL)
 			d->events_tail = &d->events;
+		if (ev == d->lost)
+			d->lost = NULL;
+		if (ev->dropped == 0) {
+			d->nevents--;
+			d->events_bytes -= strlen(ev->line);
+		}
 		*event = ev->line;
 		free(ev);
 		return (0);
 	}
 	if (timeout_ms >= 0)
-		deadline = disco_now_ms() + timeout_ms;
+		deadline = lib_now_ms() + timeout_ms;
 	for (;;) {
 		if ((rc = disco_recv_line(d, &line, deadline, 1)) != 0)
 			return (rc);

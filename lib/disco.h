@@ -45,9 +45,18 @@ struct disco;
 /*
  * Connect to the agent.  path is the socket; NULL means $DISCO_SOCKET, or
  * when that is unset the path configured at build time.  On success *dp
- * holds a handle to pass to disco_close().
+ * holds a handle to pass to disco_close().  When the agent's listen queue
+ * is full (it is stuck, or flooded by clients), wait at most 5 seconds
+ * for room, then fail with DISCO_ETIMEOUT.
  */
 int		 disco_open(struct disco **dp, const char *path);
+
+/*
+ * disco_open(), waiting at most timeout_ms milliseconds (-1: no limit,
+ * 0: not at all) for room in the agent's listen queue.
+ */
+int		 disco_open_timeout(struct disco **dp, const char *path,
+		    int timeout_ms);
 
 /* Close a handle; NULL is allowed. */
 void		 disco_close(struct disco *d);
@@ -76,6 +85,13 @@ int		 disco_call(struct disco *d, const char *request, char **reply,
  * not wait) for one to arrive.  On success *event holds the line, which
  * the caller frees.  Returns DISCO_ETIMEOUT when none came, DISCO_EINTR
  * when a signal interrupted the wait.
+ *
+ * A handle keeps at most 1024 events, and 1 MiB of them, between two
+ * calls of this: the library drops those that come past that, and
+ * returns in their place the line {"event":"resync","dropped":N} (N of
+ * them lost, and no "index", unlike the agent's resync): forget what the
+ * events told you and ask again (list, services); disco_dispatch() calls
+ * its callback with DISCO_EVENT_RESYNC for it.
  */
 int		 disco_event_next(struct disco *d, char **event,
 		    int timeout_ms);
@@ -94,7 +110,8 @@ struct disco_instance {
 	char			*domain;	/* "local" */
 	char			*host;		/* "printer.local" */
 	unsigned int		 port;
-	char			**txt;		/* TXT strings, raw bytes */
+	char			**txt;		/* TXT strings, raw bytes,
+						   each followed by a NUL */
 	size_t			*txt_len;	/* their lengths (NULs too) */
 	size_t			 ntxt;
 	struct disco_address	*addresses;

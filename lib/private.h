@@ -9,6 +9,7 @@
 #include "disco.h"
 
 /* disco.c */
-void lib_reply_keep(struct disco *, char *);
+long long lib_now_ms(void);
+void	  lib_reply_keep(struct disco *, char *);
 
 #endif

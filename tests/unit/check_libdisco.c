@@ -1,9 +1,8 @@
 /*
- * libdisco against a live discod (tests/lab/libdisco.sh runs this inside a
- * lab host, with DISCO_SOCKET set and b publishing "Lib One" and "Lib Two"
- * of _libtest._tcp), and against stand-in agents for the error paths and
- * the requests the typed calls send (CK_RUN_CASE=requests runs those
- * without a lab).
+ * libdisco against stand-in agents, for the error paths, a hostile agent
+ * and the requests the typed calls send (make check), and against a live
+ * discod: with DISCO_SOCKET set, as tests/lab/libdisco.sh runs this inside
+ * a lab host with b publishing "Lib One" and "Lib Two" of _libtest._tcp.
  */
 #include "config.h"
 
@@ -11,9 +10,11 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -598,13 +599,464 @@ START_TEST(test_libdisco_new_calls_refuse_bad_arguments)
 }
 END_TEST
 
-static Suite *
-libdisco_suite(void)
+/*
+ * A hostile or broken agent: replies that are JSON but not what the
+ * protocol says.  Each must be DISCO_EPROTOCOL, never a crash.
+ */
+enum hostile_call {
+	HOSTILE_RESOLVE,
+	HOSTILE_LIST,
+	HOSTILE_TYPES,
+	HOSTILE_REGISTER,
+	HOSTILE_DISPATCH,
+};
+
+static const struct hostile_reply {
+	enum hostile_call call;
+	const char	 *reply;
+} hostile_replies[] = {
+	/* The finding: strcmp() on the NULL a null code gives. */
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":{\"code\":null}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":{\"code\":5}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false,\"error\":\"not-found\"}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":false}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":\"yes\",\"instance\":{}}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":null}" },
+	{ HOSTILE_RESOLVE, "{\"ok\":true,\"instance\":[]}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":null,\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"host\":7}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"port\":\"80\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"port\":70000}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"local\":\"no\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":\"k=v\"}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[\"k=v\",null]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[{\"base64\":null}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"txt\":[{\"base64\":\"!!\"}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":{}}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[\"10.0.0.1\"]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[{\"address\":\"10.0.0.1\","
+	    "\"family\":4}]}}" },
+	{ HOSTILE_RESOLVE,
+	    "{\"ok\":true,\"instance\":{\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"local\",\"addresses\":[{\"address\":null}]}}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":null}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":[null]}" },
+	{ HOSTILE_LIST, "{\"ok\":true,\"instances\":{\"name\":\"A\"}}" },
+	{ HOSTILE_TYPES, "{\"ok\":true,\"types\":[{\"type\":null}]}" },
+	{ HOSTILE_TYPES, "{\"ok\":true,\"types\":[\"_t._tcp\"]}" },
+	{ HOSTILE_REGISTER,
+	    "{\"ok\":true,\"registration\":{\"id\":\"7\","
+	    "\"final_name\":\"A\"}}" },
+	{ HOSTILE_REGISTER,
+	    "{\"ok\":true,\"registration\":{\"id\":7,\"final_name\":null}}" },
+	{ HOSTILE_REGISTER, "{\"ok\":true,\"registration\":[7]}" },
+	/* Events after the watch's reply, read by disco_dispatch(). */
+	{ HOSTILE_DISPATCH, "{\"ok\":true}\n{\"event\":null}" },
+	{ HOSTILE_DISPATCH, "{\"ok\":true}\n{\"event\":\"add\"}" },
+	{ HOSTILE_DISPATCH,
+	    "{\"ok\":true}\n{\"event\":\"add\",\"instance\":\"A\"}" },
+	{ HOSTILE_DISPATCH,
+	    "{\"ok\":true}\n{\"event\":\"remove\",\"instance\":{\"name\":"
+	    "\"A\",\"type\":null,\"domain\":\"local\"}}" },
+};
+
+static void
+hostile_cb(enum disco_event_kind kind, const struct disco_instance *inst,
+    void *arg)
 {
-	Suite *s = suite_create("libdisco");
+	ck_abort_msg("a malformed event reached the callback");
+}
+
+START_TEST(test_libdisco_malformed_reply_is_a_protocol_error)
+{
+	const struct hostile_reply *h = &hostile_replies[_i];
+	struct disco_instance	   *inst = NULL, *insts = NULL;
+	struct disco		   *x;
+	struct pollfd		    pfd;
+	char			    path[64], req[4096], **types = NULL;
+	char			   *final = NULL;
+	size_t			    n = 0;
+	long			    id;
+	int			    fd, rc = 0;
+	pid_t			    pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-hostile.%d", getpid());
+	pid = canned_agent(path, h->reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	switch (h->call) {
+	case HOSTILE_RESOLVE:
+		rc = disco_resolve(x, "A", "_t._tcp", &inst, 2000);
+		ck_assert_ptr_null(inst);
+		break;
+	case HOSTILE_LIST:
+		rc = disco_list(x, "_t._tcp", NULL, &insts, &n, 2000);
+		ck_assert_ptr_null(insts);
+		ck_assert_uint_eq(n, 0);
+		break;
+	case HOSTILE_TYPES:
+		rc = disco_types(x, &types, &n, 2000);
+		ck_assert_ptr_null(types);
+		ck_assert_uint_eq(n, 0);
+		break;
+	case HOSTILE_REGISTER:
+		rc = disco_register(x, "A", "_t._tcp", 80, NULL, 0, &id, &final,
+		    2000);
+		ck_assert_ptr_null(final);
+		break;
+	case HOSTILE_DISPATCH:
+		ck_assert_int_eq(disco_watch(x, NULL, NULL, NULL, 2000), 0);
+		pfd.fd = disco_fd(x);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, 200); /* the event may be read already */
+		rc = disco_dispatch(x, hostile_cb, NULL);
+		break;
+	}
+	ck_assert_msg(rc == DISCO_EPROTOCOL, "reply %s: %d (%s)", h->reply, rc,
+	    disco_strerror(rc));
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/*
+ * TXT bytes that are not text come as base64.  Decoded, they were not
+ * NUL-terminated, yet disco_getaddrinfo() read "priority=" and "weight="
+ * with strtoul(), into whatever followed in the heap.
+ */
+START_TEST(test_libdisco_base64_txt_is_nul_terminated)
+{
+	const char *reply =
+	    "{\"ok\":true,\"instances\":[{\"name\":\"A\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1,\"txt\":"
+	    "[{\"base64\":\"cHJpb3JpdHk9MQ==\"},{\"base64\":\"Yj0B\"},"
+	    "{\"base64\":\"\"}]}]}";
+	struct disco_instance *insts;
+	struct disco	      *x;
+	char		       path[64], req[4096];
+	size_t		       n;
+	int		       fd;
+	pid_t		       pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-b64.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_list(x, "_t._tcp", NULL, &insts, &n, 2000), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(insts[0].ntxt, 3);
+	ck_assert_uint_eq(insts[0].txt_len[0], 10);
+	ck_assert_mem_eq(insts[0].txt[0], "priority=1", 11);
+	ck_assert_uint_eq(insts[0].txt_len[1], 3);
+	ck_assert_mem_eq(insts[0].txt[1], "b=\x01", 4);
+	ck_assert_uint_eq(insts[0].txt_len[2], 0);
+	ck_assert_mem_eq(insts[0].txt[2], "", 1);
+	disco_instances_free(insts, n);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/* A base64 "priority=1" ranks before a plain "priority=2". */
+START_TEST(test_libdisco_getaddrinfo_reads_base64_priority)
+{
+	const char *reply =
+	    "{\"ok\":true,\"instances\":[{\"name\":\"Two\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1002,\"txt\":"
+	    "[\"priority=2\"],\"addresses\":[{\"family\":\"ipv4\","
+	    "\"address\":\"127.0.0.2\"}]},{\"name\":\"One\",\"type\":"
+	    "\"_t._tcp\",\"domain\":\"local\",\"port\":1001,\"txt\":"
+	    "[{\"base64\":\"cHJpb3JpdHk9MQ==\"}],\"addresses\":[{\"family\":"
+	    "\"ipv4\",\"address\":\"127.0.0.1\"}]}]}";
+	struct addrinfo *res;
+	char		 path[64], req[4096];
+	int		 fd;
+	pid_t		 pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-gai.%d", getpid());
+	pid = canned_agent(path, reply, &fd);
+	ck_assert_int_eq(setenv("DISCO_SOCKET", path, 1), 0);
+	ck_assert_int_eq(disco_getaddrinfo("_t._tcp", NULL, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	ck_assert_ptr_nonnull(res->ai_next);
+	ck_assert_int_eq(ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port),
+	    1001);
+	ck_assert_int_eq(
+	    ntohs(((struct sockaddr_in *)res->ai_next->ai_addr)->sin_port),
+	    1002);
+	disco_freeaddrinfo(res);
+	canned_request(fd, req, sizeof(req));
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * A listening socket at path that nobody accepts on, its queue full: a
+ * stuck agent.  The connections that filled it go to conns (*nconns).
+ */
+static int
+full_backlog(const char *path, int *conns, size_t max, size_t *nconns)
+{
+	struct sockaddr_un sun;
+	int		   lfd, fd;
+
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	for (*nconns = 0; *nconns < max; (*nconns)++) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(fd);
+			return (lfd);
+		}
+		conns[*nconns] = fd;
+	}
+	ck_abort_msg("the listen queue never filled");
+	return (-1);
+}
+
+static void
+full_backlog_done(int lfd, int *conns, size_t nconns, const char *path)
+{
+	while (nconns > 0)
+		close(conns[--nconns]);
+	close(lfd);
+	unlink(path);
+}
+
+START_TEST(test_libdisco_open_on_a_full_backlog_times_out)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-full.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 300), DISCO_ETIMEOUT);
+	ck_assert_ptr_null(x);
+	ck_assert_int_ge(now_ms() - t0, 290);
+	ck_assert_int_lt(now_ms() - t0, 1500);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 0), DISCO_ETIMEOUT);
+	ck_assert_int_lt(now_ms() - t0, 100);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
+/* disco_open() has no timeout argument, yet it must not hang. */
+START_TEST(test_libdisco_open_gives_up_on_a_full_backlog_in_5s)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-full5.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open(&x, path), DISCO_ETIMEOUT);
+	ck_assert_ptr_null(x);
+	ck_assert_int_ge(now_ms() - t0, 4900);
+	ck_assert_int_lt(now_ms() - t0, 7000);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
+/* A queue that the agent drains in time: the connection is made. */
+START_TEST(test_libdisco_open_waits_for_room_in_the_backlog)
+{
+	struct disco *x;
+	char	      path[64];
+	long long     t0;
+	size_t	      n;
+	int	      lfd, conns[64];
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-drain.%d", getpid());
+	lfd = full_backlog(path, conns, 64, &n);
+	if ((pid = fork()) == 0) {
+		alarm(10); /* never outlive the test */
+		usleep(300 * 1000);
+		for (;;)
+			close(accept(lfd, NULL, NULL));
+	}
+	t0 = now_ms();
+	ck_assert_int_eq(disco_open_timeout(&x, path, 3000), 0);
+	ck_assert_int_ge(now_ms() - t0, 250);
+	ck_assert_int_lt(now_ms() - t0, 2000);
+	ck_assert_int_ge(disco_fd(x), 0);
+	disco_close(x);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	full_backlog_done(lfd, conns, n, path);
+}
+END_TEST
+
+/*
+ * An agent that sends nevents event lines of about size bytes each before
+ * its reply to reload: the events disco_call() must keep for later.
+ */
+static char *
+flood_reply(size_t nevents, size_t size)
+{
+	char  *buf, *p;
+	size_t k, pad = size > 40 ? size - 40 : 0;
+
+	ck_assert_ptr_nonnull(buf = malloc(nevents * (pad + 48) + 64));
+	for (p = buf, k = 0; k < nevents; k++) {
+		p += sprintf(p,
+		    "{\"event\":\"health\",\"id\":%zu,\"output\":\"", k);
+		memset(p, 'x', pad);
+		p += pad;
+		p += sprintf(p, "\"}\n");
+	}
+	strcpy(p, "{\"ok\":true,\"errors\":0,\"services\":1}");
+	return (buf);
+}
+
+/* Every event the handle kept: how many, their bytes, the resync line. */
+static void
+flood_drain(struct disco *x, size_t *kept, size_t *bytes, size_t *dropped)
+{
+	char  *ev;
+	size_t id;
+
+	*kept = *bytes = *dropped = 0;
+	while (disco_event_next(x, &ev, 0) == 0) {
+		if (sscanf(ev, "{\"event\":\"resync\",\"dropped\":%zu}",
+			dropped) == 1) {
+			free(ev);
+			/* The line stands where the loss was: last here. */
+			ck_assert_int_eq(disco_event_next(x, &ev, 0),
+			    DISCO_ETIMEOUT);
+			break;
+		}
+		/* The kept ones are the oldest, in order. */
+		ck_assert_int_eq(sscanf(ev, "{\"event\":\"health\",\"id\":%zu",
+				     &id),
+		    1);
+		ck_assert_uint_eq(id, *kept);
+		(*kept)++;
+		*bytes += strlen(ev);
+		free(ev);
+	}
+}
+
+START_TEST(test_libdisco_event_flood_during_a_call_is_capped)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	size_t	      services, kept, bytes, dropped;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-flood.%d", getpid());
+	reply = flood_reply(20000, 0);
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, &services, NULL, 5000), 0);
+	ck_assert_uint_eq(services, 1);
+	flood_drain(x, &kept, &bytes, &dropped);
+	ck_assert_uint_eq(kept, 1024);
+	ck_assert_uint_eq(dropped, 20000 - 1024);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+START_TEST(test_libdisco_event_flood_is_capped_in_bytes)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	size_t	      kept, bytes, dropped;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-floodb.%d", getpid());
+	reply = flood_reply(64, 60000); /* 3.8 MB */
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, NULL, NULL, 5000), 0);
+	flood_drain(x, &kept, &bytes, &dropped);
+	ck_assert_uint_le(bytes, 1024 * 1024);
+	ck_assert_uint_ge(kept, 16);
+	ck_assert_uint_eq(kept + dropped, 64);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/* The resync line reaches a watcher's callback as DISCO_EVENT_RESYNC. */
+static int flood_resyncs;
+
+static void
+flood_cb(enum disco_event_kind kind, const struct disco_instance *inst,
+    void *arg)
+{
+	if (kind == DISCO_EVENT_RESYNC)
+		flood_resyncs++;
+}
+
+START_TEST(test_libdisco_dropped_events_dispatch_as_resync)
+{
+	struct disco *x;
+	char	      path[64], req[4096], *reply;
+	int	      fd;
+	pid_t	      pid;
+
+	snprintf(path, sizeof(path), "/tmp/libdisco-floodd.%d", getpid());
+	reply = flood_reply(1500, 0);
+	pid = canned_agent(path, reply, &fd);
+	free(reply);
+	ck_assert_int_eq(disco_open(&x, path), 0);
+	ck_assert_int_eq(disco_reload(x, NULL, NULL, 5000), 0);
+	/* "health" is not for watchers: only the resync is dispatched. */
+	ck_assert_int_eq(disco_dispatch(x, flood_cb, NULL), 1);
+	ck_assert_int_eq(flood_resyncs, 1);
+	canned_request(fd, req, sizeof(req));
+	canned_done(x, pid, path);
+}
+END_TEST
+
+/* The cases against a live discod, as tests/lab/libdisco.sh sets it up. */
+static TCase *
+libdisco_live_tcase(void)
+{
 	TCase *live = tcase_create("live");
-	TCase *errs = tcase_create("errors");
-	TCase *reqs = tcase_create("requests");
 
 	tcase_add_checked_fixture(live, setup, teardown);
 	tcase_set_timeout(live, 20);
@@ -617,6 +1069,23 @@ libdisco_suite(void)
 	tcase_add_test(live, test_libdisco_getaddrinfo_fills_ports);
 	/* Last: its registration lingers a moment after it is withdrawn. */
 	tcase_add_test(live, test_libdisco_register_watch_unregister);
+	return (live);
+}
+
+static Suite *
+libdisco_suite(void)
+{
+	Suite *s = suite_create("libdisco");
+	TCase *errs = tcase_create("errors");
+	TCase *reqs = tcase_create("requests");
+	TCase *hostile = tcase_create("hostile");
+
+	/*
+	 * Only the lab has an agent that publishes what "live" expects (and
+	 * a TCase made but not added to the suite would leak).
+	 */
+	if (getenv("DISCO_SOCKET") != NULL)
+		suite_add_tcase(s, libdisco_live_tcase());
 	tcase_add_test(errs, test_libdisco_no_agent_fails_at_once);
 	tcase_add_test(errs, test_libdisco_timeout_is_honoured);
 	tcase_add_test(errs, test_libdisco_agent_gone_mid_call_is_an_error);
@@ -629,9 +1098,26 @@ libdisco_suite(void)
 	tcase_add_test(reqs, test_libdisco_reload_reads_its_counts);
 	tcase_add_test(reqs, test_libdisco_services_returns_the_reply);
 	tcase_add_test(reqs, test_libdisco_new_calls_refuse_bad_arguments);
-	suite_add_tcase(s, live);
+	tcase_set_timeout(hostile, 15);
+	tcase_add_test(hostile, test_libdisco_open_on_a_full_backlog_times_out);
+	tcase_add_test(hostile,
+	    test_libdisco_open_gives_up_on_a_full_backlog_in_5s);
+	tcase_add_test(hostile,
+	    test_libdisco_open_waits_for_room_in_the_backlog);
+	tcase_add_test(hostile,
+	    test_libdisco_event_flood_during_a_call_is_capped);
+	tcase_add_test(hostile, test_libdisco_event_flood_is_capped_in_bytes);
+	tcase_add_test(hostile,
+	    test_libdisco_dropped_events_dispatch_as_resync);
+	tcase_add_test(hostile, test_libdisco_base64_txt_is_nul_terminated);
+	tcase_add_test(hostile,
+	    test_libdisco_getaddrinfo_reads_base64_priority);
+	tcase_add_loop_test(hostile,
+	    test_libdisco_malformed_reply_is_a_protocol_error, 0,
+	    sizeof(hostile_replies) / sizeof(hostile_replies[0]));
 	suite_add_tcase(s, errs);
 	suite_add_tcase(s, reqs);
+	suite_add_tcase(s, hostile);
 	return (s);
 }
 
