@@ -164,7 +164,7 @@ always_done() {
 	local i got
 	for i in $(seq 10); do
 		got=$(health Slow output)
-		[ "$got" = done ] || { echo "# sample $i: \"$got\""; return 1; }
+		[ "$got" = "done" ] || { echo "# sample $i: \"$got\""; return 1; }
 		sleep 0.13
 	done
 }
