@@ -32,8 +32,9 @@ proto_error_set(struct proto_error *err, const char *code, const char *field,
  * no surrogates, nothing above U+10FFFF), moving *i past it; -1 when the
  * bytes there are not one.
  */
-static int
-utf8_next(const unsigned char *p, size_t len, size_t *i, unsigned int *cpp)
+int
+proto_utf8_next(const unsigned char *p, size_t len, size_t *i,
+    unsigned int *cpp)
 {
 	size_t	     n, k;
 	unsigned int cp, min;
@@ -79,7 +80,8 @@ proto_utf8_invalid(const char *s, size_t len)
 
 	while (i < len) {
 		at = i;
-		if (utf8_next((const unsigned char *)s, len, &i, &cp) == -1)
+		if (proto_utf8_next((const unsigned char *)s, len, &i, &cp) ==
+		    -1)
 			return ((int)at);
 	}
 	return (-1);
@@ -100,7 +102,8 @@ proto_utf8_nonchar(const char *s, size_t len)
 
 	while (i < len) {
 		at = i;
-		if (utf8_next((const unsigned char *)s, len, &i, &cp) == -1 ||
+		if (proto_utf8_next((const unsigned char *)s, len, &i, &cp) ==
+			-1 ||
 		    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
 			return ((int)at);
 	}

@@ -24,6 +24,8 @@
 
 #include <json-c/json.h>
 
+#include "proto.h"
+
 #include "discoctl.h"
 
 static FILE *print_out;	 /* replies and events */
@@ -37,46 +39,6 @@ print_init(FILE *out, FILE *err)
 	print_out = out;
 	print_err = err;
 	print_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-}
-
-/*
- * The code point at s[*i] in strict UTF-8 (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF), moving *i past it; -1, *i
- * unmoved, when the bytes there are not one.
- */
-static long
-print_utf8_next(const unsigned char *s, size_t len, size_t *i)
-{
-	unsigned long cp, min;
-	size_t	      n, k;
-
-	if (s[*i] < 0x80)
-		return (s[(*i)++]);
-	if ((s[*i] & 0xe0) == 0xc0) {
-		n = 1;
-		cp = s[*i] & 0x1f;
-		min = 0x80;
-	} else if ((s[*i] & 0xf0) == 0xe0) {
-		n = 2;
-		cp = s[*i] & 0x0f;
-		min = 0x800;
-	} else if ((s[*i] & 0xf8) == 0xf0) {
-		n = 3;
-		cp = s[*i] & 0x07;
-		min = 0x10000;
-	} else
-		return (-1);
-	if (len - *i <= n)
-		return (-1);
-	for (k = 1; k <= n; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			return (-1);
-		cp = (cp << 6) | (s[*i + k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return (-1);
-	*i += n + 1;
-	return ((long)cp);
 }
 
 /* The columns cp takes on the terminal as it is, or -1 to escape it. */
@@ -125,13 +87,13 @@ print_escape(FILE *fp, const char *s, size_t len, int quote)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t		     i = 0, at;
-	long		     cp;
+	unsigned int	     cp;
 	char		     esc[16];
 	int		     cols = 0, w;
 
 	while (i < len) {
 		at = i;
-		if ((cp = print_utf8_next(p, len, &i)) == -1) {
+		if (proto_utf8_next(p, len, &i, &cp) == -1) {
 			snprintf(esc, sizeof(esc), "\\x%02x", p[i++]);
 			cols += print_put(fp, esc, strlen(esc));
 			continue;
@@ -146,11 +108,11 @@ print_escape(FILE *fp, const char *s, size_t len, int quote)
 			cols += w;
 			continue;
 		} else if (cp < 0x80)
-			snprintf(esc, sizeof(esc), "\\x%02lx", cp);
+			snprintf(esc, sizeof(esc), "\\x%02x", cp);
 		else if (cp <= 0xffff)
-			snprintf(esc, sizeof(esc), "\\u%04lx", cp);
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
 		else
-			snprintf(esc, sizeof(esc), "\\U%08lx", cp);
+			snprintf(esc, sizeof(esc), "\\U%08x", cp);
 		cols += print_put(fp, esc, strlen(esc));
 	}
 	return (cols);
