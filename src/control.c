@@ -159,12 +159,6 @@ out:
 	return (rc);
 }
 
-/*
- * Open the listening socket: the one systemd passed, or a new one at the
- * configured path with the configured mode and group.  The mode is set by
- * the umask at bind time, so the socket is never reachable with wider
- * permissions, not even for an instant.
- */
 #ifdef HAVE_SYSTEMD
 /*
  * Under socket activation systemd made the socket: socket-mode and
@@ -197,6 +191,12 @@ control_activated_check(int fd, const struct config *conf)
 }
 #endif
 
+/*
+ * Open the listening socket: the one systemd passed, or a new one at the
+ * configured path with the configured mode and group.  The mode is set by
+ * the umask at bind time, so the socket is never reachable with wider
+ * permissions, not even for an instant.
+ */
 int
 control_open(const struct config *conf)
 {

@@ -10,10 +10,8 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
-PY=/usr/bin/python3		# not a per-user shim: other users run it
-[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
 
+lab_require_users
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 dir=$(lab_hostdir a)
 sock=$dir/discod.sock
@@ -50,7 +48,7 @@ reg() {		# reg NAME TYPE [EXTRA-JSON]
 	    "$1" "$2" "${3:-}"
 }
 
-out=$(setpriv --reuid=4243 --regid=4243 --clear-groups "$PY" \
+out=$(lab_as 4243 "$PY" \
     "$client" "$sock" '{"verb":"hello"}')
 check "a user outside the socket's group cannot connect ($out)" \
     test "$out" = "connect: Permission denied"

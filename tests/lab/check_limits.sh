@@ -14,13 +14,11 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
-command -v prlimit >/dev/null || { echo "1..0 # SKIP no prlimit"; exit 77; }
-PY=/usr/bin/python3		# not a per-user shim: another user runs it
-[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
 ATTACKER=4246
 OTHER=4247
 
+lab_require_users
+command -v prlimit >/dev/null || lab_unavailable "prlimit not installed"
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 da=$(lab_hostdir a)
 sock=$da/discod.sock
@@ -57,7 +55,7 @@ plan 22
 as() {
 	local uid=$1
 	shift
-	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+	lab_as "$uid" "$@"
 }
 # register UID CHECK-JSON [NAME]: one registration with that check.
 register() {

@@ -12,11 +12,9 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
-PY=/usr/bin/python3		# not a per-user shim: another user runs it
-[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
 ATTACKER=4245
 
+lab_require_users
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 sock=$(lab_hostdir a)/discod.sock
 printf '[control]\nsocket-mode = 0666\n[health]\nclient-interval-min-ms = 1\n' >"$(lab_hostdir a)/discod.conf"
@@ -27,7 +25,7 @@ cd "$share" || exit 1		# the other user cannot enter the build tree
 plan 5
 
 as_attacker() {
-	setpriv --reuid="$ATTACKER" --regid="$ATTACKER" --clear-groups "$@"
+	lab_as "$ATTACKER" "$@"
 }
 
 reg='{"verb":"register","name":"Signals","type":"_sig._tcp","port":9000,"persist":true,"ttl":600,"check":{"type":"exec","command":["true"],"interval":"5ms","timeout":"5ms"}}'

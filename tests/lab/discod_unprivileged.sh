@@ -14,13 +14,11 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
-command -v useradd >/dev/null || { echo "1..0 # SKIP no useradd"; exit 77; }
-PY=/usr/bin/python3		# not a per-user shim: another user runs it
-[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
 DNAME=dlab$$
 CLIENT=4252
 
+lab_require_users
+command -v useradd >/dev/null || lab_unavailable "useradd not installed"
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group \
     "$DNAME" || { echo "Bail out! useradd $DNAME failed"; exit 1; }
@@ -68,7 +66,7 @@ check_wait 20 "it announces its service file's service (b sees it)" \
     lab_seen b Unprivileged _unpriv._tcp
 lab_seen b Unprivileged _unpriv._tcp || { ctl -j services | sed 's/^/# /'; tail -20 "$da/discod.log" | sed 's/^/# log: /'; }
 
-out=$(setpriv --reuid=$CLIENT --regid=$CLIENT --clear-groups "$PY" \
+out=$(lab_as "$CLIENT" "$PY" \
     "$share/access_client.py" "$sock" \
     "{\"verb\":\"register\",\"name\":\"Client\",\"type\":\"_unpriv._tcp\",\"port\":7301,\"check\":{\"type\":\"exec\",\"command\":$probe,\"interval\":\"1s\",\"timeout\":\"500ms\",\"rise\":1}}" \
     '{"verb":"services"}')
@@ -93,7 +91,7 @@ check "a service file's exec check runs as discod's user, without capabilities" 
     nocaps "$got" "$DUSER"
 # The client's registration lives as long as its connection: register
 # again, from a connection that stays while we look.
-setpriv --reuid=$CLIENT --regid=$CLIENT --clear-groups "$PY" -c '
+lab_as "$CLIENT" "$PY" -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(sys.argv[2].encode() + b"\n"); s.recv(65536); time.sleep(8)' "$sock" \

@@ -56,6 +56,22 @@ lab_require() {
 	fi
 }
 
+# For tests that run clients as other users: setpriv, and a python3 any
+# user may run (not a per-user shim), in PY.
+lab_require_users() {
+	lab_require
+	command -v setpriv >/dev/null 2>&1 || lab_unavailable "setpriv not installed"
+	PY=/usr/bin/python3
+	[ -x "$PY" ] || lab_unavailable "$PY not installed"
+}
+
+# lab_as UID COMMAND...: COMMAND with uid and gid UID and no other group.
+lab_as() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+}
+
 # lab_wait SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
 # fail after SECONDS.
 lab_wait() {

@@ -12,12 +12,10 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
-command -v setpriv >/dev/null || { echo "1..0 # SKIP no setpriv"; exit 77; }
-PY=/usr/bin/python3		# not a per-user shim: another user runs it
-[ -x "$PY" ] || { echo "1..0 # SKIP no $PY"; exit 77; }
 U1=4249
 U2=4250
 
+lab_require_users
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 da=$(lab_hostdir a)
 sock=$da/discod.sock
@@ -49,8 +47,7 @@ plan 9
 as() {
 	local uid=$1
 	shift
-	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
-	    "$PY" "$share/access_client.py" "$sock" "$@"
+	lab_as "$uid" "$PY" "$share/access_client.py" "$sock" "$@"
 }
 reg() {
 	printf '{"verb":"register","name":"%s","type":"%s","port":%s,"persist":true,"ttl":600}' "$@"

@@ -2,13 +2,16 @@
 N request lines made from a template (each "{i}" replaced by the line's
 number, each "{pad}" by PAD bytes of "x"), all at once, then read N
 replies and print how many were ok and how many failed with each error
-code, as JSON.  Run as another user under setpriv."""
+code, as JSON; then keep the connection for HOLD seconds (0 by default).
+Run as another user under setpriv."""
 import json
 import socket
 import sys
+import time
 
 path, n, template = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 pad = "x" * (int(sys.argv[4]) if len(sys.argv) > 4 else 0)
+hold = float(sys.argv[5]) if len(sys.argv) > 5 else 0
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(60)
 s.connect(path)
@@ -28,3 +31,4 @@ for _ in range(n):
     key = "ok" if m.get("ok") else m["error"]["code"]
     counts[key] = counts.get(key, 0) + 1
 print(json.dumps(counts, sort_keys=True), flush=True)
+time.sleep(hold)
