@@ -5,8 +5,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +33,8 @@ enum config_type {
 	CONFIG_SIZE,   /* bytes with an optional K, M or G suffix */
 	CONFIG_WORDS,  /* words from a list, space separated */
 	CONFIG_STRING, /* any text */
+	CONFIG_LISTEN, /* address:port pairs, or none */
+	CONFIG_DOMAIN, /* a DNS name */
 };
 
 struct config_key {
@@ -44,6 +50,8 @@ struct config_key {
 
 static const struct config_key config_keys[] = {
 	{ "control", "socket", CONFIG_PATH, OFF(socket_path), 0, 0 },
+	{ "control", "lookup-socket", CONFIG_PATH, OFF(lookup_socket_path), 0,
+	    0 },
 	{ "control", "socket-group", CONFIG_NAME, OFF(socket_group), 0, 0 },
 	{ "control", "socket-mode", CONFIG_MODE, OFF(socket_mode), 0, 0 },
 	{ "control", "max-clients", CONFIG_UINT, OFF(max_clients), 1, 1000000 },
@@ -87,6 +95,11 @@ static const struct config_key config_keys[] = {
 	{ "access", "check-targets", CONFIG_WORDS, OFF(check_targets), 0, 0 },
 	{ "access", "services-visible", CONFIG_WORDS, OFF(services_visible), 0,
 	    0 },
+	{ "dns", "listen", CONFIG_LISTEN, OFF(dns_listen), 0, 0 },
+	{ "dns", "domain", CONFIG_DOMAIN, OFF(dns_domain), 0, 0 },
+	{ "dns", "ttl", CONFIG_UINT, OFF(dns_ttl), 0, 3600 },
+	{ "dns", "tcp-clients-max", CONFIG_UINT, OFF(dns_tcp_clients_max), 1,
+	    100000 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -147,11 +160,95 @@ config_error(struct config_parser *p, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int config_parse_number(const char *, unsigned long long *, int);
+
+/*
+ * One listen address: "192.0.2.1:53" or "[2001:db8::1]:53", numeric only
+ * (a name would need a resolver before the agent can answer names).
+ */
+int
+config_listen_parse(const char *w, struct sockaddr_storage *ss,
+    unsigned int *len)
+{
+	struct sockaddr_in  *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char		     host[INET6_ADDRSTRLEN + 1];
+	const char	    *colon, *start = w;
+	unsigned long long   port;
+	size_t		     hlen;
+	int		     used;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*w == '[') {
+		start = w + 1;
+		if ((colon = strstr(start, "]:")) == NULL)
+			return (-1);
+		hlen = (size_t)(colon - start);
+		colon++;
+	} else {
+		if ((colon = strrchr(w, ':')) == NULL)
+			return (-1);
+		hlen = (size_t)(colon - w);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return (-1);
+	memcpy(host, start, hlen);
+	host[hlen] = '\0';
+	used = config_parse_number(colon + 1, &port, 10);
+	if (used <= 0 || colon[1 + used] != '\0' || port == 0 || port > 65535)
+		return (-1);
+	if (*w != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return (0);
+	}
+	if (*w == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return (0);
+	}
+	return (-1);
+}
+
+/* Why a domain name cannot be the disco domain, or NULL when it can. */
+const char *
+config_domain_invalid(const char *d)
+{
+	size_t	    len = strlen(d), label = 0;
+	const char *c;
+
+	if (len > 0 && d[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return ("is empty");
+	if (len > DNS_DOMAIN_MAX)
+		return ("is too long (128 bytes at most)");
+	for (c = d; c < d + len; c++) {
+		if (*c == '.') {
+			if (label == 0)
+				return ("has an empty label");
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*c) && *c != '-')
+			return ("may hold letters, digits, '-' and '.' only");
+		if (++label > 63)
+			return ("has a label longer than 63 bytes");
+	}
+	if (strcasecmp(d, "local") == 0 || strcasecmp(d, "local.") == 0)
+		return ("is mDNS's own domain: disco answers from its cache "
+			"under a domain of its own");
+	return (NULL);
+}
+
 void
 config_defaults(struct config *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->socket_path = xstrdup(DISCO_SOCKET_PATH);
+	conf->lookup_socket_path = xstrdup(DISCO_LOOKUP_SOCKET_PATH);
 	conf->socket_group = NULL;
 	conf->socket_mode = 0660;
 	conf->max_clients = 1024;
@@ -176,12 +273,19 @@ config_defaults(struct config *conf)
 	conf->checks_running_max = 32;
 	conf->check_targets = xstrdup("loopback");
 	conf->services_visible = xstrdup("own");
+	conf->dns_listen = xstrdup(DNS_LISTEN_DEFAULT);
+	conf->dns_domain = xstrdup(DNS_DOMAIN_DEFAULT);
+	conf->dns_ttl = 5;
+	conf->dns_tcp_clients_max = 64;
 }
 
 void
 config_clear(struct config *conf)
 {
 	free(conf->socket_path);
+	free(conf->lookup_socket_path);
+	free(conf->dns_listen);
+	free(conf->dns_domain);
 	free(conf->socket_group);
 	free(conf->services_dir);
 	free(conf->browse_types);
@@ -245,7 +349,8 @@ config_set(struct config_parser *p, const struct config_key *k,
 			    k->section, k->name, value);
 			return (-1);
 		}
-		if (k->offset == OFF(socket_path) &&
+		if ((k->offset == OFF(socket_path) ||
+			k->offset == OFF(lookup_socket_path)) &&
 		    strlen(value) >= sizeof(sun.sun_path)) {
 			config_error(p, p->line,
 			    "[%s] %s: path longer than "
@@ -315,6 +420,54 @@ config_set(struct config_parser *p, const struct config_key *k,
 		*(char **)(void *)field = *value != '\0' ? xstrdup(value) :
 							   NULL;
 		return (0);
+	case CONFIG_LISTEN: {
+		char		       *copy, *w, *save = NULL;
+		struct sockaddr_storage ss;
+		unsigned int		len, nw = 0;
+		int			bad = 0;
+
+		if (strcmp(value, "none") == 0 || *value == '\0') {
+			free(*(char **)(void *)field);
+			*(char **)(void *)field = NULL;
+			return (0);
+		}
+		copy = xstrdup(value);
+		for (w = strtok_r(copy, " \t", &save); w != NULL && !bad;
+		     w = strtok_r(NULL, " \t", &save)) {
+			if (++nw > 16 || config_listen_parse(w, &ss, &len)) {
+				config_error(p, p->line,
+				    "[%s] %s: \"%.60s\" is not ADDRESS:PORT "
+				    "(a numeric IPv4 address, or IPv6 in "
+				    "brackets, and a port 1-65535; 16 at most)",
+				    k->section, k->name, w);
+				bad = 1;
+			}
+		}
+		free(copy);
+		if (bad)
+			return (-1);
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
+		return (0);
+	}
+	case CONFIG_DOMAIN: {
+		const char *why;
+		char	   *d, *q;
+
+		if ((why = config_domain_invalid(value)) != NULL) {
+			config_error(p, p->line, "[%s] %s: \"%.60s\" %s",
+			    k->section, k->name, value, why);
+			return (-1);
+		}
+		d = xstrdup(value);
+		for (q = d; *q != '\0'; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (q > d && q[-1] == '.')
+			q[-1] = '\0';
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = d;
+		return (0);
+	}
 	case CONFIG_MODE:
 		used = config_parse_number(value, &n, 8);
 		if (used <= 0 || value[used] != '\0' || n > 0777 ||

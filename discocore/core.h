@@ -30,6 +30,9 @@
 #ifndef DISCO_SERVICES_DIR
 #define DISCO_SERVICES_DIR "/etc/disco/services"
 #endif
+#ifndef DISCO_LOOKUP_SOCKET_PATH
+#define DISCO_LOOKUP_SOCKET_PATH "/run/disco/lookup.sock"
+#endif
 #ifndef DISCO_CONF_PATH
 #define DISCO_CONF_PATH "/etc/disco/discod.conf"
 #endif
@@ -61,6 +64,7 @@ struct access_creds {
 /* conf.c: discod.conf, an INI file. */
 struct config {
 	char		   *socket_path;
+	char		   *lookup_socket_path; /* names, for anyone (NSS) */
 	char		   *socket_group; /* NULL: the daemon's own group */
 	mode_t		    socket_mode;
 	unsigned int	    max_clients;
@@ -92,6 +96,10 @@ struct config {
 	struct access_rule  access_register;	/* nwho 0: anyone */
 	struct access_rule *access_types;	/* restrict-type rules */
 	size_t		    naccess_types;
+	char		   *dns_listen; /* "addr:port ...", NULL: none */
+	char		   *dns_domain; /* lower case, no final dot */
+	unsigned int	    dns_ttl;	/* seconds, every answer */
+	unsigned int	    dns_tcp_clients_max;
 };
 
 int  access_rule_parse(const char *, int, int, struct access_rule *, char *,
@@ -105,6 +113,16 @@ struct config_error {
 	char			 *text; /* "file:line: message" */
 };
 TAILQ_HEAD(config_errors, config_error);
+
+/* The [dns] defaults: loopback only, a port no other daemon takes. */
+#define DNS_LISTEN_DEFAULT "127.0.0.1:8653 [::1]:8653"
+#define DNS_DOMAIN_DEFAULT "disco"
+#define DNS_DOMAIN_MAX	   128 /* bytes, dotted, without the final dot */
+
+struct sockaddr_storage;
+int config_listen_parse(const char *, struct sockaddr_storage *,
+    unsigned int *);
+const char *config_domain_invalid(const char *);
 
 void config_defaults(struct config *);
 void config_clear(struct config *);
@@ -357,6 +375,9 @@ enum policy {
 };
 
 const char	*policy_name(enum policy);
+unsigned int	 policy_priority(const struct instance *);
+unsigned int	 policy_weight(const struct instance *);
+void		 policy_order(struct instance **, size_t, uint32_t (*)(void));
 int		 policy_from_name(const char *, enum policy *);
 struct instance *policy_pick(enum policy, struct instance **, size_t,
     const char *, unsigned long *, uint32_t);

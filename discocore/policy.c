@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,14 +73,14 @@ policy_txt_uint(const struct instance *i, const char *key, unsigned int def)
  * reports them (always 0), so TXT "priority" and "weight" stand in when
  * the SRV values are zero.
  */
-static unsigned int
+unsigned int
 policy_priority(const struct instance *i)
 {
 	return (i->priority != 0 ? i->priority :
 				   policy_txt_uint(i, "priority", 0));
 }
 
-static unsigned int
+unsigned int
 policy_weight(const struct instance *i)
 {
 	return (i->weight != 0 ? i->weight : policy_txt_uint(i, "weight", 0));
@@ -189,4 +190,57 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	if (best == NULL)
 		best = cand[0]; /* not reached */
 	return (best);
+}
+
+/* One candidate of policy_order(): its priority and its place in it. */
+struct policy_slot {
+	struct instance *i;
+	unsigned int	 prio;
+	double		 key; /* smaller first */
+};
+
+static int
+policy_slot_cmp(const void *a, const void *b)
+{
+	const struct policy_slot *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return (x->prio < y->prio ? -1 : 1);
+	if (x->key != y->key)
+		return (x->key < y->key ? -1 : 1);
+	return (0);
+}
+
+/*
+ * Put n candidates in the order RFC 2782 tells a client to try them: by
+ * priority, and within one priority in a random order where an instance
+ * comes first with a chance proportional to its weight (weighted sampling
+ * without replacement: each draws -ln(u)/weight and the smallest goes
+ * first).  Weight 0 comes after every weighted instance of its priority,
+ * as policy_pick() only chooses one when all are 0.  O(n log n).
+ */
+void
+policy_order(struct instance **cand, size_t n, uint32_t (*rnd)(void))
+{
+	struct policy_slot *s;
+	unsigned int	    w;
+	double		    u;
+	size_t		    k;
+
+	if (n < 2)
+		return;
+	s = xreallocarray(NULL, n, sizeof(*s));
+	for (k = 0; k < n; k++) {
+		s[k].i = cand[k];
+		s[k].prio = policy_priority(cand[k]);
+		w = policy_weight(cand[k]);
+		u = ((double)rnd() + 1.0) / 4294967297.0; /* (0, 1) */
+		s[k].key = -log(u) / (w != 0 ? w : 1);
+		if (w == 0)
+			s[k].key += 1e12; /* after every weighted one */
+	}
+	qsort(s, n, sizeof(*s), policy_slot_cmp);
+	for (k = 0; k < n; k++)
+		cand[k] = s[k].i;
+	free(s);
 }

@@ -32,6 +32,8 @@ discod_start(void)
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf, &discod->cache);
 	liveness_init(discod->base, &discod->conf, &discod->cache);
+	dns_init(discod->base, &discod->conf, &discod->cache);
+	control_lookup_domain(discod->conf.dns_domain);
 }
 
 /* Undo discod_start(): goodbyes first, while Avahi is still there. */
@@ -39,6 +41,7 @@ void
 discod_stop(void)
 {
 	announce_shutdown();
+	dns_shutdown();
 	liveness_shutdown();
 	browse_shutdown();
 	avahi_stop();
@@ -154,6 +157,17 @@ discod_reload(void)
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
 	discod->conf.registrations_per_uid = conf.registrations_per_uid;
 	discod->conf.ttl_max = conf.ttl_max;
+	/* The names: from the next query on; where they listen: restart. */
+	if ((conf.dns_listen == NULL) != (discod->conf.dns_listen == NULL) ||
+	    (conf.dns_listen != NULL &&
+		strcmp(conf.dns_listen, discod->conf.dns_listen) != 0))
+		log_warnx("reload: [dns] listen changes at the next restart");
+	free(discod->conf.dns_domain);
+	discod->conf.dns_domain = conf.dns_domain;
+	conf.dns_domain = NULL;
+	discod->conf.dns_ttl = conf.dns_ttl;
+	discod->conf.dns_tcp_clients_max = conf.dns_tcp_clients_max;
+	control_lookup_domain(discod->conf.dns_domain);
 	/* Access rules: for registrations from now on. */
 	access_rule_clear(&discod->conf.access_register);
 	while (discod->conf.naccess_types > 0)

@@ -46,6 +46,18 @@
 #define CONTROL_ACCEPT_BURST 64
 #define CONTROL_BACKLOG	     128 /* connections not yet accepted */
 
+/*
+ * The lookup socket: names in the disco domain for any local user (the NSS
+ * module), beside the control socket; only hello and lookup are served on
+ * it, and its clients count against the same limits.
+ */
+static struct {
+	int	      fd;
+	char	     *path;
+	char	     *link; /* the domain, as a symlink's target */
+	struct event *ev;
+} lk = { .fd = -1 };
+
 static struct {
 	int		     fd;
 	int		     activated; /* from systemd: do not unlink */
@@ -62,6 +74,7 @@ static struct {
 #define CLIENT_CLOSING 0x4 /* flush the output, then close */
 
 static void control_client_read(struct bufferevent *, void *);
+static void control_lookup_open(const struct config *);
 
 static int
 control_path_probe(const char *path)
@@ -225,6 +238,7 @@ control_open(const struct config *conf)
 		ctl.activated = 1;
 		log_info("listening on the socket passed by systemd");
 		control_activated_check(fd, conf);
+		control_lookup_open(conf);
 		return (0);
 	}
 #endif
@@ -272,7 +286,97 @@ control_open(const struct config *conf)
 	ctl.fd = fd;
 	ctl.path = xstrdup(conf->socket_path);
 	log_info("listening on %s", conf->socket_path);
+	control_lookup_open(conf);
 	return (0);
+}
+
+/* The lookup socket's path: configured, or beside the control socket. */
+static char *
+control_lookup_path(const struct config *conf, const char *name)
+{
+	char *copy, *path;
+
+	if (conf->lookup_socket_path != NULL &&
+	    strcmp(name, "lookup.sock") == 0)
+		return (xstrdup(conf->lookup_socket_path));
+	if (conf->lookup_socket_path != NULL)
+		copy = xstrdup(conf->lookup_socket_path);
+	else
+		copy = xstrdup(conf->socket_path);
+	xasprintf(&path, "%s/%s", dirname(copy), name);
+	free(copy);
+	return (path);
+}
+
+/*
+ * Tell the NSS module which domain is ours without a round trip: a
+ * symlink whose target is the domain, beside the lookup socket, replaced
+ * atomically.  The module reads it with one readlink(2) per lookup and
+ * connects only for names in the domain.
+ */
+void
+control_lookup_domain(const char *domain)
+{
+	char *tmp;
+
+	if (lk.link == NULL)
+		return;
+	xasprintf(&tmp, "%s.new", lk.link);
+	(void)unlink(tmp);
+	if (symlink(domain, tmp) == -1 || rename(tmp, lk.link) == -1) {
+		log_warn("%s: %s", __func__, lk.link);
+		(void)unlink(tmp);
+	}
+	free(tmp);
+}
+
+/*
+ * Open the lookup socket (mode 0666: anyone may ask for a name).  Failing
+ * is not fatal: the control socket and the DNS interface still serve.
+ */
+static void
+control_lookup_open(const struct config *conf)
+{
+	struct sockaddr_un sun;
+	mode_t		   old;
+	char		  *path;
+	int		   fd;
+
+	path = control_lookup_path(conf, "lookup.sock");
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    strcmp(path, conf->socket_path) == 0 ||
+	    control_dir_check(path) == -1 || control_path_probe(path) == -1) {
+		log_warnx("%s: no lookup socket at %s: names are not served "
+			  "to the NSS module",
+		    __func__, path);
+		free(path);
+		return;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		 0)) == -1) {
+		log_warn("%s: socket", __func__);
+		free(path);
+		return;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	old = umask(0111);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, CONTROL_BACKLOG) == -1) {
+		umask(old);
+		log_warn("%s: %s", __func__, path);
+		close(fd);
+		free(path);
+		return;
+	}
+	umask(old);
+	if (chmod(path, 0666) == -1)
+		log_warn("%s: chmod %s", __func__, path);
+	lk.fd = fd;
+	lk.path = path;
+	lk.link = control_lookup_path(conf, "domain");
+	log_info("lookups on %s", path);
 }
 
 unsigned int
@@ -295,6 +399,14 @@ control_client_free_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_free(c->bev);
 	free(c->groups);
 	free(c);
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	event_add(ctl.ev, NULL);
+	if (lk.ev != NULL)
+		event_add(lk.ev, NULL);
 }
 
 /* Lose a client: from now on every callback ignores it. */
@@ -322,7 +434,7 @@ control_client_lost(struct client *c, const char *why)
 	if (ctl.pause != NULL && evtimer_pending(ctl.pause, NULL)) {
 		/* A slot is free again: stop backing off. */
 		event_del(ctl.pause);
-		event_add(ctl.ev, NULL);
+		control_resume_cb(-1, 0, NULL);
 	}
 }
 
@@ -698,15 +810,10 @@ control_adopt(int fd)
 }
 
 static void
-control_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	event_add(ctl.ev, NULL);
-}
-
-static void
 control_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct timeval tv = { 1, 0 };
+	struct client *c;
 	int	       fd, i;
 
 	for (i = 0; i < CONTROL_ACCEPT_BURST; i++) {
@@ -716,13 +823,16 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 				/* Out of descriptors: back off a second. */
 				log_warn("%s: accept", __func__);
 				event_del(ctl.ev);
+				if (lk.ev != NULL)
+					event_del(lk.ev);
 				evtimer_add(ctl.pause, &tv);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s: accept", __func__);
 			return;
 		}
-		control_adopt(fd);
+		if ((c = control_adopt(fd)) != NULL && arg == &lk)
+			c->flags |= CLIENT_LOOKUP;
 	}
 }
 
@@ -738,6 +848,12 @@ control_start(struct event_base *base, const struct config *conf)
 	if (ctl.ev == NULL || ctl.pause == NULL ||
 	    event_add(ctl.ev, NULL) == -1)
 		fatalx("%s: cannot watch the control socket", __func__);
+	if (lk.fd != -1) {
+		lk.ev = event_new(base, lk.fd, EV_READ | EV_PERSIST,
+		    control_accept, &lk);
+		if (lk.ev == NULL || event_add(lk.ev, NULL) == -1)
+			fatalx("%s: cannot watch the lookup socket", __func__);
+	}
 }
 
 void
@@ -763,4 +879,17 @@ control_close(void)
 		unlink(ctl.path);
 	free(ctl.path);
 	ctl.path = NULL;
+	if (lk.ev != NULL)
+		event_free(lk.ev);
+	lk.ev = NULL;
+	if (lk.fd != -1) {
+		close(lk.fd);
+		unlink(lk.path);
+		if (lk.link != NULL)
+			unlink(lk.link);
+	}
+	lk.fd = -1;
+	free(lk.path);
+	free(lk.link);
+	lk.path = lk.link = NULL;
 }

@@ -68,6 +68,7 @@ const char	*avahi_last_error(void);
 /* control.c: the control socket and its clients. */
 #define CLIENT_DEAD    0x1 /* lost: freed from the loop, touch nothing */
 #define CLIENT_WAITING 0x2 /* a deferred reply is due: read no further */
+#define CLIENT_LOOKUP  0x8 /* on the lookup socket: hello and lookup only */
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -93,6 +94,7 @@ void	       control_send_line(struct client *, const char *, size_t);
 void	       control_reply(struct client *, struct json_object *);
 struct client *control_adopt(int);
 unsigned int   control_client_count(void);
+void	       control_lookup_domain(const char *);
 
 /* announce.c: this host's announcements, from files and from clients. */
 enum announce_state {
@@ -182,6 +184,68 @@ void		    instance_filter_copy(struct instance_filter *,
 		   const struct instance_filter *);
 void		    instance_filter_clear(struct instance_filter *);
 
+/* naming.c: names in the disco domain, for DNS and the lookup verb. */
+#define NAMING_LABEL_MAX 63
+#define NAMING_LABELS_MAX 128
+
+enum naming_kind {
+	NAMING_NONE,	 /* in the domain, but no such name: NXDOMAIN */
+	NAMING_APEX,	 /* the domain itself */
+	NAMING_EMPTY,	 /* _tcp.D, service.D...: exists, no records */
+	NAMING_TYPES,	 /* _services._dns-sd._udp.D */
+	NAMING_TYPE,	 /* _http._tcp.D */
+	NAMING_SUBTYPE,	 /* _printer._sub._http._tcp.D */
+	NAMING_INSTANCE, /* Name._http._tcp.D */
+	NAMING_SERVICE,	 /* http.service.D: addresses */
+	NAMING_HOST,	 /* host.D: addresses */
+};
+
+struct naming_label {
+	const unsigned char *data;
+	size_t		     len;
+};
+
+struct naming_query {
+	enum naming_kind kind;
+	char		 type[NAMING_LABEL_MAX * 2 + 2];
+	char		 label[NAMING_LABEL_MAX + 1]; /* subtype, host */
+	char		 name[NAMING_LABEL_MAX + 1];  /* instance */
+};
+
+struct naming_addr {
+	int	      family;
+	unsigned char addr[16];
+	int	      ifindex;
+};
+
+int    naming_split(const char *, struct naming_label *, size_t, size_t *);
+int    naming_parse(const char *, const struct naming_label *, size_t,
+       struct naming_query *);
+void   naming_host_label(const struct instance *, char *, size_t);
+size_t naming_instances(struct cache *, const struct naming_query *,
+    struct instance ***);
+int    naming_exists(struct cache *, const struct naming_query *);
+size_t naming_addresses(struct cache *, const struct naming_query *, int, int,
+    struct naming_addr *, size_t);
+
+/* dns.c: the DNS interface, answered from the cache. */
+#define DNS_UID ((uid_t)65534) /* whom DNS clients' subtypes count for */
+
+struct dns_answer_ctx {
+	struct cache *cache;
+	const char   *domain;
+	unsigned int  ttl;
+	int	      tcp;	/* else UDP: truncate to the client's size */
+	int	      loopback; /* the client is on this host */
+	void (*subtype_want)(const char *, const char *); /* or NULL */
+};
+
+int  dns_answer(const struct dns_answer_ctx *, const unsigned char *, size_t,
+     unsigned char **, size_t *);
+void dns_init(struct event_base *, const struct config *, struct cache *);
+void dns_shutdown(void);
+struct json_object *dns_status_json(void);
+
 /* watch.c: the watch verb's streams. */
 void watch_init(struct cache *);
 int  watch_start(struct client *, const struct instance_filter *, long long,
@@ -249,6 +313,7 @@ extern const struct verb verb_list;
 extern const struct verb verb_resolve;
 extern const struct verb verb_watch;
 extern const struct verb verb_pick;
+extern const struct verb verb_lookup;
 
 struct json_object *verb_dispatch(struct client *, struct request *);
 

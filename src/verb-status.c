@@ -49,6 +49,7 @@ verb_status_exec(struct client *c, struct request *req,
 	json_object_object_add(reply, "counts", counts);
 	json_object_object_add(reply, "browse", browse_status_json());
 	json_object_object_add(reply, "liveness", liveness_status_json());
+	json_object_object_add(reply, "dns", dns_status_json());
 	json_object_object_add(reply, "rss_kib",
 	    json_object_new_int64(discod_rss_kib()));
 	return (VERB_DONE);

@@ -21,6 +21,7 @@ static const struct verb *verb_table[] = {
 	&verb_resolve,
 	&verb_watch,
 	&verb_pick,
+	&verb_lookup,
 };
 #define VERB_COUNT (sizeof(verb_table) / sizeof(verb_table[0]))
 
@@ -52,6 +53,12 @@ verb_dispatch(struct client *c, struct request *req)
 	if ((v = verb_find(req->msg.verb)) == NULL) {
 		proto_error_set(&err, PROTO_E_UNKNOWN_VERB, "verb",
 		    "unknown verb \"%.64s\"", req->msg.verb);
+		return (proto_reply_error(req->msg.id, &err));
+	}
+	if ((c->flags & CLIENT_LOOKUP) && v != &verb_hello &&
+	    v != &verb_lookup) {
+		proto_error_set(&err, PROTO_E_DENIED, "verb",
+		    "the lookup socket answers hello and lookup only");
 		return (proto_reply_error(req->msg.id, &err));
 	}
 	if ((v->flags & VERB_PRIV) && c->uid != 0) {

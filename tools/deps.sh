@@ -7,12 +7,12 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libavahi-client-dev libevent-dev libjson-c-dev libinih-dev
-	libbsd-dev libsystemd-dev check
+	libbsd-dev libsystemd-dev libldns-dev check
 	# run
 	avahi-daemon dbus
 	# test and lint
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
-	clang-format systemd util-linux valgrind
+	clang-format systemd util-linux valgrind bind9-dnsutils
 	# the sanitizer and fuzzing build
 	clang libclang-rt-14-dev llvm
 )
