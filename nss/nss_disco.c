@@ -164,6 +164,8 @@ nss_disco_name_len(const char *name)
 			return (0);
 		label = 0;
 	}
+	if (label == 0)
+		return (0); /* "a.." */
 	return (len);
 }
 
