@@ -6,7 +6,7 @@ set -u
 . "$top_srcdir/tests/tap.sh"
 
 pages=(man/discod.8 man/discoctl.1 man/discod.conf.5 man/disco.dnssd.5
-    man/libdisco.3)
+    man/libdisco.3 man/nss-disco.8)
 if ! command -v mandoc >/dev/null 2>&1; then
 	[ "${CI:-}" = true ] && { echo "Bail out! mandoc not installed"; exit 1; }
 	echo "1..0 # SKIP mandoc not installed"
