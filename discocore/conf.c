@@ -248,7 +248,6 @@ config_defaults(struct config *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->socket_path = xstrdup(DISCO_SOCKET_PATH);
-	conf->lookup_socket_path = xstrdup(DISCO_LOOKUP_SOCKET_PATH);
 	conf->socket_group = NULL;
 	conf->socket_mode = 0660;
 	conf->max_clients = 1024;

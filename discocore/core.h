@@ -30,9 +30,6 @@
 #ifndef DISCO_SERVICES_DIR
 #define DISCO_SERVICES_DIR "/etc/disco/services"
 #endif
-#ifndef DISCO_LOOKUP_SOCKET_PATH
-#define DISCO_LOOKUP_SOCKET_PATH "/run/disco/lookup.sock"
-#endif
 #ifndef DISCO_CONF_PATH
 #define DISCO_CONF_PATH "/etc/disco/discod.conf"
 #endif
@@ -64,7 +61,7 @@ struct access_creds {
 /* conf.c: discod.conf, an INI file. */
 struct config {
 	char		   *socket_path;
-	char		   *lookup_socket_path; /* names, for anyone (NSS) */
+	char		   *lookup_socket_path; /* NULL: beside socket_path */
 	char		   *socket_group; /* NULL: the daemon's own group */
 	mode_t		    socket_mode;
 	unsigned int	    max_clients;

@@ -690,6 +690,21 @@ _nss_disco_gethostbyname3_r(const char *name, int af, struct hostent *result,
 	nss_disco_lookup(name, af, reply, &r);
 	if (r.status != NSS_STATUS_SUCCESS)
 		goto out;
+	/*
+	 * A hostent has no room for a scope: an IPv6 link-local address
+	 * would be of no use without it (DNS leaves them out too).
+	 */
+	for (i = 0, need = 0; i < reply->naddrs; i++) {
+		if (af == AF_INET6 &&
+		    IN6_IS_ADDR_LINKLOCAL(&reply->addrs[i].u.in6))
+			continue;
+		reply->addrs[need++] = reply->addrs[i];
+	}
+	reply->naddrs = need;
+	if (reply->naddrs == 0) {
+		nss_disco_set(&r, NSS_STATUS_NOTFOUND, ENOENT, NO_DATA);
+		goto out;
+	}
 
 	alen = af == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
 	namelen = strlen(reply->name) + 1;
