@@ -222,8 +222,9 @@ static void
 dns_srv(const struct dns_answer_ctx *ctx, ldns_pkt *p, const ldns_rdf *owner,
     const struct instance *i)
 {
-	ldns_rr	 *rr;
-	ldns_rdf *target;
+	ldns_rr	    *rr;
+	ldns_rdf    *target;
+	unsigned int w;
 
 	if ((target = dns_host_name(i, ctx->domain)) == NULL)
 		return;
@@ -231,9 +232,15 @@ dns_srv(const struct dns_answer_ctx *ctx, ldns_pkt *p, const ldns_rdf *owner,
 	ldns_rr_push_rdf(rr,
 	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
 		(uint16_t)policy_priority(i)));
+	/*
+	 * Weight 0 (Avahi never carries one, and no TXT weight was given)
+	 * goes out as 1: some clients take 0 as "send nothing" (haproxy
+	 * drains such a server), where pick treats all-zero as all equal.
+	 */
+	w = policy_weight(i);
 	ldns_rr_push_rdf(rr,
 	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
-		(uint16_t)policy_weight(i)));
+		(uint16_t)(w != 0 ? w : 1)));
 	ldns_rr_push_rdf(rr,
 	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, (uint16_t)i->port));
 	ldns_rr_push_rdf(rr, ldns_rdf_clone(target));
@@ -311,6 +318,14 @@ dns_records(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 		break;
 	case NAMING_TYPE:
 	case NAMING_SUBTYPE:
+		if (t == LDNS_RR_TYPE_SRV) {
+			/* RFC 2782's _service._proto.name: every instance. */
+			nv = naming_instances(ctx->cache, q, &v);
+			policy_order(v, nv, arc4random);
+			for (k = 0; k < nv && k < DNS_ANSWERS_MAX; k++)
+				dns_srv(ctx, p, owner, v[k]);
+			break;
+		}
 		if (t != LDNS_RR_TYPE_PTR)
 			break;
 		nv = naming_instances(ctx->cache, q, &v);

@@ -6,7 +6,7 @@
  * Under the domain D (default "disco"):
  *   D                          the apex: SOA
  *   _services._dns-sd._udp.D   PTR to every type (RFC 6763 section 9)
- *   _http._tcp.D               PTR to its instances
+ *   _http._tcp.D               PTR to its instances; SRV of each (RFC 2782)
  *   _printer._sub._http._tcp.D PTR to the instances of a subtype
  *   Name._http._tcp.D          SRV and TXT of one instance
  *   http.service.D             the addresses of the instances of _http._tcp

@@ -62,7 +62,7 @@ check "PTR of the type: both instances, authoritative" \
 out=$(q 'Web\032One._http._tcp.disco' SRV)
 diag "$out"
 check "SRV: port 8080 on lab-b.disco, b's address in the additional section" \
-    sh -c 'echo "$1" | grep -Eq "SRV[[:space:]]+0 0 8080 lab-b\.disco\.$" &&
+    sh -c 'echo "$1" | grep -Eq "SRV[[:space:]]+0 1 8080 lab-b\.disco\.$" &&
 	echo "$1" | grep -Eq "^lab-b\.disco\..*A[[:space:]]+$2$"' sh "$out" "$b_addr"
 out=$(short 'Web\032Two._http._tcp.disco' TXT)
 diag "TXT: $out"
