@@ -12,7 +12,7 @@ packages=(
 	avahi-daemon dbus
 	# test and lint
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
-	clang-format systemd util-linux valgrind bind9-dnsutils haproxy
+	clang-format systemd util-linux valgrind bind9-dnsutils haproxy prometheus
 	# the sanitizer and fuzzing build
 	clang libclang-rt-14-dev llvm
 )
