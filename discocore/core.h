@@ -117,8 +117,8 @@ TAILQ_HEAD(config_errors, config_error);
 #define DNS_DOMAIN_MAX	   128 /* bytes, dotted, without the final dot */
 
 struct sockaddr_storage;
-int config_listen_parse(const char *, struct sockaddr_storage *,
-    unsigned int *);
+int	    config_listen_parse(const char *, struct sockaddr_storage *,
+	    unsigned int *);
 const char *config_domain_invalid(const char *);
 
 void config_defaults(struct config *);

@@ -185,7 +185,7 @@ void		    instance_filter_copy(struct instance_filter *,
 void		    instance_filter_clear(struct instance_filter *);
 
 /* naming.c: names in the disco domain, for DNS and the lookup verb. */
-#define NAMING_LABEL_MAX 63
+#define NAMING_LABEL_MAX  63
 #define NAMING_LABELS_MAX 128
 
 enum naming_kind {

@@ -6,6 +6,7 @@
 # outside the domain, ANY, EDNS; no amplification to other hosts;
 # malformed, oversized and idle input; and an instance whose host dies
 # without a goodbye leaves the answers as fast as it leaves pick.
+# shellcheck disable=SC2016 # the checks' sh -c scripts expand their own $1
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh
