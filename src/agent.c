@@ -138,7 +138,12 @@ discod_reload(void)
 	    (conf.socket_group == NULL) !=
 		(discod->conf.socket_group == NULL) ||
 	    (conf.socket_group != NULL &&
-		strcmp(conf.socket_group, discod->conf.socket_group) != 0))
+		strcmp(conf.socket_group, discod->conf.socket_group) != 0) ||
+	    (conf.lookup_socket_path == NULL) !=
+		(discod->conf.lookup_socket_path == NULL) ||
+	    (conf.lookup_socket_path != NULL &&
+		strcmp(conf.lookup_socket_path,
+		    discod->conf.lookup_socket_path) != 0))
 		log_warnx("reload: socket settings change at the next "
 			  "restart");
 	/* What is read live from discod->conf takes effect at once. */

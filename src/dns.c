@@ -61,6 +61,7 @@ static struct {
 	unsigned long long queries_tcp;
 	unsigned long long rcodes[6]; /* NOERROR..REFUSED */
 	unsigned long long nodata;
+	unsigned long long badvers; /* EDNS version > 0 (RFC 6891) */
 	unsigned long long truncated;
 	unsigned long long dropped;
 	unsigned long long tcp_refused;
@@ -488,6 +489,7 @@ dns_answer(const struct dns_answer_ctx *ctx, const unsigned char *q,
 		ldns_pkt_set_edns_do(resp, ldns_pkt_edns_do(query));
 		if (ldns_pkt_edns_version(query) > 0) {
 			ldns_pkt_set_edns_extended_rcode(resp, 1); /* BADVERS */
+			dns.badvers++;
 			goto reply;
 		}
 	}
@@ -536,7 +538,8 @@ dns_answer(const struct dns_answer_ctx *ctx, const unsigned char *q,
 		dns_soa(ctx, resp, LDNS_SECTION_AUTHORITY);
 	}
 reply:
-	if (ldns_pkt_get_rcode(resp) < 6)
+	if (ldns_pkt_get_rcode(resp) < 6 &&
+	    ldns_pkt_edns_extended_rcode(resp) == 0)
 		dns.rcodes[ldns_pkt_get_rcode(resp)]++;
 	rc = dns_wire(resp, limit, out, outlen);
 	ldns_pkt_free(resp);
@@ -831,6 +834,8 @@ dns_status_json(void)
 	json_object_object_add(o, "rcodes", r);
 	json_object_object_add(o, "nodata",
 	    json_object_new_int64((int64_t)dns.nodata));
+	json_object_object_add(o, "badvers",
+	    json_object_new_int64((int64_t)dns.badvers));
 	json_object_object_add(o, "truncated",
 	    json_object_new_int64((int64_t)dns.truncated));
 	json_object_object_add(o, "dropped",

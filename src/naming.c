@@ -51,7 +51,7 @@ static int
 naming_type(const struct naming_label *svc, const struct naming_label *proto,
     int underscored, char *out, size_t size)
 {
-	char name[64], pr[8];
+	char name[64], pr[8], *p;
 
 	if (naming_label_copy(svc, name, sizeof(name)) == -1 ||
 	    naming_label_copy(proto, pr, sizeof(pr)) == -1)
@@ -62,6 +62,9 @@ naming_type(const struct naming_label *svc, const struct naming_label *proto,
 		return (-1);
 	else
 		snprintf(out, size, "_%s._%s", name, pr);
+	/* DNS names have no case (RFC 4343); the cache's types neither. */
+	for (p = out; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
 	return (service_type_invalid(out) == NULL ? 0 : -1);
 }
 

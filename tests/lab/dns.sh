@@ -25,7 +25,7 @@ listen = 127.0.0.1:8653 [::1]:8653 $LAB_SUBNET.1:8653
 tcp-clients-max = 8
 EOF
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
-plan 37
+plan 39
 
 # b publishes two web servers (one with a subtype) and 60 of a type whose
 # PTR set cannot fit a UDP reply.
@@ -101,6 +101,14 @@ out=$(q 'Web\032One._http._tcp.disco' ANY)
 diag "$out"
 check "ANY: one minimal HINFO record (RFC 8482)" \
     sh -c 'echo "$1" | grep -q "ANSWER: 1," && echo "$1" | grep -q "HINFO.*RFC8482"' sh "$out"
+check "names have no case (RFC 4343): _HTTP._TCP.DISCO, HTTP.TCP.SERVICE.DISCO" \
+    sh -c '[ "$(echo "$1" | wc -l)" = 2 ] && [ "$2" = "$3" ]' sh \
+    "$(short _HTTP._TCP.DISCO PTR)" "$(short HTTP.TCP.SERVICE.DISCO A)" "$b_addr"
+out=$(short _http._tcp.disco SRV | sort)
+diag "SRV of the type name:" "$out"
+check "SRV of _http._tcp.disco (RFC 2782's name): one per instance, weight 1" \
+    sh -c 'echo "$1" | grep -qx "0 1 8080 lab-b.disco." &&
+	echo "$1" | grep -qx "0 1 8081 lab-b.disco." && [ "$(echo "$1" | wc -l)" = 2 ]' sh "$out"
 check "over TCP: the same PTR set" \
     test "$(short +tcp _http._tcp.disco PTR | sort | tr '\n' ' ')" = \
 	'Web\032One._http._tcp.disco. Web\032Two._http._tcp.disco. '
@@ -246,7 +254,8 @@ print(d, file=sys.stderr)
 r = d["rcodes"]
 sys.exit(not (d["queries_udp"] >= 1000 and r["formerr"] >= 4 and
     r["refused"] >= 1 and r["nxdomain"] >= 1 and r["notimp"] >= 1 and
-    d["truncated"] >= 3 and d["tcp_refused"] >= 1 and d["nodata"] >= 1))' "$status"
+    d["truncated"] >= 3 and d["tcp_refused"] >= 1 and d["nodata"] >= 1 and
+    d["badvers"] == 1))' "$status"
 
 # A host that dies without a goodbye: out of the DNS answers as fast as
 # out of pick (both read the same cache; liveness takes it out).
