@@ -5,6 +5,7 @@
 # the instances b and c announce, drops c's when c withdraws it, and takes
 # a new one in; read back through haproxy's stats socket.  A request
 # through haproxy reaches the web server b announces.
+# shellcheck disable=SC2016 # the inner scripts expand their own arguments
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh

@@ -6,6 +6,7 @@
 # with their scope; a local user (not root) may ask but not register over
 # that socket; and with discod stopped or killed, "hosts: disco files"
 # falls through to /etc/hosts in under 100 ms.
+# shellcheck disable=SC2016 # the inner scripts expand their own arguments
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh
@@ -85,7 +86,7 @@ except socket.gaierror as e:
 diag "lab-b.disco's IPv6 addresses with scope ids, a's eth0 index, AF_INET6 alone:" "$out"
 check "getaddrinfo: link-local IPv6 with the interface's scope; none where no scope fits (AF_INET6 goes through a hostent)" \
     sh -c 'set -- $1; [ $# = 4 ] && [ "$4" = none ] &&
-	case $1 in fe80:*/"$2") ;; *) exit 1 ;; esac' sh "$(echo $out)"
+	case $1 in fe80:*/"$2") ;; *) exit 1 ;; esac' sh "$(echo "$out" | tr '\n' ' ')"
 nss files-first getent hosts nosuch.service.disco >/dev/null 2>&1
 check "a service nobody offers: not found (getent exit 2)" test $? = 2
 out=$(nss files-first getent hosts localhost)
@@ -111,9 +112,10 @@ for req in ({"verb": "register", "name": "X", "type": "_x._tcp", "port": 1},
     r = json.loads(f.readline())
     print(r["error"]["code"] if not r["ok"] else len(r["addresses"]))
 ' "$dir/lookup.sock")
-diag "register, list, long name, outside, bad family, good: $(echo $out)"
+out=$(echo "$out" | tr '\n' ' ')
+diag "register, list, long name, outside, bad family, good: $out"
 check "the lookup socket: register and list refused, bad names and families rejected, lookup answered" \
-    test "$(echo $out)" = "permission-denied permission-denied bad-field bad-field bad-field 2"
+    test "$out" = "permission-denied permission-denied bad-field bad-field bad-field 2 "
 
 # discod gone: the next source answers at once.
 # The lookup alone, timed inside the process: "ms address".
@@ -130,7 +132,8 @@ check "hosts: disco files, discod up: disco answers" \
 pid=$(lab_discod_pid a)
 lab_stop "$pid" KILL
 check "discod killed: its socket is left behind, refusing" test -S "$dir/lookup.sock"
-set -- $(timed)
+read -r took addr <<<"$(timed)"
+set -- "$took" "$addr"
 diag "killed: ${1:-?} ms, ${2:-nothing}"
 check "killed: /etc/hosts answers in under 100 ms (took ${1:-?} ms)" \
     sh -c '[ "$1" -lt 100 ] && [ "$2" = "$3" ]' sh "${1:-9999}" "${2:-}" "$LAB_SUBNET.99"
@@ -138,7 +141,8 @@ lab_discod_start a || { echo "Bail out! discod did not restart"; exit 1; }
 lab_stop "$(lab_discod_pid a)" TERM
 check "discod stopped: the lookup socket and the domain link are removed" \
     sh -c '[ ! -e "$1/lookup.sock" ] && [ ! -L "$1/domain" ]' sh "$dir"
-set -- $(timed)
+read -r took addr <<<"$(timed)"
+set -- "$took" "$addr"
 diag "stopped: ${1:-?} ms, ${2:-nothing}"
 check "stopped: /etc/hosts answers in under 100 ms (took ${1:-?} ms)" \
     sh -c '[ "$1" -lt 100 ] && [ "$2" = "$3" ]' sh "${1:-9999}" "${2:-}" "$LAB_SUBNET.99"

@@ -4,6 +4,7 @@
 # port 53 ([dns] listen = 127.0.0.1:53), dns_sd_configs asks SRV for
 # _metrics._tcp.disco; /api/v1/targets lists the instances b and c
 # announce, scrapes b's, and drops c's when c withdraws it.
+# shellcheck disable=SC2016 # the inner scripts expand their own arguments
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh
