@@ -51,9 +51,10 @@ static struct {
 	const struct config *conf;
 	struct cache	    *cache;
 	int		     fd[DNS_LISTEN_MAX * 2];
-	int		     tcp[DNS_LISTEN_MAX * 2];
 	struct event	    *ev[DNS_LISTEN_MAX * 2];
+	int		     tcp[DNS_LISTEN_MAX * 2]; /* a listener */
 	size_t		     nfd;
+	struct event	    *pause; /* accept back-off: out of descriptors */
 	unsigned int	     nconns;
 	TAILQ_HEAD(, dns_conn) conns;
 	/* Counters, for status. */
@@ -689,6 +690,31 @@ dns_tcp_event(struct bufferevent *bev, short what, void *arg)
 	dns_conn_free(arg); /* EOF, error or idle */
 }
 
+/* Stop (1) or resume (0) accepting TCP connections on every listener. */
+static void
+dns_accept_pause(int stop)
+{
+	struct timeval tv = { 1, 0 };
+	size_t	       k;
+
+	for (k = 0; k < dns.nfd; k++) {
+		if (!dns.tcp[k])
+			continue;
+		if (stop)
+			event_del(dns.ev[k]);
+		else
+			event_add(dns.ev[k], NULL);
+	}
+	if (stop)
+		evtimer_add(dns.pause, &tv);
+}
+
+static void
+dns_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	dns_accept_pause(0);
+}
+
 static void
 dns_tcp_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -699,7 +725,11 @@ dns_tcp_accept(evutil_socket_t lfd, short what, void *arg)
 	for (i = 0; i < DNS_UDP_BURST; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Stop accepting for a second, not spin. */
+				log_warn("dns: accept");
+				dns_accept_pause(1);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s: accept", __func__);
 			return;
@@ -769,6 +799,8 @@ dns_init(struct event_base *base, const struct config *conf,
 	dns.base = base;
 	dns.conf = conf;
 	dns.cache = cache;
+	if ((dns.pause = evtimer_new(base, dns_accept_resume, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 	if (conf->dns_listen == NULL)
 		return;
 	copy = xstrdup(conf->dns_listen);
@@ -809,6 +841,9 @@ dns_shutdown(void)
 		event_free(dns.ev[dns.nfd]);
 		close(dns.fd[dns.nfd]);
 	}
+	if (dns.pause != NULL)
+		event_free(dns.pause);
+	dns.pause = NULL;
 }
 
 struct json_object *
