@@ -46,16 +46,25 @@ naming_label_copy(const struct naming_label *l, char *out, size_t size)
 	return (0);
 }
 
-/* "_http" and "_tcp": the type "_http._tcp" when it is a valid one. */
+/*
+ * "_http" and "_tcp": the type "_http._tcp" when it is a valid one, in
+ * lower case: DNS names compare without regard to case (RFC 4343), and
+ * the type's rules (service_type_invalid) want "._tcp" as written.
+ */
 static int
 naming_type(const struct naming_label *svc, const struct naming_label *proto,
     int underscored, char *out, size_t size)
 {
-	char name[64], pr[8];
+	char   name[64], pr[8];
+	size_t k;
 
 	if (naming_label_copy(svc, name, sizeof(name)) == -1 ||
 	    naming_label_copy(proto, pr, sizeof(pr)) == -1)
 		return (-1);
+	for (k = 0; name[k] != '\0'; k++)
+		name[k] = (char)tolower((unsigned char)name[k]);
+	for (k = 0; pr[k] != '\0'; k++)
+		pr[k] = (char)tolower((unsigned char)pr[k]);
 	if (underscored)
 		snprintf(out, size, "%s.%s", name, pr);
 	else if (name[0] == '_')
@@ -79,7 +88,8 @@ naming_split(const char *name, struct naming_label *l, size_t max, size_t *n)
 	*n = 0;
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > 253)
+	/* Past the final dot, another is an empty last label: "a.b..". */
+	if (len == 0 || len > 253 || name[len - 1] == '.')
 		return (-1);
 	while (p < name + len) {
 		if ((dot = memchr(p, '.', (size_t)(name + len - p))) == NULL)
