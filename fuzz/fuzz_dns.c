@@ -10,7 +10,8 @@
  * a header, QR set, the query's id, within the size the transport allows
  * (UDP: 512, or the client's EDNS0 size up to 1232; to another host also
  * no more than three times the query, unless the bare header and
- * question are larger), and parsed back by ldns.  A violation aborts.
+ * question are larger), parsed back by ldns, its question the query's
+ * byte for byte and its answers for that name.  A violation aborts.
  */
 #include "config.h"
 
@@ -108,6 +109,45 @@ fuzz_tc_size(const ldns_pkt *qp)
 	return (size);
 }
 
+/* Two names, byte for byte: a resolver may check the case it sent. */
+static int
+fuzz_same_name(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return (ldns_rdf_size(a) == ldns_rdf_size(b) &&
+	    memcmp(ldns_rdf_data(a), ldns_rdf_data(b), ldns_rdf_size(a)) == 0);
+}
+
+/*
+ * A reply with a question asks the query's, as written; its answers are
+ * all for that name (disco has no CNAME) and come only with NOERROR.
+ */
+static void
+fuzz_check_answer(const ldns_pkt *qp, const ldns_pkt *rp)
+{
+	const ldns_rdf *qname;
+	size_t		k;
+
+	if (ldns_pkt_qdcount(rp) == 0) {
+		if (ldns_pkt_ancount(rp) != 0)
+			abort();
+		return;
+	}
+	if (qp == NULL || ldns_pkt_qdcount(rp) != 1 ||
+	    ldns_pkt_qdcount(qp) != 1)
+		abort();
+	qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(qp), 0));
+	if (!fuzz_same_name(qname,
+		ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(rp), 0))))
+		abort();
+	if (ldns_pkt_ancount(rp) > 0 &&
+	    ldns_pkt_get_rcode(rp) != LDNS_RCODE_NOERROR)
+		abort();
+	for (k = 0; k < ldns_pkt_ancount(rp); k++)
+		if (!fuzz_same_name(qname,
+			ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_answer(rp), k))))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -161,6 +201,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ldns_wire2pkt(&rp, out, outlen) != LDNS_STATUS_OK)
 		abort();
+	fuzz_check_answer(qp, rp);
 	ldns_pkt_free(rp);
 	ldns_pkt_free(qp);
 	free(out);
