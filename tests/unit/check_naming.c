@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 #include <ldns/ldns.h>
@@ -766,6 +767,65 @@ START_TEST(test_dns_addresses_and_any_are_answered)
 }
 END_TEST
 
+/* Many instances of _bk._tcp on one host, each with its own address. */
+static void
+add_many(int n)
+{
+	struct instance *i;
+	struct txt	 t = { 0 };
+	unsigned char	 a[4] = { 10, 0, 0, 0 };
+	char		 name[32];
+	int		 k, is_new;
+
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "bk-%d", k);
+		a[2] = (unsigned char)(k >> 8);
+		a[3] = (unsigned char)k;
+		i = cache_seen(&c, name, "_bk._tcp", "local", 2, "eth0",
+		    AF_INET, 0, &is_new);
+		cache_resolved(&c, i, 2, AF_INET, "many.local", 80, &t, a);
+	}
+}
+
+/*
+ * Thousands of SRV records of one host: the additional section is
+ * bounded (no quadratic search for duplicates: seconds of a stalled
+ * loop before), and over TCP the answers that fit in 64 KiB go out
+ * rather than an empty TC reply no client can retry.
+ */
+START_TEST(test_dns_many_instances_over_tcp_answer_what_fits_quickly)
+{
+	struct timespec t0, t1;
+	ldns_pkt       *r;
+	size_t		len;
+
+	add_many(5000);
+	ctx.tcp = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ask_edns("bk.service.disco.", LDNS_RR_TYPE_SRV, -1, &len);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_le((t1.tv_sec - t0.tv_sec) * 1000 +
+		(t1.tv_nsec - t0.tv_nsec) / 1000000,
+	    1000);
+	ck_assert(!ldns_pkt_tc(r));
+	ck_assert_uint_gt(ldns_pkt_ancount(r), 1000);
+	ck_assert_uint_le(ldns_pkt_arcount(r), 64);
+	ck_assert_uint_le(len, 65535);
+	ldns_pkt_free(r);
+	r = ask_edns("many.disco.", LDNS_RR_TYPE_A, -1, &len);
+	ck_assert(!ldns_pkt_tc(r));
+	ck_assert_uint_gt(ldns_pkt_ancount(r), 3000);
+	ck_assert_uint_le(len, 65535);
+	ldns_pkt_free(r);
+	/* Over UDP: TC, so that the client asks again over TCP. */
+	ctx.tcp = 0;
+	r = ask_edns("many.disco.", LDNS_RR_TYPE_A, 0, &len);
+	ck_assert(ldns_pkt_tc(r));
+	ck_assert_uint_eq(ldns_pkt_ancount(r), 0);
+	ldns_pkt_free(r);
+}
+END_TEST
+
 static Suite *
 naming_suite(void)
 {
@@ -820,6 +880,8 @@ naming_suite(void)
 	tcase_add_test(tc,
 	    test_dns_ptr_names_keep_a_dot_inside_the_instance_label);
 	tcase_add_test(tc, test_dns_addresses_and_any_are_answered);
+	tcase_add_test(tc,
+	    test_dns_many_instances_over_tcp_answer_what_fits_quickly);
 	suite_add_tcase(s, tc);
 	return (s);
 }
