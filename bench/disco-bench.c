@@ -8,12 +8,21 @@
  *	disco-bench idle -s socket -P pid [-n connections]
  *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
  *	disco-bench stamp
+ *	disco-bench dns -a address -p port -n name -q qtype [-c clients]
+ *	    [-r requests] [-E echo-port]
+ *	disco-bench udpecho -a address -p port [-w seconds]
  *
  * load: each of N client threads has its own connection and sends one
  * request at a time (a round trip, as an application waiting for its
  * answer does).  The same run measures a bare Unix-socket echo server
  * forked from this program: one poll(2) loop that writes every line back,
  * which is all a local agent could do without doing any work.
+ *
+ * dns: the same for discod's DNS interface: each of N client threads has
+ * its own UDP socket and one query outstanding.  Its floor is udpecho, a
+ * UDP server that returns every datagram as it came; with -E, dns runs
+ * the same query stream against the echo on that port first (same
+ * address), and prints its figures against the echo's as load does.
  */
 #include "config.h"
 
@@ -23,6 +32,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sched.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -34,11 +47,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LINE_MAX_BYTES (1 << 20)
 #define CLIENTS_MAX    4096
+#define DNS_NAME_MAX   255  /* bytes on the wire, RFC 1035 */
+#define DNS_QUERY_MAX  512  /* ours: a header and one question */
+#define DNS_TIMEOUT_MS 1000 /* a query not answered by then is lost */
 
 struct conn {
 	int    fd;
@@ -55,6 +72,11 @@ struct load {
 	unsigned int instances;
 	unsigned int clients;
 	unsigned int per_client;
+	/* dns: where to send, and the query (its id is set per query). */
+	struct sockaddr_storage addr;
+	socklen_t		addrlen;
+	unsigned char		query[DNS_QUERY_MAX];
+	size_t			qlen;
 };
 
 struct worker {
@@ -83,7 +105,11 @@ static void __attribute__((noreturn)) usage(void)
 	    "       disco-bench idle -s socket -P pid [-n connections]\n"
 	    "       disco-bench watch -s socket [-t type] [-n count] "
 	    "[-w seconds]\n"
-	    "       disco-bench stamp\n");
+	    "       disco-bench stamp\n"
+	    "       disco-bench dns -a address -p port -n name -q qtype "
+	    "[-c clients]\n"
+	    "           [-r requests] [-E echo-port]\n"
+	    "       disco-bench udpecho -a address -p port [-w seconds]\n");
 	exit(2);
 }
 
@@ -296,7 +322,7 @@ percentile(const uint64_t *v, size_t n, unsigned int pct)
 }
 
 static void
-load_run(struct load *l, struct result *r)
+load_run(struct load *l, struct result *r, void *(*run)(void *))
 {
 	pthread_barrier_t start;
 	struct worker	 *w;
@@ -316,7 +342,7 @@ load_run(struct load *l, struct result *r)
 		w[i].index = i;
 		w[i].start = &start;
 		w[i].lat_ns = all + (size_t)i * l->per_client;
-		if (pthread_create(&t[i], NULL, worker_run, &w[i]) != 0)
+		if (pthread_create(&t[i], NULL, run, &w[i]) != 0)
 			die("pthread_create failed");
 	}
 	pthread_barrier_wait(&start);
@@ -337,10 +363,12 @@ load_run(struct load *l, struct result *r)
 	}
 	qsort(all, n, sizeof(*all), cmp_u64);
 	r->requests = (unsigned int)n;
-	r->p50 = percentile(all, n, 50);
-	r->p90 = percentile(all, n, 90);
-	r->p99 = percentile(all, n, 99);
-	r->max = all[n - 1];
+	if (n > 0) { /* dns: every query may have been lost */
+		r->p50 = percentile(all, n, 50);
+		r->p90 = percentile(all, n, 90);
+		r->p99 = percentile(all, n, 99);
+		r->max = all[n - 1];
+	}
 	r->rate = (double)n * 1e9 / (double)elapsed;
 	free(all);
 	free(t);
@@ -583,7 +611,7 @@ cmd_load(int argc, char **argv)
 			const char *sock = l.socket;
 
 			l.socket = echo_path;
-			load_run(&l, &echo);
+			load_run(&l, &echo, worker_run);
 			l.socket = sock;
 		}
 		result_print("echo", &l, &echo, NULL);
@@ -595,7 +623,7 @@ cmd_load(int argc, char **argv)
 			    strcmp(vl, "pick") != 0 && strcmp(vl, "list") != 0)
 				die("-V: unknown verb \"%s\"", vl);
 			l.verb = vl;
-			load_run(&l, &r);
+			load_run(&l, &r, worker_run);
 			result_print(vl, &l, &r, &echo);
 			if (r.failed > 0)
 				failed = 1;
@@ -778,6 +806,304 @@ cmd_stamp(void)
 	return (0);
 }
 
+/* An address and port as -a and -p give them (numeric only). */
+static void
+udp_address(const char *addr, const char *port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct addrinfo hints, *res;
+	int		rc;
+
+	number(port, "-p", 65535);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(addr, port, &hints, &res)) != 0)
+		die("%s port %s: %s", addr, port, gai_strerror(rc));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+static const struct {
+	const char *name;
+	uint16_t    type;
+} dns_types[] = {
+	{ "A", 1 },
+	{ "SOA", 6 },
+	{ "PTR", 12 },
+	{ "TXT", 16 },
+	{ "AAAA", 28 },
+	{ "SRV", 33 },
+	{ "ANY", 255 },
+};
+
+/*
+ * A query for NAME (dotted, no escapes) and QTYPE (a name above or a
+ * number), class IN, no recursion wanted, id 0: a header and one question
+ * in wire form, built by hand so that the echo gets the same bytes.
+ */
+static size_t
+dns_query(const char *name, const char *qtype, unsigned char *q, size_t size)
+{
+	const char   *p = name, *dot;
+	size_t	      len = 12, k;
+	unsigned long type = 0;
+
+	if (size < 12 + DNS_NAME_MAX + 4)
+		die("dns: query buffer too small");
+	memset(q, 0, 12);
+	q[5] = 1; /* qdcount */
+	if (strcmp(name, ".") != 0) {
+		while (*p != '\0') {
+			if ((dot = strchr(p, '.')) == NULL)
+				dot = p + strlen(p);
+			if (dot == p || dot - p > 63 ||
+			    len - 12 + 1 + (size_t)(dot - p) + 1 > DNS_NAME_MAX)
+				die("-n: \"%s\" is not a DNS name", name);
+			q[len++] = (unsigned char)(dot - p);
+			memcpy(q + len, p, (size_t)(dot - p));
+			len += (size_t)(dot - p);
+			p = *dot == '.' ? dot + 1 : dot;
+		}
+	}
+	q[len++] = 0;
+	for (k = 0; k < sizeof(dns_types) / sizeof(dns_types[0]); k++)
+		if (strcasecmp(qtype, dns_types[k].name) == 0)
+			type = dns_types[k].type;
+	if (type == 0)
+		type = number(qtype, "-q", 65535);
+	q[len++] = (unsigned char)(type >> 8);
+	q[len++] = (unsigned char)type;
+	q[len++] = 0;
+	q[len++] = 1; /* IN */
+	return (len);
+}
+
+/*
+ * Is this the answer to the query with id?  From the echo: the query's
+ * own bytes.  From discod: a reply (QR) without error and with answers.
+ * -1 for another id (a late answer to a query given up on).
+ */
+static int
+dns_reply_ok(const struct load *l, const unsigned char *q,
+    const unsigned char *r, size_t n, int echo)
+{
+	if (n < 12 || r[0] != q[0] || r[1] != q[1])
+		return (-1);
+	if (echo)
+		return (n == l->qlen && memcmp(r, q, n) == 0);
+	return ((r[2] & 0x80) != 0 && (r[3] & 0x0f) == 0 &&
+	    (r[6] != 0 || r[7] != 0));
+}
+
+/* One client: its own socket, one query outstanding. */
+static void *
+worker_dns(void *arg)
+{
+	struct worker *w = arg;
+	struct load   *l = w->load;
+	struct pollfd  pfd;
+	unsigned char  q[DNS_QUERY_MAX], r[65536];
+	uint64_t       t0, waited;
+	unsigned int   i;
+	ssize_t	       n;
+	int	       fd, ok, echo = strcmp(l->verb, "echo") == 0;
+
+	if ((fd = socket(l->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) ==
+		-1 ||
+	    connect(fd, (struct sockaddr *)&l->addr, l->addrlen) == -1)
+		die("dns: socket: %s", strerror(errno));
+	memcpy(q, l->query, l->qlen);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pthread_barrier_wait(w->start);
+	for (i = 0; i < l->per_client; i++) {
+		/* A different id for each query of each client. */
+		q[0] = (unsigned char)((w->index * 7919 + i) >> 8);
+		q[1] = (unsigned char)(w->index * 7919 + i);
+		t0 = now_ns(CLOCK_MONOTONIC);
+		if (send(fd, q, l->qlen, 0) == -1)
+			die("dns: query %u: send: %s", i, strerror(errno));
+		ok = -1;
+		while (ok == -1) {
+			waited = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
+			if (waited >= DNS_TIMEOUT_MS ||
+			    poll(&pfd, 1, (int)(DNS_TIMEOUT_MS - waited)) < 1)
+				break;
+			if ((n = recv(fd, r, sizeof(r), 0)) == -1) {
+				if (errno == EINTR)
+					continue;
+				die("dns: query %u: recv: %s", i,
+				    strerror(errno));
+			}
+			ok = dns_reply_ok(l, q, r, (size_t)n, echo);
+		}
+		if (ok == 1) {
+			w->lat_ns[w->done++] = now_ns(CLOCK_MONOTONIC) - t0;
+			continue;
+		}
+		if (w->failed++ == 0)
+			snprintf(w->first_error, sizeof(w->first_error), "%s",
+			    ok == -1 ? "no answer within 1 s" :
+				       "a reply with an error or no answer");
+	}
+	close(fd);
+	return (NULL);
+}
+
+static void
+dns_result_print(const char *target, const struct load *l,
+    const struct result *r, const struct result *echo)
+{
+	printf("%-8s %7u %8u %8.1f %8.1f %8.1f %8.1f %9.0f", target, l->clients,
+	    r->requests, r->p50 / 1e3, r->p90 / 1e3, r->p99 / 1e3, r->max / 1e3,
+	    r->rate);
+	if (echo != NULL && echo->p50 > 0 && echo->rate > 0)
+		printf(" %8.2f %8.2f", (double)r->p50 / (double)echo->p50,
+		    r->rate / echo->rate);
+	else
+		printf(" %8s %8s", "-", "-");
+	if (r->failed > 0)
+		printf("  FAILED %u", r->failed);
+	printf("\n");
+	fflush(stdout);
+}
+
+/*
+ * Query NAME QTYPE at ADDRESS:PORT from each number of clients of -c; with
+ * -E, the echo at ADDRESS:ECHO-PORT first, as the floor.
+ */
+static int
+cmd_dns(int argc, char **argv)
+{
+	struct load   l;
+	struct result r, echo;
+	const char   *addr = NULL, *port = NULL, *name = NULL, *qtype = NULL;
+	const char   *echo_port = NULL, *clients = "1,8,32";
+	struct sockaddr_storage dns_addr;
+	socklen_t		dns_len;
+	char		       *list, *cl, *save;
+	unsigned long		total = 20000;
+	int			ch, failed = 0;
+
+	memset(&l, 0, sizeof(l));
+	while ((ch = getopt(argc, argv, "a:c:E:n:p:q:r:")) != -1) {
+		switch (ch) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'c':
+			clients = optarg;
+			break;
+		case 'E':
+			echo_port = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'p':
+			port = optarg;
+			break;
+		case 'q':
+			qtype = optarg;
+			break;
+		case 'r':
+			total = number(optarg, "-r", 10000000);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || addr == NULL || port == NULL || name == NULL ||
+	    qtype == NULL)
+		usage();
+	udp_address(addr, port, &dns_addr, &dns_len);
+	l.qlen = dns_query(name, qtype, l.query, sizeof(l.query));
+	raise_nofile(CLIENTS_MAX * 2 + 64);
+
+	printf("%-8s %7s %8s %8s %8s %8s %8s %9s %8s %8s\n", "target",
+	    "clients", "queries", "p50_us", "p90_us", "p99_us", "max_us",
+	    "query/s", "p50/echo", "rate/echo");
+	if ((list = strdup(clients)) == NULL)
+		die("out of memory");
+	for (cl = strtok_r(list, ",", &save); cl != NULL;
+	     cl = strtok_r(NULL, ",", &save)) {
+		l.clients = (unsigned int)number(cl, "-c", CLIENTS_MAX);
+		l.per_client = (unsigned int)(total / l.clients);
+		if (l.per_client < 20)
+			l.per_client = 20;
+		if (echo_port != NULL) {
+			l.verb = "echo";
+			udp_address(addr, echo_port, &l.addr, &l.addrlen);
+			load_run(&l, &echo, worker_dns);
+			dns_result_print("echo", &l, &echo, NULL);
+			if (echo.failed > 0)
+				failed = 1;
+		}
+		l.verb = "dns";
+		l.addr = dns_addr;
+		l.addrlen = dns_len;
+		load_run(&l, &r, worker_dns);
+		dns_result_print("dns", &l, &r,
+		    echo_port != NULL ? &echo : NULL);
+		if (r.failed > 0)
+			failed = 1;
+	}
+	free(list);
+	return (failed);
+}
+
+/* The UDP echo: every datagram back to its sender, as it came. */
+static int
+cmd_udpecho(int argc, char **argv)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t		len, flen;
+	const char	       *addr = NULL, *port = NULL;
+	unsigned char		buf[65536];
+	unsigned long		wait_s = 0;
+	ssize_t			n;
+	int			ch, fd;
+
+	while ((ch = getopt(argc, argv, "a:p:w:")) != -1) {
+		switch (ch) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			port = optarg;
+			break;
+		case 'w':
+			wait_s = number(optarg, "-w", 86400);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || addr == NULL || port == NULL)
+		usage();
+	udp_address(addr, port, &ss, &len);
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1)
+		die("udpecho %s port %s: %s", addr, port, strerror(errno));
+	if (wait_s > 0)
+		alarm((unsigned int)wait_s);
+	for (;;) {
+		flen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		    &flen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die("udpecho: recvfrom: %s", strerror(errno));
+		}
+		/* A full socket buffer loses it, as it would a real reply. */
+		sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
+		    (struct sockaddr *)&from, flen);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -795,5 +1121,9 @@ main(int argc, char **argv)
 		return (cmd_watch(argc, argv));
 	if (strcmp(argv[0], "stamp") == 0)
 		return (cmd_stamp());
+	if (strcmp(argv[0], "dns") == 0)
+		return (cmd_dns(argc, argv));
+	if (strcmp(argv[0], "udpecho") == 0)
+		return (cmd_udpecho(argc, argv));
 	usage();
 }

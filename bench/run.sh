@@ -21,6 +21,10 @@
 #     likewise (BENCH_ROUNDS rounds, default 10).
 #  4. The K instances of each step: all resolved in a's cache, against a
 #     persistent avahi-browse -rp on a, from the peer's avahi-daemon start.
+#  5. DNS: disco-bench dns on a, UDP queries for the addresses of each K's
+#     type (bkK.service.disco A) to discod's DNS interface (its default
+#     127.0.0.1:8653), next to disco-bench udpecho on 127.0.0.1:8654 (a
+#     UDP server that returns each datagram as is) with the same queries.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/lab/lab.sh
@@ -32,6 +36,7 @@ BENCH_ROUNDS=${BENCH_ROUNDS:-10}
 BENCH_REQUESTS=${BENCH_REQUESTS:-20000}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1,8,32,256}
 BENCH_IDLE=${BENCH_IDLE:-1000}
+BENCH_DNS_CLIENTS=${BENCH_DNS_CLIENTS:-1,8,32}
 
 # a's avahi-daemon must hold every record of 10000 services from a peer
 # (a PTR, SRV and TXT each, and the address records): its default cache
@@ -100,11 +105,13 @@ pid=$(lab_discod_pid a)
 apid=$(lab_avahi_pid a)
 # Servers (discod and the echo server) on the last CPU, the clients on the
 # first: the same placement for both, run after run.
-pin=()
+pin=() pin_client=() pin_server=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	server_cpu=$(($(nproc) - 1))
 	taskset -pc "$server_cpu" "$pid" >/dev/null
 	pin=(-C "0,$server_cpu")
+	pin_client=(taskset -c 0)
+	pin_server=(taskset -c "$server_cpu")
 	echo "# discod and the echo server on CPU $server_cpu, clients on CPU 0"
 fi
 # Persistent avahi-browse -rp on a for the bench types, time-stamped.
@@ -231,6 +238,27 @@ PY
 	echo
 done
 
+# The UDP echo on a: the floor for DNS, as the Unix-socket echo is for
+# the protocol.  Bounded: it stops by itself after an hour.
+echo "## DNS: UDP queries to a's discod (127.0.0.1:8653), next to a UDP echo (127.0.0.1:8654)"
+lab_spawn a udpecho "${pin_server[@]}" "$BENCH" udpecho -a 127.0.0.1 \
+    -p 8654 -w 3600
+udpecho_pid=$LAB_LAST_PID
+sleep 0.5
+declare -A dns_out
+step=0
+for k in $BENCH_K; do
+	name=bk$k.service.disco
+	echo "### $name A: the address of peer p$step, from K=$k instances"
+	step=$((step + 1))
+	dns_out[$k]=$(lab_on a "${pin_client[@]}" "$BENCH" dns -a 127.0.0.1 \
+	    -p 8653 -E 8654 -n "$name" -q A -c "$BENCH_DNS_CLIENTS" \
+	    -r "$BENCH_REQUESTS")
+	echo "${dns_out[$k]}"
+done
+lab_stop "$udpecho_pid"
+echo
+
 echo "## Summary against the targets (doc/performance.md)"
 for k in $BENCH_K; do
 	printf '%s\n' "${load_out[$k]}" | awk -v k="$k" '
@@ -239,5 +267,10 @@ for k in $BENCH_K; do
 		printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.5x)\n", k, $5, $10 }
 	    $1 == "resolve" && $2 == 32 {
 		printf "K=%s 32 clients: resolve %d/s = %.2fx echo (target >= 0.5x)\n", k, $9, $11 }'
+	printf '%s\n' "${dns_out[$k]}" | awk -v k="$k" '
+	    $1 == "dns" && $2 == 1 {
+		printf "K=%s 1 client: dns A p50 %.1f us = %.2fx UDP echo\n", k, $4, $9 }
+	    $1 == "dns" && $2 == 32 {
+		printf "K=%s 32 clients: dns A %d/s = %.2fx UDP echo\n", k, $8, $10 }'
 done
 exit 0

@@ -20,6 +20,7 @@ seeds() {
 	fuzz_liveness) echo "$top/fuzz/corpus/liveness" ;;
 	fuzz_print) echo "$top/fuzz/corpus/print" ;;
 	fuzz_reply) echo "$top/fuzz/corpus/reply" ;;
+	fuzz_dns) echo "$top/fuzz/corpus/dns" ;;
 	esac
 }
 
@@ -33,6 +34,7 @@ for t in "$@"; do
 	case $name in
 	fuzz_proto|fuzz_dispatch) dict=(-dict="$top/fuzz/proto.dict") ;;
 	fuzz_reply) dict=(-dict="$top/fuzz/reply.dict") ;;
+	fuzz_dns) dict=(-dict="$top/fuzz/dns.dict") ;;
 	esac
 	# shellcheck disable=SC2046 # seed directories, one word each
 	"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -222,6 +222,7 @@ int    naming_split(const char *, struct naming_label *, size_t, size_t *);
 int    naming_parse(const char *, const struct naming_label *, size_t,
        struct naming_query *);
 void   naming_host_label(const struct instance *, char *, size_t);
+int    naming_linklocal(const struct cache_path *);
 size_t naming_instances(struct cache *, const struct naming_query *,
     struct instance ***);
 int    naming_exists(struct cache *, const struct naming_query *);

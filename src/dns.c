@@ -11,6 +11,11 @@
  * answer sets TC and the client asks again over TCP, which a spoofed
  * source cannot); tcp-clients-max connections, each closed after
  * DNS_TCP_IDLE seconds without a query and when its replies pile up.
+ * A TCP reply too big for its 64 KiB frame keeps the answers that fit
+ * (in the order given: RFC 2782's for service names), as TCP has no
+ * retry.  At most DNS_ADDITIONAL_MAX additional records: they are
+ * optional, and a type of thousands of instances on one host must not
+ * cost a quadratic search for duplicates.
  */
 #include "config.h"
 
@@ -40,6 +45,7 @@
 #define DNS_TCP_OUTPUT_MAX 131072 /* queued replies: stop reading */
 #define DNS_LISTEN_MAX	   16
 #define DNS_ANSWERS_MAX	   4096 /* records in one answer (TCP: 64 KiB) */
+#define DNS_ADDITIONAL_MAX 64	/* address records of SRV targets */
 
 struct dns_conn {
 	TAILQ_ENTRY(dns_conn) entry;
@@ -159,13 +165,47 @@ dns_rr(ldns_rdf *owner, ldns_rr_type type, unsigned int ttl)
 	return (rr);
 }
 
-/* Push a record; an additional one only once (two SRV, one host). */
 static void
 dns_push(ldns_pkt *p, ldns_pkt_section s, ldns_rr *rr)
 {
-	if (s == LDNS_SECTION_ADDITIONAL ? !ldns_pkt_safe_push_rr(p, s, rr) :
-					   !ldns_pkt_push_rr(p, s, rr))
+	if (!ldns_pkt_push_rr(p, s, rr))
 		ldns_rr_free(rr);
+}
+
+/*
+ * The address records of SRV targets already in the additional section:
+ * two instances on one host name one target, whose addresses go once.
+ * (ldns_pkt_safe_push_rr compares each record with every other in wire
+ * form: seconds for 4096 SRV records on one host.)
+ */
+struct dns_extra {
+	size_t n;
+	struct {
+		char	      host[NAMING_LABEL_MAX + 1];
+		int	      family;
+		unsigned char addr[16];
+	} v[DNS_ADDITIONAL_MAX];
+};
+
+static int
+dns_extra_add(struct dns_extra *x, const char *host,
+    const struct cache_path *cp)
+{
+	size_t k, len = cp->family == AF_INET ? 4 : 16;
+
+	for (k = 0; k < x->n; k++) {
+		if (x->v[k].family == cp->family &&
+		    memcmp(x->v[k].addr, cp->addr, len) == 0 &&
+		    strcasecmp(x->v[k].host, host) == 0)
+			return (0);
+	}
+	if (x->n == DNS_ADDITIONAL_MAX)
+		return (0);
+	strlcpy(x->v[x->n].host, host, sizeof(x->v[x->n].host));
+	x->v[x->n].family = cp->family;
+	memcpy(x->v[x->n].addr, cp->addr, len);
+	x->n++;
+	return (1);
 }
 
 static void
@@ -194,19 +234,18 @@ dns_soa(const struct dns_answer_ctx *ctx, ldns_pkt *p, ldns_pkt_section s)
 /* A and AAAA of an instance's own addresses, as additional records. */
 static void
 dns_addresses_of(const struct dns_answer_ctx *ctx, ldns_pkt *p,
-    ldns_pkt_section s, const struct instance *i, const ldns_rdf *owner,
-    int family)
+    const struct instance *i, const ldns_rdf *owner, struct dns_extra *x)
 {
 	const struct cache_path *cp;
 	ldns_rr			*rr;
+	char			 h[NAMING_LABEL_MAX + 1];
 	size_t			 k;
 
+	naming_host_label(i, h, sizeof(h));
 	for (k = 0; k < i->npaths; k++) {
 		cp = &i->paths[k];
-		if (!cp->resolved || (family != 0 && cp->family != family) ||
-		    (cp->family == AF_INET6 &&
-			IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)
-						  cp->addr)))
+		if (!cp->resolved || naming_linklocal(cp) ||
+		    !dns_extra_add(x, h, cp))
 			continue;
 		rr = dns_rr(ldns_rdf_clone(owner),
 		    cp->family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA,
@@ -216,13 +255,13 @@ dns_addresses_of(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 			    LDNS_RDF_TYPE_A :
 			    LDNS_RDF_TYPE_AAAA,
 			cp->family == AF_INET ? 4 : 16, cp->addr));
-		dns_push(p, s, rr);
+		dns_push(p, LDNS_SECTION_ADDITIONAL, rr);
 	}
 }
 
 static void
 dns_srv(const struct dns_answer_ctx *ctx, ldns_pkt *p, const ldns_rdf *owner,
-    const struct instance *i)
+    const struct instance *i, struct dns_extra *x)
 {
 	ldns_rr	    *rr;
 	ldns_rdf    *target;
@@ -247,7 +286,7 @@ dns_srv(const struct dns_answer_ctx *ctx, ldns_pkt *p, const ldns_rdf *owner,
 	    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, (uint16_t)i->port));
 	ldns_rr_push_rdf(rr, ldns_rdf_clone(target));
 	dns_push(p, LDNS_SECTION_ANSWER, rr);
-	dns_addresses_of(ctx, p, LDNS_SECTION_ADDITIONAL, i, target, 0);
+	dns_addresses_of(ctx, p, i, target, x);
 	ldns_rdf_deep_free(target);
 }
 
@@ -297,6 +336,7 @@ dns_records(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 {
 	struct instance	  **v = NULL;
 	struct naming_addr *a;
+	struct dns_extra    x = { .n = 0 };
 	struct dns_name	    n;
 	ldns_rr		   *rr;
 	size_t		    nv = 0, na, k;
@@ -325,7 +365,7 @@ dns_records(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 			nv = naming_instances(ctx->cache, q, &v);
 			policy_order(v, nv, arc4random);
 			for (k = 0; k < nv && k < DNS_ANSWERS_MAX; k++)
-				dns_srv(ctx, p, owner, v[k]);
+				dns_srv(ctx, p, owner, v[k], &x);
 			break;
 		}
 		if (t != LDNS_RR_TYPE_PTR)
@@ -341,7 +381,7 @@ dns_records(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 		if ((nv = naming_instances(ctx->cache, q, &v)) == 0)
 			break;
 		if (t == LDNS_RR_TYPE_SRV)
-			dns_srv(ctx, p, owner, v[0]);
+			dns_srv(ctx, p, owner, v[0], &x);
 		else
 			dns_txt(ctx, p, owner, v[0]);
 		break;
@@ -350,7 +390,7 @@ dns_records(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 		if (t == LDNS_RR_TYPE_SRV && q->kind == NAMING_SERVICE) {
 			nv = naming_instances(ctx->cache, q, &v);
 			for (k = 0; k < nv && k < DNS_ANSWERS_MAX; k++)
-				dns_srv(ctx, p, owner, v[k]);
+				dns_srv(ctx, p, owner, v[k], &x);
 			break;
 		}
 		if (t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA)
@@ -411,9 +451,42 @@ dns_header_only(const unsigned char *q, unsigned int rcode, unsigned char **out,
 	return (0);
 }
 
-/* The reply as bytes within limit: extra records go, then TC. */
+/*
+ * Over TCP, answers from the end until the reply fits: a client cannot
+ * ask again any other way.  Each round cuts by the mean record's size
+ * and a little more, so few rounds do.
+ */
 static int
-dns_wire(ldns_pkt *resp, size_t limit, unsigned char **out, size_t *outlen)
+dns_wire_trim(ldns_pkt *resp, size_t limit, uint8_t **w, size_t *size)
+{
+	ldns_rr_list *an = ldns_pkt_answer(resp);
+	size_t	      n = ldns_rr_list_rr_count(an), keep;
+
+	if (*size > limit)
+		dns.truncated++;
+	while (*size > limit && n > 0) {
+		keep = n * limit / *size;
+		keep = keep > n / 64 + 1 ? keep - n / 64 - 1 : 0;
+		while (n > keep) {
+			ldns_rr_free(ldns_rr_list_pop_rr(an));
+			n--;
+		}
+		ldns_pkt_set_ancount(resp, (uint16_t)n);
+		free(*w);
+		*w = NULL;
+		if (ldns_pkt2wire(w, resp, size) != LDNS_STATUS_OK)
+			return (-1);
+	}
+	return (*size <= limit ? 0 : -1);
+}
+
+/*
+ * The reply as bytes within limit: additional records go, then (UDP)
+ * every answer with TC set, or (TCP) the answers that do not fit.
+ */
+static int
+dns_wire(ldns_pkt *resp, size_t limit, int tcp, unsigned char **out,
+    size_t *outlen)
 {
 	uint8_t *w = NULL;
 	size_t	 size = 0;
@@ -428,7 +501,8 @@ dns_wire(ldns_pkt *resp, size_t limit, unsigned char **out, size_t *outlen)
 	ldns_pkt_set_arcount(resp, 0);
 	if (ldns_pkt2wire(&w, resp, &size) != LDNS_STATUS_OK)
 		return (-1);
-	if (size <= limit)
+	if (size <= limit ||
+	    (tcp && dns_wire_trim(resp, limit, &w, &size) == 0))
 		goto done;
 	free(w);
 	ldns_rr_list_deep_free(ldns_pkt_answer(resp));
@@ -542,7 +616,7 @@ reply:
 	if (ldns_pkt_get_rcode(resp) < 6 &&
 	    ldns_pkt_edns_extended_rcode(resp) == 0)
 		dns.rcodes[ldns_pkt_get_rcode(resp)]++;
-	rc = dns_wire(resp, limit, out, outlen);
+	rc = dns_wire(resp, limit, ctx->tcp, out, outlen);
 	ldns_pkt_free(resp);
 	ldns_pkt_free(query);
 	return (rc);

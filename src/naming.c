@@ -46,25 +46,31 @@ naming_label_copy(const struct naming_label *l, char *out, size_t size)
 	return (0);
 }
 
-/* "_http" and "_tcp": the type "_http._tcp" when it is a valid one. */
+/*
+ * "_http" and "_tcp": the type "_http._tcp" when it is a valid one, in
+ * lower case: DNS names compare without regard to case (RFC 4343), and
+ * the type's rules (service_type_invalid) want "._tcp" as written.
+ */
 static int
 naming_type(const struct naming_label *svc, const struct naming_label *proto,
     int underscored, char *out, size_t size)
 {
-	char name[64], pr[8], *p;
+	char   name[64], pr[8];
+	size_t k;
 
 	if (naming_label_copy(svc, name, sizeof(name)) == -1 ||
 	    naming_label_copy(proto, pr, sizeof(pr)) == -1)
 		return (-1);
+	for (k = 0; name[k] != '\0'; k++)
+		name[k] = (char)tolower((unsigned char)name[k]);
+	for (k = 0; pr[k] != '\0'; k++)
+		pr[k] = (char)tolower((unsigned char)pr[k]);
 	if (underscored)
 		snprintf(out, size, "%s.%s", name, pr);
 	else if (name[0] == '_')
 		return (-1);
 	else
 		snprintf(out, size, "_%s._%s", name, pr);
-	/* DNS names have no case (RFC 4343); the cache's types neither. */
-	for (p = out; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
 	return (service_type_invalid(out) == NULL ? 0 : -1);
 }
 
@@ -82,7 +88,8 @@ naming_split(const char *name, struct naming_label *l, size_t max, size_t *n)
 	*n = 0;
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > 253)
+	/* Past the final dot, another is an empty last label: "a.b..". */
+	if (len == 0 || len > 253 || name[len - 1] == '.')
 		return (-1);
 	while (p < name + len) {
 		if ((dot = memchr(p, '.', (size_t)(name + len - p))) == NULL)
@@ -295,6 +302,14 @@ naming_exists(struct cache *c, const struct naming_query *q)
 	return (n > 0);
 }
 
+/* fe80::/10, read from bytes (no cast to a more aligned in6_addr). */
+int
+naming_linklocal(const struct cache_path *p)
+{
+	return (p->family == AF_INET6 && p->addr[0] == 0xfe &&
+	    (p->addr[1] & 0xc0) == 0x80);
+}
+
 static int
 naming_addr_seen(const struct naming_addr *a, size_t n,
     const struct cache_path *p)
@@ -332,8 +347,7 @@ naming_addresses(struct cache *c, const struct naming_query *q, int family,
 			if (!p->resolved ||
 			    (family != 0 && p->family != family) ||
 			    (p->family == AF_INET6 && !scoped &&
-				IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)
-							  p->addr)) ||
+				naming_linklocal(p)) ||
 			    naming_addr_seen(out, got, p))
 				continue;
 			out[got].family = p->family;

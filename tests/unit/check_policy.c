@@ -1,6 +1,7 @@
 /* Selection policies on hand-made instances. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,6 +119,93 @@ START_TEST(test_policy_names_round_trip)
 }
 END_TEST
 
+/* A fixed-seed xorshift32: the orderings below are the same every run. */
+static uint32_t order_state;
+
+static uint32_t
+order_rnd(void)
+{
+	order_state ^= order_state << 13;
+	order_state ^= order_state >> 17;
+	order_state ^= order_state << 5;
+	return (order_state);
+}
+
+START_TEST(test_policy_order_puts_lower_priorities_first_always)
+{
+	struct instance *v[4];
+	int		 k, j;
+
+	order_state = 2463534242U;
+	inst[0].priority = 3;
+	inst[1].priority = 1;
+	inst[2].priority = 2;
+	inst[3].priority = 1;
+	for (k = 0; k < 1000; k++) {
+		memcpy(v, cand, sizeof(v));
+		policy_order(v, 4, order_rnd);
+		for (j = 1; j < 4; j++)
+			ck_assert_uint_le(policy_priority(v[j - 1]),
+			    policy_priority(v[j]));
+		ck_assert_ptr_eq(v[2], &inst[2]);
+		ck_assert_ptr_eq(v[3], &inst[0]);
+	}
+}
+END_TEST
+
+/*
+ * RFC 2782: within a priority, an instance comes first with a chance
+ * proportional to its weight.  1:3:6 over 20000 orderings is 2000, 6000
+ * and 12000 first places; a binomial's deviation there is at most 70, so
+ * a margin of 500 fails only when the order is wrong.
+ */
+START_TEST(test_policy_order_first_place_follows_weights)
+{
+	struct instance *v[3];
+	int		 first[3] = { 0 }, k;
+
+	order_state = 88172645U;
+	inst[0].weight = 1;
+	inst[1].weight = 3;
+	inst[2].weight = 6;
+	for (k = 0; k < 20000; k++) {
+		memcpy(v, cand, sizeof(v));
+		policy_order(v, 3, order_rnd);
+		first[v[0] - inst]++;
+		ck_assert(v[1] != v[0] && v[2] != v[0] && v[2] != v[1]);
+	}
+	ck_assert_int_ge(first[0], 1500);
+	ck_assert_int_le(first[0], 2500);
+	ck_assert_int_ge(first[1], 5500);
+	ck_assert_int_le(first[1], 6500);
+	ck_assert_int_ge(first[2], 11500);
+	ck_assert_int_le(first[2], 12500);
+}
+END_TEST
+
+START_TEST(test_policy_order_never_puts_weight_0_before_a_weighted_one)
+{
+	struct instance *v[4];
+	int		 k, seen_first = 0;
+
+	/* i0 has weight 0, i1..i3 weights 1..3 (TXT). */
+	order_state = 123456789U;
+	for (k = 0; k < 2000; k++) {
+		memcpy(v, cand, sizeof(v));
+		policy_order(v, 4, order_rnd);
+		ck_assert_ptr_eq(v[3], &inst[0]);
+	}
+	/* Alone in a better priority it still comes first. */
+	inst[1].priority = inst[2].priority = inst[3].priority = 5;
+	for (k = 0; k < 100; k++) {
+		memcpy(v, cand, sizeof(v));
+		policy_order(v, 4, order_rnd);
+		seen_first += v[0] == &inst[0];
+	}
+	ck_assert_int_eq(seen_first, 100);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -131,6 +219,11 @@ policy_suite(void)
 	tcase_add_test(tc,
 	    test_policy_sticky_moves_only_keys_of_a_removed_instance);
 	tcase_add_test(tc, test_policy_names_round_trip);
+	tcase_add_test(tc,
+	    test_policy_order_puts_lower_priorities_first_always);
+	tcase_add_test(tc, test_policy_order_first_place_follows_weights);
+	tcase_add_test(tc,
+	    test_policy_order_never_puts_weight_0_before_a_weighted_one);
 	suite_add_tcase(s, tc);
 	return (s);
 }
