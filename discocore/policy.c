@@ -224,17 +224,29 @@ policy_order(struct instance **cand, size_t n, uint32_t (*rnd)(void))
 {
 	struct policy_slot *s;
 	unsigned int	    w;
+	uint64_t	    x, z;
 	double		    u;
 	size_t		    k;
 
 	if (n < 2)
 		return;
+	/*
+	 * One draw from rnd seeds the rest: libbsd's arc4random() asks the
+	 * kernel for the pid on every call (fork safety), which was 80% of
+	 * a DNS answer for 1000 instances.  The draws only order candidates.
+	 */
+	x = (uint64_t)rnd() << 32 | rnd();
 	s = xreallocarray(NULL, n, sizeof(*s));
 	for (k = 0; k < n; k++) {
 		s[k].i = cand[k];
 		s[k].prio = policy_priority(cand[k]);
 		w = policy_weight(cand[k]);
-		u = ((double)rnd() + 1.0) / 4294967297.0; /* (0, 1) */
+		/* splitmix64, its top 53 bits: u in (0, 1) */
+		z = (x += 0x9e3779b97f4a7c15ULL);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		u = ((double)(z >> 11) + 1.0) / 9007199254740993.0;
 		s[k].key = -log(u) / (w != 0 ? w : 1);
 		if (w == 0)
 			s[k].key += 1e12; /* after every weighted one */

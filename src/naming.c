@@ -213,6 +213,9 @@ naming_host_label(const struct instance *i, char *out, size_t size)
 	out[len] = '\0';
 }
 
+static size_t naming_collect(struct cache *, const struct naming_query *,
+    struct instance ***, int);
+
 static int
 naming_host_is(const struct instance *i, const char *label)
 {
@@ -231,6 +234,19 @@ naming_host_is(const struct instance *i, const char *label)
 size_t
 naming_instances(struct cache *c, const struct naming_query *q,
     struct instance ***out)
+{
+	size_t n;
+
+	n = naming_collect(c, q, out, 0);
+	if (q->kind == NAMING_SERVICE)
+		policy_order(*out, n, arc4random);
+	return (n);
+}
+
+/* The instances of naming_instances(), unordered; only one when first. */
+static size_t
+naming_collect(struct cache *c, const struct naming_query *q,
+    struct instance ***out, int first)
 {
 	struct instance **v = NULL, *i;
 	size_t		  n = 0, size = 0;
@@ -271,11 +287,9 @@ naming_instances(struct cache *c, const struct naming_query *q,
 			v = xreallocarray(v, size, sizeof(*v));
 		}
 		v[n++] = i;
-		if (q->kind == NAMING_INSTANCE)
+		if (q->kind == NAMING_INSTANCE || first)
 			break;
 	}
-	if (q->kind == NAMING_SERVICE)
-		policy_order(v, n, arc4random);
 	*out = v;
 	return (n);
 }
@@ -297,7 +311,7 @@ naming_exists(struct cache *c, const struct naming_query *q)
 	default:
 		break;
 	}
-	n = naming_instances(c, q, &v);
+	n = naming_collect(c, q, &v, 1);
 	free(v);
 	return (n > 0);
 }
