@@ -32,8 +32,10 @@ if nm -D "$module" 2>/dev/null | grep -q ' U __asan_'; then
 fi
 lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
 dir=$(lab_hostdir a)
+# A low per-user cap, to show the lookup socket's clients count.
+printf '[control]\nmax-clients-per-uid = 4\n' >"$dir/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
-plan 14
+plan 15
 
 # The module and its files: a private nsswitch.conf and hosts (an overlay
 # on /etc inside the host: a pristine root may have no /etc/hosts to
@@ -133,6 +135,34 @@ out=$(echo "$out" | tr '\n' ' ')
 diag "register, list, long name, outside, bad family, good: $out"
 check "the lookup socket: register and list refused, bad names and families rejected, lookup answered" \
     test "$out" = "permission-denied permission-denied bad-field bad-field bad-field 2 "
+
+# The lookup socket's clients count against max-clients-per-uid (4): a
+# user holding four gets "unavailable" on a fifth, and its own lookups
+# through the module fail over at once; root still resolves.
+out=$(nss files-first setpriv --reuid=$uid --regid=$uid --clear-groups \
+    /usr/bin/python3 -c '
+import json, socket, subprocess, sys, time
+held = []
+for _ in range(4):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); held.append(s)
+time.sleep(0.2)
+x = socket.socket(socket.AF_UNIX); x.connect(sys.argv[1]); x.settimeout(2)
+line = x.makefile().readline()
+print(json.loads(line)["error"]["code"] if line else "closed-silently")
+t = time.monotonic()
+try:
+    socket.getaddrinfo("http.service.disco", 80, socket.AF_INET)
+    print("resolved")
+except socket.gaierror:
+    print("failed-over")
+print(int((time.monotonic() - t) * 1000))
+' "$dir/lookup.sock")
+diag "uid $uid holding 4 lookup connections: $(echo "$out" | tr '\n' ' ')"
+root_out=$(nss files-first getent ahostsv4 http.service.disco)
+check "lookup socket: a user's fifth connection is refused (unavailable), its lookups fail over in < 1 s, root resolves" \
+    sh -c 'echo "$2" | grep -q "^$3 " && set -- $1 &&
+	[ "$1" = unavailable ] && [ "$2" = failed-over ] && [ "$3" -lt 1000 ]' \
+    sh "$(echo "$out" | tr '\n' ' ')" "$root_out" "$LAB_SUBNET.2"
 
 # discod gone: the next source answers at once.
 # The lookup alone, timed inside the process: "ms address".
