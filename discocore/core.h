@@ -249,6 +249,7 @@ void	    txt_clear(struct txt *);
 int	    txt_equal(const struct txt *, const struct txt *);
 void	    txt_copy(struct txt *, const struct txt *);
 struct service_def *service_def_new(void);
+struct service_def *service_def_copy(const struct service_def *);
 void		    service_def_free(struct service_def *);
 int		    service_def_same_but_txt(const struct service_def *,
 		    const struct service_def *);

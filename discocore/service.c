@@ -353,6 +353,29 @@ service_def_same_but_txt(const struct service_def *a,
 	return (1);
 }
 
+/*
+ * What a service announces, copied (its check is not: the copy is for the
+ * Avahi thread, which announces and never checks).
+ */
+struct service_def *
+service_def_copy(const struct service_def *def)
+{
+	struct service_def *copy;
+	size_t		    i;
+
+	copy = service_def_new();
+	copy->name = xstrdup(def->name);
+	copy->type = xstrdup(def->type);
+	for (i = 0; i < def->nsubtypes; i++)
+		copy->subtypes[i] = xstrdup(def->subtypes[i]);
+	copy->nsubtypes = def->nsubtypes;
+	copy->port = def->port;
+	copy->priority = def->priority;
+	copy->weight = def->weight;
+	txt_copy(&copy->txt, &def->txt);
+	return (copy);
+}
+
 /* The .dnssd parser. */
 
 struct dnssd_parser {

@@ -160,6 +160,7 @@ discod_reload(void)
 	conf.services_visible = NULL;
 	discod->conf.client_output_max = conf.client_output_max;
 	discod->conf.avahi_retry_max = conf.avahi_retry_max;
+	avahi_set_retry_max(conf.avahi_retry_max);
 	discod->conf.registrations_per_uid = conf.registrations_per_uid;
 	discod->conf.ttl_max = conf.ttl_max;
 	/* The names: from the next query on; where they listen: restart. */

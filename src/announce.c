@@ -4,10 +4,18 @@
  * own so that one can be withdrawn, renamed or updated without touching
  * the others.
  *
- * Avahi objects live only while the client is running.  When it stops
- * (avahi-daemon or D-Bus gone, host name being re-registered) every group
- * is freed and the announcements wait; when it runs again every one is
- * published anew.  No registration is lost across an Avahi outage.
+ * This file decides and keeps the state; the Avahi thread
+ * (avahi-group.c) makes the calls.  Each change sends the thread the
+ * announcement's desired state, numbered (gen); the thread answers with
+ * the state the group reached and the name in use, and answers to an
+ * older wish are ignored.  Nothing here waits for Avahi: a register is
+ * answered once Avahi has taken the group, or at once ("waiting") while
+ * avahi-daemon is not answering; it is announced when it is back.
+ *
+ * When the Avahi client stops (avahi-daemon or D-Bus gone, host name
+ * being re-registered) every group goes and the announcements wait; when
+ * it runs again the thread publishes every one anew.  No registration is
+ * lost across an Avahi outage.
  *
  * A name already taken on the LAN is renamed as Avahi does ("Name #2",
  * RFC 6762 9) and the owner is told with a "renamed" event.
@@ -19,15 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <avahi-client/publish.h>
-#include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
-#include <avahi-common/malloc.h>
 
 #include "discod.h"
 
-/* Collisions with our own other announcements resolved in one go. */
-#define ANNOUNCE_LOCAL_RENAMES 16
+/* How long a register's reply waits for Avahi to take the group, ms. */
+#define ANNOUNCE_REPLY_WAIT_MS 50
 /* Waits between tries after a failure that may pass: 1 s, doubling. */
 #define ANNOUNCE_RETRY_MAX 60
 
@@ -88,17 +93,83 @@ announce_event(struct announcement *a, const char *event,
 	json_object_put(ev);
 }
 
+/* Tell the Avahi thread what the announcement should be now. */
+static void
+announce_wish(struct announcement *a, int on, int anew)
+{
+	struct avahi_msg *m;
+
+	m = avahi_msg_new(AVAHI_MSG_GROUP);
+	m->id = a->id;
+	m->gen = ++a->gen;
+	m->on = on;
+	m->anew = anew;
+	m->def = service_def_copy(a->def);
+	free(m->def->name);
+	m->def->name = xstrdup(a->name);
+	avahi_send(m);
+}
+
 /* Take the announcement off the network (peers receive goodbyes). */
 static void
 announce_withdraw(struct announcement *a)
 {
-	if (a->group != NULL) {
-		avahi_entry_group_free(a->group);
-		a->group = NULL;
-	}
+	announce_wish(a, 0, 0);
 	if (a->retry != NULL)
 		evtimer_del(a->retry);
 	a->state = ANNOUNCE_WAITING;
+}
+
+/* A register's reply, when it waited for Avahi's answer. */
+static void
+announce_reply(struct announcement *a)
+{
+	struct client	   *c = a->waiter;
+	struct json_object *reply;
+
+	if (c == NULL)
+		return;
+	a->waiter = NULL;
+	evtimer_del(a->reply_timer);
+	if ((reply = proto_reply_new(a->waiter_id)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	json_object_put(a->waiter_id);
+	a->waiter_id = NULL;
+	json_object_object_add(reply, "registration", announce_json(a));
+	control_reply(c, reply);
+	json_object_put(reply);
+	control_client_resume(c); /* a no-op for a lost client */
+}
+
+static void
+announce_reply_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	announce_reply(arg);
+}
+
+/*
+ * Answer the register once Avahi has taken the group (a few ms), so that
+ * its reply says "probing" or why Avahi refused it; but never wait past
+ * ANNOUNCE_REPLY_WAIT_MS, nor at all while Avahi is not running or not
+ * answering: then the reply says "waiting".  1 when the reply waits.
+ */
+int
+announce_reply_later(struct announcement *a, struct client *c,
+    struct json_object *id)
+{
+	struct timeval tv = { 0, ANNOUNCE_REPLY_WAIT_MS * 1000 };
+
+	if (a->state != ANNOUNCE_WAITING ||
+	    avahi_state() != AVAHI_STATE_RUNNING || !avahi_responsive())
+		return (0);
+	if (a->reply_timer == NULL)
+		a->reply_timer = evtimer_new(ann.base, announce_reply_timeout,
+		    a);
+	a->waiter = c;
+	a->waiter_id = id != NULL ? json_object_get(id) : NULL;
+	evtimer_add(a->reply_timer, &tv);
+	c->flags |= CLIENT_WAITING;
+	return (1);
 }
 
 /*
@@ -137,8 +208,7 @@ announce_retry_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_info("announce: trying \"%s\" %s (%s) again", a->final_name,
 	    a->def->type, announce_origin(a, buf, sizeof(buf)));
-	announce_withdraw(a); /* a fresh entry group */
-	announce_publish(a);
+	announce_publish(a); /* the thread makes a fresh entry group */
 }
 
 /*
@@ -174,11 +244,15 @@ announce_failed(struct announcement *a, int rc, const char *what)
 static void
 announce_free(struct announcement *a)
 {
-	char buf[128];
+	struct avahi_msg *m;
+	char		  buf[128];
 
 	log_info("announce: withdrawn \"%s\" %s (%s)", a->final_name,
 	    a->def->type, announce_origin(a, buf, sizeof(buf)));
-	announce_withdraw(a);
+	announce_reply(a);
+	m = avahi_msg_new(AVAHI_MSG_GROUP); /* def NULL: forget it */
+	m->id = a->id;
+	avahi_send(m);
 	health_free(a->health);
 	TAILQ_REMOVE(&ann.list, a, entry);
 	ann.count--;
@@ -186,6 +260,8 @@ announce_free(struct announcement *a)
 		event_free(a->lease);
 	if (a->retry != NULL)
 		event_free(a->retry);
+	if (a->reply_timer != NULL)
+		event_free(a->reply_timer);
 	service_def_free(a->def);
 	free(a->path);
 	free(a->name);
@@ -193,141 +269,77 @@ announce_free(struct announcement *a)
 	free(a);
 }
 
-static AvahiStringList *
-announce_txt(const struct txt *txt)
+/*
+ * The Avahi thread's answer for an announcement: the state its group
+ * reached and the name it holds.  Answers to a wish since replaced are
+ * old news.
+ */
+void
+announce_avahi_msg(struct avahi_msg *m)
 {
-	AvahiStringList *l = NULL;
-	size_t		 i;
-
-	/* avahi_string_list_add_arbitrary prepends: add from the end. */
-	for (i = txt->n; i > 0; i--)
-		l = avahi_string_list_add_arbitrary(l, txt->v[i - 1].data,
-		    txt->v[i - 1].len);
-	return (l);
-}
-
-static void
-announce_rename(struct announcement *a, const char *why)
-{
-	char *alt, buf[128];
-
-	alt = avahi_alternative_service_name(a->final_name);
-	log_info("announce: \"%s\" %s (%s): %s, renamed to \"%s\"",
-	    a->final_name, a->def->type, announce_origin(a, buf, sizeof(buf)),
-	    why, alt);
-	free(a->final_name);
-	a->final_name = xstrdup(alt);
-	avahi_free(alt);
-	a->renames++;
-}
-
-static void
-announce_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState state, void *arg)
-{
-	struct announcement *a = arg;
+	struct announcement *a;
 	struct json_object  *ev;
-	char		    *old, buf[128];
+	char		     buf[128];
 
-	if (a->group != NULL && a->group != g)
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->id == m->id)
+			break;
+	}
+	if (a == NULL || m->gen != a->gen || a->state == ANNOUNCE_UNHEALTHY)
 		return;
-	switch (state) {
-	case AVAHI_ENTRY_GROUP_ESTABLISHED:
+	if (m->name != NULL && strcmp(m->name, a->final_name) != 0) {
+		log_info("announce: \"%s\" %s (%s): name taken, renamed to "
+			 "\"%s\"",
+		    a->final_name, a->def->type,
+		    announce_origin(a, buf, sizeof(buf)), m->name);
+		ev = json_object_new_object();
+		json_object_object_add(ev, "old_name",
+		    json_object_new_string(a->final_name));
+		json_object_object_add(ev, "name",
+		    json_object_new_string(m->name));
+		free(a->final_name);
+		a->final_name = xstrdup(m->name);
+		a->renames++;
+		announce_event(a, "renamed", ev);
+	}
+	switch (m->state) {
+	case ANNOUNCE_ESTABLISHED:
+		if (a->state != ANNOUNCE_ESTABLISHED)
+			log_info("announce: established \"%s\" %s port %u "
+				 "(%s)",
+			    a->final_name, a->def->type, a->def->port,
+			    announce_origin(a, buf, sizeof(buf)));
 		a->state = ANNOUNCE_ESTABLISHED;
 		a->error[0] = '\0';
 		a->retry_secs = 0;
-		log_info("announce: established \"%s\" %s port %u (%s)",
-		    a->final_name, a->def->type, a->def->port,
-		    announce_origin(a, buf, sizeof(buf)));
 		break;
-	case AVAHI_ENTRY_GROUP_COLLISION:
-		old = xstrdup(a->final_name);
-		announce_rename(a, "name taken on the network");
-		ev = json_object_new_object();
-		json_object_object_add(ev, "old_name",
-		    json_object_new_string(old));
-		json_object_object_add(ev, "name",
-		    json_object_new_string(a->final_name));
-		free(old);
-		avahi_entry_group_reset(g);
-		announce_publish(a);
-		announce_event(a, "renamed", ev);
+	case ANNOUNCE_PROBING:
+		a->state = ANNOUNCE_PROBING;
+		a->error[0] = '\0';
 		break;
-	case AVAHI_ENTRY_GROUP_FAILURE:
-		announce_failed(a,
-		    avahi_client_errno(avahi_entry_group_get_client(g)),
-		    "failed: ");
+	case ANNOUNCE_FAILED:
+		announce_failed(a, m->error, "");
 		break;
-	case AVAHI_ENTRY_GROUP_UNCOMMITED:
-	case AVAHI_ENTRY_GROUP_REGISTERING:
+	default:
+		a->state = ANNOUNCE_WAITING;
 		break;
 	}
+	announce_reply(a);
 }
 
-/* Add the service's records to its group and commit them. */
-static int
-announce_add(struct announcement *a)
-{
-	AvahiStringList *txt;
-	char		 sub[SERVICE_SUBTYPE_NAME_MAX];
-	size_t		 i;
-	int		 rc;
-
-	txt = announce_txt(&a->def->txt);
-	rc = avahi_entry_group_add_service_strlst(a->group, AVAHI_IF_UNSPEC,
-	    AVAHI_PROTO_UNSPEC, 0, a->final_name, a->def->type, NULL, NULL,
-	    (uint16_t)a->def->port, txt);
-	avahi_string_list_free(txt);
-	for (i = 0; rc == 0 && i < a->def->nsubtypes; i++) {
-		if (service_subtype_name(sub, sizeof(sub), a->def->subtypes[i],
-			a->def->type) == -1) {
-			rc = AVAHI_ERR_INVALID_SERVICE_SUBTYPE;
-			break;
-		}
-		rc = avahi_entry_group_add_service_subtype(a->group,
-		    AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0, a->final_name,
-		    a->def->type, NULL, sub);
-	}
-	if (rc == 0)
-		rc = avahi_entry_group_commit(a->group);
-	return (rc);
-}
-
+/* Ask for the announcement on the network, if its check allows. */
 static void
 announce_publish(struct announcement *a)
 {
-	AvahiClient *client;
-	int	     rc, tries;
-
 	if (!health_ok(a->health)) {
+		announce_withdraw(a);
 		a->state = ANNOUNCE_UNHEALTHY;
 		return;
 	}
-	if ((client = avahi_client()) == NULL) {
-		a->state = ANNOUNCE_WAITING;
-		return;
-	}
-	if (a->group == NULL) {
-		a->group = avahi_entry_group_new(client, announce_group_cb, a);
-		if (a->group == NULL) {
-			announce_failed(a, avahi_client_errno(client),
-			    "cannot make an entry group: ");
-			return;
-		}
-	}
-	for (tries = 0; tries < ANNOUNCE_LOCAL_RENAMES; tries++) {
-		rc = announce_add(a);
-		if (rc != AVAHI_ERR_COLLISION)
-			break;
-		/* Another announcement of this host holds the name. */
-		avahi_entry_group_reset(a->group);
-		announce_rename(a, "name taken on this host");
-	}
-	if (rc != 0) {
-		avahi_entry_group_reset(a->group);
-		announce_failed(a, rc, "");
-		return;
-	}
-	a->state = ANNOUNCE_PROBING;
+	if (a->retry != NULL)
+		evtimer_del(a->retry);
+	a->state = ANNOUNCE_WAITING;
+	announce_wish(a, 1, a->renames == 0);
 }
 
 /* The name to announce: specifiers expanded, fit to 63 bytes. */
@@ -392,34 +404,49 @@ announce_new(struct service_def *def)
 	return (a);
 }
 
+/*
+ * Avahi runs (again): the thread publishes every announcement by itself;
+ * a file's name may hold %H, and the host name may have changed.
+ */
 static void
-announce_avahi_up(AvahiClient *client, void *arg)
+announce_avahi_up(void *arg)
 {
 	struct announcement *a;
+	char		    *name;
 
 	TAILQ_FOREACH(a, &ann.list, entry) {
-		if (a->path != NULL) {
-			/* %H may have changed with the host name. */
-			free(a->name);
-			a->name = announce_name(a->def);
-			if (a->renames == 0) {
-				free(a->final_name);
-				a->final_name = xstrdup(a->name);
-			}
+		if (a->path == NULL)
+			continue;
+		name = announce_name(a->def);
+		if (strcmp(name, a->name) == 0) {
+			free(name);
+			continue;
 		}
-		announce_publish(a);
+		free(a->name);
+		a->name = name;
+		if (a->renames == 0) {
+			free(a->final_name);
+			a->final_name = xstrdup(a->name);
+		}
+		if (a->state != ANNOUNCE_UNHEALTHY)
+			announce_publish(a);
 	}
 	if (ann.count > 0)
 		log_info("announce: publishing %u service(s)", ann.count);
 }
 
+/* The client is gone, and every group with it: all wait. */
 static void
 announce_avahi_down(void *arg)
 {
 	struct announcement *a;
 
-	TAILQ_FOREACH(a, &ann.list, entry)
-		announce_withdraw(a);
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if (a->retry != NULL)
+			evtimer_del(a->retry);
+		if (a->state != ANNOUNCE_UNHEALTHY)
+			a->state = ANNOUNCE_WAITING;
+	}
 }
 
 void
@@ -476,7 +503,6 @@ announce_load_files(const char *dir)
 	struct config_error *e;
 	struct announcement *a, *next;
 	struct service_def  *def;
-	AvahiStringList	    *txt;
 	char		    *path, **paths;
 	size_t		     i;
 	int		     n, k, bad = 0;
@@ -527,17 +553,9 @@ announce_load_files(const char *dir)
 			txt_clear(&a->def->txt);
 			txt_copy(&a->def->txt, &def->txt);
 			service_def_free(def);
-			if (a->group != NULL && a->state != ANNOUNCE_FAILED) {
-				txt = announce_txt(&a->def->txt);
-				if (avahi_entry_group_update_service_txt_strlst(
-					a->group, AVAHI_IF_UNSPEC,
-					AVAHI_PROTO_UNSPEC, 0, a->final_name,
-					a->def->type, NULL, txt) != 0)
-					log_warnx("announce: %s: TXT update "
-						  "failed",
-					    path);
-				avahi_string_list_free(txt);
-			}
+			/* The thread updates the group's TXT in place. */
+			if (a->state != ANNOUNCE_UNHEALTHY)
+				announce_wish(a, 1, 0);
 		} else
 			service_def_free(def);
 	}
@@ -704,6 +722,12 @@ announce_client_lost(struct client *c)
 	struct announcement *a, *next;
 
 	TAILQ_FOREACH_SAFE(a, &ann.list, entry, next) {
+		if (a->waiter == c) {
+			a->waiter = NULL;
+			evtimer_del(a->reply_timer);
+			json_object_put(a->waiter_id);
+			a->waiter_id = NULL;
+		}
 		if (a->owner != c)
 			continue;
 		a->owner = NULL;

@@ -191,9 +191,10 @@ main(int argc, char *argv[])
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("cannot watch signal %d", sigs[i]);
 	}
+	/* The thread first: what the modules ask of it from the start queues. */
+	avahi_start(discod->base, &discod->conf);
 	discod_start();
 	announce_load_files(discod->conf.services_dir);
-	avahi_start(discod->base, discod->conf.avahi_retry_max);
 	notify_watchdog_start(discod->base);
 	notify_ready();
 	log_info("discod %s started (protocol %d)", PACKAGE_VERSION,

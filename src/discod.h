@@ -25,13 +25,22 @@
 #include "core.h"
 #include "proto.h"
 
-/* apoll.c: Avahi's poll API on libevent. */
+/*
+ * The Avahi thread (avahi.c, avahi-group.c, avahi-browse.c, apoll.c):
+ * every avahi-client call is a D-Bus round trip that may block for 25 s,
+ * so none is made on the main loop.  The thread owns the AvahiClient and
+ * every Avahi object; the main loop owns everything else.  They exchange
+ * struct avahi_msg over two queues (doc/avahi.md).  Functions marked
+ * (thread) are called on the Avahi thread only, the others on the main
+ * loop only.
+ */
+
+/* apoll.c: Avahi's poll API on libevent (thread). */
 struct apoll;
 struct apoll	*apoll_new(struct event_base *);
 const AvahiPoll *apoll_get(struct apoll *);
 void		 apoll_free(struct apoll *);
 
-/* avahi.c: the connection to avahi-daemon. */
 enum avahi_state {
 	AVAHI_STATE_DISCONNECTED, /* no client (D-Bus gone), retrying */
 	AVAHI_STATE_CONNECTING,	  /* waiting for avahi-daemon */
@@ -41,29 +50,112 @@ enum avahi_state {
 	AVAHI_STATE_FAILURE,
 };
 
+enum avahi_msg_kind {
+	/* To the Avahi thread. */
+	AVAHI_MSG_GROUP,   /* an announcement as it should be; def NULL:
+			      forget it */
+	AVAHI_MSG_SUBTYPE, /* browse label._sub.type (on), or stop */
+	AVAHI_MSG_STOP,	   /* withdraw everything and finish */
+	/* To the main loop. */
+	AVAHI_MSG_STATE,       /* the client's: state, host, text */
+	AVAHI_MSG_GROUP_STATE, /* id, gen, state, error, name in use */
+	AVAHI_MSG_CLEAR,       /* browsing starts anew: forget what it saw */
+	AVAHI_MSG_SEEN,	       /* an instance on one path (ifindex, family) */
+	AVAHI_MSG_LOST,
+	AVAHI_MSG_RESOLVED, /* host, port, txt, addr */
+	AVAHI_MSG_SUB_NEW,  /* a subtype browser's findings */
+	AVAHI_MSG_SUB_REMOVE,
+	AVAHI_MSG_SUB_READY, /* its first complete answer */
+};
+
+/* One message; its receiver owns it, strings and all. */
+struct avahi_msg {
+	TAILQ_ENTRY(avahi_msg) entry;
+	enum avahi_msg_kind    kind;
+	unsigned long	       id;    /* GROUP*: the announcement */
+	unsigned long	       gen;   /* GROUP*: which wish */
+	int		       on;    /* GROUP: announce now; SUBTYPE: browse */
+	int		       anew;  /* GROUP: renames start over */
+	int		       state; /* STATE, GROUP_STATE */
+	int		       error; /* an Avahi error code */
+	struct service_def    *def;
+	char		      *name; /* an instance; GROUP_STATE: in use */
+	char		      *type;
+	char		      *domain;
+	char		      *label; /* SUB*, SUBTYPE */
+	char		      *host;  /* STATE, RESOLVED */
+	char		       ifname[CACHE_IFNAME_MAX];
+	int		       ifindex;
+	int		       family;
+	int		       local;
+	unsigned int	       port;
+	struct txt	       txt;
+	unsigned char	       addr[16];
+	char		       text[128]; /* STATE: the error */
+};
+
+/* What status shows of the thread's browsing. */
+struct avahi_browse_stats {
+	unsigned int  types;
+	unsigned long types_dropped;
+	unsigned int  resolving;
+	unsigned int  queued;
+	unsigned int  retrying;
+	unsigned int  open;
+	unsigned long resolutions;
+	unsigned long failures;
+	int	      paused;
+};
+
 /*
- * What announce and browse hook in: up() when the server reaches RUNNING
- * (first time and after every outage: announce and browse anew), down()
- * when the client is lost (every Avahi object is already invalid).
+ * What announce and browse hook in (main loop): up() when the server
+ * reaches RUNNING, down() when the client is lost.
  */
 struct avahi_hook {
-	void (*up)(AvahiClient *, void *);
+	void (*up)(void *);
 	void (*down)(void *);
 	void		       *arg;
 	TAILQ_ENTRY(avahi_hook) entry;
 };
 
-void		 avahi_start(struct event_base *, unsigned int);
-void		 avahi_stop(void);
-void		 avahi_hook_add(struct avahi_hook *);
-void		 avahi_hook_remove(struct avahi_hook *);
-enum avahi_state avahi_state(void);
-const char	*avahi_state_name(enum avahi_state);
-AvahiClient	*avahi_client(void);
-const char	*avahi_host_name(void);
-time_t		 avahi_state_since(void);
-unsigned int	 avahi_outages(void);
-const char	*avahi_last_error(void);
+/* avahi.c: the thread and the queues. */
+struct avahi_msg   *avahi_msg_new(enum avahi_msg_kind);
+void		    avahi_msg_free(struct avahi_msg *);
+void		    avahi_start(struct event_base *, const struct config *);
+void		    avahi_stop(void);
+void		    avahi_send(struct avahi_msg *);
+void		    avahi_hook_add(struct avahi_hook *);
+void		    avahi_hook_remove(struct avahi_hook *);
+enum avahi_state    avahi_state(void);
+const char	   *avahi_state_name(enum avahi_state);
+const char	   *avahi_host_name(void);
+time_t		    avahi_state_since(void);
+unsigned int	    avahi_outages(void);
+const char	   *avahi_last_error(void);
+int		    avahi_responsive(void);
+void		    avahi_set_retry_max(unsigned int);
+void		    avahi_stats_get(struct avahi_browse_stats *);
+struct json_object *avahi_status_json(void);
+/* (thread) */
+AvahiClient *avahi_client(void);
+void	     avahi_post(struct avahi_msg *);
+void	     avahi_stats_publish(const struct avahi_browse_stats *);
+
+/* avahi-group.c: entry groups (thread). */
+void avahi_group_msg(struct avahi_msg *);
+int  avahi_group_work(void);
+void avahi_group_up(void);
+void avahi_group_down(void);
+void avahi_group_shutdown(void);
+
+/* avahi-browse.c: browsers and resolvers (thread). */
+void avahi_browse_init(struct event_base *, const struct config *);
+void avahi_browse_shutdown(void);
+void avahi_browse_up(AvahiClient *);
+void avahi_browse_down(void);
+void avahi_browse_subtype_msg(struct avahi_msg *);
+int  avahi_browse_work(void);
+void browse_txt(AvahiStringList *, struct txt *, const char *, const char *);
 
 /* control.c: the control socket and its clients. */
 #define CLIENT_DEAD    0x1 /* lost: freed from the loop, touch nothing */
@@ -118,9 +210,12 @@ struct announcement {
 	unsigned int	    renames;
 	enum announce_state state;
 	char		    error[128];
-	AvahiEntryGroup	   *group;
-	unsigned int	    ttl;     /* lease in seconds, 0: none */
-	int		    persist; /* outlives its connection */
+	unsigned long	    gen;	 /* of the last wish sent */
+	struct client	   *waiter;	 /* a register's reply waits */
+	struct json_object *waiter_id;	 /* its request's id */
+	struct event	   *reply_timer; /* ANNOUNCE_REPLY_WAIT_MS */
+	unsigned int	    ttl;	 /* lease in seconds, 0: none */
+	int		    persist;	 /* outlives its connection */
 	struct timespec	    expires;
 	struct event	   *lease;
 	struct health	   *health;	/* NULL: no check, always announced */
@@ -137,13 +232,16 @@ int  announce_unregister(struct client *, unsigned long, struct proto_error *);
 int  announce_renew(struct client *, unsigned long, struct proto_error *);
 void announce_client_lost(struct client *);
 struct json_object *announce_json(const struct announcement *);
+int		    announce_reply_later(struct announcement *, struct client *,
+		    struct json_object *);
+void		    announce_avahi_msg(struct avahi_msg *);
 struct json_object *announce_list_json(const struct client *);
 unsigned int	    announce_count(void);
 
 /* browse.c: browse the LAN and keep the cache resolved. */
 void browse_init(struct event_base *, const struct config *, struct cache *);
 void browse_shutdown(void);
-void browse_txt(AvahiStringList *, struct txt *, const char *, const char *);
+void browse_avahi_msg(struct avahi_msg *);
 int  browse_subtype_want(const char *, const char *, uid_t,
      struct proto_error *);
 void browse_subtype_hold(const char *, const char *);

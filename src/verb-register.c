@@ -381,6 +381,8 @@ verb_register_exec(struct client *c, struct request *req,
 		service_def_free(def);
 		return (VERB_ERROR);
 	}
+	if (announce_reply_later(a, c, req->msg.id))
+		return (VERB_DEFERRED);
 	json_object_object_add(reply, "registration", announce_json(a));
 	return (VERB_DONE);
 }

@@ -11,7 +11,7 @@ verb_status_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
 {
 	struct json_object *av, *counts;
-	const char	   *host, *error;
+	const char	   *host;
 	char		    buf[32];
 
 	json_object_object_add(reply, "version",
@@ -23,17 +23,7 @@ verb_status_exec(struct client *c, struct request *req,
 	json_object_object_add(reply, "uptime",
 	    json_object_new_double_s(discod_uptime(), buf));
 
-	av = json_object_new_object();
-	json_object_object_add(av, "state",
-	    json_object_new_string(avahi_state_name(avahi_state())));
-	json_object_object_add(av, "since",
-	    json_object_new_int64((int64_t)avahi_state_since()));
-	json_object_object_add(av, "outages",
-	    json_object_new_int64(avahi_outages()));
-	if ((error = avahi_last_error()) != NULL &&
-	    avahi_state() != AVAHI_STATE_RUNNING)
-		json_object_object_add(av, "error",
-		    json_object_new_string(error));
+	av = avahi_status_json();
 	json_object_object_add(reply, "avahi", av);
 	host = avahi_host_name();
 	json_object_object_add(reply, "host",
