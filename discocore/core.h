@@ -272,7 +272,6 @@ struct cache_path {
 	int	      resolved;
 	unsigned char addr[16]; /* in that family */
 	char	      text[64]; /* printable, with %ifname scope */
-	void	     *browse;	/* the browser's, opaque here */
 };
 
 struct instance {
