@@ -7,6 +7,8 @@
  *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu]
  *	disco-bench idle -s socket -P pid [-n connections]
  *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
+ *	disco-bench probe -s socket -n name -t type [-i interval-ms]
+ *	    [-w seconds] [-d domain] [-v]
  *	disco-bench stamp
  *	disco-bench dns -a address -p port -n name -q qtype [-c clients]
  *	    [-r requests] [-E echo-port]
@@ -17,6 +19,13 @@
  * answer does).  The same run measures a bare Unix-socket echo server
  * forked from this program: one poll(2) loop that writes every line back,
  * which is all a local agent could do without doing any work.
+ *
+ * probe: what one application feels while something else goes on (a
+ * cache filling, avahi-daemon or D-Bus hung): one resolve of a known
+ * instance every interval, one at a time, a reply later than 5 s counted
+ * as lost; on SIGTERM or SIGINT, or after -w seconds, one summary line.
+ * With -v, also "slow: sent TIME latency_us US OUTCOME" for every request
+ * over 100 ms (TIME: the wall clock when it was sent).
  *
  * dns: the same for discod's DNS interface: each of N client threads has
  * its own UDP socket and one query outstanding.  Its floor is udpecho, a
@@ -56,6 +65,9 @@
 #define DNS_NAME_MAX   255  /* bytes on the wire, RFC 1035 */
 #define DNS_QUERY_MAX  512  /* ours: a header and one question */
 #define DNS_TIMEOUT_MS 1000 /* a query not answered by then is lost */
+
+#define PROBE_TIMEOUT_NS 5000000000ULL /* a reply later than this is lost */
+#define PROBE_SLOW_NS	 100000000ULL  /* over_100ms, and what -v prints */
 
 struct conn {
 	int    fd;
@@ -105,6 +117,9 @@ static void __attribute__((noreturn)) usage(void)
 	    "       disco-bench idle -s socket -P pid [-n connections]\n"
 	    "       disco-bench watch -s socket [-t type] [-n count] "
 	    "[-w seconds]\n"
+	    "       disco-bench probe -s socket -n name -t type "
+	    "[-i interval-ms]\n"
+	    "           [-w seconds] [-d domain] [-v]\n"
 	    "       disco-bench stamp\n"
 	    "       disco-bench dns -a address -p port -n name -q qtype "
 	    "[-c clients]\n"
@@ -202,39 +217,112 @@ conn_send(struct conn *c, const char *line, size_t len)
 }
 
 /*
- * The next line from the connection, without its newline, in *line (valid
- * until the next call).  Consumes the previous line first.
+ * A whole line in the buffer, as conn_line returns it: 1, or 0 when there
+ * is none yet and the buffer has room for more; -1 when it has no room.
  */
 static int
-conn_line(struct conn *c, char **line, size_t *consumed)
+conn_buffered(struct conn *c, char **line, size_t *consumed)
 {
-	char   *nl;
-	ssize_t n;
+	char *nl;
 
 	if (*consumed > 0) {
 		memmove(c->buf, c->buf + *consumed, c->len - *consumed);
 		c->len -= *consumed;
 		*consumed = 0;
 	}
+	if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
+		*nl = '\0';
+		*line = c->buf;
+		*consumed = (size_t)(nl - c->buf) + 1;
+		return (1);
+	}
+	if (c->len == c->size) {
+		if (c->size >= LINE_MAX_BYTES) {
+			errno = EMSGSIZE;
+			return (-1);
+		}
+		c->size *= 2;
+		if ((c->buf = realloc(c->buf, c->size)) == NULL)
+			die("out of memory");
+	}
+	return (0);
+}
+
+/*
+ * The next line from the connection, without its newline, in *line (valid
+ * until the next call).  Consumes the previous line first.
+ */
+static int
+conn_line(struct conn *c, char **line, size_t *consumed)
+{
+	ssize_t n;
+	int	rc;
+
 	for (;;) {
-		if ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
-			*nl = '\0';
-			*line = c->buf;
-			*consumed = (size_t)(nl - c->buf) + 1;
-			return (0);
-		}
-		if (c->len == c->size) {
-			if (c->size >= LINE_MAX_BYTES) {
-				errno = EMSGSIZE;
-				return (-1);
-			}
-			c->size *= 2;
-			if ((c->buf = realloc(c->buf, c->size)) == NULL)
-				die("out of memory");
-		}
+		if ((rc = conn_buffered(c, line, consumed)) != 0)
+			return (rc == 1 ? 0 : -1);
 		n = read(c->fd, c->buf + c->len, c->size - c->len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ECONNRESET;
+			return (-1);
+		}
+		c->len += (size_t)n;
+	}
+}
+
+static void
+ns_timespec(uint64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000);
+	ts->tv_nsec = (long)(ns % 1000000000);
+}
+
+static volatile sig_atomic_t probe_stop; /* SIGINT or SIGTERM came */
+
+static void
+probe_signal(int sig)
+{
+	(void)sig;
+	probe_stop = 1;
+}
+
+/*
+ * conn_line, but giving up at deadline (CLOCK_MONOTONIC) with ETIMEDOUT,
+ * or with EINTR once a signal stopped the probe.  The caller blocks the
+ * probe's signals; they are let in only while this waits, with mask.
+ */
+static int
+conn_line_by(struct conn *c, char **line, size_t *consumed, uint64_t deadline,
+    const sigset_t *mask)
+{
+	struct pollfd	pfd;
+	struct timespec ts;
+	uint64_t	now;
+	ssize_t		n;
+	int		rc;
+
+	for (;;) {
+		if ((rc = conn_buffered(c, line, consumed)) != 0)
+			return (rc == 1 ? 0 : -1);
+		if (probe_stop) {
+			errno = EINTR;
+			return (-1);
+		}
+		if ((now = now_ns(CLOCK_MONOTONIC)) >= deadline) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		ns_timespec(deadline - now, &ts);
+		pfd.fd = c->fd;
+		pfd.events = POLLIN;
+		if ((rc = ppoll(&pfd, 1, &ts, mask)) == -1 && errno != EINTR)
+			return (-1);
+		if (rc <= 0)
+			continue; /* the top looks at the signal and the time */
+		n = read(c->fd, c->buf + c->len, c->size - c->len);
 		if (n <= 0) {
 			if (n == 0)
 				errno = ECONNRESET;
@@ -789,6 +877,229 @@ cmd_watch(int argc, char **argv)
 	return (0);
 }
 
+/* What the probe has seen so far. */
+struct probe {
+	uint64_t    *lat_ns; /* one per request counted */
+	size_t	     n;
+	size_t	     size;
+	unsigned int ok;
+	unsigned int not_found;
+	unsigned int errors;
+	unsigned int slow; /* over PROBE_SLOW_NS */
+	int	     verbose;
+	char	     first_error[256];
+};
+
+/* S as a JSON string, quotes included, in out. */
+static const char *
+json_quote(const char *s, char *out, size_t size)
+{
+	const unsigned char *p;
+	size_t		     len = 0;
+
+	out[len++] = '"';
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (size - len < 8)
+			die("\"%s\": too long", s);
+		if (*p == '"' || *p == '\\') {
+			out[len++] = '\\';
+			out[len++] = (char)*p;
+		} else if (*p < 0x20)
+			len += (size_t)snprintf(out + len, size - len,
+			    "\\u%04x", *p);
+		else
+			out[len++] = (char)*p;
+	}
+	out[len++] = '"';
+	out[len] = '\0';
+	return (out);
+}
+
+/*
+ * One resolve on c, connecting it first when the last one was lost, and
+ * its outcome counted.  A reply later than PROBE_TIMEOUT_NS is an error
+ * and costs the connection (a late reply would be taken for the next
+ * one's); a request that a signal interrupts is not counted.
+ */
+static void
+probe_once(struct probe *p, struct conn *c, const char *socket, const char *req,
+    size_t *consumed, const sigset_t *mask)
+{
+	struct timespec wall;
+	const char     *outcome;
+	char	       *line = NULL;
+	uint64_t	t0, lat;
+	int		rc, error = 0;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (c->fd == -1 && conn_open(c, socket) == -1)
+		rc = -1;
+	else if ((rc = conn_send(c, req, strlen(req))) == 0) {
+		/* Skip events: lines without "ok". */
+		while ((rc = conn_line_by(c, &line, consumed,
+			    t0 + PROBE_TIMEOUT_NS, mask)) == 0 &&
+		    strstr(line, "\"ok\":") == NULL)
+			;
+	}
+	if (rc == -1 && (error = errno) == EINTR)
+		return;
+	lat = now_ns(CLOCK_MONOTONIC) - t0;
+	if (rc == -1) {
+		if (error == ETIMEDOUT && lat < PROBE_TIMEOUT_NS)
+			lat = PROBE_TIMEOUT_NS;
+		outcome = error == ETIMEDOUT ? "no reply within 5 s" :
+					       strerror(error);
+		if (p->errors++ == 0)
+			snprintf(p->first_error, sizeof(p->first_error), "%s",
+			    outcome);
+		conn_close(c);
+		*consumed = 0;
+	} else if (strstr(line, "\"ok\":true") != NULL) {
+		outcome = "ok";
+		p->ok++;
+	} else if (strstr(line, "\"code\":\"not-found\"") != NULL) {
+		outcome = "not-found";
+		p->not_found++;
+	} else {
+		outcome = "error";
+		if (p->errors++ == 0)
+			snprintf(p->first_error, sizeof(p->first_error), "%s",
+			    line);
+	}
+	if (p->n == p->size) {
+		p->size = p->size == 0 ? 4096 : p->size * 2;
+		if ((p->lat_ns = reallocarray(p->lat_ns, p->size,
+			 sizeof(*p->lat_ns))) == NULL)
+			die("out of memory");
+	}
+	p->lat_ns[p->n++] = lat;
+	if (lat > PROBE_SLOW_NS) {
+		p->slow++;
+		if (p->verbose)
+			printf("slow: sent %lld.%06ld latency_us %.1f %s\n",
+			    (long long)wall.tv_sec, wall.tv_nsec / 1000,
+			    lat / 1e3, outcome);
+	}
+}
+
+static void
+probe_print(struct probe *p)
+{
+	uint64_t p50 = 0, p99 = 0, max = 0;
+
+	if (p->n > 0) {
+		qsort(p->lat_ns, p->n, sizeof(*p->lat_ns), cmp_u64);
+		p50 = percentile(p->lat_ns, p->n, 50);
+		p99 = percentile(p->lat_ns, p->n, 99);
+		max = p->lat_ns[p->n - 1];
+	}
+	if (p->errors > 0)
+		fprintf(stderr, "disco-bench: probe: the first error: %s\n",
+		    p->first_error);
+	printf("probe: resolves %zu ok %u not_found %u errors %u p50_us %.1f "
+	       "p99_us %.1f max_us %.1f over_100ms %u\n",
+	    p->n, p->ok, p->not_found, p->errors, p50 / 1e3, p99 / 1e3,
+	    max / 1e3, p->slow);
+}
+
+/*
+ * Resolve NAME of TYPE every interval for -w seconds (until a signal
+ * without it): one request at a time; the next at the first tick after
+ * the reply, so that a late reply never makes requests bunch up.
+ */
+static int
+cmd_probe(int argc, char **argv)
+{
+	struct probe	 p;
+	struct conn	 c;
+	struct sigaction sa;
+	struct timespec	 ts;
+	sigset_t	 block, mask;
+	const char	*socket = NULL, *name = NULL, *type = NULL;
+	const char	*domain = NULL;
+	char		 req[2048], qn[512], qt[512], qd[512];
+	size_t		 consumed = 0;
+	uint64_t	 interval = 20000000, start, end = 0, next, now, until;
+	unsigned long	 wait_s = 0;
+	int		 ch, len;
+
+	memset(&p, 0, sizeof(p));
+	while ((ch = getopt(argc, argv, "d:i:n:s:t:vw:")) != -1) {
+		switch (ch) {
+		case 'd':
+			domain = optarg;
+			break;
+		case 'i':
+			interval = (uint64_t)number(optarg, "-i", 3600000) *
+			    1000000;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 'v':
+			p.verbose = 1;
+			break;
+		case 'w':
+			wait_s = number(optarg, "-w", 86400);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || socket == NULL || name == NULL || type == NULL)
+		usage();
+	if (domain != NULL)
+		json_quote(domain, qd, sizeof(qd));
+	len = snprintf(req, sizeof(req),
+	    "{\"verb\":\"resolve\",\"name\":%s,\"type\":%s%s%s}\n",
+	    json_quote(name, qn, sizeof(qn)), json_quote(type, qt, sizeof(qt)),
+	    domain != NULL ? ",\"domain\":" : "", domain != NULL ? qd : "");
+	if (len < 0 || (size_t)len >= sizeof(req))
+		die("request too long");
+
+	/* The signals get in only while the probe waits (ppoll). */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &mask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = probe_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (conn_open(&c, socket) == -1)
+		die("%s: %s", socket, strerror(errno));
+
+	start = next = now_ns(CLOCK_MONOTONIC);
+	if (wait_s > 0)
+		end = start + (uint64_t)wait_s * 1000000000;
+	while (!probe_stop) {
+		now = now_ns(CLOCK_MONOTONIC);
+		if (end != 0 && now >= end)
+			break;
+		if (now < next) {
+			until = end != 0 && end < next ? end : next;
+			ns_timespec(until - now, &ts);
+			ppoll(NULL, 0, &ts, &mask);
+			continue;
+		}
+		probe_once(&p, &c, socket, req, &consumed, &mask);
+		now = now_ns(CLOCK_MONOTONIC);
+		next = start + ((now - start) / interval + 1) * interval;
+	}
+	conn_close(&c);
+	probe_print(&p);
+	free(p.lat_ns);
+	return (0);
+}
+
 /* Prefix every line of standard input with the wall clock. */
 static int
 cmd_stamp(void)
@@ -1119,6 +1430,8 @@ main(int argc, char **argv)
 		return (cmd_idle(argc, argv));
 	if (strcmp(argv[0], "watch") == 0)
 		return (cmd_watch(argc, argv));
+	if (strcmp(argv[0], "probe") == 0)
+		return (cmd_probe(argc, argv));
 	if (strcmp(argv[0], "stamp") == 0)
 		return (cmd_stamp());
 	if (strcmp(argv[0], "dns") == 0)
