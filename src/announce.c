@@ -150,8 +150,9 @@ announce_reply_timeout(evutil_socket_t fd, short what, void *arg)
 /*
  * Answer the register once Avahi has taken the group (a few ms), so that
  * its reply says "probing" or why Avahi refused it; but never wait past
- * ANNOUNCE_REPLY_WAIT_MS, nor at all while Avahi is not running or not
- * answering: then the reply says "waiting".  1 when the reply waits.
+ * ANNOUNCE_REPLY_WAIT_MS, nor at all while Avahi is not running, not
+ * answering, or busy with earlier work (a burst of registrations): then
+ * the reply says "waiting".  1 when the reply waits.
  */
 int
 announce_reply_later(struct announcement *a, struct client *c,
@@ -159,8 +160,7 @@ announce_reply_later(struct announcement *a, struct client *c,
 {
 	struct timeval tv = { 0, ANNOUNCE_REPLY_WAIT_MS * 1000 };
 
-	if (a->state != ANNOUNCE_WAITING ||
-	    avahi_state() != AVAHI_STATE_RUNNING || !avahi_responsive())
+	if (a->state != ANNOUNCE_WAITING || !a->quick)
 		return (0);
 	if (a->reply_timer == NULL)
 		a->reply_timer = evtimer_new(ann.base, announce_reply_timeout,
@@ -300,7 +300,10 @@ announce_avahi_msg(struct avahi_msg *m)
 		free(a->final_name);
 		a->final_name = xstrdup(m->name);
 		a->renames++;
-		announce_event(a, "renamed", ev);
+		if (a->waiter == NULL)
+			announce_event(a, "renamed", ev);
+		else
+			json_object_put(ev); /* the reply tells */
 	}
 	switch (m->state) {
 	case ANNOUNCE_ESTABLISHED:
@@ -651,6 +654,9 @@ announce_register(struct client *c, struct service_def *def, unsigned int ttl,
 	a->persist = persist;
 	announce_lease_start(a);
 	announce_check_start(a);
+	/* Before the wish: would Avahi take it at once? */
+	a->quick = avahi_state() == AVAHI_STATE_RUNNING && avahi_responsive() &&
+	    !avahi_busy();
 	log_info("announce: client %lu (pid %ld uid %ld) registers \"%s\" %s "
 		 "port %u%s",
 	    c->id, (long)c->pid, (long)c->uid, a->name, def->type, def->port,

@@ -61,7 +61,8 @@ RB_GENERATE_STATIC(agroup_tree, agroup, entry, agroup_cmp)
 static struct {
 	struct agroup_tree tree;
 	TAILQ_HEAD(, agroup) work;
-} ag = { RB_INITIALIZER(&ag.tree), TAILQ_HEAD_INITIALIZER(ag.work) };
+	unsigned int nwork;
+} ag = { RB_INITIALIZER(&ag.tree), TAILQ_HEAD_INITIALIZER(ag.work), 0 };
 
 static void
 agroup_queue(struct agroup *g)
@@ -70,6 +71,7 @@ agroup_queue(struct agroup *g)
 		return;
 	g->queued = 1;
 	TAILQ_INSERT_TAIL(&ag.work, g, work);
+	ag.nwork++;
 }
 
 static void
@@ -103,8 +105,10 @@ static void
 agroup_free(struct agroup *g)
 {
 	agroup_release(g);
-	if (g->queued)
+	if (g->queued) {
 		TAILQ_REMOVE(&ag.work, g, work);
+		ag.nwork--;
+	}
 	RB_REMOVE(agroup_tree, &ag.tree, g);
 	service_def_free(g->want);
 	free(g->final_name);
@@ -324,9 +328,17 @@ avahi_group_work(void)
 	if ((g = TAILQ_FIRST(&ag.work)) == NULL)
 		return (0);
 	TAILQ_REMOVE(&ag.work, g, work);
+	ag.nwork--;
 	g->queued = 0;
 	agroup_apply(g);
 	return (!TAILQ_EMPTY(&ag.work));
+}
+
+/* Wishes taken in, not yet applied. */
+unsigned int
+avahi_group_backlog(void)
+{
+	return (ag.nwork);
 }
 
 /* Avahi runs (again): every group is to be made. */

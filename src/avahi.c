@@ -62,6 +62,7 @@ static struct {
 	struct avahi_msgq to_thread;
 	struct avahi_msgq to_main;
 	unsigned int	  ntothread;
+	unsigned int	  backlog;   /* wishes taken in, not applied */
 	int		  fd_thread; /* eventfd: to_thread turned non-empty */
 	int		  fd_main;   /* eventfd: to_main turned non-empty */
 	long long	  beat;	     /* ms, monotonic: the thread's last */
@@ -376,6 +377,14 @@ avahi_beat_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&aq.lock);
 }
 
+static void
+avahi_backlog_publish(void)
+{
+	pthread_mutex_lock(&aq.lock);
+	aq.backlog = avahi_group_backlog();
+	pthread_mutex_unlock(&aq.lock);
+}
+
 /*
  * What the main loop asked for, taken in: cheap, no Avahi call.  The
  * calls are made by avahi_work_cb, a few at a time, against the latest
@@ -408,6 +417,7 @@ avahi_thread_rx_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
+	avahi_backlog_publish();
 	if (left)
 		event_active(at.rx, EV_READ, 0);
 	event_active(at.work, EV_TIMEOUT, 0);
@@ -434,7 +444,9 @@ avahi_work_cb(evutil_socket_t fd, short what, void *arg)
 	int i, more = 0;
 
 	for (i = 0; i < AVAHI_WORK_BATCH; i++) {
-		more = avahi_group_work() || avahi_browse_work();
+		more = avahi_group_work();
+		more = avahi_browse_work() || more;
+		avahi_backlog_publish();
 		if (!more)
 			break;
 	}
@@ -609,10 +621,22 @@ avahi_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 		if (took > am.stall_longest)
 			am.stall_longest = took;
 		am.stall_start = 0;
-		log_info("avahi: avahi-daemon answers again after about "
-			 "%lld ms",
+		log_info("avahi: the call to avahi-daemon returned (answered "
+			 "or timed out) after about %lld ms",
 		    took);
 	}
+}
+
+/* Has the thread work waiting (a reply would wait behind it)? */
+int
+avahi_busy(void)
+{
+	int busy;
+
+	pthread_mutex_lock(&aq.lock);
+	busy = aq.ntothread > 0 || aq.backlog > 0;
+	pthread_mutex_unlock(&aq.lock);
+	return (busy);
 }
 
 /* Is Avahi answering, as far as the main loop can tell without asking? */

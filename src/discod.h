@@ -133,6 +133,7 @@ time_t		    avahi_state_since(void);
 unsigned int	    avahi_outages(void);
 const char	   *avahi_last_error(void);
 int		    avahi_responsive(void);
+int		    avahi_busy(void);
 void		    avahi_set_retry_max(unsigned int);
 void		    avahi_stats_get(struct avahi_browse_stats *);
 struct json_object *avahi_status_json(void);
@@ -142,11 +143,12 @@ void	     avahi_post(struct avahi_msg *);
 void	     avahi_stats_publish(const struct avahi_browse_stats *);
 
 /* avahi-group.c: entry groups (thread). */
-void avahi_group_msg(struct avahi_msg *);
-int  avahi_group_work(void);
-void avahi_group_up(void);
-void avahi_group_down(void);
-void avahi_group_shutdown(void);
+void	     avahi_group_msg(struct avahi_msg *);
+int	     avahi_group_work(void);
+unsigned int avahi_group_backlog(void);
+void	     avahi_group_up(void);
+void	     avahi_group_down(void);
+void	     avahi_group_shutdown(void);
 
 /* avahi-browse.c: browsers and resolvers (thread). */
 void avahi_browse_init(struct event_base *, const struct config *);
@@ -214,6 +216,7 @@ struct announcement {
 	struct client	   *waiter;	 /* a register's reply waits */
 	struct json_object *waiter_id;	 /* its request's id */
 	struct event	   *reply_timer; /* ANNOUNCE_REPLY_WAIT_MS */
+	int		    quick; /* Avahi was free when it registered */
 	unsigned int	    ttl;	 /* lease in seconds, 0: none */
 	int		    persist;	 /* outlives its connection */
 	struct timespec	    expires;

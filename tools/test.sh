@@ -57,6 +57,37 @@ for r in "$san"/reports/*; do
 done
 echo "sanitizer build: $([ "$san_status" = 0 ] && echo PASS || echo FAIL), $san_reports report(s)"
 
+# A third build: clang with ThreadSanitizer (it excludes ASan), for the
+# Avahi thread and the main loop it talks to (doc/avahi.md).  The lab
+# tests that work both threads hardest run under it: Avahi and D-Bus
+# stopped and killed under discod, and Avahi refusing objects.  Each
+# report is a failure.
+tsan=$PWD/tsan
+rm -rf "$tsan"
+mkdir -p "$tsan/reports"
+make distdir distdir="$tsan/tree" >/dev/null
+tsan_status=0
+(
+	cd "$tsan/tree" && ./autogen.sh &&
+	CC=clang ./configure --enable-thread-sanitizer \
+	    --sysconfdir=/etc --localstatedir=/var --runstatedir=/run &&
+	make -j"$(nproc)"
+) >"$tsan/build.log" 2>&1 || { tsan_status=1; tail -n 40 "$tsan/build.log"; }
+if [ "$tsan_status" = 0 ]; then
+	TSAN_OPTIONS="log_path=$tsan/reports/tsan" make -C "$tsan/tree" -j1 \
+	    check TESTS="tests/lab/avahi_hang.sh \
+	    tests/lab/discod_avahi_restart.sh tests/lab/retry.sh" \
+	    >"$tsan/check.log" 2>&1 || tsan_status=1
+fi
+for r in "$tsan"/reports/*; do
+	[ -e "$r" ] || continue
+	san_reports=$((san_reports + 1))
+	echo "thread sanitizer report $r:"
+	head -n 40 "$r"
+done
+echo "thread sanitizer build: $([ "$tsan_status" = 0 ] && echo PASS || echo FAIL)"
+[ "$tsan_status" = 0 ] || san_status=1
+
 # Totals from the automake test logs.
 pass=0 fail=0 skip=0
 while IFS= read -r -d '' trs; do

@@ -6,7 +6,9 @@
 # during the hang are answered at once, "waiting" (Avahi has not
 # answered); status answers at once and says that Avahi is not responsive
 # and for how long; and once the daemon runs again, b sees the three
-# names within 5 s.  Before discod made its avahi-client calls (blocking
+# names within 5 s, each announced once, while a fourth, registered and
+# withdrawn during the hang, never reaches the network (what is queued
+# for Avahi is its latest wish, not a log of calls).  Before discod made its avahi-client calls (blocking
 # D-Bus round trips with a 25 s timeout) on a thread of their own (issue
 # 17), the same hang of avahi-daemon gave: resolve p50 0.34 ms but max
 # 25,013 ms, and registers answered after 25.0 s and 14.8 s.
@@ -42,7 +44,7 @@ lab_spawn b peer avahi-publish -s "$PEER" "$PEER_TYPE" 7001
 lab_browse_start b
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 pid=$(lab_discod_pid a)
-plan 19
+plan 25
 
 now_ms() {
 	echo $((${EPOCHREALTIME/./} / 1000))
@@ -117,6 +119,25 @@ registers_fast() {
 	    END { exit !(n == 3 && !slow) }' "$1"
 }
 
+# dropped_fast LOG: the register-and-unregister was answered at once.
+dropped_fast() {
+	awk '$1 == "dropped" && $4 == "True" && $3 < 100 { n++ } END { exit n != 1 }' "$1"
+}
+
+# never_seen NAME: b's browser never printed a line about NAME.
+never_seen() {
+	! grep -qF ";$(lab_avahi_escape "$1");$REG_TYPE;" "$(lab_hostdir b)/browse.log"
+}
+
+# established_once NAME...: a's discod logged each established once.
+established_once() {
+	local n
+	for n in "$@"; do
+		[ "$(grep -cF "established \"$n\" $REG_TYPE" "$da/discod.log")" = 1 ] ||
+		    return 1
+	done
+}
+
 registers_waiting() {
 	awk '$1 == "reply" && $4 == "waiting" { n++ } END { exit n != 3 }' "$1"
 }
@@ -144,7 +165,7 @@ hang() {
 	kill -STOP "$target"
 	sleep 2
 	lab_spawn a "register-$tag" "$PY" "$CLIENT" register "$sa" \
-	    "$REG_TYPE" 7100 "${names[@]}"
+	    "$REG_TYPE" 7100 "${names[@]}" "-hang-$tag-gone"
 	REG_PID=$LAB_LAST_PID
 	lab_wait 5 grep -q holding "$rlog"
 	diag "$what stopped, registers: $(awk '$1 == "reply" { printf "%s%s %s ms %s", s, $2, $3, $4; s = ", " }' "$rlog")"
@@ -152,6 +173,8 @@ hang() {
 	    registers_fast "$rlog"
 	check "$what stopped: each registration is \"waiting\" for Avahi" \
 	    registers_waiting "$rlog"
+	check "$what stopped: a fourth, registered and unregistered, answered at once" \
+	    dropped_fast "$rlog"
 
 	sleep_until $((t_stop + 4000))
 	read -r ms resp stalled STALLS queued < <(status)
@@ -170,6 +193,12 @@ hang() {
 	else
 		not_ok "$what continued: b sees all three names within 5 s of SIGCONT"
 	fi
+
+	sleep 3 # for anything done twice, or the dropped one, to show
+	check "$what continued: each of the three established once" \
+	    established_once "${names[@]}"
+	check "$what continued: the one withdrawn during the hang never reached b (its withdrawal was not lost)" \
+	    never_seen "hang-$tag-gone"
 
 	lab_stop "$probe"
 	diag "probe while $what was stopped: $(grep '^probe:' "$plog")"

@@ -7,7 +7,10 @@ bounded.
                                    registration's state, or the error's
                                    code), then "holding", and keep the
                                    connection, and so the registrations,
-                                   until stopped (600 s at most)
+                                   until stopped (600 s at most).  A NAME
+                                   given as -NAME is registered and at
+                                   once unregistered ("dropped NAME MS
+                                   OK"): it must never reach the network
   status SOCK                      one status request; print "MS
                                    RESPONSIVE STALLED_MS STALLS QUEUED"
                                    from its avahi object ("-" for a field
@@ -54,13 +57,20 @@ def register(path, typ, port, names):
     s.connect(path)
     rd = Lines(s)
     for name in names:
+        drop = name.startswith("-")
+        name = name.lstrip("-")
         ms, r = call(s, rd, {"verb": "register", "name": name, "type": typ,
                              "port": int(port)})
         if r.get("ok"):
             state = r.get("registration", {}).get("state", "-")
         else:
             state = r.get("error", {}).get("code", "-")
-        print("reply %s %.1f %s" % (name, ms, state), flush=True)
+        if not drop:
+            print("reply %s %.1f %s" % (name, ms, state), flush=True)
+            continue
+        ms, r = call(s, rd, {"verb": "unregister", "registration":
+                             r.get("registration", {}).get("id", 0)})
+        print("dropped %s %.1f %s" % (name, ms, r.get("ok")), flush=True)
     print("holding", flush=True)
     time.sleep(600)
 
