@@ -444,7 +444,7 @@ abrowse_service_cb(AvahiServiceBrowser *b, AvahiIfIndex iface,
     void *arg)
 {
 	struct btype	 *t = arg;
-	struct bpath	  key, *bp;
+	struct bpath	  key = { 0 }, *bp;
 	struct avahi_msg *m;
 	char		  ifname[IF_NAMESIZE];
 

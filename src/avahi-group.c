@@ -288,7 +288,7 @@ agroup_apply(struct agroup *g)
 void
 avahi_group_msg(struct avahi_msg *m)
 {
-	struct agroup key, *g;
+	struct agroup key = { 0 }, *g;
 
 	key.id = m->id;
 	if ((g = RB_FIND(agroup_tree, &ag.tree, &key)) == NULL) {

@@ -216,7 +216,7 @@ struct announcement {
 	struct client	   *waiter;	 /* a register's reply waits */
 	struct json_object *waiter_id;	 /* its request's id */
 	struct event	   *reply_timer; /* ANNOUNCE_REPLY_WAIT_MS */
-	int		    quick; /* Avahi was free when it registered */
+	int		    quick;	 /* Avahi was free when it registered */
 	unsigned int	    ttl;	 /* lease in seconds, 0: none */
 	int		    persist;	 /* outlives its connection */
 	struct timespec	    expires;
