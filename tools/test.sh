@@ -74,7 +74,8 @@ tsan_status=0
 	make -j"$(nproc)"
 ) >"$tsan/build.log" 2>&1 || { tsan_status=1; tail -n 40 "$tsan/build.log"; }
 if [ "$tsan_status" = 0 ]; then
-	TSAN_OPTIONS="log_path=$tsan/reports/tsan" make -C "$tsan/tree" -j1 \
+	TSAN_OPTIONS="log_path=$tsan/reports/tsan suppressions=$PWD/tests/tsan.supp" \
+	    make -C "$tsan/tree" -j1 \
 	    check TESTS="tests/lab/avahi_hang.sh \
 	    tests/lab/discod_avahi_restart.sh tests/lab/retry.sh" \
 	    >"$tsan/check.log" 2>&1 || tsan_status=1
