@@ -7,7 +7,7 @@
  *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu]
  *	disco-bench idle -s socket -P pid [-n connections]
  *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
- *	disco-bench probe -s socket -n name -t type [-i interval-ms]
+ *	disco-bench probe -s socket | -E -n name -t type [-i interval-ms]
  *	    [-w seconds] [-d domain] [-v]
  *	disco-bench stamp
  *	disco-bench dns -a address -p port -n name -q qtype [-c clients]
@@ -25,7 +25,9 @@
  * instance every interval, one at a time, a reply later than 5 s counted
  * as lost; on SIGTERM or SIGINT, or after -w seconds, one summary line.
  * With -v, also "slow: sent TIME latency_us US OUTCOME" for every request
- * over 100 ms (TIME: the wall clock when it was sent).
+ * over 100 ms (TIME: the wall clock when it was sent).  With -E instead
+ * of -s, the same requests go to an echo server it forks: the floor, run
+ * beside the real probe, shows what the machine's load alone costs.
  *
  * dns: the same for discod's DNS interface: each of N client threads has
  * its own UDP socket and one query outstanding.  Its floor is udpecho, a
@@ -117,7 +119,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "       disco-bench idle -s socket -P pid [-n connections]\n"
 	    "       disco-bench watch -s socket [-t type] [-n count] "
 	    "[-w seconds]\n"
-	    "       disco-bench probe -s socket -n name -t type "
+	    "       disco-bench probe -s socket | -E -n name -t type "
 	    "[-i interval-ms]\n"
 	    "           [-w seconds] [-d domain] [-v]\n"
 	    "       disco-bench stamp\n"
@@ -887,6 +889,7 @@ struct probe {
 	unsigned int errors;
 	unsigned int slow; /* over PROBE_SLOW_NS */
 	int	     verbose;
+	int	     echo; /* the floor: an echo server's line is the reply */
 	char	     first_error[256];
 };
 
@@ -939,7 +942,7 @@ probe_once(struct probe *p, struct conn *c, const char *socket, const char *req,
 		/* Skip events: lines without "ok". */
 		while ((rc = conn_line_by(c, &line, consumed,
 			    t0 + PROBE_TIMEOUT_NS, mask)) == 0 &&
-		    strstr(line, "\"ok\":") == NULL)
+		    !p->echo && strstr(line, "\"ok\":") == NULL)
 			;
 	}
 	if (rc == -1 && (error = errno) == EINTR)
@@ -955,7 +958,7 @@ probe_once(struct probe *p, struct conn *c, const char *socket, const char *req,
 			    outcome);
 		conn_close(c);
 		*consumed = 0;
-	} else if (strstr(line, "\"ok\":true") != NULL) {
+	} else if (p->echo || strstr(line, "\"ok\":true") != NULL) {
 		outcome = "ok";
 		p->ok++;
 	} else if (strstr(line, "\"code\":\"not-found\"") != NULL) {
@@ -1019,14 +1022,19 @@ cmd_probe(int argc, char **argv)
 	const char	*socket = NULL, *name = NULL, *type = NULL;
 	const char	*domain = NULL;
 	char		 req[2048], qn[512], qt[512], qd[512];
+	char		 echo_path[PATH_MAX];
+	pid_t		 echo_pid = -1;
 	size_t		 consumed = 0;
 	uint64_t	 interval = 20000000, start, end = 0, next, now, until;
 	unsigned long	 wait_s = 0;
 	int		 ch, len;
 
 	memset(&p, 0, sizeof(p));
-	while ((ch = getopt(argc, argv, "d:i:n:s:t:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ed:i:n:s:t:vw:")) != -1) {
 		switch (ch) {
+		case 'E':
+			p.echo = 1;
+			break;
 		case 'd':
 			domain = optarg;
 			break;
@@ -1053,8 +1061,14 @@ cmd_probe(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || socket == NULL || name == NULL || type == NULL)
+	if (optind != argc || name == NULL || type == NULL ||
+	    (socket == NULL && !p.echo))
 		usage();
+	if (p.echo) {
+		/* The same requests to a bare echo server of our own. */
+		echo_pid = echo_start(echo_path, sizeof(echo_path), -1);
+		socket = echo_path;
+	}
 	if (domain != NULL)
 		json_quote(domain, qd, sizeof(qd));
 	len = snprintf(req, sizeof(req),
@@ -1095,6 +1109,8 @@ cmd_probe(int argc, char **argv)
 		next = start + ((now - start) / interval + 1) * interval;
 	}
 	conn_close(&c);
+	if (echo_pid != -1)
+		echo_stop(echo_pid, echo_path);
 	probe_print(&p);
 	free(p.lat_ns);
 	return (0);
