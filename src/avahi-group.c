@@ -357,15 +357,8 @@ avahi_group_down(void)
 {
 	struct agroup *g;
 
-	RB_FOREACH(g, agroup_tree, &ag.tree) {
-		if (g->group != NULL) {
-			avahi_entry_group_free(g->group);
-			g->group = NULL;
-		}
-		service_def_free(g->have);
-		g->have = NULL;
-		g->failed = 0;
-	}
+	RB_FOREACH(g, agroup_tree, &ag.tree)
+		agroup_release(g);
 }
 
 void
