@@ -7,9 +7,11 @@
  * from any host on the LAN, a check's output from another user's command.
  * None reaches the terminal but through print_escape(), which shows
  * control characters, the bytes that start terminal escape sequences and
- * invalid UTF-8 as visible escapes (discoctl(1), OUTPUT).  Columns are
- * padded by what is printed, escapes and wide characters included, not
- * by bytes.
+ * invalid UTF-8 as visible escapes (discoctl(1), OUTPUT).  Tables are
+ * as wide as their widest cell in each column, measured in what the
+ * terminal shows (escapes and wide characters included), not in bytes.
+ * One time format: durations "3h12m", times to come "in 29s", dates
+ * "2026-12-01 10:03:04" in local time.  Colors only with PRINT_COLOR.
  */
 #include "config.h"
 
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <wchar.h>
 #include <wctype.h>
 
@@ -31,6 +35,7 @@
 static FILE *print_out;	 /* replies and events */
 static FILE *print_err;	 /* error replies */
 static int   print_utf8; /* the locale's characters are UTF-8 */
+static int   print_flag; /* PRINT_* */
 
 /* Print to out and err, in the charset LC_CTYPE names (set it first). */
 void
@@ -39,6 +44,13 @@ print_init(FILE *out, FILE *err)
 	print_out = out;
 	print_err = err;
 	print_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+}
+
+/* PRINT_NO_HEADER, PRINT_COLOR, PRINT_LONG for what follows. */
+void
+print_flags(int flags)
+{
+	print_flag = flags;
 }
 
 /* The columns cp takes on the terminal as it is, or -1 to escape it. */
@@ -125,13 +137,6 @@ print_spaces(FILE *fp, int n)
 		fputc(' ', fp);
 }
 
-/* Spaces after a cell that took used columns, up to width. */
-static void
-print_pad(int used, int width)
-{
-	print_spaces(print_out, width - used);
-}
-
 /*
  * fprintf(3) for lines that carry the agent's text: every %s argument
  * goes through print_escape(), and a width pads to the columns printed.
@@ -177,13 +182,186 @@ print_f(FILE *fp, const char *fmt, ...)
 	return (cols);
 }
 
-/* s between double quotes, escaped. */
-static void
-print_quoted(const char *s)
+/* "45s", "12m05s", "3h12m", "2d03h": how long. */
+void
+print_duration(char *buf, size_t len, double secs)
 {
-	fputc('"', print_out);
-	print_escape(print_out, s, strlen(s), 1);
-	fputc('"', print_out);
+	long s = secs > 0 ? (long)secs : 0;
+
+	if (s < 60)
+		snprintf(buf, len, "%lds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+	else
+		snprintf(buf, len, "%ldd%02ldh", s / 86400, (s / 3600) % 24);
+}
+
+/* "2026-12-01 10:03:04": seconds since the epoch, in local time. */
+void
+print_date(char *buf, size_t len, double epoch)
+{
+	struct tm tm;
+	time_t	  t = (time_t)epoch;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+/* The color a word of state is shown in, or NULL. */
+static const char *
+print_color_of(const char *word)
+{
+	static const char *const good[] = { "established", "running", "healthy",
+		"responsive", "add", "present", NULL };
+	static const char *const busy[] = { "probing", "waiting", "connecting",
+		"registering", "update", "resync", NULL };
+	static const char *const bad[] = { "failed", "unhealthy", "unreachable",
+		"failure", "disconnected", "collision", "not responding",
+		"remove", NULL };
+	size_t			 i;
+
+	if (!(print_flag & PRINT_COLOR) || word == NULL)
+		return (NULL);
+	for (i = 0; good[i] != NULL; i++)
+		if (strcmp(word, good[i]) == 0)
+			return ("\033[32m");
+	for (i = 0; busy[i] != NULL; i++)
+		if (strcmp(word, busy[i]) == 0)
+			return ("\033[33m");
+	for (i = 0; bad[i] != NULL; i++)
+		if (strcmp(word, bad[i]) == 0)
+			return ("\033[31m");
+	return (NULL);
+}
+
+/*
+ * A table: cells escaped as they are added, with the columns they take;
+ * printed with each column as wide as its widest cell (header included),
+ * two spaces apart, numbers to the right.
+ */
+struct print_cell {
+	char	   *text; /* escaped: safe for the terminal */
+	int	    cols;
+	const char *color;
+};
+
+struct print_table {
+	size_t		   ncols;
+	const char *const *heads;
+	unsigned int	   right; /* bit i: column i is right-aligned */
+	struct print_cell *cells; /* row after row */
+	size_t		   ncells, size;
+};
+
+static void
+print_table_init(struct print_table *t, const char *const *heads,
+    unsigned int right)
+{
+	memset(t, 0, sizeof(*t));
+	for (t->ncols = 0; heads[t->ncols] != NULL; t->ncols++)
+		;
+	t->heads = heads;
+	t->right = right;
+}
+
+static struct print_cell *
+print_cell_new(struct print_table *t)
+{
+	struct print_cell *c;
+
+	if (t->ncells == t->size) {
+		t->size = t->size == 0 ? 64 : t->size * 2;
+		if ((c = reallocarray(t->cells, t->size, sizeof(*c))) == NULL)
+			abort();
+		t->cells = c;
+	}
+	c = &t->cells[t->ncells++];
+	memset(c, 0, sizeof(*c));
+	return (c);
+}
+
+/* A cell that shows s (the agent's text: escaped), in color. */
+static void
+print_cell(struct print_table *t, const char *s, const char *color)
+{
+	struct print_cell *c = print_cell_new(t);
+	size_t		   len;
+	FILE		  *fp;
+
+	if ((fp = open_memstream(&c->text, &len)) == NULL)
+		abort();
+	c->cols = print_escape(fp, s, strlen(s), 0);
+	fclose(fp);
+	c->color = color;
+}
+
+/* A cell of text already escaped, taking cols columns. */
+static void
+print_cell_escaped(struct print_table *t, char *text, int cols)
+{
+	struct print_cell *c = print_cell_new(t);
+
+	c->text = text;
+	c->cols = cols;
+}
+
+static void
+print_table_flush(struct print_table *t)
+{
+	struct print_cell *c;
+	size_t		   i, k;
+	int		  *width, w, header;
+
+	header = !(print_flag & PRINT_NO_HEADER);
+	if ((width = calloc(t->ncols, sizeof(*width))) == NULL)
+		abort();
+	for (k = 0; k < t->ncols && header; k++)
+		width[k] = print_escape(NULL, t->heads[k], strlen(t->heads[k]),
+		    0);
+	for (i = 0; i < t->ncells; i++)
+		if (t->cells[i].cols > width[i % t->ncols])
+			width[i % t->ncols] = t->cells[i].cols;
+	for (k = 0; k < t->ncols && header; k++) {
+		w = print_escape(NULL, t->heads[k], strlen(t->heads[k]), 0);
+		if (t->right & (1U << k))
+			print_spaces(print_out, width[k] - w);
+		if (print_flag & PRINT_COLOR)
+			fputs("\033[1m", print_out);
+		print_escape(print_out, t->heads[k], strlen(t->heads[k]), 0);
+		if (print_flag & PRINT_COLOR)
+			fputs("\033[0m", print_out);
+		if (k + 1 < t->ncols)
+			print_spaces(print_out,
+			    2 + ((t->right & (1U << k)) ? 0 : width[k] - w));
+	}
+	if (header)
+		fputc('\n', print_out);
+	for (i = 0; i < t->ncells; i++) {
+		c = &t->cells[i];
+		k = i % t->ncols;
+		if (t->right & (1U << k))
+			print_spaces(print_out, width[k] - c->cols);
+		if (c->color != NULL)
+			fputs(c->color, print_out);
+		fputs(c->text, print_out);
+		if (c->color != NULL)
+			fputs("\033[0m", print_out);
+		if (k + 1 == t->ncols)
+			fputc('\n', print_out);
+		else
+			print_spaces(print_out,
+			    2 +
+				((t->right & (1U << k)) ? 0 :
+							  width[k] - c->cols));
+		free(c->text);
+	}
+	free(t->cells);
+	free(width);
+	t->cells = NULL;
+	t->ncells = t->size = 0;
 }
 
 /* The field key of o as text, "-" when it is missing. */
@@ -215,21 +393,6 @@ print_len(struct json_object *o)
 	return (json_object_array_length(o));
 }
 
-static void
-print_duration(char *buf, size_t len, double secs)
-{
-	long s = (long)secs;
-
-	if (s < 60)
-		snprintf(buf, len, "%lds", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-	else
-		snprintf(buf, len, "%ldd%02ldh", s / 86400, (s / 3600) % 24);
-}
-
 /* An error reply's message and code, on stderr. */
 void
 print_error(struct json_object *reply)
@@ -243,11 +406,34 @@ print_error(struct json_object *reply)
 	    print_get(err, "code") != NULL ? print_str(err, "code") : "?");
 }
 
+/* A line "key        text" of status and resolve. */
+static void print_field(const char *key, const char *color, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+print_field(const char *key, const char *color, const char *fmt, ...)
+{
+	va_list ap;
+	char	buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	print_f(print_out, "%-11s", key);
+	if (color != NULL)
+		fputs(color, print_out);
+	print_escape(print_out, buf, strlen(buf), 0);
+	if (color != NULL)
+		fputs("\033[0m", print_out);
+	fputc('\n', print_out);
+}
+
 void
 print_status(struct json_object *reply)
 {
 	struct json_object *av, *counts;
-	char		    up[32], since[32];
+	char		    up[32], since[32], stall[32], longest[32];
+	const char	   *state;
 
 	av = print_get(reply, "avahi");
 	counts = print_get(reply, "counts");
@@ -255,192 +441,429 @@ print_status(struct json_object *reply)
 	    json_object_get_double(print_get(reply, "uptime")));
 	print_duration(since, sizeof(since),
 	    json_object_get_double(print_get(av, "since")));
-	print_f(print_out, "%-10s discod %s, protocol %s, pid %s, up %s\n",
-	    "agent", print_str(reply, "version"), print_str(reply, "protocol"),
+	print_field("agent", NULL, "discod %s, protocol %s, pid %s, up %s",
+	    print_str(reply, "version"), print_str(reply, "protocol"),
 	    print_str(reply, "pid"), up);
-	print_f(print_out, "%-10s %s\n", "host", print_str(reply, "host"));
-	print_f(print_out, "%-10s %s for %s, %s outage(s)%s%s\n", "avahi",
-	    print_str(av, "state"), since, print_str(av, "outages"),
+	print_field("host", NULL, "%s", print_str(reply, "host"));
+	state = print_str(av, "state");
+	print_field("avahi", print_color_of(state),
+	    "%s for %s, %s outage(s)%s%s", state, since,
+	    print_str(av, "outages"),
 	    print_get(av, "error") != NULL ? ": " : "",
 	    print_get(av, "error") != NULL ? print_str(av, "error") : "");
-	print_f(print_out, "%-10s %s\n", "services",
-	    print_str(counts, "services"));
-	print_f(print_out, "%-10s %s\n", "instances",
-	    print_str(counts, "instances"));
-	print_f(print_out, "%-10s %s\n", "clients",
-	    print_str(counts, "clients"));
-	print_f(print_out, "%-10s %s KiB\n", "memory",
-	    print_str(reply, "rss_kib"));
+	if (print_get(av, "responsive") != NULL) {
+		print_duration(longest, sizeof(longest),
+		    json_object_get_double(print_get(av, "longest_stall_ms")) /
+			1000);
+		if (json_object_get_boolean(print_get(av, "responsive")))
+			print_field("", print_color_of("responsive"),
+			    "responsive, %s stall(s), longest %s, %s queued",
+			    print_str(av, "stalls"), longest,
+			    print_str(av, "queued"));
+		else {
+			print_duration(stall, sizeof(stall),
+			    json_object_get_double(print_get(av,
+				"stalled_ms")) /
+				1000);
+			print_field("", print_color_of("not responding"),
+			    "not responding: a call outstanding for %s, %s "
+			    "queued (answers come from the cache)",
+			    stall, print_str(av, "queued"));
+		}
+	}
+	print_field("services", NULL, "%s", print_str(counts, "services"));
+	print_field("instances", NULL, "%s", print_str(counts, "instances"));
+	print_field("clients", NULL, "%s", print_str(counts, "clients"));
+	print_field("memory", NULL, "%s KiB", print_str(reply, "rss_kib"));
 }
 
 void
 print_services(struct json_object *reply)
 {
-	struct json_object *list, *s, *origin, *h;
-	char		    lease[32];
-	size_t		    i, n;
-	int		    used;
+	static const char *const heads[] = { "ID", "STATE", "NAME", "TYPE",
+		"PORT", "LEASE", "ORIGIN", NULL };
+	struct print_table	 t;
+	struct json_object	*list, *s, *origin, *h;
+	char			 buf[512], lease[40], dur[32], when[40];
+	size_t			 i, n;
 
 	list = print_get(reply, "services");
 	n = print_len(list);
-	print_f(print_out, "%-4s %-12s %-32s %-16s %5s %-6s %s\n", "ID",
-	    "STATE", "NAME", "TYPE", "PORT", "LEASE", "ORIGIN");
+	print_table_init(&t, heads, 1U << 0 | 1U << 4);
 	for (i = 0; i < n; i++) {
 		s = json_object_array_get_idx(list, i);
-		print_f(print_out, "%-4s %-12s ", print_str(s, "id"),
-		    print_str(s, "state"));
-		if (json_object_get_boolean(print_get(s, "renamed")))
-			used = print_f(print_out, "%s (was %s)",
+		print_cell(&t, print_str(s, "id"), NULL);
+		print_cell(&t, print_str(s, "state"),
+		    print_color_of(print_str(s, "state")));
+		if (json_object_get_boolean(print_get(s, "renamed"))) {
+			snprintf(buf, sizeof(buf), "%s (was %s)",
 			    print_str(s, "final_name"), print_str(s, "name"));
-		else
-			used = print_f(print_out, "%s",
-			    print_str(s, "final_name"));
-		print_pad(used, 32);
-		if (print_get(s, "lease_remaining") != NULL)
-			snprintf(lease, sizeof(lease), "%ss",
-			    print_str(s, "lease_remaining"));
-		else
+			print_cell(&t, buf, NULL);
+		} else
+			print_cell(&t, print_str(s, "final_name"), NULL);
+		print_cell(&t, print_str(s, "type"), NULL);
+		print_cell(&t, print_str(s, "port"), NULL);
+		if (print_get(s, "lease_remaining") != NULL) {
+			print_duration(dur, sizeof(dur),
+			    json_object_get_double(print_get(s,
+				"lease_remaining")));
+			snprintf(lease, sizeof(lease), "in %s", dur);
+		} else
 			snprintf(lease, sizeof(lease), "-");
-		print_f(print_out, " %-16s %5s %-6s ", print_str(s, "type"),
-		    print_str(s, "port"), lease);
+		print_cell(&t, lease, NULL);
 		origin = print_get(s, "origin");
 		if (print_get(origin, "file") != NULL)
-			print_f(print_out, "%s\n", print_str(origin, "file"));
-		else
-			print_f(print_out, "pid %s uid %s%s\n",
+			print_cell(&t, print_str(origin, "file"), NULL);
+		else {
+			snprintf(buf, sizeof(buf), "pid %s uid %s%s",
 			    print_str(origin, "pid"), print_str(origin, "uid"),
 			    json_object_get_boolean(print_get(origin,
 				"connected")) ?
 				"" :
 				" (gone)");
-		if ((h = print_get(s, "health")) != NULL)
-			print_f(print_out,
-			    "     check %s: %s, %s pass(es) and %s failure(s) "
-			    "in a row, last change %s: %s\n",
-			    print_str(h, "check"),
-			    json_object_get_boolean(print_get(h, "healthy")) ?
-				"healthy" :
-				"unhealthy",
-			    print_str(h, "passes"), print_str(h, "failures"),
-			    print_get(h, "last_change") ?
-				print_str(h, "last_change") :
-				"never",
-			    print_str(h, "output"));
+			print_cell(&t, buf, NULL);
+		}
+	}
+	print_table_flush(&t);
+	/* Each check below the table, by the registration's ID. */
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(list, i);
+		if ((h = print_get(s, "health")) == NULL)
+			continue;
+		if (print_get(h, "last_change") != NULL &&
+		    !json_object_is_type(print_get(h, "last_change"),
+			json_type_null))
+			print_date(when, sizeof(when),
+			    json_object_get_double(print_get(h,
+				"last_change")));
+		else
+			snprintf(when, sizeof(when), "never");
+		print_f(print_out,
+		    "check of %s (%s): %s, %s pass(es) and %s failure(s) in "
+		    "a row, last change %s: %s\n",
+		    print_str(s, "id"), print_str(h, "check"),
+		    json_object_get_boolean(print_get(h, "healthy")) ?
+			"healthy" :
+			"unhealthy",
+		    print_str(h, "passes"), print_str(h, "failures"), when,
+		    print_str(h, "output"));
 	}
 }
 
 void
 print_types(struct json_object *reply)
 {
-	struct json_object *list, *t;
-	size_t		    k, n;
+	static const char *const heads[] = { "TYPE", "INSTANCES", NULL };
+	struct print_table	 t;
+	struct json_object	*list, *o;
+	size_t			 k, n;
 
 	list = print_get(reply, "types");
 	n = print_len(list);
-	print_f(print_out, "%-32s %s\n", "TYPE", "INSTANCES");
+	print_table_init(&t, heads, 1U << 1);
 	for (k = 0; k < n; k++) {
-		t = json_object_array_get_idx(list, k);
-		print_f(print_out, "%-32s %s\n", print_str(t, "type"),
-		    print_str(t, "instances"));
+		o = json_object_array_get_idx(list, k);
+		print_cell(&t, print_str(o, "type"), NULL);
+		print_cell(&t, print_str(o, "instances"), NULL);
 	}
+	print_table_flush(&t);
 }
 
+/* TXT strings, each quoted and escaped, into a cell. */
 static void
-print_txt(struct json_object *txt)
+print_txt_cell(struct print_table *t, struct json_object *txt)
 {
-	struct json_object *t;
-	size_t		    k, n = print_len(txt);
+	struct json_object *o;
+	size_t		    k, n = print_len(txt), len;
+	char		   *text;
+	FILE		   *fp;
+	int		    cols = 0;
 
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		abort();
 	for (k = 0; k < n; k++) {
-		t = json_object_array_get_idx(txt, k);
-		if (k > 0)
-			fputc(' ', print_out);
-		if (json_object_is_type(t, json_type_string))
-			print_quoted(json_object_get_string(t));
-		else
-			print_f(print_out, "base64:%s", print_str(t, "base64"));
+		o = json_object_array_get_idx(txt, k);
+		if (k > 0) {
+			fputc(' ', fp);
+			cols++;
+		}
+		if (json_object_is_type(o, json_type_string)) {
+			fputc('"', fp);
+			cols += 2 +
+			    print_escape(fp, json_object_get_string(o),
+				strlen(json_object_get_string(o)), 1);
+			fputc('"', fp);
+		} else
+			cols += print_f(fp, "base64:%s",
+			    print_str(o, "base64"));
 	}
+	if (n == 0) {
+		fputc('-', fp);
+		cols = 1;
+	}
+	fclose(fp);
+	print_cell_escaped(t, text, cols);
 }
 
+/* The addresses of an instance, comma-separated, into a cell. */
 static void
-print_addrs(struct json_object *inst)
+print_addrs_cell(struct print_table *t, struct json_object *inst)
 {
 	struct json_object *addrs = print_get(inst, "addresses");
-	size_t		    k, n = print_len(addrs);
+	size_t		    k, n = print_len(addrs), len;
+	char		   *text;
+	FILE		   *fp;
+	int		    cols = 0;
 
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		abort();
 	for (k = 0; k < n; k++)
-		print_f(print_out, "%s%s", k > 0 ? "," : "",
+		cols += print_f(fp, "%s%s", k > 0 ? "," : "",
 		    print_str(json_object_array_get_idx(addrs, k), "address"));
-	if (n == 0)
-		fputc('-', print_out);
+	if (n == 0) {
+		fputc('-', fp);
+		cols = 1;
+	}
+	fclose(fp);
+	print_cell_escaped(t, text, cols);
+}
+
+/* The instance's name, marked when its host stopped answering. */
+static void
+print_name_cell(struct print_table *t, struct json_object *inst)
+{
+	char buf[512];
+
+	if (print_get(inst, "reachable") != NULL &&
+	    !json_object_get_boolean(print_get(inst, "reachable"))) {
+		snprintf(buf, sizeof(buf), "%s (unreachable)",
+		    print_str(inst, "name"));
+		print_cell(t, buf, print_color_of("unreachable"));
+	} else
+		print_cell(t, print_str(inst, "name"), NULL);
+}
+
+/*
+ * An instance's rows: one, with every address; or with PRINT_LONG one
+ * per address (at least one), with its family and interface.
+ */
+static void
+print_instance_rows(struct print_table *t, struct json_object *inst,
+    int with_type)
+{
+	struct json_object *addrs, *a;
+	size_t		    k, n;
+
+	addrs = print_get(inst, "addresses");
+	n = print_len(addrs);
+	for (k = 0; k == 0 || k < n; k++) {
+		print_name_cell(t, inst);
+		if (with_type)
+			print_cell(t, print_str(inst, "type"), NULL);
+		print_cell(t, print_str(inst, "host"), NULL);
+		print_cell(t, print_str(inst, "port"), NULL);
+		if (print_flag & PRINT_LONG) {
+			a = n > 0 ? json_object_array_get_idx(addrs, k) : NULL;
+			print_cell(t, print_str(a, "address"), NULL);
+			print_cell(t, print_str(a, "family"), NULL);
+			print_cell(t, print_str(a, "interface"), NULL);
+		} else
+			print_addrs_cell(t, inst);
+		print_txt_cell(t, print_get(inst, "txt"));
+		if (!(print_flag & PRINT_LONG))
+			break;
+	}
 }
 
 static void
-print_instance_row(struct json_object *inst)
+print_instances_table(struct json_object **insts, size_t n, int with_type)
 {
-	int used;
+	static const char *const heads[] = { "NAME", "HOST", "PORT",
+		"ADDRESSES", "TXT", NULL };
+	static const char *const heads_type[] = { "NAME", "TYPE", "HOST",
+		"PORT", "ADDRESSES", "TXT", NULL };
+	static const char *const heads_long[] = { "NAME", "HOST", "PORT",
+		"ADDRESS", "FAMILY", "INTERFACE", "TXT", NULL };
+	static const char *const heads_long_type[] = { "NAME", "TYPE", "HOST",
+		"PORT", "ADDRESS", "FAMILY", "INTERFACE", "TXT", NULL };
+	struct print_table	 t;
+	size_t			 k;
+	int			 lng = print_flag & PRINT_LONG;
 
-	print_f(print_out, "%-32s ", print_str(inst, "name"));
-	used = print_f(print_out, "%s:%s", print_str(inst, "host"),
-	    print_str(inst, "port"));
-	print_pad(used, 28);
-	fputc(' ', print_out);
-	print_addrs(inst);
-	fputs("  ", print_out);
-	print_txt(print_get(inst, "txt"));
-	fputc('\n', print_out);
+	print_table_init(&t,
+	    with_type ? (lng ? heads_long_type : heads_type) :
+			(lng ? heads_long : heads),
+	    1U << (with_type ? 3 : 2));
+	for (k = 0; k < n; k++)
+		print_instance_rows(&t, insts[k], with_type);
+	print_table_flush(&t);
 }
 
-/* list's reply: a header, then one row per instance. */
+/* list's reply: a header, then a row per instance; every_type: a TYPE. */
 void
-print_list(struct json_object *reply)
+print_list(struct json_object *reply, int every_type)
 {
-	struct json_object *list;
+	struct json_object *list, **insts;
 	size_t		    k, n;
 
 	list = print_get(reply, "instances");
 	n = print_len(list);
-	print_f(print_out, "%-32s %-28s %s\n", "NAME", "HOST:PORT",
-	    "ADDRESSES  TXT");
+	if ((insts = calloc(n + 1, sizeof(*insts))) == NULL)
+		abort();
 	for (k = 0; k < n; k++)
-		print_instance_row(json_object_array_get_idx(list, k));
+		insts[k] = json_object_array_get_idx(list, k);
+	print_instances_table(insts, n, every_type);
+	free(insts);
 }
 
-/* pick's reply: the row of the instance chosen. */
+/* pick's reply: the instance chosen, as list shows it. */
 void
 print_picked(struct json_object *reply)
 {
-	print_instance_row(print_get(reply, "instance"));
+	struct json_object *inst = print_get(reply, "instance");
+
+	print_instances_table(&inst, 1, 0);
+}
+
+static int
+print_link_local(const char *a)
+{
+	return (strncasecmp(a, "fe80:", 5) == 0);
+}
+
+/*
+ * "ADDRESS PORT" of inst, for scripts: its first address of family (any
+ * when NULL) that is not link-local, else its first link-local one (with
+ * its %scope).  -1 when it has none.  Addresses are checked to be
+ * addresses: nothing else from the agent reaches a script's variables.
+ */
+int
+print_addr(struct json_object *inst, const char *family)
+{
+	struct json_object *addrs, *a, *best = NULL;
+	const char	   *s, *port;
+	size_t		    k, n;
+
+	addrs = print_get(inst, "addresses");
+	n = print_len(addrs);
+	for (k = 0; k < n; k++) {
+		a = json_object_array_get_idx(addrs, k);
+		s = print_str(a, "address");
+		if (family != NULL && strcmp(print_str(a, "family"), family))
+			continue;
+		if (strspn(s, "0123456789abcdefABCDEF.:%") != strlen(s) &&
+		    strchr(s, '%') == NULL)
+			continue;
+		if (best == NULL ||
+		    (print_link_local(print_str(best, "address")) &&
+			!print_link_local(s)))
+			best = a;
+	}
+	port = print_str(inst, "port");
+	if (best == NULL || strspn(port, "0123456789") != strlen(port))
+		return (-1);
+	print_f(print_out, "%s %s\n", print_str(best, "address"), port);
+	return (0);
 }
 
 void
 print_resolved(struct json_object *reply)
 {
-	struct json_object *inst;
+	struct json_object *inst, *addrs;
+	struct print_table  t;
+	const char *const   heads[] = { "", NULL };
+	char		    when[40];
+	size_t		    k, n;
 
 	inst = print_get(reply, "instance");
-	print_f(print_out, "%-10s %s\n", "name", print_str(inst, "name"));
-	print_f(print_out, "%-10s %s\n", "type", print_str(inst, "type"));
-	print_f(print_out, "%-10s %s\n", "fullname",
-	    print_str(inst, "fullname"));
-	print_f(print_out, "%-10s %s\n", "host", print_str(inst, "host"));
-	print_f(print_out, "%-10s %s\n", "port", print_str(inst, "port"));
-	print_f(print_out, "%-10s ", "addresses");
-	print_addrs(inst);
-	print_f(print_out, "\n%-10s ", "txt");
-	print_txt(print_get(inst, "txt"));
-	print_f(print_out, "\n%-10s %s\n", "local",
+	print_field("name", NULL, "%s", print_str(inst, "name"));
+	print_field("type", NULL, "%s", print_str(inst, "type"));
+	print_field("fullname", NULL, "%s", print_str(inst, "fullname"));
+	print_field("host", NULL, "%s", print_str(inst, "host"));
+	print_field("port", NULL, "%s", print_str(inst, "port"));
+	addrs = print_get(inst, "addresses");
+	n = print_len(addrs);
+	for (k = 0; k < n || k == 0; k++) {
+		struct json_object *a = json_object_array_get_idx(addrs, k);
+
+		print_f(print_out, "%-11s", k == 0 ? "addresses" : "");
+		if (n == 0)
+			print_f(print_out, "-\n");
+		else
+			print_f(print_out, "%s (%s, %s)\n",
+			    print_str(a, "address"), print_str(a, "family"),
+			    print_str(a, "interface"));
+	}
+	print_f(print_out, "%-11s", "txt");
+	print_table_init(&t, heads, 0);
+	print_txt_cell(&t, print_get(inst, "txt"));
+	fputs(t.cells[0].text, print_out);
+	free(t.cells[0].text);
+	free(t.cells);
+	fputc('\n', print_out);
+	print_field("local", NULL, "%s",
 	    json_object_get_boolean(print_get(inst, "local")) ? "yes" : "no");
+	if (print_get(inst, "reachable") != NULL)
+		print_field("reachable",
+		    json_object_get_boolean(print_get(inst, "reachable")) ?
+			NULL :
+			print_color_of("unreachable"),
+		    "%s",
+		    json_object_get_boolean(print_get(inst, "reachable")) ?
+			"yes" :
+			"no");
+	if (print_get(inst, "last_changed") != NULL) {
+		print_date(when, sizeof(when),
+		    json_object_get_double(print_get(inst, "last_changed")));
+		print_field("changed", NULL, "%s", when);
+	}
 }
 
-/* publish: the registration made, under the name the agent gave it. */
+/* publish and run: the registration made, and the state it is in. */
 void
-print_published(const char *name, const char *type, unsigned int port, long id)
+print_registered(struct json_object *reply)
 {
-	fputs("published ", print_out);
-	print_quoted(name != NULL ? name : "-");
-	print_f(print_out, " %s port ", type);
-	fprintf(print_out, "%u as registration %ld\n", port, id);
+	struct json_object *reg = print_get(reply, "registration");
+	const char	   *state = print_str(reg, "state");
+
+	print_f(print_out, "registration %s: \"", print_str(reg, "id"));
+	print_escape(print_out, print_str(reg, "final_name"),
+	    strlen(print_str(reg, "final_name")), 1);
+	print_f(print_out, "\" %s port %s: ", print_str(reg, "type"),
+	    print_str(reg, "port"));
+	if (strcmp(state, "probing") == 0)
+		print_f(print_out, "probing the name on the network\n");
+	else if (strcmp(state, "waiting") == 0)
+		print_f(print_out, "waiting for avahi-daemon\n");
+	else if (strcmp(state, "failed") == 0)
+		print_f(print_out, "failed: %s\n", print_str(reg, "error"));
+	else if (strcmp(state, "unhealthy") == 0)
+		print_f(print_out, "not announced until its check passes\n");
+	else
+		print_f(print_out, "%s\n", state);
+	fflush(print_out);
+}
+
+/*
+ * A row of watch: the event, then the instance as list shows it.  Rows
+ * stream, so they are not aligned with one another.
+ */
+static void
+print_watch_row(const char *event, struct json_object *inst)
+{
+	static const char *const heads[] = { "EVENT", "NAME", "HOST", "PORT",
+		"ADDRESSES", "TXT", NULL };
+	struct print_table	 t;
+	int			 flags = print_flag;
+	char			 ev[16];
+
+	snprintf(ev, sizeof(ev), "%-7.7s", event);
+	print_table_init(&t, heads, 0);
+	print_cell(&t, ev, print_color_of(event));
+	print_flag = (flags & ~PRINT_LONG) | PRINT_NO_HEADER;
+	print_instance_rows(&t, inst, 0);
+	print_table_flush(&t);
+	print_flag = flags;
 }
 
 /* watch's reply: the instances present now, one row each. */
@@ -452,53 +875,104 @@ print_watch_snapshot(struct json_object *reply)
 
 	list = print_get(reply, "instances");
 	n = print_len(list);
-	for (k = 0; k < n; k++) {
-		print_f(print_out, "%-7s ", "present");
-		print_instance_row(json_object_array_get_idx(list, k));
-	}
+	for (k = 0; k < n; k++)
+		print_watch_row("present", json_object_array_get_idx(list, k));
+	fflush(print_out);
 }
 
-/* A change watch streams: the event's name, then its instance's row. */
+/* A change watch streams: the event, then its instance's row. */
 void
-print_watch_event(struct ctl_env *env, const char *line)
+print_watch_event(int json, const char *line)
 {
-	struct json_object *ev, *inst;
+	struct json_object *ev;
 
-	if (env->json)
+	if (json)
 		fprintf(print_out, "%s\n", line);
 	else if ((ev = json_tokener_parse(line)) != NULL) {
-		inst = print_get(ev, "instance");
-		print_f(print_out, "%-7s ", print_str(ev, "event"));
-		if (inst != NULL)
-			print_instance_row(inst);
+		if (print_get(ev, "instance") != NULL)
+			print_watch_row(print_str(ev, "event"),
+			    print_get(ev, "instance"));
+		else if (strcmp(print_str(ev, "event"), "resync") == 0)
+			print_f(print_out,
+			    "resync  (the agent's cache was rebuilt, or "
+			    "events were lost: what follows is afresh)\n");
 		else
-			fputc('\n', print_out);
+			print_f(print_out, "%s\n", print_str(ev, "event"));
 		json_object_put(ev);
 	}
 	fflush(print_out);
 }
 
-/* An event on a registration's connection (publish, run). */
-void
-print_event(struct ctl_env *env, const char *line)
+/*
+ * An event on a registration's connection (publish, run), in words, or
+ * as it came with json.  Returns what it was: 'e' established, 'f'
+ * failed, 'x' expired, 0 anything else.
+ */
+int
+print_event(int json, const char *line)
 {
 	struct json_object *ev;
+	const char	   *name;
+	char		    buf[32];
+	int		    kind = 0;
 
-	if (env->json) {
-		fprintf(print_out, "%s\n", line);
-		fflush(print_out);
-		return;
-	}
 	if ((ev = json_tokener_parse(line)) == NULL)
-		return;
-	if (strcmp(print_str(ev, "event"), "renamed") == 0) {
-		fputs("renamed: ", print_out);
-		print_quoted(print_str(ev, "old_name"));
-		fputs(" was taken, now ", print_out);
-		print_quoted(print_str(ev, "name"));
-		fputc('\n', print_out);
-	} else
-		print_f(print_out, "%s\n", line);
+		return (0);
+	name = print_str(ev, "event");
+	if (strcmp(name, "established") == 0)
+		kind = 'e';
+	else if (strcmp(name, "failed") == 0)
+		kind = 'f';
+	else if (strcmp(name, "expired") == 0)
+		kind = 'x';
+	if (json) {
+		fprintf(print_out, "%s\n", line);
+		goto done;
+	}
+	if (print_get(ev, "id") != NULL)
+		print_f(print_out, "registration %s: ", print_str(ev, "id"));
+	if (kind == 'e') {
+		fputs("established as \"", print_out);
+		print_escape(print_out, print_str(ev, "name"),
+		    strlen(print_str(ev, "name")), 1);
+		fputs("\"\n", print_out);
+	} else if (strcmp(name, "renamed") == 0) {
+		fputs("renamed: \"", print_out);
+		print_escape(print_out, print_str(ev, "old_name"),
+		    strlen(print_str(ev, "old_name")), 1);
+		fputs("\" was taken, now \"", print_out);
+		print_escape(print_out, print_str(ev, "name"),
+		    strlen(print_str(ev, "name")), 1);
+		fputs("\"\n", print_out);
+	} else if (kind == 'f') {
+		print_f(print_out, "failed: %s", print_str(ev, "error"));
+		if (json_object_get_int(print_get(ev, "retry")) > 0) {
+			print_duration(buf, sizeof(buf),
+			    json_object_get_int(print_get(ev, "retry")));
+			print_f(print_out, "; trying again in %s\n", buf);
+		} else
+			print_f(print_out, "; not tried again\n");
+	} else if (strcmp(name, "health") == 0)
+		print_f(print_out, "check %s: %s (%s)\n",
+		    json_object_get_boolean(print_get(ev, "healthy")) ?
+			"passes" :
+			"fails",
+		    print_str(ev, "output"),
+		    json_object_get_boolean(print_get(ev, "healthy")) ?
+			"announced again" :
+			"withdrawn");
+	else if (kind == 'x')
+		print_f(print_out,
+		    "the lease ran out without a renew: withdrawn\n");
+	else if (strcmp(name, "resync") == 0)
+		print_f(print_out,
+		    "%s events lost: \"discoctl services\" "
+		    "shows the state\n",
+		    print_str(ev, "dropped"));
+	else
+		print_f(print_out, "%s\n", name);
+done:
 	fflush(print_out);
 	json_object_put(ev);
+	return (kind);
 }

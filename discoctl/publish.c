@@ -1,13 +1,12 @@
 /*
  * discoctl's commands that change this host's announcements: publish,
- * run, unpublish and reload.
+ * run, renew, unpublish and reload.
  */
 #include "config.h"
 
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,213 +19,218 @@
 #include "disco.h"
 #include "discoctl.h"
 
-/* What publish and run announce, and the arrays behind it. */
-struct ctl_service {
-	struct disco_service def;
-	const char	   **txt; /* def.txt, NULL-terminated */
-	size_t		     ntxt;
-	const char	   **subtypes; /* def.subtypes, likewise */
-	size_t		     nsubtypes;
-};
-
-static const char **
-ctl_strings_new(int argc)
+static struct json_object *
+ctl_string_array(const char *const *s, size_t n)
 {
-	const char **a;
+	struct json_object *a = json_object_new_array();
+	size_t		    i;
 
-	if ((a = calloc((size_t)argc + 1, sizeof(*a))) == NULL) {
-		fprintf(stderr, "discoctl: out of memory\n");
-		exit(EXIT_FAILED);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(s[i]));
 	return (a);
 }
 
-static void
-ctl_service_free(struct ctl_service *svc)
-{
-	free(svc->txt);
-	free(svc->subtypes);
-}
-
 /*
- * Parse "--subtype S", "--ttl N", "--txt K=V", "--name", "--type",
- * "--port" (the last three for run) from argv; KEY=VALUE words left over
- * are TXT too for publish.  Returns the index of the first operand.
+ * Register what the options and operands say; d stays open to keep it.
+ * Returns the registration's number; *state, the state the reply gave.
  */
-static int
-ctl_service_opts(int argc, char **argv, struct ctl_service *svc, int named)
-{
-	static const struct option longopts[] = {
-		{ "subtype", required_argument, NULL, 'S' },
-		{ "ttl", required_argument, NULL, 'T' },
-		{ "txt", required_argument, NULL, 'x' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "type", required_argument, NULL, 'y' },
-		{ "port", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	/* Every word could be one: argc bounds both arrays. */
-	svc->txt = ctl_strings_new(argc);
-	svc->subtypes = ctl_strings_new(argc);
-	svc->def.txt = svc->txt;
-	svc->def.subtypes = svc->subtypes;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, named ? "+" : "", longopts,
-		    NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			svc->subtypes[svc->nsubtypes++] = optarg;
-			break;
-		case 'T':
-			svc->def.ttl = (unsigned int)ctl_number("--ttl", optarg,
-			    1, 604800);
-			break;
-		case 'x':
-			svc->txt[svc->ntxt++] = optarg;
-			break;
-		case 'n':
-			if (!named)
-				usage();
-			svc->def.name = optarg;
-			break;
-		case 'y':
-			if (!named)
-				usage();
-			svc->def.type = optarg;
-			break;
-		case 'p':
-			if (!named)
-				usage();
-			svc->def.port = (unsigned int)ctl_number("--port",
-			    optarg, 1, 65535);
-			break;
-		default:
-			usage();
-		}
-	}
-	return (optind);
-}
-
-/* Register, and return the registration id; d stays open to keep it. */
 static long
-ctl_register(struct ctl_env *env, struct disco *d, struct ctl_service *svc,
-    int quiet)
+ctl_register(struct ctl_env *env, struct disco *d, const char *name,
+    const char *type, long port, char *state, size_t statelen)
 {
-	struct json_object *reply;
-	char		   *final_name = NULL;
-	long		    id = 0;
-	int		    rc;
+	struct json_object *req, *reply, *reg, *v;
+	long		    id;
 
-	rc = disco_register_service(d, &svc->def, &id, &final_name,
-	    env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
-	if (!env->json && !quiet)
-		print_published(final_name, svc->def.type, svc->def.port, id);
-	fflush(stdout);
-	free(final_name);
+	req = ctl_request("register");
+	json_object_object_add(req, "name", json_object_new_string(name));
+	json_object_object_add(req, "type", json_object_new_string(type));
+	json_object_object_add(req, "port", json_object_new_int((int)port));
+	if (env->ntxt > 0)
+		json_object_object_add(req, "txt",
+		    ctl_string_array(env->txt, env->ntxt));
+	if (env->nsubtypes > 0)
+		json_object_object_add(req, "subtypes",
+		    ctl_string_array(env->subtypes, env->nsubtypes));
+	if (env->ttl > 0)
+		json_object_object_add(req, "ttl",
+		    json_object_new_int64(env->ttl));
+	if (env->persist)
+		json_object_object_add(req, "persist",
+		    json_object_new_boolean(1));
+	if (env->check != NULL)
+		json_object_object_add(req, "check",
+		    json_object_get(env->check));
+	reply = ctl_call(env, d, req, 0);
+	if (!json_object_object_get_ex(reply, "registration", &reg) ||
+	    !json_object_object_get_ex(reg, "id", &v) ||
+	    (id = (long)json_object_get_int64(v)) <= 0) {
+		fprintf(stderr,
+		    "discoctl: the agent's reply has no "
+		    "registration\n");
+		exit(EXIT_AGENT);
+	}
+	snprintf(state, statelen, "%s",
+	    json_object_object_get_ex(reg, "state", &v) ?
+		json_object_get_string(v) :
+		"");
+	if (!env->json)
+		print_registered(reply);
+	fflush(env->out);
 	json_object_put(reply);
 	return (id);
 }
 
+/* A heartbeat; not printed, even with -j. */
 static void
-ctl_renew(struct ctl_env *env, struct disco *d, long id)
+ctl_heartbeat(struct ctl_env *env, struct disco *d, long id)
 {
-	int json = env->json;
-	int rc;
+	struct json_object *req;
+	int		    json = env->json;
 
-	rc = disco_renew(d, id, env->timeout_ms);
-	env->json = 0; /* heartbeats are not output */
-	json_object_put(ctl_reply(env, d, rc));
+	req = ctl_request("renew");
+	json_object_object_add(req, "registration", json_object_new_int64(id));
+	env->json = 0;
+	json_object_put(ctl_call(env, d, req, 0));
 	env->json = json;
 }
 
+/*
+ * The operands NAME TYPE PORT [KEY=VALUE ...] of publish; the TXT words
+ * join --txt's.
+ */
 int
 ctl_publish(struct ctl_env *env, int argc, char **argv)
 {
-	static const int   sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct ctl_service svc;
-	struct disco	  *d;
-	char		  *ev;
-	long		   id;
-	int		   i, rc, wait_ms;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct disco	*d;
+	const char     **txt;
+	char		*ev, state[32];
+	long		 id, port, deadline_ms = -1;
+	int		 i, rc, wait_ms, kind;
 
-	memset(&svc, 0, sizeof(svc));
-	i = ctl_service_opts(argc, argv, &svc, 0);
-	if (argc - i < 3)
-		usage();
-	svc.def.name = argv[i];
-	svc.def.type = argv[i + 1];
-	svc.def.port = (unsigned int)ctl_number("port", argv[i + 2], 1, 65535);
-	for (i += 3; i < argc; i++)
-		svc.txt[svc.ntxt++] = argv[i];
+	if (argc < 4)
+		ctl_usage("NAME, TYPE and PORT are needed");
+	port = ctl_number("PORT", argv[3], 1, 65535);
+	/* KEY=VALUE operands after --txt's, as they came. */
+	if (argc > 4) {
+		if ((txt = reallocarray(env->txt, env->ntxt + (size_t)argc,
+			 sizeof(*txt))) == NULL)
+			exit(EXIT_FAILED);
+		for (i = 4; i < argc; i++)
+			txt[env->ntxt++] = argv[i];
+		txt[env->ntxt] = NULL;
+		env->txt = txt;
+	}
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	d = ctl_open(env);
-	id = ctl_register(env, d, &svc, 0);
+	id = ctl_register(env, d, argv[1], argv[2], port, state, sizeof(state));
+	if (env->persist) {
+		/* It stays when we go: wait only to say how it went. */
+		if (strcmp(state, "established") == 0 ||
+		    strcmp(state, "failed") == 0)
+			goto done;
+		deadline_ms = env->timeout_ms;
+	}
 	/* Renew at a third of the lease: two heartbeats may be lost. */
-	wait_ms = svc.def.ttl > 0 ? (int)(svc.def.ttl * 1000 / 3) : -1;
+	wait_ms = env->ttl > 0 ? (int)(env->ttl * 1000 / 3) : -1;
+	if (deadline_ms >= 0 && (wait_ms < 0 || wait_ms > deadline_ms))
+		wait_ms = (int)deadline_ms;
 	while (ctl_signal == 0) {
 		rc = disco_event_next(d, &ev, wait_ms);
 		if (rc == 0) {
-			print_event(env, ev);
+			kind = print_event(env->json, ev);
 			free(ev);
-		} else if (rc == DISCO_ETIMEOUT)
-			ctl_renew(env, d, id);
-		else if (rc != DISCO_EINTR) {
-			fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
+			if (kind == 'x') { /* expired: nothing left to keep */
+				disco_close(d);
+				return (EXIT_FAILED);
+			}
+			if (env->persist && (kind == 'e' || kind == 'f'))
+				break;
+		} else if (rc == DISCO_ETIMEOUT) {
+			if (env->persist) {
+				if (!env->json)
+					fprintf(env->out,
+					    "registration %ld: still %s; "
+					    "\"discoctl services\" shows "
+					    "when it is established\n",
+					    id, state);
+				break;
+			}
+			ctl_heartbeat(env, d, id);
+		} else if (rc != DISCO_EINTR) {
 			disco_close(d);
-			exit(EXIT_AGENT);
+			ctl_agent_lost(rc);
 		}
 	}
-	/* Closing the connection withdraws the registration. */
+done:
+	/* Closing withdraws the registration, unless it persists. */
 	disco_close(d);
-	ctl_service_free(&svc);
+	return (EXIT_OK);
+}
+
+/* REGISTRATION operand of unpublish and renew: one request. */
+static int
+ctl_by_id(struct ctl_env *env, int argc, char **argv, const char *verb,
+    const char *done)
+{
+	struct json_object *req;
+	struct disco	   *d;
+	long		    id;
+
+	if (argc != 2)
+		ctl_usage("one REGISTRATION is needed");
+	id = ctl_number("REGISTRATION", argv[1], 1, LONG_MAX);
+	d = ctl_open(env);
+	req = ctl_request(verb);
+	json_object_object_add(req, "registration", json_object_new_int64(id));
+	json_object_put(ctl_call(env, d, req, 0));
+	disco_close(d);
+	if (!env->json)
+		printf("registration %ld: %s\n", id, done);
 	return (EXIT_OK);
 }
 
 int
 ctl_unpublish(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco *d;
-	long	      id;
-	int	      rc;
+	return (ctl_by_id(env, argc, argv, "unregister", "withdrawn"));
+}
 
-	if (argc != 2)
-		usage();
-	id = ctl_number("registration", argv[1], 1, LONG_MAX);
-	d = ctl_open(env);
-	rc = disco_unregister(d, id, env->timeout_ms);
-	json_object_put(ctl_reply(env, d, rc));
-	disco_close(d);
-	return (EXIT_OK);
+int
+ctl_renew(struct ctl_env *env, int argc, char **argv)
+{
+	return (ctl_by_id(env, argc, argv, "renew", "lease renewed"));
 }
 
 /*
  * run: announce a service while a command runs.  Signals are passed on to
  * the command; when it exits the registration is withdrawn and discoctl
  * exits with the command's status (128 + N when killed by signal N).
+ * discoctl's own output goes to stderr: stdout is the command's.
  */
 int
 ctl_run(struct ctl_env *env, int argc, char **argv)
 {
-	static const int   sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-		  SIGUSR2, SIGCHLD };
-	struct ctl_service svc;
-	struct disco	  *d;
-	char		  *ev;
-	long		   id;
-	pid_t		   pid, w;
-	int		   i, rc, status, sig, wait_ms;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+		SIGUSR2, SIGCHLD };
+	struct disco	*d;
+	char		*ev, state[32];
+	pid_t		 pid, w;
+	long		 id;
+	int		 rc, status, sig, wait_ms;
 
-	memset(&svc, 0, sizeof(svc));
-	i = ctl_service_opts(argc, argv, &svc, 1);
-	if (svc.def.name == NULL || svc.def.type == NULL || svc.def.port == 0 ||
-	    i >= argc)
-		usage();
+	if (env->name == NULL || env->type == NULL || env->port == 0)
+		ctl_usage("--name, --type and --port are needed");
+	if (argc < 2)
+		ctl_usage("no COMMAND to run");
+	if (env->persist)
+		ctl_usage("--persist: the registration ends with the command");
+	env->out = stderr;
+	print_init(stderr, stderr);
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	d = ctl_open(env);
-	id = ctl_register(env, d, &svc, 1);
+	id = ctl_register(env, d, env->name, env->type, env->port, state,
+	    sizeof(state));
 	if ((pid = fork()) == -1) {
 		perror("discoctl: fork");
 		exit(EXIT_FAILED);
@@ -234,11 +238,11 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 	if (pid == 0) {
 		signal(SIGCHLD, SIG_DFL);
 		close(disco_fd(d));
-		execvp(argv[i], argv + i);
-		fprintf(stderr, "discoctl: %s: %s\n", argv[i], strerror(errno));
+		execvp(argv[1], argv + 1);
+		fprintf(stderr, "discoctl: %s: %s\n", argv[1], strerror(errno));
 		_exit(127);
 	}
-	wait_ms = svc.def.ttl > 0 ? (int)(svc.def.ttl * 1000 / 3) : 1000;
+	wait_ms = env->ttl > 0 ? (int)(env->ttl * 1000 / 3) : 1000;
 	for (;;) {
 		/* Once the agent is gone, only the command matters. */
 		w = waitpid(pid, &status, d != NULL ? WNOHANG : 0);
@@ -254,21 +258,20 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 			continue;
 		rc = disco_event_next(d, &ev, wait_ms);
 		if (rc == 0) {
-			print_event(env, ev);
+			print_event(env->json, ev);
 			free(ev);
-		} else if (rc == DISCO_ETIMEOUT && svc.def.ttl > 0)
-			ctl_renew(env, d, id);
+		} else if (rc == DISCO_ETIMEOUT && env->ttl > 0)
+			ctl_heartbeat(env, d, id);
 		else if (rc != DISCO_ETIMEOUT && rc != DISCO_EINTR) {
 			fprintf(stderr,
 			    "discoctl: %s: %s keeps running but is "
 			    "no longer announced\n",
-			    disco_strerror(rc), argv[i]);
+			    disco_strerror(rc), argv[1]);
 			disco_close(d);
 			d = NULL;
 		}
 	}
 	disco_close(d);
-	ctl_service_free(&svc);
 	if (WIFSIGNALED(status))
 		return (128 + WTERMSIG(status));
 	return (WEXITSTATUS(status));
@@ -277,18 +280,22 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 int
 ctl_reload(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco *d;
-	size_t	      services, errors;
-	int	      rc;
+	struct json_object *reply, *v;
+	struct disco	   *d;
+	long		    services = 0, errors = 0;
 
 	if (argc != 1)
-		usage();
+		ctl_usage("no operand is taken");
 	d = ctl_open(env);
-	rc = disco_reload(d, &services, &errors, env->timeout_ms);
-	json_object_put(ctl_reply(env, d, rc));
+	reply = ctl_call(env, d, ctl_request("reload"), 0);
 	disco_close(d);
+	if (json_object_object_get_ex(reply, "services", &v))
+		services = (long)json_object_get_int64(v);
+	if (json_object_object_get_ex(reply, "errors", &v))
+		errors = (long)json_object_get_int64(v);
+	json_object_put(reply);
 	if (!env->json)
-		printf("reloaded: %zu service(s), %zu file(s) with errors (see "
+		printf("reloaded: %ld service(s), %ld file(s) with errors (see "
 		       "the agent's log)\n",
 		    services, errors);
 	return (errors == 0 ? EXIT_OK : EXIT_FAILED);

@@ -4,34 +4,29 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "disco.h"
 #include "discoctl.h"
 
-/* A command that prints one reply as it came: status, services. */
+/* A command that prints one reply: status, services, types. */
 static int
-ctl_show(struct ctl_env *env, int argc,
-    int (*call)(struct disco *, char **, int),
+ctl_show(struct ctl_env *env, int argc, const char *verb,
     void (*print)(struct json_object *))
 {
 	struct json_object *reply;
 	struct disco	   *d;
-	char		   *json;
-	int		    rc;
 
 	if (argc != 1)
-		usage();
+		ctl_usage("no operand is taken");
 	d = ctl_open(env);
-	rc = call(d, &json, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
+	reply = ctl_call(env, d, ctl_request(verb), 0);
 	disco_close(d);
-	free(json);
 	if (!env->json)
 		print(reply);
 	json_object_put(reply);
@@ -41,202 +36,180 @@ ctl_show(struct ctl_env *env, int argc,
 int
 ctl_status(struct ctl_env *env, int argc, char **argv)
 {
-	return (ctl_show(env, argc, disco_status, print_status));
+	return (ctl_show(env, argc, "status", print_status));
 }
 
 int
 ctl_services(struct ctl_env *env, int argc, char **argv)
 {
-	return (ctl_show(env, argc, disco_services, print_services));
+	return (ctl_show(env, argc, "services", print_services));
 }
 
 int
 ctl_types(struct ctl_env *env, int argc, char **argv)
 {
-	struct json_object *reply;
-	struct disco	   *d;
-	char		  **types;
-	size_t		    n;
-	int		    rc;
-
-	if (argc != 1)
-		usage();
-	d = ctl_open(env);
-	rc = disco_types(d, &types, &n, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
-	disco_close(d);
-	disco_types_free(types, n);
-	if (!env->json)
-		print_types(reply); /* with the counts, from the reply */
-	json_object_put(reply);
-	return (EXIT_OK);
+	return (ctl_show(env, argc, "types", print_types));
 }
 
 /*
- * The operands "TYPE [KEY[=VALUE] ...]" of list and pick, from optind
- * on, into q; q->txt points into a NULL-terminated array the caller frees.
+ * The operands "[TYPE] [KEY[=VALUE] ...]" of list, pick and watch into
+ * req: the TXT words join --txt's.
  */
 static void
-ctl_query_operands(struct disco_query *q, int argc, char **argv)
+ctl_query(struct ctl_env *env, struct json_object *req, int argc, char **argv,
+    int type_required)
 {
 	const char **txt;
-	size_t	     n = 0;
+	int	     i;
 
-	if (optind >= argc)
-		usage();
-	q->type = argv[optind++];
-	if ((txt = calloc((size_t)(argc - optind) + 1, sizeof(*txt))) == NULL) {
-		fprintf(stderr, "discoctl: out of memory\n");
-		exit(EXIT_FAILED);
+	if (argc < 2 && type_required)
+		ctl_usage("a TYPE is needed");
+	if (argc >= 2)
+		json_object_object_add(req, "type",
+		    json_object_new_string(argv[1]));
+	if (argc > 2) {
+		if ((txt = reallocarray(env->txt, env->ntxt + (size_t)argc,
+			 sizeof(*txt))) == NULL)
+			exit(EXIT_FAILED);
+		for (i = 2; i < argc; i++)
+			txt[env->ntxt++] = argv[i];
+		txt[env->ntxt] = NULL;
+		env->txt = txt;
 	}
-	for (; optind < argc; optind++)
-		txt[n++] = argv[optind];
-	q->txt = txt;
+	ctl_add_filters(env, req);
 }
 
-/* list [--family F] [--interface I] [--subtype S] TYPE [KEY[=VALUE] ...] */
+/* list [TYPE] [KEY[=VALUE] ...]: every type without one. */
 int
 ctl_list(struct ctl_env *env, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "family", required_argument, NULL, 'f' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "subtype", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct disco_query     q = { 0 };
-	struct disco_instance *insts;
-	struct json_object    *reply;
-	struct disco	      *d;
-	size_t		       n;
-	int		       ch, rc;
+	struct json_object *req, *reply, *list;
+	struct disco	   *d;
+	size_t		    n = 0;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			q.family = optarg;
-			break;
-		case 'i':
-			q.interface = optarg;
-			break;
-		case 'S':
-			q.subtype = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	ctl_query_operands(&q, argc, argv);
+	req = ctl_request("list");
+	ctl_query(env, req, argc, argv, 0);
 	d = ctl_open(env);
-	rc = disco_list_query(d, &q, &insts, &n, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
+	reply = ctl_call(env, d, req, 0);
 	disco_close(d);
-	disco_instances_free(insts, n);
-	free((void *)q.txt);
-	if (!env->json)
-		print_list(reply);
+	if (json_object_object_get_ex(reply, "instances", &list) &&
+	    json_object_is_type(list, json_type_array))
+		n = json_object_array_length(list);
+	if (!env->json && n > 0)
+		print_list(reply, argc < 2);
+	else if (!env->json)
+		fprintf(stderr, "discoctl: no instance%s%s passes\n",
+		    argc >= 2 ? " of " : "", argc >= 2 ? argv[1] : "");
 	json_object_put(reply);
 	return (n == 0 ? EXIT_FAILED : EXIT_OK);
+}
+
+/* The agent answers once a wait is over: wait for it a second more. */
+static void
+ctl_wait(struct ctl_env *env, struct json_object *req)
+{
+	if (env->wait_ms < 0)
+		return;
+	json_object_object_add(req, "wait_ms",
+	    json_object_new_int((int)env->wait_ms));
+	if (env->timeout_ms < env->wait_ms + 1000)
+		env->timeout_ms = (int)env->wait_ms + 1000;
+}
+
+/* The instance of a reply, as "ADDRESS PORT", or EXIT_FAILED. */
+static int
+ctl_addr(struct json_object *reply, const char *family)
+{
+	struct json_object *inst = NULL;
+
+	json_object_object_get_ex(reply, "instance", &inst);
+	if (print_addr(inst, family) == -1) {
+		fprintf(stderr, "discoctl: the instance has no address%s%s\n",
+		    family != NULL ? " of family " : "",
+		    family != NULL ? family : "");
+		return (EXIT_FAILED);
+	}
+	return (EXIT_OK);
 }
 
 /* resolve NAME TYPE | resolve FULLNAME */
 int
 ctl_resolve(struct ctl_env *env, int argc, char **argv)
 {
-	struct disco_instance *inst;
-	struct json_object    *reply;
-	struct disco	      *d;
-	int		       rc;
+	struct json_object *req, *reply;
+	struct disco	   *d;
+	int		    rc = EXIT_OK;
 
 	if (argc != 2 && argc != 3)
-		usage();
-	d = ctl_open(env);
+		ctl_usage("NAME TYPE, or FULLNAME, is needed");
+	req = ctl_request("resolve");
 	if (argc == 2)
-		rc = disco_resolve_fullname(d, argv[1], &inst, env->timeout_ms);
-	else
-		rc = disco_resolve(d, argv[1], argv[2], &inst, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
+		json_object_object_add(req, "fullname",
+		    json_object_new_string(argv[1]));
+	else {
+		json_object_object_add(req, "name",
+		    json_object_new_string(argv[1]));
+		json_object_object_add(req, "type",
+		    json_object_new_string(argv[2]));
+	}
+	ctl_wait(env, req);
+	d = ctl_open(env);
+	reply = ctl_call(env, d, req, 0);
 	disco_close(d);
-	disco_instance_free(inst);
-	if (!env->json)
+	if (env->addr && !env->json)
+		rc = ctl_addr(reply, NULL);
+	else if (!env->json)
 		print_resolved(reply);
 	json_object_put(reply);
-	return (EXIT_OK);
+	return (rc);
 }
 
-/*
- * pick [--policy P] [--key K] [--wait MS] [--subtype S] TYPE
- *     [KEY[=VALUE] ...]
- */
+/* pick TYPE [KEY[=VALUE] ...] */
 int
 ctl_pick(struct ctl_env *env, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "wait", required_argument, NULL, 'w' },
-		{ "subtype", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct disco_query     q = { 0 };
-	struct disco_instance *inst;
-	struct json_object    *reply;
-	struct disco	      *d;
-	int		       ch, rc;
+	struct json_object *req, *reply;
+	struct disco	   *d;
+	int		    rc = EXIT_OK;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			q.policy = optarg;
-			break;
-		case 'k':
-			q.key = optarg;
-			break;
-		case 'w':
-			q.wait_ms = (int)ctl_number("--wait", optarg, 0, 60000);
-			break;
-		case 'S':
-			q.subtype = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	ctl_query_operands(&q, argc, argv);
-	/* The agent answers once the wait is over: give it a second more. */
-	if (env->timeout_ms < q.wait_ms + 1000)
-		env->timeout_ms = q.wait_ms + 1000;
+	req = ctl_request("pick");
+	ctl_query(env, req, argc, argv, 1);
+	if (env->policy != NULL)
+		json_object_object_add(req, "policy",
+		    json_object_new_string(env->policy));
+	if (env->key != NULL)
+		json_object_object_add(req, "key",
+		    json_object_new_string(env->key));
+	ctl_wait(env, req);
 	d = ctl_open(env);
-	rc = disco_pick_query(d, &q, &inst, env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
+	reply = ctl_call(env, d, req, 0);
 	disco_close(d);
-	disco_instance_free(inst);
-	free((void *)q.txt);
-	if (!env->json)
+	if (env->addr && !env->json)
+		rc = ctl_addr(reply, env->family);
+	else if (!env->json)
 		print_picked(reply);
 	json_object_put(reply);
-	return (EXIT_OK);
+	return (rc);
 }
 
-/* watch [TYPE]: the snapshot, then one line per event until interrupted. */
+/* watch [TYPE] [KEY[=VALUE] ...]: the snapshot, then each event. */
 int
 ctl_watch(struct ctl_env *env, int argc, char **argv)
 {
 	static const int    sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct json_object *reply;
+	struct json_object *req, *reply;
 	struct disco	   *d;
 	char		   *line;
 	int		    rc;
 
-	if (argc > 2)
-		usage();
+	req = ctl_request("watch");
+	ctl_query(env, req, argc, argv, 0);
+	if (env->since >= 0)
+		json_object_object_add(req, "since",
+		    json_object_new_int64(env->since));
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	d = ctl_open(env);
-	rc = disco_watch(d, argc == 2 ? argv[1] : NULL, NULL, NULL,
-	    env->timeout_ms);
-	reply = ctl_reply(env, d, rc);
+	reply = ctl_call(env, d, req, 0);
 	if (!env->json)
 		print_watch_snapshot(reply);
 	fflush(stdout);
@@ -246,11 +219,10 @@ ctl_watch(struct ctl_env *env, int argc, char **argv)
 		if (rc == DISCO_EINTR)
 			continue;
 		if (rc != 0) {
-			fprintf(stderr, "discoctl: %s\n", disco_strerror(rc));
 			disco_close(d);
-			return (EXIT_AGENT);
+			ctl_agent_lost(rc);
 		}
-		print_watch_event(env, line);
+		print_watch_event(env->json, line);
 		free(line);
 	}
 	disco_close(d);

@@ -58,21 +58,25 @@ check_safe(const char *s, size_t len, int utf8, int newlines)
 }
 
 static void
-print_all(struct json_object *o, const char *line)
+print_all(struct json_object *o, const char *line, int flags)
 {
-	struct ctl_env env = { NULL, 0, 0 };
+	struct json_object *inst = NULL;
 
+	/* Colors are escape sequences by design: not here. */
+	print_flags(flags & (PRINT_NO_HEADER | PRINT_LONG));
+	json_object_object_get_ex(o, "instance", &inst);
 	print_status(o);
 	print_services(o);
 	print_types(o);
-	print_list(o);
+	print_list(o, flags & 1);
 	print_picked(o);
 	print_resolved(o);
 	print_watch_snapshot(o);
-	print_watch_event(&env, line);
-	print_event(&env, line);
+	print_watch_event(0, line);
+	print_event(0, line);
 	print_error(o);
-	print_published(line, line, 1, 1);
+	print_registered(o);
+	print_addr(inst, (flags & 2) ? "ipv6" : NULL);
 }
 
 int
@@ -113,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((fp = open_memstream(&buf, &len)) == NULL)
 			abort();
 		print_init(fp, fp);
-		print_all(o, line);
+		print_all(o, line, data[0] >> 2);
 		fclose(fp);
 		check_safe(buf, len, utf8, 1);
 		free(buf);

@@ -220,17 +220,29 @@ announce_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 announce_failed(struct announcement *a, int rc, const char *what)
 {
-	struct timeval tv;
-	unsigned int   ms;
+	struct json_object *ev;
+	struct timeval	    tv;
+	unsigned int	    ms;
+	int		    transient;
 
 	a->state = ANNOUNCE_FAILED;
 	strlcpy(a->error, avahi_strerror(rc), sizeof(a->error));
-	if (!announce_error_transient(rc)) {
+	transient = announce_error_transient(rc);
+	if (transient)
+		backoff_next(&a->retry_secs, ANNOUNCE_RETRY_MAX);
+	if (a->waiter == NULL) { /* else the register's reply tells */
+		ev = json_object_new_object();
+		json_object_object_add(ev, "error",
+		    json_object_new_string(a->error));
+		json_object_object_add(ev, "retry",
+		    transient ? json_object_new_int((int)a->retry_secs) : NULL);
+		announce_event(a, "failed", ev);
+	}
+	if (!transient) {
 		log_warnx("announce: \"%s\" %s: %s%s", a->final_name,
 		    a->def->type, what, a->error);
 		return;
 	}
-	backoff_next(&a->retry_secs, ANNOUNCE_RETRY_MAX);
 	log_warnx("announce: \"%s\" %s: %s%s; trying again in %u s",
 	    a->final_name, a->def->type, what, a->error, a->retry_secs);
 	if (a->retry == NULL)
@@ -307,11 +319,20 @@ announce_avahi_msg(struct avahi_msg *m)
 	}
 	switch (m->state) {
 	case ANNOUNCE_ESTABLISHED:
-		if (a->state != ANNOUNCE_ESTABLISHED)
+		if (a->state != ANNOUNCE_ESTABLISHED) {
 			log_info("announce: established \"%s\" %s port %u "
 				 "(%s)",
 			    a->final_name, a->def->type, a->def->port,
 			    announce_origin(a, buf, sizeof(buf)));
+			/* A register still waiting for its reply hears it
+			 * there. */
+			if (a->waiter == NULL) {
+				ev = json_object_new_object();
+				json_object_object_add(ev, "name",
+				    json_object_new_string(a->final_name));
+				announce_event(a, "established", ev);
+			}
+		}
 		a->state = ANNOUNCE_ESTABLISHED;
 		a->error[0] = '\0';
 		a->retry_secs = 0;

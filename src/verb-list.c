@@ -1,4 +1,4 @@
-/* list: the resolved instances of a type, filtered. */
+/* list: the resolved instances of a type, or of every type, filtered. */
 #include "config.h"
 
 #include "discod.h"
@@ -9,7 +9,7 @@ verb_list_exec(struct client *c, struct request *req, struct json_object *reply,
 {
 	struct instance_filter f;
 
-	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1)
+	if (instance_filter_parse(req->msg.obj, &f, 0, err) == -1)
 		return (VERB_ERROR);
 	/*
 	 * A subtype asked for the first time is browsed from now on: wait

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 #include <json-c/json.h>
@@ -29,7 +30,10 @@ setup_locale(const char *locale)
 	ck_assert_ptr_nonnull(out);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, locale));
+	setenv("TZ", "UTC", 1); /* dates as the tests spell them */
+	tzset();
 	print_init(out, err);
+	print_flags(0);
 }
 
 static void
@@ -204,16 +208,20 @@ START_TEST(test_list_from_a_hostile_peer_is_escaped_and_aligned)
 		  "{\"name\":\"Café ☕\",\"type\":\"_x._tcp\","
 		  "\"domain\":\"local\",\"host\":\"b.local\",\"port\":81,"
 		  "\"addresses\":[],\"txt\":[]}]}");
-	print_list(r);
+	print_list(r, 0);
 	json_object_put(r);
 	assert_terminal_safe(output());
-	/* Each cell padded by what it shows: 32 columns, then 28. */
-	want = "NAME                             HOST:PORT                    "
-	       "ADDRESSES  TXT\n"
-	       "a" HOSTILE_SHOWN " h\\x1b]0;t\\x07:80             "
-	       "10.0.0.1\\r  \"k=\\\"v\\x1b[5m\" base64:AAE=\n"
-	       "Café ☕                          b.local:81                   "
-	       "-  \n";
+	/*
+	 * Each column as wide as its widest cell as the terminal shows it
+	 * (escapes as printed; the cup is two columns wide), PORT to the
+	 * right, the header over its own column.
+	 */
+	want = "NAME                                 HOST           PORT  "
+	       "ADDRESSES   TXT\n"
+	       "a" HOSTILE_SHOWN "  h\\x1b]0;t\\x07    80  10.0.0.1\\r  "
+	       "\"k=\\\"v\\x1b[5m\" base64:AAE=\n"
+	       "Café ☕                              b.local          81  -"
+	       "           -\n";
 	ck_assert_str_eq(output(), want);
 }
 END_TEST
@@ -236,13 +244,13 @@ START_TEST(test_services_escape_the_check_output_of_another_user)
 	json_object_put(r);
 	assert_terminal_safe(output());
 	ck_assert_str_eq(output(),
-	    "ID   STATE        NAME                             TYPE         "
-	    "     PORT LEASE  ORIGIN\n"
-	    "3    established  Web \\x1b[8m#2 (was Web)          _http._tcp "
-	    "         80 -      /etc/disco/services/w\\x1b.dnssd\n"
-	    "     check exec: unhealthy, 0 pass(es) and 3 failure(s) in a "
-	    "row, last change 12: down\\r\\x1b[2K\\x1b]0;owned\\x07\\u009b1A" HOSTILE_SHOWN
-	    "\\n\n");
+	    "ID  STATE        NAME                     TYPE        PORT  LEASE  "
+	    "ORIGIN\n"
+	    " 3  established  Web \\x1b[8m#2 (was Web)  _http._tcp    80  -      "
+	    "/etc/disco/services/w\\x1b.dnssd\n"
+	    "check of 3 (exec): unhealthy, 0 pass(es) and 3 failure(s) in a "
+	    "row, last change 1970-01-01 00:00:12: "
+	    "down\\r\\x1b[2K\\x1b]0;owned\\x07\\u009b1A" HOSTILE_SHOWN "\\n\n");
 }
 END_TEST
 
@@ -272,27 +280,31 @@ START_TEST(test_status_types_and_resolve_escape_what_the_agent_says)
 	assert_terminal_safe(output());
 	ck_assert_ptr_nonnull(strstr(output(), "host       h" HOSTILE_SHOWN));
 	ck_assert_ptr_nonnull(strstr(output(), "1 outage(s): e" HOSTILE_SHOWN));
-	ck_assert_ptr_nonnull(strstr(output(), "_x" HOSTILE_SHOWN " 2\n"));
+	ck_assert_ptr_nonnull(strstr(output(),
+	    "_x" HOSTILE_SHOWN "          2\n"));
 	ck_assert_ptr_nonnull(strstr(output(), "txt        \"t" HOSTILE_SHOWN));
 }
 END_TEST
 
 START_TEST(test_events_and_errors_are_escaped)
 {
-	struct ctl_env	    env = { NULL, 0, 0 };
 	struct json_object *r;
 
-	print_watch_event(&env,
+	print_watch_event(0,
 	    "{\"event\":\"add" HOSTILE_JSON "\",\"index\":1,\"instance\":"
 	    "{\"name\":\"n" HOSTILE_JSON "\",\"type\":\"_x._tcp\","
 	    "\"domain\":\"local\",\"host\":\"h\",\"port\":1}}");
-	print_event(&env,
+	print_event(0,
 	    "{\"event\":\"renamed\",\"id\":1,\"old_name\":\"o" HOSTILE_JSON
 	    "\",\"name\":\"n\\\"" HOSTILE_JSON "\"}");
-	print_event(&env,
+	print_event(0,
 	    "{\"event\":\"health\",\"id\":1,\"healthy\":false,"
 	    "\"output\":\"" HOSTILE_JSON "\"}");
-	print_published("p" HOSTILE_JSON, "_x._tcp", 80, 4);
+	r = reply("{\"ok\":true,\"registration\":{\"id\":4,\"final_name\":"
+		  "\"p" HOSTILE_JSON "\",\"type\":\"_x._tcp\",\"port\":80,"
+		  "\"state\":\"failed\",\"error\":\"e" HOSTILE_JSON "\"}}");
+	print_registered(r);
+	json_object_put(r);
 	r = reply("{\"ok\":false,\"error\":{\"code\":\"x" HOSTILE_JSON
 		  "\",\"message\":\"m" HOSTILE_JSON "\"}}");
 	print_error(r);
@@ -304,6 +316,103 @@ START_TEST(test_events_and_errors_are_escaped)
 	    "\" was taken, now \"n\\\"" HOSTILE_SHOWN "\"\n"));
 	ck_assert_str_eq(errors(),
 	    "discoctl: m" HOSTILE_SHOWN " (x" HOSTILE_SHOWN ")\n");
+}
+END_TEST
+
+START_TEST(test_list_long_every_type_no_header_and_color)
+{
+	struct json_object *r;
+	size_t		    start;
+
+	r = reply("{\"ok\":true,\"instances\":[{\"name\":\"A\",\"type\":"
+		  "\"_a._tcp\",\"host\":\"a.local\",\"port\":1,\"reachable\":"
+		  "false,\"addresses\":[{\"address\":\"10.0.0.1\",\"family\":"
+		  "\"ipv4\",\"interface\":\"eth0\"},{\"address\":"
+		  "\"fe80::1%eth0\",\"family\":\"ipv6\",\"interface\":"
+		  "\"eth0\"}],\"txt\":[\"k=v\"]},{\"name\":\"Bee\",\"type\":"
+		  "\"_bee._udp\",\"host\":\"b.local\",\"port\":65535,"
+		  "\"addresses\":[],\"txt\":[]}]}");
+	print_flags(PRINT_LONG);
+	print_list(r, 1);
+	ck_assert_str_eq(output(),
+	    "NAME             TYPE       HOST      PORT  ADDRESS       FAMILY  "
+	    "INTERFACE  TXT\n"
+	    "A (unreachable)  _a._tcp    a.local      1  10.0.0.1      ipv4    "
+	    "eth0       \"k=v\"\n"
+	    "A (unreachable)  _a._tcp    a.local      1  fe80::1%eth0  ipv6    "
+	    "eth0       \"k=v\"\n"
+	    "Bee              _bee._udp  b.local  65535  -             -       "
+	    "-          -\n");
+	start = strlen(output());
+	print_flags(PRINT_NO_HEADER | PRINT_COLOR);
+	print_list(r, 0);
+	json_object_put(r);
+	/* No header; the unreachable mark in red, nothing else colored. */
+	ck_assert_str_eq(output() + start,
+	    "\033[31mA (unreachable)\033[0m  a.local      1  10.0.0.1,"
+	    "fe80::1%eth0  \"k=v\"\n"
+	    "Bee              b.local  65535  -                      -\n");
+}
+END_TEST
+
+START_TEST(test_addr_prefers_a_routable_address_and_refuses_junk)
+{
+	struct json_object *r, *inst;
+
+	r = reply("{\"instance\":{\"port\":80,\"addresses\":["
+		  "{\"address\":\"fe80::1%eth0\",\"family\":\"ipv6\"},"
+		  "{\"address\":\"$(reboot)\",\"family\":\"ipv4\"},"
+		  "{\"address\":\"2001:db8::2\",\"family\":\"ipv6\"},"
+		  "{\"address\":\"192.0.2.7\",\"family\":\"ipv4\"}]}}");
+	json_object_object_get_ex(r, "instance", &inst);
+	ck_assert_int_eq(print_addr(inst, NULL), 0);
+	ck_assert_int_eq(print_addr(inst, "ipv4"), 0);
+	ck_assert_int_eq(print_addr(inst, "ipv9"), -1);
+	ck_assert_str_eq(output(), "2001:db8::2 80\n192.0.2.7 80\n");
+	json_object_put(r);
+	r = reply("{\"instance\":{\"port\":\"80;x\",\"addresses\":["
+		  "{\"address\":\"192.0.2.7\",\"family\":\"ipv4\"}]}}");
+	json_object_object_get_ex(r, "instance", &inst);
+	ck_assert_int_eq(print_addr(inst, NULL), -1);
+	json_object_put(r);
+}
+END_TEST
+
+START_TEST(test_registration_events_in_words)
+{
+	char buf[32];
+
+	ck_assert_int_eq(print_event(0,
+			     "{\"event\":\"established\","
+			     "\"id\":3,\"name\":\"W\"}"),
+	    'e');
+	ck_assert_int_eq(print_event(0,
+			     "{\"event\":\"failed\",\"id\":3,"
+			     "\"error\":\"Local name collision\","
+			     "\"retry\":4}"),
+	    'f');
+	ck_assert_int_eq(print_event(0,
+			     "{\"event\":\"health\",\"id\":3,"
+			     "\"healthy\":false,\"output\":\"HTTP "
+			     "503\"}"),
+	    0);
+	ck_assert_int_eq(print_event(0, "{\"event\":\"expired\",\"id\":3}"),
+	    'x');
+	ck_assert_str_eq(output(),
+	    "registration 3: established as \"W\"\n"
+	    "registration 3: failed: Local name collision; trying again in "
+	    "4s\n"
+	    "registration 3: check fails: HTTP 503 (withdrawn)\n"
+	    "registration 3: the lease ran out without a renew: withdrawn\n");
+	/* -j: the line as it came, and still what it was. */
+	ck_assert_int_eq(print_event(1, "{\"event\":\"expired\",\"id\":3}"),
+	    'x');
+	print_duration(buf, sizeof(buf), 11520.3);
+	ck_assert_str_eq(buf, "3h12m");
+	print_duration(buf, sizeof(buf), 90061);
+	ck_assert_str_eq(buf, "1d01h");
+	print_date(buf, sizeof(buf), 1795891200.5);
+	ck_assert_str_eq(buf, "2026-11-28 18:40:00");
 }
 END_TEST
 
@@ -329,6 +438,10 @@ print_suite(void)
 	tcase_add_test(utf8,
 	    test_status_types_and_resolve_escape_what_the_agent_says);
 	tcase_add_test(utf8, test_events_and_errors_are_escaped);
+	tcase_add_test(utf8, test_list_long_every_type_no_header_and_color);
+	tcase_add_test(utf8,
+	    test_addr_prefers_a_routable_address_and_refuses_junk);
+	tcase_add_test(utf8, test_registration_events_in_words);
 	suite_add_tcase(s, utf8);
 	tcase_add_checked_fixture(ascii, setup_ascii, teardown);
 	tcase_add_test(ascii,
