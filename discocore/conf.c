@@ -248,7 +248,10 @@ config_defaults(struct config *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->socket_path = xstrdup(DISCO_SOCKET_PATH);
-	conf->socket_group = NULL;
+	/* The group sysusers.d makes (configure --with-disco-group). */
+	conf->socket_group = DISCO_SOCKET_GROUP[0] != '\0' ?
+	    xstrdup(DISCO_SOCKET_GROUP) :
+	    NULL;
 	conf->socket_mode = 0660;
 	conf->max_clients = 1024;
 	conf->max_clients_per_uid = 64;

@@ -880,6 +880,7 @@ main(int argc, char *argv[])
 			strcmp(term, "dumb") != 0);
 	print_flags((env.no_header ? PRINT_NO_HEADER : 0) |
 	    (env.color ? PRINT_COLOR : 0) | (env.longer ? PRINT_LONG : 0));
+	print_where(env.family, env.interface);
 	/* The command sees its name, then its operands. */
 	words[first - 1] = words[0];
 	return (cmd->run(&env, n - first + 1, words + first - 1));

@@ -94,6 +94,7 @@ int ctl_watch(struct ctl_env *, int, char **);
 #define PRINT_TYPE	0x8 /* list: a TYPE column (every type listed) */
 void print_init(FILE *, FILE *);
 void print_flags(int);
+void print_where(const char *, const char *);
 int  print_escape(FILE *, const char *, size_t, int);
 void print_duration(char *, size_t, double);
 void print_date(char *, size_t, double);

@@ -32,10 +32,11 @@
 
 #include "discoctl.h"
 
-static FILE *print_out;	 /* replies and events */
-static FILE *print_err;	 /* error replies */
-static int   print_utf8; /* the locale's characters are UTF-8 */
-static int   print_flag; /* PRINT_* */
+static FILE	  *print_out;  /* replies and events */
+static FILE	  *print_err;  /* error replies */
+static int	   print_utf8; /* the locale's characters are UTF-8 */
+static int	   print_flag; /* PRINT_* */
+static const char *print_family, *print_ifname; /* addresses shown */
 
 /* Print to out and err, in the charset LC_CTYPE names (set it first). */
 void
@@ -51,6 +52,18 @@ void
 print_flags(int flags)
 {
 	print_flag = flags;
+}
+
+/*
+ * Show only the addresses of family and seen on ifname (NULL: any).  The
+ * agent's filters pick instances that have such an address, and send
+ * each with all of its addresses.
+ */
+void
+print_where(const char *family, const char *ifname)
+{
+	print_family = family;
+	print_ifname = ifname;
 }
 
 /* The columns cp takes on the terminal as it is, or -1 to escape it. */
@@ -605,22 +618,36 @@ print_txt_cell(struct print_table *t, struct json_object *txt)
 	print_cell_escaped(t, text, cols);
 }
 
+/* Whether address a (of an instance) is one print_where() lets through. */
+static int
+print_shown(struct json_object *a)
+{
+	return ((print_family == NULL ||
+		    strcmp(print_str(a, "family"), print_family) == 0) &&
+	    (print_ifname == NULL ||
+		strcmp(print_str(a, "interface"), print_ifname) == 0));
+}
+
 /* The addresses of an instance, comma-separated, into a cell. */
 static void
 print_addrs_cell(struct print_table *t, struct json_object *inst)
 {
-	struct json_object *addrs = print_get(inst, "addresses");
-	size_t		    k, n = print_len(addrs), len;
+	struct json_object *addrs = print_get(inst, "addresses"), *a;
+	size_t		    k, n = print_len(addrs), len, shown;
 	char		   *text;
 	FILE		   *fp;
 	int		    cols = 0;
 
 	if ((fp = open_memstream(&text, &len)) == NULL)
 		abort();
-	for (k = 0; k < n; k++)
-		cols += print_f(fp, "%s%s", k > 0 ? "," : "",
-		    print_str(json_object_array_get_idx(addrs, k), "address"));
-	if (n == 0) {
+	for (k = 0, shown = 0; k < n; k++) {
+		a = json_object_array_get_idx(addrs, k);
+		if (!print_shown(a))
+			continue;
+		cols += print_f(fp, "%s%s", shown++ > 0 ? "," : "",
+		    print_str(a, "address"));
+	}
+	if (shown == 0) {
 		fputc('-', fp);
 		cols = 1;
 	}
@@ -652,18 +679,25 @@ print_instance_rows(struct print_table *t, struct json_object *inst,
     int with_type)
 {
 	struct json_object *addrs, *a;
-	size_t		    k, n;
+	size_t		    k, n, rows;
 
 	addrs = print_get(inst, "addresses");
 	n = print_len(addrs);
-	for (k = 0; k == 0 || k < n; k++) {
+	for (k = 0, rows = 0; k == 0 || k < n; k++) {
+		a = n > 0 ? json_object_array_get_idx(addrs, k) : NULL;
+		/* The last chance for a row: even with no address shown. */
+		if ((print_flag & PRINT_LONG) && a != NULL && !print_shown(a) &&
+		    (k + 1 < n || rows > 0))
+			continue;
+		rows++;
 		print_name_cell(t, inst);
 		if (with_type)
 			print_cell(t, print_str(inst, "type"), NULL);
 		print_cell(t, print_str(inst, "host"), NULL);
 		print_cell(t, print_str(inst, "port"), NULL);
 		if (print_flag & PRINT_LONG) {
-			a = n > 0 ? json_object_array_get_idx(addrs, k) : NULL;
+			if (a != NULL && !print_shown(a))
+				a = NULL;
 			print_cell(t, print_str(a, "address"), NULL);
 			print_cell(t, print_str(a, "family"), NULL);
 			print_cell(t, print_str(a, "interface"), NULL);

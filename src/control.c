@@ -249,9 +249,19 @@ control_open(const struct config *conf)
 	}
 	if (conf->socket_group != NULL &&
 	    (gr = getgrnam(conf->socket_group)) == NULL) {
-		log_warnx("%s: socket-group %s: no such group", __func__,
-		    conf->socket_group);
-		return (-1);
+		/*
+		 * The built-in default may not exist where discod runs from
+		 * a build: root's group then, and a word on how to fix it.
+		 */
+		if (strcmp(conf->socket_group, DISCO_SOCKET_GROUP) != 0) {
+			log_warnx("%s: socket-group %s: no such group",
+			    __func__, conf->socket_group);
+			return (-1);
+		}
+		log_warnx("socket-group %s: no such group, so only root may "
+			  "use %s: make it (systemd-sysusers, or groupadd "
+			  "--system %s) and restart discod",
+		    conf->socket_group, conf->socket_path, conf->socket_group);
 	}
 	if (control_dir_check(conf->socket_path) == -1 ||
 	    control_path_probe(conf->socket_path) == -1)

@@ -46,7 +46,11 @@ START_TEST(test_config_empty_file_gives_defaults)
 	ck_assert_str_eq(conf.socket_path, DISCO_SOCKET_PATH);
 	ck_assert_uint_eq(conf.socket_mode, 0660);
 	ck_assert_uint_eq(conf.max_clients, 1024);
-	ck_assert_ptr_null(conf.socket_group);
+	/* configure's --with-disco-group, "disco" unless told otherwise */
+	if (DISCO_SOCKET_GROUP[0] != '\0')
+		ck_assert_str_eq(conf.socket_group, DISCO_SOCKET_GROUP);
+	else
+		ck_assert_ptr_null(conf.socket_group);
 }
 END_TEST
 
