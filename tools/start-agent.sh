@@ -19,8 +19,16 @@ make -j"$(nproc)"
 make install
 ldconfig
 
+# The disco user discod.service runs as, and group disco, whose members
+# may use the control socket (sysusers.d/disco.conf).
+if command -v systemd-sysusers >/dev/null; then
+	systemd-sysusers /etc/sysusers.d/disco.conf
+else
+	getent group disco >/dev/null || groupadd --system disco
+fi
+echo "start-agent: users in group disco may use discoctl (usermod -aG disco USER)"
+
 if [ -d /run/systemd/system ]; then
-	systemd-sysusers	# the disco user discod.service runs as
 	systemctl daemon-reload
 	systemctl enable --now avahi-daemon.service
 	systemctl enable --now discod.service
