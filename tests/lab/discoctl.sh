@@ -45,7 +45,7 @@ while IFS= read -r line; do
 	examples+=("$line")
 done < <(sed -n 's/^\.Dl //p' "$top_srcdir/man/discoctl.1.in" |
     sed -e 's/\\-/-/g' -e 's/\\&//g' -e 's/\\e/\\/g' -e 's/^\$ //')
-plan $((34 + ${#examples[@]}))
+plan $((36 + ${#examples[@]}))
 
 ctl() {
 	lab_ctl a "$@"
@@ -212,6 +212,32 @@ check "-h: help on stdout, exit 0" \
     test $? = 0 -a -n "$(grep '^usage: discoctl' <<<"$out")"
 out=$(ctl help pick)
 check "help pick: pick's options" grep -q -- '--policy' <<<"$out"
+
+# Colors: on a terminal only, and never with NO_COLOR set.
+on_tty() { # on_tty [VAR=VALUE ...]: discoctl status on a pseudo-terminal
+	lab_on a env "$@" python3 -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))' \
+	    "$top_builddir/discoctl/.libs/discoctl" -s "$sock" status
+}
+out=$(on_tty LD_LIBRARY_PATH="$top_builddir/.libs" TERM=xterm)
+check "on a terminal: avahi's state in color" grep -q $'\033\\[32mrunning' <<<"$out"
+out=$(on_tty LD_LIBRARY_PATH="$top_builddir/.libs" TERM=xterm NO_COLOR=1)
+check "NO_COLOR: no color on the terminal either" \
+    test -n "$out" -a -z "$(grep $'\033' <<<"$out")"
 
 # --- Users other than root --------------------------------------------
 share=$LAB_DIR/share
