@@ -818,7 +818,10 @@ print_resolved(struct json_object *reply)
 	addrs = print_get(inst, "addresses");
 	n = print_len(addrs);
 	for (k = 0; k < n || k == 0; k++) {
-		struct json_object *a = json_object_array_get_idx(addrs, k);
+		/* (json-c asserts on an index out of its array's bounds.) */
+		struct json_object *a = n > 0 ?
+		    json_object_array_get_idx(addrs, k) :
+		    NULL;
 
 		print_f(print_out, "%-11s", k == 0 ? "addresses" : "");
 		if (n == 0)
