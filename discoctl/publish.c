@@ -106,7 +106,7 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 	const char     **txt;
 	char		*ev, state[32];
 	long		 id, port, deadline_ms = -1;
-	int		 i, rc, wait_ms, kind;
+	int		 i, rc, wait_ms, kind, status = EXIT_OK;
 
 	if (argc < 4)
 		ctl_usage("NAME, TYPE and PORT are needed");
@@ -126,6 +126,8 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 	id = ctl_register(env, d, argv[1], argv[2], port, state, sizeof(state));
 	if (env->persist) {
 		/* It stays when we go: wait only to say how it went. */
+		if (strcmp(state, "failed") == 0)
+			status = EXIT_FAILED;
 		if (strcmp(state, "established") == 0 ||
 		    strcmp(state, "failed") == 0)
 			goto done;
@@ -144,8 +146,11 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 				disco_close(d);
 				return (EXIT_FAILED);
 			}
-			if (env->persist && (kind == 'e' || kind == 'f'))
+			if (env->persist && (kind == 'e' || kind == 'f')) {
+				if (kind == 'f')
+					status = EXIT_FAILED;
 				break;
+			}
 		} else if (rc == DISCO_ETIMEOUT) {
 			if (env->persist) {
 				if (!env->json)
@@ -165,7 +170,7 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 done:
 	/* Closing withdraws the registration, unless it persists. */
 	disco_close(d);
-	return (EXIT_OK);
+	return (status);
 }
 
 /* REGISTRATION operand of unpublish and renew: one request. */
