@@ -48,7 +48,8 @@ const struct ctl_cmd *ctl_cmd; /* the command running, for messages */
 #define CTL_O_CHECK    0x0400UL /* --check-*, --interval, --rise, --fall */
 #define CTL_O_SUBTYPES 0x0800UL /* --subtype, as often as wanted */
 
-static int ctl_help(struct ctl_env *, int, char **);
+static int  ctl_help(struct ctl_env *, int, char **);
+static void ctl_push(const char ***, size_t *, const char *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status, 0, 0, "status",
@@ -378,7 +379,8 @@ ctl_request(const char *verb)
 	return (req);
 }
 
-static struct json_object *
+/* A JSON array of the n strings s. */
+struct json_object *
 ctl_strings(const char *const *s, size_t n)
 {
 	struct json_object *a = json_object_new_array();
@@ -387,6 +389,16 @@ ctl_strings(const char *const *s, size_t n)
 	for (i = 0; i < n; i++)
 		json_object_array_add(a, json_object_new_string(s[i]));
 	return (a);
+}
+
+/* KEY[=VALUE] operands: TXT after --txt's, in the order they came. */
+void
+ctl_txt_operands(struct ctl_env *env, int n, char **words)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ctl_push(&env->txt, &env->ntxt, words[i]);
 }
 
 /* The filters list, pick and watch share, from the options, into req. */

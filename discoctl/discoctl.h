@@ -68,6 +68,8 @@ struct disco	   *ctl_open(struct ctl_env *);
 struct json_object *ctl_call(struct ctl_env *, struct disco *,
     struct json_object *, int);
 struct json_object *ctl_request(const char *);
+struct json_object *ctl_strings(const char *const *, size_t);
+void		    ctl_txt_operands(struct ctl_env *, int, char **);
 void		    ctl_add_filters(struct ctl_env *, struct json_object *);
 void __attribute__((noreturn)) ctl_agent_lost(int);
 

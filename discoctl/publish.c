@@ -19,17 +19,6 @@
 #include "disco.h"
 #include "discoctl.h"
 
-static struct json_object *
-ctl_string_array(const char *const *s, size_t n)
-{
-	struct json_object *a = json_object_new_array();
-	size_t		    i;
-
-	for (i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(s[i]));
-	return (a);
-}
-
 /*
  * Register what the options and operands say; d stays open to keep it.
  * Returns the registration's number; *state, the state the reply gave.
@@ -47,10 +36,10 @@ ctl_register(struct ctl_env *env, struct disco *d, const char *name,
 	json_object_object_add(req, "port", json_object_new_int((int)port));
 	if (env->ntxt > 0)
 		json_object_object_add(req, "txt",
-		    ctl_string_array(env->txt, env->ntxt));
+		    ctl_strings(env->txt, env->ntxt));
 	if (env->nsubtypes > 0)
 		json_object_object_add(req, "subtypes",
-		    ctl_string_array(env->subtypes, env->nsubtypes));
+		    ctl_strings(env->subtypes, env->nsubtypes));
 	if (env->ttl > 0)
 		json_object_object_add(req, "ttl",
 		    json_object_new_int64(env->ttl));
@@ -103,24 +92,14 @@ ctl_publish(struct ctl_env *env, int argc, char **argv)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct disco	*d;
-	const char     **txt;
 	char		*ev, state[32];
 	long		 id, port, deadline_ms = -1;
-	int		 i, rc, wait_ms, kind, status = EXIT_OK;
+	int		 rc, wait_ms, kind, status = EXIT_OK;
 
 	if (argc < 4)
 		ctl_usage("NAME, TYPE and PORT are needed");
 	port = ctl_number("PORT", argv[3], 1, 65535);
-	/* KEY=VALUE operands after --txt's, as they came. */
-	if (argc > 4) {
-		if ((txt = reallocarray(env->txt, env->ntxt + (size_t)argc,
-			 sizeof(*txt))) == NULL)
-			exit(EXIT_FAILED);
-		for (i = 4; i < argc; i++)
-			txt[env->ntxt++] = argv[i];
-		txt[env->ntxt] = NULL;
-		env->txt = txt;
-	}
+	ctl_txt_operands(env, argc - 4, argv + 4);
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	d = ctl_open(env);
 	id = ctl_register(env, d, argv[1], argv[2], port, state, sizeof(state));

@@ -59,23 +59,13 @@ static void
 ctl_query(struct ctl_env *env, struct json_object *req, int argc, char **argv,
     int type_required)
 {
-	const char **txt;
-	int	     i;
-
 	if (argc < 2 && type_required)
 		ctl_usage("a TYPE is needed");
 	if (argc >= 2)
 		json_object_object_add(req, "type",
 		    json_object_new_string(argv[1]));
-	if (argc > 2) {
-		if ((txt = reallocarray(env->txt, env->ntxt + (size_t)argc,
-			 sizeof(*txt))) == NULL)
-			exit(EXIT_FAILED);
-		for (i = 2; i < argc; i++)
-			txt[env->ntxt++] = argv[i];
-		txt[env->ntxt] = NULL;
-		env->txt = txt;
-	}
+	if (argc > 2)
+		ctl_txt_operands(env, argc - 2, argv + 2);
 	ctl_add_filters(env, req);
 }
 
