@@ -9,7 +9,7 @@ packages=(
 	libavahi-client-dev libevent-dev libjson-c-dev libinih-dev
 	libbsd-dev libsystemd-dev libldns-dev check
 	# run
-	avahi-daemon dbus
+	avahi-daemon dbus bash-completion
 	# test and lint
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
 	clang-format systemd util-linux valgrind bind9-dnsutils haproxy prometheus
