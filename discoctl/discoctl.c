@@ -41,12 +41,13 @@ const struct ctl_cmd *ctl_cmd; /* the command running, for messages */
 #define CTL_O_PICK     0x0008UL /* --policy, --key */
 #define CTL_O_WAIT     0x0010UL
 #define CTL_O_SINCE    0x0020UL
-#define CTL_O_LEASE    0x0040UL /* --ttl, --persist */
+#define CTL_O_LEASE    0x0040UL /* --ttl */
 #define CTL_O_ADDR     0x0080UL
 #define CTL_O_LONG     0x0100UL
 #define CTL_O_RUN      0x0200UL /* --name, --type, --port */
 #define CTL_O_CHECK    0x0400UL /* --check-*, --interval, --rise, --fall */
 #define CTL_O_SUBTYPES 0x0800UL /* --subtype, as often as wanted */
+#define CTL_O_PERSIST  0x1000UL
 
 static int  ctl_help(struct ctl_env *, int, char **);
 static void ctl_push(const char ***, size_t *, const char *);
@@ -101,8 +102,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "                      last one seen), then the live ones\n"
 	    "  --subtype, --txt, --family, --interface   as for list\n" },
 	{ "publish", ctl_publish,
-	    CTL_O_SUBTYPES | CTL_O_TXT | CTL_O_LEASE | CTL_O_CHECK, 0,
-	    "publish NAME TYPE PORT [KEY=VALUE ...] [options]",
+	    CTL_O_SUBTYPES | CTL_O_TXT | CTL_O_LEASE | CTL_O_PERSIST |
+		CTL_O_CHECK,
+	    0, "publish NAME TYPE PORT [KEY=VALUE ...] [options]",
 	    "Announce a service until interrupted, printing what happens to\n"
 	    "it (established, renamed, failed, health, expired).  With\n"
 	    "--persist, exit once it is established, leaving it announced\n"
@@ -124,7 +126,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Announce a service while COMMAND runs; signals pass to it, and\n"
 	    "discoctl exits with its status.  discoctl's own lines go to\n"
 	    "standard error: standard output is the command's.  Options\n"
-	    "(publish's) come before COMMAND.\n" },
+	    "come before COMMAND.\n"
+	    "  --name NAME, --type TYPE, --port PORT   what is announced\n"
+	    "  --txt, --subtype, --ttl, --check-tcp, --check-http,\n"
+	    "  --check-exec, --interval, --check-timeout, --rise, --fall\n"
+	    "                      as for publish\n" },
 	{ "renew", ctl_renew, 0, 0, "renew REGISTRATION",
 	    "Extend a registration's lease by its ttl (for publish --persist).\n" },
 	{ "unpublish", ctl_unpublish, 0, 0, "unpublish REGISTRATION",
@@ -539,8 +545,9 @@ ctl_opt_class(int ch)
 	case OPT_SINCE:
 		return (CTL_O_SINCE);
 	case OPT_TTL:
-	case OPT_PERSIST:
 		return (CTL_O_LEASE);
+	case OPT_PERSIST:
+		return (CTL_O_PERSIST);
 	case OPT_ADDR:
 		return (CTL_O_ADDR);
 	case 'l':

@@ -207,8 +207,6 @@ ctl_run(struct ctl_env *env, int argc, char **argv)
 		ctl_usage("--name, --type and --port are needed");
 	if (argc < 2)
 		ctl_usage("no COMMAND to run");
-	if (env->persist)
-		ctl_usage("--persist: the registration ends with the command");
 	env->out = stderr;
 	print_init(stderr, stderr);
 	ctl_catch(sigs, sizeof(sigs) / sizeof(sigs[0]));

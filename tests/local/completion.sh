@@ -131,7 +131,7 @@ commands=(status services types list resolve pick watch publish run renew
 globals=(-j --json -s --socket -t --timeout --no-header --color= -h --help
 	-V --version)
 
-plan 35
+plan 37
 
 # ---- The command line alone: no agent asked.
 
@@ -233,6 +233,43 @@ check "run ... COMMAND --js<TAB>: the command's, readline's default" \
 
 complete_line "discoctl list -- -"
 check "list -- -<TAB>: no option after --" reply_is
+
+# ---- The script's option lists against discoctl's own parser: for each
+# command, the long options the built discoctl accepts (asked of it, one
+# by one: an option a command does not take is a usage error naming it)
+# are exactly those the completion offers, and its help names each.
+long_opts=(long subtype txt family interface policy key wait since ttl
+	persist addr name type port check-tcp check-http check-exec interval
+	check-timeout rise fall)
+accepted() { # accepted CMD: the command's own long options, sorted
+	local o w
+	for o in "${long_opts[@]}"; do
+		w=--$o=1 # an option with its value, so none is missing
+		case $o in long | persist | addr) w=--$o ;; esac
+		"$ctl" -s "$tmp/none.sock" -t 100 "$1" "$w" </dev/null 2>&1 |
+		    grep -q "takes no option" || echo "--$o"
+	done | sort
+}
+offered() { # offered CMD: the long options the completion offers, less
+	# the global ones
+	complete_line "discoctl $1 --"
+	grep -vxE -- '--(json|socket|timeout|no-header|color=|help|version)' \
+	    "$tmp/reply" | sort
+}
+drift=
+undocumented=
+for c in "${commands[@]}"; do
+	[ "$(accepted "$c")" = "$(offered "$c")" ] || drift+=" $c"
+	for o in $(accepted "$c"); do
+		"$ctl" help "$c" | grep -q -- "$o" || undocumented+=" $c:$o"
+	done
+done
+check "every command: the completion offers the options discoctl takes" \
+    test -z "$drift"
+[ -z "$drift" ] || diag "differ:$drift"
+check "every command: its help names every option it takes" \
+    test -z "$undocumented"
+[ -z "$undocumented" ] || diag "not in help:$undocumented"
 
 # ---- Registration IDs from the built discod.
 
