@@ -844,7 +844,7 @@ main(int argc, char *argv[])
 	struct ctl_env	      env;
 	const struct ctl_cmd *cmd;
 	char		     *nocolor, *term, **words;
-	int		      ch, first, i, n = 0;
+	int		      ch, first, i, n = 0, status;
 
 	memset(&env, 0, sizeof(env));
 	env.timeout_ms = 5000;
@@ -902,5 +902,10 @@ main(int argc, char *argv[])
 	print_where(env.family, env.interface);
 	/* The command sees its name, then its operands. */
 	words[first - 1] = words[0];
-	return (cmd->run(&env, n - first + 1, words + first - 1));
+	status = cmd->run(&env, n - first + 1, words + first - 1);
+	free(words);
+	free(env.txt);
+	free(env.subtypes);
+	json_object_put(env.check);
+	return (status);
 }

@@ -259,8 +259,9 @@ offered() { # offered CMD: the long options the completion offers, less
 drift=
 undocumented=
 for c in "${commands[@]}"; do
-	[ "$(accepted "$c")" = "$(offered "$c")" ] || drift+=" $c"
-	for o in $(accepted "$c"); do
+	takes=$(accepted "$c")
+	[ "$takes" = "$(offered "$c")" ] || drift+=" $c"
+	for o in $takes; do
 		"$ctl" help "$c" | grep -q -- "$o" || undocumented+=" $c:$o"
 	done
 done
