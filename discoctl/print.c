@@ -199,7 +199,15 @@ print_f(FILE *fp, const char *fmt, ...)
 void
 print_duration(char *buf, size_t len, double secs)
 {
-	long s = secs > 0 ? (long)secs : 0;
+	long s;
+
+	/* NaN, negative and absurd values from the agent: no UB casting. */
+	if (!(secs > 0))
+		s = 0;
+	else if (secs >= (double)(100L * 365 * 86400))
+		s = 100L * 365 * 86400;
+	else
+		s = (long)secs;
 
 	if (s < 60)
 		snprintf(buf, len, "%lds", s);
@@ -216,8 +224,14 @@ void
 print_date(char *buf, size_t len, double epoch)
 {
 	struct tm tm;
-	time_t	  t = (time_t)epoch;
+	time_t	  t;
 
+	/* A date outside what time_t and struct tm hold is no date. */
+	if (!(epoch >= 0 && epoch < 253402300800.0)) { /* year 10000 */
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (time_t)epoch;
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, len, "-");

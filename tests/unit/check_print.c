@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,17 @@ START_TEST(test_registration_events_in_words)
 	ck_assert_str_eq(buf, "1d01h");
 	print_date(buf, sizeof(buf), 1795891200.5);
 	ck_assert_str_eq(buf, "2026-11-28 18:40:00");
+	/* Values no clock holds (the fuzzer's 1.8e19) print as no date. */
+	print_date(buf, sizeof(buf), 1.8446744073709552e19);
+	ck_assert_str_eq(buf, "-");
+	print_date(buf, sizeof(buf), -1);
+	ck_assert_str_eq(buf, "-");
+	print_date(buf, sizeof(buf), NAN);
+	ck_assert_str_eq(buf, "-");
+	print_duration(buf, sizeof(buf), 1e300);
+	ck_assert_str_eq(buf, "36500d00h");
+	print_duration(buf, sizeof(buf), NAN);
+	ck_assert_str_eq(buf, "0s");
 }
 END_TEST
 
