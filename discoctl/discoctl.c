@@ -322,9 +322,14 @@ ctl_open(struct ctl_env *env)
 	const char   *path = ctl_socket_path(env);
 	int	      rc, err;
 
-	/* -t bounds the wait for a stuck agent's full listen queue too. */
+	/*
+	 * -t bounds the wait for a stuck agent's full listen queue too.  A
+	 * command is one exchange: an agent that goes away is an error now
+	 * (exit 3), not a reconnection that waits for it.
+	 */
 	errno = 0;
-	if ((rc = disco_open_timeout(&d, path, env->timeout_ms)) == 0)
+	if ((rc = disco_open_flags(&d, path, env->timeout_ms,
+		 DISCO_OPEN_NO_RECONNECT)) == 0)
 		return (d);
 	err = errno;
 	if (rc == DISCO_EINVAL)

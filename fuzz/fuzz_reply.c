@@ -380,6 +380,40 @@ fuzz_call(struct disco *d, unsigned int which)
 
 #define FUZZ_NCALLS 16 /* fuzz_call()'s cases */
 
+/* A typed event: each field its kind sets is there and sound. */
+static void
+fuzz_event_cb(const struct disco_event *ev, void *arg)
+{
+	size_t k;
+
+	(void)arg;
+	switch (ev->kind) {
+	case DISCO_EVENT_ADD:
+	case DISCO_EVENT_UPDATE:
+	case DISCO_EVENT_REMOVE:
+		if (ev->instance == NULL || ev->instance->name == NULL)
+			abort();
+		for (k = 0; k < ev->instance->ntxt; k++)
+			if (ev->instance->txt[k][ev->instance->txt_len[k]] !=
+			    '\0')
+				abort();
+		break;
+	case DISCO_EVENT_ESTABLISHED:
+	case DISCO_EVENT_RENAMED:
+		if (ev->name == NULL || strlen(ev->name) > 1 << 20)
+			abort();
+		break;
+	case DISCO_EVENT_FAILED:
+		if (ev->error == NULL || ev->retry < -1 || ev->retry > 86400)
+			abort();
+		break;
+	default:
+		if (ev->instance != NULL)
+			abort();
+		break;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -407,7 +441,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		disco_freeaddrinfo(res);
 	} else {
-		if (disco_open(&d, fuzz_path) != 0)
+		/* One connection: the agent thread serves one. */
+		if (disco_open_flags(&d, fuzz_path, 5000,
+			DISCO_OPEN_NO_RECONNECT) != 0)
 			abort();
 		fuzz_agent_wait_ready();
 		for (k = 0; k < FUZZ_CALLS_MAX; k++) {
@@ -416,7 +452,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    rc == DISCO_ETIMEOUT)
 				break;
 		}
-		/* The events the calls kept, as an application drains them. */
+		/*
+		 * The events the calls kept, as an application drains them:
+		 * typed, or as lines.
+		 */
+		if (data[0] & 0x80)
+			(void)disco_dispatch_events(d, fuzz_event_cb, NULL);
 		while (disco_event_next(d, &ev, 0) == 0)
 			free(ev);
 		disco_close(d);

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <netdb.h>
 #include <resolv.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,15 +121,10 @@ reply_strdup(struct json_object *o, const char *key, int required, char **s)
 	return (0);
 }
 
+/* The DISCO_E* code for one of the agent's error codes. */
 static int
-error_code(struct json_object *reply)
+error_number(const char *code)
 {
-	struct json_object *e;
-	const char	   *code;
-
-	if (reply_field(reply, "error", json_type_object, 1, &e) != 0 ||
-	    reply_string(e, "code", 1, &code) != 0)
-		return (DISCO_EPROTOCOL);
 	if (strcmp(code, "not-found") == 0)
 		return (DISCO_ENOTFOUND);
 	if (strcmp(code, "permission-denied") == 0)
@@ -140,10 +136,37 @@ error_code(struct json_object *reply)
 	return (DISCO_EREJECTED);
 }
 
-/* Send req (consumed) and return the decoded successful reply. */
+/*
+ * The DISCO_E* code of a refusal; its code, field and message kept for
+ * disco_last_error().
+ */
 static int
-call(struct disco *d, struct json_object *req, struct json_object **reply,
-    int timeout_ms)
+error_code(struct disco *d, struct json_object *reply)
+{
+	struct json_object *e;
+	const char	   *code, *field = NULL, *message = NULL;
+	int		    rc;
+
+	if (reply_field(reply, "error", json_type_object, 1, &e) != 0 ||
+	    reply_string(e, "code", 1, &code) != 0) {
+		lib_error_set(d, DISCO_EPROTOCOL, NULL, NULL, NULL);
+		return (DISCO_EPROTOCOL);
+	}
+	(void)reply_string(e, "field", 0, &field);
+	(void)reply_string(e, "message", 0, &message);
+	rc = error_number(code);
+	lib_error_set(d, rc, code, field, message != NULL ? message : code);
+	return (rc);
+}
+
+/*
+ * Send req (consumed) and return the decoded successful reply.  With
+ * retry, a resilient handle whose connection dropped sends it again on
+ * the new one; sent, when not NULL, receives a copy of the request line.
+ */
+static int
+call_ext(struct disco *d, struct json_object *req, struct json_object **reply,
+    int timeout_ms, int retry, char **sent)
 {
 	struct json_object *ok;
 	const char	   *s;
@@ -151,31 +174,52 @@ call(struct disco *d, struct json_object *req, struct json_object **reply,
 	int		    rc;
 
 	*reply = NULL;
+	if (sent != NULL)
+		*sent = NULL;
 	if (d != NULL)
 		lib_reply_keep(d, NULL);
 	if (d == NULL || req == NULL) {
 		json_object_put(req);
+		if (d != NULL)
+			lib_error_set(d, DISCO_ENOMEM, NULL, NULL, NULL);
 		return (req == NULL ? DISCO_ENOMEM : DISCO_EINVAL);
 	}
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	rc = s != NULL ? disco_call(d, s, &line, timeout_ms) : DISCO_ENOMEM;
+	if (s != NULL && sent != NULL && (*sent = strdup(s)) == NULL)
+		s = NULL;
+	rc = s != NULL ? lib_call(d, s, &line, timeout_ms, retry) :
+			 DISCO_ENOMEM;
 	json_object_put(req);
-	if (rc != 0)
-		return (rc);
+	if (rc != 0) {
+		lib_error_set(d, rc, NULL, NULL, NULL);
+		goto fail;
+	}
 	*reply = json_tokener_parse(line);
 	lib_reply_keep(d, line); /* for disco_last_reply() */
 	if (reply_field(*reply, "ok", json_type_boolean, 1, &ok) != 0) {
-		json_object_put(*reply);
-		*reply = NULL;
-		return (DISCO_EPROTOCOL);
+		rc = DISCO_EPROTOCOL;
+		lib_error_set(d, rc, NULL, NULL, NULL);
+	} else if (!json_object_get_boolean(ok)) {
+		rc = error_code(d, *reply);
+	} else {
+		lib_error_set(d, 0, NULL, NULL, NULL);
+		return (0);
 	}
-	if (!json_object_get_boolean(ok)) {
-		rc = error_code(*reply);
-		json_object_put(*reply);
-		*reply = NULL;
-		return (rc);
+	json_object_put(*reply);
+	*reply = NULL;
+fail:
+	if (sent != NULL) {
+		free(*sent);
+		*sent = NULL;
 	}
-	return (0);
+	return (rc);
+}
+
+static int
+call(struct disco *d, struct json_object *req, struct json_object **reply,
+    int timeout_ms)
+{
+	return (call_ext(d, req, reply, timeout_ms, 1, NULL));
 }
 
 void
@@ -193,6 +237,7 @@ instance_clear(struct disco_instance *i)
 	free(i->type);
 	free(i->domain);
 	free(i->host);
+	free(i->fullname);
 	for (k = 0; k < i->ntxt; k++)
 		free(i->txt[k]);
 	free(i->txt);
@@ -278,7 +323,7 @@ address_parse(struct json_object *a, struct disco_instance *i, size_t k)
 static int
 instance_parse(struct json_object *o, struct disco_instance *i)
 {
-	struct json_object *txt, *addrs, *port, *local;
+	struct json_object *txt, *addrs, *port, *local, *reach, *since;
 	size_t		    k, n;
 	int		    rc;
 
@@ -293,6 +338,9 @@ instance_parse(struct json_object *o, struct disco_instance *i)
 	    (rc = reply_strdup(o, "host", 0, &i->host)) != 0 ||
 	    (rc = reply_field(o, "port", json_type_int, 0, &port)) != 0 ||
 	    (rc = reply_field(o, "local", json_type_boolean, 0, &local)) != 0 ||
+	    (rc = reply_field(o, "reachable", json_type_boolean, 0, &reach)) !=
+		0 ||
+	    (rc = reply_strdup(o, "fullname", 0, &i->fullname)) != 0 ||
 	    (rc = reply_field(o, "txt", json_type_array, 0, &txt)) != 0 ||
 	    (rc = reply_field(o, "addresses", json_type_array, 0, &addrs)) != 0)
 		goto bad;
@@ -306,6 +354,12 @@ instance_parse(struct json_object *o, struct disco_instance *i)
 	}
 	if (local != NULL)
 		i->local = json_object_get_boolean(local);
+	/* An older agent says nothing: reachable, as it would pick it. */
+	i->reachable = reach == NULL || json_object_get_boolean(reach);
+	if (json_object_object_get_ex(o, "unreachable_since", &since) &&
+	    (json_object_is_type(since, json_type_double) ||
+		json_object_is_type(since, json_type_int)))
+		i->unreachable_since = json_object_get_double(since);
 	if (txt != NULL && (n = json_object_array_length(txt)) > 0) {
 		if ((i->txt = calloc(n, sizeof(*i->txt))) == NULL ||
 		    (i->txt_len = calloc(n, sizeof(*i->txt_len))) == NULL) {
@@ -557,13 +611,38 @@ registration_parse(struct json_object *reply, long *id, char **final_name)
 	return (0);
 }
 
+/*
+ * Send a register request (consumed) and read its registration; on a
+ * resilient handle, keep the request to make it again on a new
+ * connection.
+ */
+static int
+register_call(struct disco *d, struct json_object *req, int persist, long *id,
+    char **final_name, int timeout_ms)
+{
+	struct json_object *reply;
+	char		   *sent;
+	int		    rc;
+
+	if ((rc = call_ext(d, req, &reply, timeout_ms, 1, &sent)) != 0)
+		return (rc);
+	if ((rc = registration_parse(reply, id, final_name)) == 0 &&
+	    (rc = lib_reg_add(d, *id, sent, persist)) != 0 &&
+	    final_name != NULL) {
+		free(*final_name);
+		*final_name = NULL;
+	}
+	free(sent);
+	json_object_put(reply);
+	return (rc);
+}
+
 int
 disco_register(struct disco *d, const char *name, const char *type,
     unsigned int port, const char *const *txt, unsigned int ttl, long *id,
     char **final_name, int timeout_ms)
 {
-	struct json_object *req, *reply;
-	int		    rc;
+	struct json_object *req;
 
 	if (name == NULL || type == NULL || id == NULL || port > 65535)
 		return (DISCO_EINVAL);
@@ -584,24 +663,51 @@ disco_register(struct disco *d, const char *name, const char *type,
 			return (DISCO_ENOMEM);
 		}
 	}
-	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
-		return (rc);
-	rc = registration_parse(reply, id, final_name);
-	json_object_put(reply);
-	return (rc);
+	return (register_call(d, req, 0, id, final_name, timeout_ms));
 }
 
+/*
+ * renew or unregister the registration the application knows as id: on
+ * a resilient handle, the agent's number for it now, and when the
+ * connection drops during the call, the request is made again with the
+ * number the new connection gave (so a program that only renews on a
+ * timer gets its registration back after the agent restarted).
+ */
 static int
 registration_call(struct disco *d, const char *verb, long id, int timeout_ms)
 {
 	struct json_object *req, *reply;
-	int		    rc;
+	struct lib_reg	   *r;
+	long long	    deadline = -1, left;
+	int		    rc, tries;
 
-	if ((req = req_new(verb)) != NULL)
-		json_object_object_add(req, "registration",
-		    json_object_new_int64(id));
-	if ((rc = call(d, req, &reply, timeout_ms)) == 0)
-		json_object_put(reply);
+	if (d == NULL)
+		return (DISCO_EINVAL);
+	if (timeout_ms >= 0)
+		deadline = lib_now_ms() + timeout_ms;
+	for (tries = 0;; tries++) {
+		if ((rc = lib_ensure(d, lib_reconnect_deadline(deadline))) !=
+		    0) {
+			lib_error_set(d, rc, NULL, NULL, NULL);
+			return (rc);
+		}
+		r = lib_reg_find(d, id);
+		if ((req = req_new(verb)) != NULL)
+			json_object_object_add(req, "registration",
+			    json_object_new_int64(r != NULL ? r->agent_id :
+							      id));
+		left = -1;
+		if (deadline >= 0 && (left = deadline - lib_now_ms()) < 0)
+			left = 0;
+		rc = call_ext(d, req, &reply, (int)left, 0, NULL);
+		if (rc == 0)
+			json_object_put(reply);
+		if (tries > 0 || !lib_retry(d, rc))
+			break;
+	}
+	if (strcmp(verb, "unregister") == 0 &&
+	    (rc == 0 || rc == DISCO_ENOTFOUND))
+		lib_reg_remove(d, id);
 	return (rc);
 }
 
@@ -617,40 +723,135 @@ disco_unregister(struct disco *d, long id, int timeout_ms)
 	return (registration_call(d, "unregister", id, timeout_ms));
 }
 
-int
-disco_register_service(struct disco *d, const struct disco_service *svc,
-    long *id, char **final_name, int timeout_ms)
+/*
+ * A copy of the caller's struct of size bytes (the size its program was
+ * built with) in *out of ours: fields it did not know are zero.  NULL or
+ * a size too small for the first version is DISCO_EINVAL.
+ */
+static int
+sized_copy(void *out, size_t ours, const void *in, size_t size, size_t least)
 {
-	struct json_object *req, *reply;
-	int		    rc;
+	memset(out, 0, ours);
+	if (in == NULL || size < least)
+		return (DISCO_EINVAL);
+	memcpy(out, in, size < ours ? size : ours);
+	return (0);
+}
+
+/* The smallest struct disco_service there was: up to persist. */
+#define SERVICE_V1 (offsetof(struct disco_service, persist) + sizeof(int))
+/* The smallest struct disco_query there was: up to wait_ms. */
+#define QUERY_V1 (offsetof(struct disco_query, wait_ms) + sizeof(int))
+
+/* svc's TXT bytes, each {"base64": ...}, after its txt strings. */
+static int
+req_txt_bytes(struct json_object *req, const struct disco_service *svc)
+{
+	struct json_object *arr, *o;
+	char		    b64[512];
+	size_t		    k;
+
+	if (svc->ntxt_bytes == 0)
+		return (0);
+	if (svc->txt_bytes == NULL)
+		return (DISCO_EINVAL);
+	if (!json_object_object_get_ex(req, "txt", &arr)) {
+		if ((arr = json_object_new_array()) == NULL)
+			return (DISCO_ENOMEM);
+		json_object_object_add(req, "txt", arr);
+	}
+	for (k = 0; k < svc->ntxt_bytes; k++) {
+		/* One TXT string is at most 255 bytes (RFC 6763 6.1). */
+		if (svc->txt_bytes[k].len > 255 ||
+		    (svc->txt_bytes[k].len > 0 &&
+			svc->txt_bytes[k].data == NULL) ||
+		    b64_ntop(svc->txt_bytes[k].data, svc->txt_bytes[k].len, b64,
+			sizeof(b64)) < 0)
+			return (DISCO_EINVAL);
+		if ((o = json_object_new_object()) == NULL)
+			return (DISCO_ENOMEM);
+		json_object_object_add(o, "base64",
+		    json_object_new_string(b64));
+		json_object_array_add(arr, o);
+	}
+	return (0);
+}
+
+/* A duration in milliseconds as the agent reads it: "1500ms". */
+static void
+req_ms(struct json_object *o, const char *key, unsigned int ms)
+{
+	char buf[32];
+
+	if (ms == 0)
+		return;
+	snprintf(buf, sizeof(buf), "%ums", ms);
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+/* svc's health check as the request's "check" object. */
+static int
+req_check(struct json_object *req, const struct disco_service *svc)
+{
+	struct json_object *chk;
+
+	if (svc->check == NULL)
+		return (0);
+	if ((chk = json_object_new_object()) == NULL)
+		return (DISCO_ENOMEM);
+	json_object_object_add(req, "check", chk);
+	req_string(chk, "type", svc->check);
+	req_string(chk, "host", svc->check_host);
+	if (svc->check_port != 0)
+		json_object_object_add(chk, "port",
+		    json_object_new_int64(svc->check_port));
+	req_string(chk, "url", svc->check_url);
+	req_string(chk, "expect", svc->check_expect);
+	req_ms(chk, "interval", svc->check_interval_ms);
+	req_ms(chk, "timeout", svc->check_timeout_ms);
+	req_ms(chk, "start_period", svc->check_start_period_ms);
+	if (svc->check_rise != 0)
+		json_object_object_add(chk, "rise",
+		    json_object_new_int64(svc->check_rise));
+	if (svc->check_fall != 0)
+		json_object_object_add(chk, "fall",
+		    json_object_new_int64(svc->check_fall));
+	return (req_strings(chk, "command", svc->check_command));
+}
+
+int
+disco_register_service_sized(struct disco *d, const struct disco_service *in,
+    size_t size, long *id, char **final_name, int timeout_ms)
+{
+	struct disco_service svc;
+	struct json_object  *req;
+	int		     rc;
 
 	if (final_name != NULL)
 		*final_name = NULL;
-	if (svc == NULL || svc->name == NULL || svc->type == NULL ||
-	    id == NULL || svc->port > 65535)
+	if (sized_copy(&svc, sizeof(svc), in, size, SERVICE_V1) != 0 ||
+	    svc.name == NULL || svc.type == NULL || id == NULL ||
+	    svc.port > 65535)
 		return (DISCO_EINVAL);
-	if ((req = req_new("register")) != NULL) {
-		req_string(req, "name", svc->name);
-		req_string(req, "type", svc->type);
-		json_object_object_add(req, "port",
-		    json_object_new_int((int)svc->port));
-		if (svc->ttl > 0)
-			json_object_object_add(req, "ttl",
-			    json_object_new_int64(svc->ttl));
-		if (svc->persist)
-			json_object_object_add(req, "persist",
-			    json_object_new_boolean(1));
-		if (req_strings(req, "txt", svc->txt) != 0 ||
-		    req_strings(req, "subtypes", svc->subtypes) != 0) {
-			json_object_put(req);
-			return (DISCO_ENOMEM);
-		}
-	}
-	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+	if ((req = req_new("register")) == NULL)
+		return (DISCO_ENOMEM);
+	req_string(req, "name", svc.name);
+	req_string(req, "type", svc.type);
+	json_object_object_add(req, "port", json_object_new_int((int)svc.port));
+	if (svc.ttl > 0)
+		json_object_object_add(req, "ttl",
+		    json_object_new_int64(svc.ttl));
+	if (svc.persist)
+		json_object_object_add(req, "persist",
+		    json_object_new_boolean(1));
+	if ((rc = req_strings(req, "txt", svc.txt)) != 0 ||
+	    (rc = req_txt_bytes(req, &svc)) != 0 ||
+	    (rc = req_strings(req, "subtypes", svc.subtypes)) != 0 ||
+	    (rc = req_check(req, &svc)) != 0) {
+		json_object_put(req);
 		return (rc);
-	rc = registration_parse(reply, id, final_name);
-	json_object_put(reply);
-	return (rc);
+	}
+	return (register_call(d, req, svc.persist, id, final_name, timeout_ms));
 }
 
 /* A list or pick request for q's filters, or NULL when out of memory. */
@@ -673,9 +874,10 @@ req_query(const char *verb, const struct disco_query *q)
 }
 
 int
-disco_list_query(struct disco *d, const struct disco_query *q,
-    struct disco_instance **insts, size_t *n, int timeout_ms)
+disco_list_query_sized(struct disco *d, const struct disco_query *in,
+    size_t size, struct disco_instance **insts, size_t *n, int timeout_ms)
 {
+	struct disco_query  qq, *q = &qq;
 	struct json_object *reply;
 	int		    rc;
 
@@ -683,7 +885,8 @@ disco_list_query(struct disco *d, const struct disco_query *q,
 		return (DISCO_EINVAL);
 	*insts = NULL;
 	*n = 0;
-	if (q == NULL || q->type == NULL)
+	if (sized_copy(&qq, sizeof(qq), in, size, QUERY_V1) != 0 ||
+	    q->type == NULL)
 		return (DISCO_EINVAL);
 	if ((rc = call(d, req_query("list", q), &reply, timeout_ms)) != 0)
 		return (rc);
@@ -693,16 +896,18 @@ disco_list_query(struct disco *d, const struct disco_query *q,
 }
 
 int
-disco_pick_query(struct disco *d, const struct disco_query *q,
-    struct disco_instance **inst, int timeout_ms)
+disco_pick_query_sized(struct disco *d, const struct disco_query *in,
+    size_t size, struct disco_instance **inst, int timeout_ms)
 {
+	struct disco_query  qq, *q = &qq;
 	struct json_object *req, *reply;
 	int		    rc;
 
 	if (inst == NULL)
 		return (DISCO_EINVAL);
 	*inst = NULL;
-	if (q == NULL || q->type == NULL || q->wait_ms < 0)
+	if (sized_copy(&qq, sizeof(qq), in, size, QUERY_V1) != 0 ||
+	    q->type == NULL || q->wait_ms < 0)
 		return (DISCO_EINVAL);
 	if ((req = req_query("pick", q)) != NULL) {
 		req_string(req, "policy", q->policy);
@@ -796,6 +1001,7 @@ disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
     size_t *n, int timeout_ms)
 {
 	struct json_object *req, *reply;
+	char		   *sent;
 	int		    rc;
 
 	if ((snapshot == NULL) != (n == NULL))
@@ -803,62 +1009,174 @@ disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
 	if ((req = req_new("watch")) != NULL && type != NULL)
 		json_object_object_add(req, "type",
 		    json_object_new_string(type));
-	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
+	if ((rc = call_ext(d, req, &reply, timeout_ms, 1, &sent)) != 0)
 		return (rc);
-	if (snapshot != NULL)
+	rc = lib_watch_keep(d, sent);
+	free(sent);
+	if (rc == 0 && snapshot != NULL)
 		rc = instances_parse(reply, snapshot, n);
 	json_object_put(reply);
 	return (rc);
 }
 
-int
-disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
-{
-	struct json_object   *ev, *o;
-	struct disco_instance inst;
+/* The event kinds by their names on the wire. */
+static const struct {
+	const char	     *name;
 	enum disco_event_kind kind;
-	const char	     *k;
+} event_kinds[] = {
+	{ "add", DISCO_EVENT_ADD },
+	{ "update", DISCO_EVENT_UPDATE },
+	{ "remove", DISCO_EVENT_REMOVE },
+	{ "resync", DISCO_EVENT_RESYNC },
+	{ "established", DISCO_EVENT_ESTABLISHED },
+	{ "renamed", DISCO_EVENT_RENAMED },
+	{ "failed", DISCO_EVENT_FAILED },
+	{ "health", DISCO_EVENT_HEALTH },
+	{ "expired", DISCO_EVENT_EXPIRED },
+	{ "disconnected", DISCO_EVENT_DISCONNECTED },
+	{ "reconnected", DISCO_EVENT_RECONNECTED },
+};
+
+/* A count field of an event: absent is 0. */
+static int
+event_count(struct json_object *o, const char *key, size_t *v)
+{
+	struct json_object *n;
+	int		    rc;
+
+	*v = 0;
+	if ((rc = reply_field(o, key, json_type_int, 0, &n)) != 0)
+		return (rc);
+	if (n != NULL) {
+		if (json_object_get_int64(n) < 0)
+			return (DISCO_EPROTOCOL);
+		*v = (size_t)json_object_get_int64(n);
+	}
+	return (0);
+}
+
+/*
+ * The event o (an object with "event") into *ev and *inst: 0, 1 for a
+ * kind this library does not know (skipped: a newer agent), or
+ * DISCO_EPROTOCOL.  Strings point into o.
+ */
+static int
+event_parse(struct json_object *o, struct disco_event *ev,
+    struct disco_instance *inst, int watch_only)
+{
+	struct json_object *v;
+	const char	   *k;
+	size_t		    i;
+	int		    rc;
+
+	memset(ev, 0, sizeof(*ev));
+	if ((rc = reply_string(o, "event", 1, &k)) != 0)
+		return (rc);
+	for (i = 0; i < sizeof(event_kinds) / sizeof(event_kinds[0]); i++)
+		if (strcmp(k, event_kinds[i].name) == 0)
+			break;
+	if (i == sizeof(event_kinds) / sizeof(event_kinds[0]) ||
+	    (watch_only && event_kinds[i].kind > DISCO_EVENT_RESYNC))
+		return (1);
+	ev->kind = event_kinds[i].kind;
+	ev->retry = -1;
+	switch (ev->kind) {
+	case DISCO_EVENT_ADD:
+	case DISCO_EVENT_UPDATE:
+	case DISCO_EVENT_REMOVE:
+		if ((rc = reply_field(o, "instance", json_type_object, 1,
+			 &v)) != 0 ||
+		    (rc = instance_parse(v, inst)) != 0)
+			return (rc);
+		ev->instance = inst;
+		return (0);
+	case DISCO_EVENT_RESYNC:
+		return (event_count(o, "dropped", &ev->dropped));
+	case DISCO_EVENT_DISCONNECTED:
+		return (0);
+	case DISCO_EVENT_RECONNECTED:
+		if ((rc = event_count(o, "restored", &ev->restored)) != 0)
+			return (rc);
+		return (event_count(o, "lost", &ev->lost));
+	default:
+		break;
+	}
+	/* A registration's event. */
+	if ((rc = reply_field(o, "id", json_type_int, 1, &v)) != 0)
+		return (rc);
+	ev->registration = (long)json_object_get_int64(v);
+	if ((rc = reply_string(o, "name",
+		 ev->kind == DISCO_EVENT_ESTABLISHED ||
+		     ev->kind == DISCO_EVENT_RENAMED,
+		 &ev->name)) != 0 ||
+	    (rc = reply_string(o, "old_name", 0, &ev->old_name)) != 0 ||
+	    (rc = reply_string(o, "error", ev->kind == DISCO_EVENT_FAILED,
+		 &ev->error)) != 0 ||
+	    (rc = reply_string(o, "output", 0, &ev->output)) != 0)
+		return (rc);
+	if ((rc = reply_field(o, "retry", json_type_int, 0, &v)) != 0)
+		return (rc);
+	if (v != NULL)
+		ev->retry = json_object_get_int64(v) < 0 ?
+		    -1 :
+		    json_object_get_int64(v) > 86400 ?
+		    86400 :
+		    (int)json_object_get_int64(v);
+	if ((rc = reply_field(o, "healthy", json_type_boolean,
+		 ev->kind == DISCO_EVENT_HEALTH, &v)) != 0)
+		return (rc);
+	ev->healthy = v != NULL && json_object_get_boolean(v);
+	return (0);
+}
+
+/*
+ * The events that have arrived, each to typed (every kind) or to watch
+ * (watch kinds only), without blocking.
+ */
+static int
+dispatch(struct disco *d, disco_event_cb typed, disco_watch_cb watch, void *arg)
+{
+	struct disco_instance inst;
+	struct disco_event    ev;
+	struct json_object   *o;
 	char		     *line;
 	int		      rc, count = 0;
 
-	if (d == NULL || cb == NULL)
+	if (d == NULL || (typed == NULL && watch == NULL))
 		return (DISCO_EINVAL);
 	while ((rc = disco_event_next(d, &line, 0)) == 0) {
-		ev = json_tokener_parse(line);
+		memset(&inst, 0, sizeof(inst));
+		o = json_tokener_parse(line);
 		free(line);
-		if (reply_string(ev, "event", 1, &k) != 0) {
-			json_object_put(ev);
-			return (DISCO_EPROTOCOL);
+		if ((rc = event_parse(o, &ev, &inst, typed == NULL)) < 0) {
+			json_object_put(o);
+			return (rc);
 		}
-		if (strcmp(k, "add") == 0)
-			kind = DISCO_EVENT_ADD;
-		else if (strcmp(k, "update") == 0)
-			kind = DISCO_EVENT_UPDATE;
-		else if (strcmp(k, "remove") == 0)
-			kind = DISCO_EVENT_REMOVE;
-		else if (strcmp(k, "resync") == 0)
-			kind = DISCO_EVENT_RESYNC;
-		else { /* an event of another kind: not for watchers */
-			json_object_put(ev);
-			continue;
+		if (rc == 0 && typed != NULL) {
+			typed(&ev, arg);
+			count++;
+		} else if (rc == 0) {
+			watch(ev.kind, ev.instance, arg);
+			count++;
 		}
-		if (kind == DISCO_EVENT_RESYNC)
-			cb(kind, NULL, arg);
-		else if (reply_field(ev, "instance", json_type_object, 1, &o) ==
-			0 &&
-		    instance_parse(o, &inst) == 0) {
-			cb(kind, &inst, arg);
-			instance_clear(&inst);
-		} else {
-			json_object_put(ev);
-			return (DISCO_EPROTOCOL);
-		}
-		json_object_put(ev);
-		count++;
+		instance_clear(&inst);
+		json_object_put(o);
 	}
 	if (rc != DISCO_ETIMEOUT)
 		return (rc);
 	return (count);
+}
+
+int
+disco_dispatch(struct disco *d, disco_watch_cb cb, void *arg)
+{
+	return (cb == NULL ? DISCO_EINVAL : dispatch(d, NULL, cb, arg));
+}
+
+int
+disco_dispatch_events(struct disco *d, disco_event_cb cb, void *arg)
+{
+	return (cb == NULL ? DISCO_EINVAL : dispatch(d, cb, NULL, arg));
 }
 
 /* RFC 2782 order: priority ascending, then weighted at random. */
@@ -1005,8 +1323,10 @@ disco_getaddrinfo(const char *name_or_type, const struct addrinfo *hints,
 		for (a = 0; a < ord[k].inst->naddresses && rc == 0; a++) {
 			struct disco_address *ad = &ord[k].inst->addresses[a];
 
-			if (h.ai_family != AF_UNSPEC &&
-			    h.ai_family != ad->family)
+			/* As pick: none whose host stopped answering. */
+			if (!ord[k].inst->reachable ||
+			    (h.ai_family != AF_UNSPEC &&
+				h.ai_family != ad->family))
 				continue;
 			rc = ai_append(&tail, ad->address, ord[k].inst->port,
 			    &h, ad->family);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -46,27 +47,6 @@
 #define DISCO_EVENTS_BYTES_MAX (1024 * 1024)
 #define DISCO_RESYNC_LINE_MAX  64
 
-struct disco_event {
-	struct disco_event *next;
-	char		   *line;
-	size_t		    dropped; /* > 0: the resync line for a loss */
-};
-
-struct disco {
-	int		     fd;
-	char		    *buf; /* received: buf[off] on, len bytes */
-	size_t		     off; /* where the lines not yet taken start */
-	size_t		     len;
-	size_t		     size;
-	size_t		     seen;   /* of len, bytes known to hold no \n */
-	struct disco_event  *events; /* oldest first */
-	struct disco_event **events_tail;
-	size_t		     nevents; /* kept, resync lines aside */
-	size_t		     events_bytes;
-	struct disco_event  *lost;  /* the resync line at the tail, if any */
-	char		    *reply; /* disco_last_reply(), or NULL */
-};
-
 const char *
 disco_default_socket(void)
 {
@@ -88,7 +68,7 @@ lib_now_ms(void)
  * A signal ends the wait with DISCO_EINTR only when intr is set.
  */
 static int
-disco_wait(int fd, short events, long long deadline, int intr)
+lib_wait(int fd, short events, long long deadline, int intr)
 {
 	struct pollfd pfd;
 	long long     left;
@@ -164,7 +144,7 @@ disco_connect(int fd, const struct sockaddr_un *sun, long long deadline)
 			continue;
 		}
 		if (err == EINPROGRESS || err == EALREADY || err == EINTR) {
-			if ((rc = disco_wait(fd, POLLOUT, deadline, 0)) != 0)
+			if ((rc = lib_wait(fd, POLLOUT, deadline, 0)) != 0)
 				return (rc);
 			len = sizeof(err);
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) ==
@@ -186,21 +166,13 @@ disco_open(struct disco **dp, const char *path)
 	return (disco_open_timeout(dp, path, DISCO_OPEN_TIMEOUT_MS));
 }
 
-int
-disco_open_timeout(struct disco **dp, const char *path, int timeout_ms)
+/* A connected socket to path before the deadline, into *fdp. */
+static int
+disco_socket(const char *path, long long deadline, int *fdp)
 {
 	struct sockaddr_un sun;
-	struct disco	  *d;
-	long long	   deadline = -1;
 	int		   fd, flags, rc;
 
-	if (dp == NULL)
-		return (DISCO_EINVAL);
-	*dp = NULL;
-	if (timeout_ms >= 0)
-		deadline = lib_now_ms() + timeout_ms;
-	if (path == NULL && (path = getenv("DISCO_SOCKET")) == NULL)
-		path = DISCO_SOCKET_PATH;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -219,20 +191,153 @@ disco_open_timeout(struct disco **dp, const char *path, int timeout_ms)
 		disco_close_fd(fd);
 		return (DISCO_ESYSTEM);
 	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
+	*fdp = fd;
+	return (0);
+}
+
+int
+disco_open_timeout(struct disco **dp, const char *path, int timeout_ms)
+{
+	return (disco_open_flags(dp, path, timeout_ms, 0));
+}
+
+int
+disco_open_flags(struct disco **dp, const char *path, int timeout_ms,
+    unsigned int flags)
+{
+	struct disco *d;
+	long long     deadline = -1;
+	int	      fd, rc;
+
+	if (dp == NULL)
+		return (DISCO_EINVAL);
+	*dp = NULL;
+	if ((flags & ~(unsigned int)DISCO_OPEN_NO_RECONNECT) != 0)
+		return (DISCO_EINVAL);
+	if (timeout_ms >= 0)
+		deadline = lib_now_ms() + timeout_ms;
+	if (path == NULL && (path = getenv("DISCO_SOCKET")) == NULL)
+		path = DISCO_SOCKET_PATH;
+	if ((rc = disco_socket(path, deadline, &fd)) != 0)
+		return (rc);
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->path = strdup(path)) == NULL) {
+		free(d);
 		close(fd);
 		return (DISCO_ENOMEM);
 	}
 	d->fd = fd;
+	d->flags = flags;
+	d->connected = 1;
 	d->events_tail = &d->events;
 	*dp = d;
 	return (0);
 }
 
+/*
+ * The connection dropped: keep the descriptor's number, with a timer
+ * behind it that turns readable when the next try to connect is due, so
+ * an application polling disco_fd() wakes up for it and neither spins on
+ * a dead socket nor waits forever.  The bytes of a half line go.
+ */
+void
+lib_disconnected(struct disco *d)
+{
+	struct itimerspec its;
+	int		  tfd;
+
+	if (!d->connected)
+		return;
+	d->connected = 0;
+	d->backoff_ms = 0;
+	d->off = d->len = d->seen = 0;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = 1; /* at once: the first try is not delayed */
+	if ((tfd = timerfd_create(CLOCK_MONOTONIC,
+		 TFD_CLOEXEC | TFD_NONBLOCK)) != -1) {
+		(void)timerfd_settime(tfd, 0, &its, NULL);
+		if (dup3(tfd, d->fd, O_CLOEXEC) != -1)
+			d->timer = 1;
+		close(tfd);
+	}
+	if (!d->timer)
+		shutdown(d->fd, SHUT_RDWR); /* still readable: POLLHUP */
+	lib_event_push(d, strdup("{\"event\":\"disconnected\"}"));
+}
+
+/* The next try to connect after a failed one: back-off, 100 ms to 5 s. */
+static void
+disco_retry_later(struct disco *d)
+{
+	struct itimerspec its;
+
+	d->backoff_ms = d->backoff_ms == 0 ? LIB_BACKOFF_MIN_MS :
+					     d->backoff_ms * 2;
+	if (d->backoff_ms > LIB_BACKOFF_MAX_MS)
+		d->backoff_ms = LIB_BACKOFF_MAX_MS;
+	d->retry_at = lib_now_ms() + d->backoff_ms;
+	if (d->timer) {
+		memset(&its, 0, sizeof(its));
+		its.it_value.tv_sec = d->backoff_ms / 1000;
+		its.it_value.tv_nsec = (long)(d->backoff_ms % 1000) * 1000000;
+		(void)timerfd_settime(d->fd, 0, &its, NULL);
+	}
+}
+
+/*
+ * Connect again, trying until the deadline (-1: none, or now: once) with
+ * the handle's back-off between tries, then restore what the handle
+ * registered and watched (lib_restore()).  The new socket takes the
+ * descriptor's number.
+ */
+int
+lib_reconnect(struct disco *d, long long deadline)
+{
+	uint64_t  ticks;
+	long long left;
+	int	  fd, rc;
+
+	if (d->connected)
+		return (0);
+	for (;;) {
+		if (d->timer)
+			(void)read(d->fd, &ticks, sizeof(ticks));
+		if ((left = d->retry_at - lib_now_ms()) > 0) {
+			if (deadline >= 0 && lib_now_ms() + left > deadline)
+				return (DISCO_EUNREACHABLE);
+			(void)poll(NULL, 0, (int)left);
+		}
+		rc = disco_socket(d->path, deadline, &fd);
+		if (rc == 0) {
+			if (dup3(fd, d->fd, O_CLOEXEC) == -1) {
+				disco_close_fd(fd);
+				rc = DISCO_ESYSTEM;
+			} else {
+				close(fd);
+				d->timer = 0;
+				d->connected = 1;
+				/* Its own budget: a dispatch has none. */
+				if ((rc = lib_restore(d, lib_now_ms() +
+					 LIB_RESTORE_WAIT_MS)) == 0) {
+					d->backoff_ms = 0;
+					return (0);
+				}
+				/* Gone again while restoring. */
+				lib_disconnected(d);
+			}
+		}
+		if (rc == DISCO_ENOMEM || rc == DISCO_EINVAL)
+			return (rc);
+		disco_retry_later(d);
+		if (deadline >= 0 && d->retry_at > deadline)
+			return (DISCO_EUNREACHABLE);
+	}
+}
+
 void
 disco_close(struct disco *d)
 {
-	struct disco_event *ev;
+	struct lib_line *ev;
 
 	if (d == NULL)
 		return;
@@ -242,6 +347,8 @@ disco_close(struct disco *d)
 		free(ev);
 	}
 	close(d->fd);
+	lib_forget(d);
+	free(d->path);
 	free(d->buf);
 	free(d->reply);
 	free(d);
@@ -259,6 +366,8 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 	ssize_t n;
 	int	rc;
 
+	if (!d->connected)
+		return (DISCO_ECLOSED);
 	while (len > 0) {
 		n = send(d->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
@@ -268,7 +377,7 @@ disco_send(struct disco *d, const char *buf, size_t len, long long deadline)
 				return (DISCO_ECLOSED);
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return (DISCO_ESYSTEM);
-			if ((rc = disco_wait(d->fd, POLLOUT, deadline, 0)) != 0)
+			if ((rc = lib_wait(d->fd, POLLOUT, deadline, 0)) != 0)
 				return (rc);
 			continue;
 		}
@@ -321,6 +430,8 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 	for (;;) {
 		if ((rc = disco_take_line(d, line)) != 0)
 			return (rc < 0 ? rc : 0);
+		if (!d->connected)
+			return (DISCO_ECLOSED);
 		if (d->len >= PROTO_LINE_MAX * 64)
 			return (DISCO_EPROTOCOL); /* a runaway line */
 		/* The rest of a line to the front, once per recv(). */
@@ -346,8 +457,7 @@ disco_recv_line(struct disco *d, char **line, long long deadline, int intr)
 				return (DISCO_ECLOSED);
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return (DISCO_ESYSTEM);
-			if ((rc = disco_wait(d->fd, POLLIN, deadline, intr)) !=
-			    0)
+			if ((rc = lib_wait(d->fd, POLLIN, deadline, intr)) != 0)
 				return (rc);
 			continue;
 		}
@@ -375,7 +485,7 @@ disco_is_event(const char *line)
 }
 
 static void
-disco_event_append(struct disco *d, struct disco_event *ev)
+disco_event_append(struct disco *d, struct lib_line *ev)
 {
 	*d->events_tail = ev;
 	d->events_tail = &ev->next;
@@ -385,8 +495,8 @@ disco_event_append(struct disco *d, struct disco_event *ev)
 static int
 disco_event_keep(struct disco *d, char *line)
 {
-	struct disco_event *ev;
-	size_t		    len = strlen(line);
+	struct lib_line *ev;
+	size_t		 len = strlen(line);
 
 	if (d->nevents < DISCO_EVENTS_MAX &&
 	    len <= DISCO_EVENTS_BYTES_MAX - d->events_bytes) {
@@ -417,25 +527,40 @@ disco_event_keep(struct disco *d, char *line)
 	return (0);
 }
 
+/*
+ * Queue an event line (consumed; NULL: out of memory, a lost event) as
+ * the application will read it: registration numbers as it knows them.
+ */
 int
-disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
+lib_event_push(struct disco *d, char *line)
 {
-	long long deadline = -1;
-	size_t	  len;
-	char	 *line;
-	int	  rc;
+	if (line == NULL)
+		return (disco_event_keep(d, strdup("{\"event\":\"resync\"}")));
+	if ((line = lib_event_filter(d, line)) == NULL)
+		return (0);
+	return (disco_event_keep(d, line));
+}
 
-	if (d == NULL || request == NULL || reply == NULL)
-		return (DISCO_EINVAL);
+/* 1 when a dropped connection is to be made again. */
+static int
+disco_resilient(const struct disco *d)
+{
+	return (!(d->flags & DISCO_OPEN_NO_RECONNECT) && !d->restoring);
+}
+
+/*
+ * Send request (len bytes, no newline) on the connection as it is and
+ * wait until the deadline for its reply; events that come first are
+ * queued.
+ */
+int
+lib_call_once(struct disco *d, const char *request, size_t len, char **reply,
+    long long deadline)
+{
+	char *line;
+	int   rc;
+
 	*reply = NULL;
-	lib_reply_keep(d, NULL);
-	len = strlen(request);
-	if (len > 0 && request[len - 1] == '\n')
-		len--;
-	if (len == 0 || memchr(request, '\n', len) != NULL)
-		return (DISCO_EINVAL);
-	if (timeout_ms >= 0)
-		deadline = lib_now_ms() + timeout_ms;
 	if ((rc = disco_send(d, request, len, deadline)) != 0 ||
 	    (rc = disco_send(d, "\n", 1, deadline)) != 0)
 		return (rc);
@@ -450,7 +575,86 @@ disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
 			*reply = line;
 			return (0);
 		}
-		if ((rc = disco_event_keep(d, line)) != 0)
+		if ((rc = lib_event_push(d, line)) != 0)
+			return (rc);
+	}
+}
+
+/*
+ * Make sure d is connected before the deadline: on a resilient handle,
+ * connect again (and restore) when the connection dropped.
+ */
+int
+lib_ensure(struct disco *d, long long deadline)
+{
+	if (d->connected)
+		return (0);
+	if (!disco_resilient(d))
+		return (DISCO_ECLOSED);
+	return (lib_reconnect(d, deadline));
+}
+
+/*
+ * How long a call waits for the agent to come back: its own deadline,
+ * and at most LIB_RECONNECT_WAIT_MS when it has none (a call does not
+ * hang for an agent that is gone; an event wait may, as it was asked).
+ */
+long long
+lib_reconnect_deadline(long long deadline)
+{
+	long long cap = lib_now_ms() + LIB_RECONNECT_WAIT_MS;
+
+	return (deadline < 0 || deadline > cap ? cap : deadline);
+}
+
+/*
+ * After a call failed with rc: 1 when the connection dropped on a
+ * resilient handle that has now given it up (the call is to be made
+ * again, once, after lib_ensure()).
+ */
+int
+lib_retry(struct disco *d, int rc)
+{
+	if (rc != DISCO_ECLOSED || !disco_resilient(d))
+		return (0);
+	lib_disconnected(d);
+	return (1);
+}
+
+int
+disco_call(struct disco *d, const char *request, char **reply, int timeout_ms)
+{
+	return (lib_call(d, request, reply, timeout_ms, 1));
+}
+
+/*
+ * disco_call(), and when retry is set, on a resilient handle whose
+ * connection dropped, connect again and send the request once more.
+ */
+int
+lib_call(struct disco *d, const char *request, char **reply, int timeout_ms,
+    int retry)
+{
+	long long deadline = -1;
+	size_t	  len;
+	int	  rc, tries;
+
+	if (d == NULL || request == NULL || reply == NULL)
+		return (DISCO_EINVAL);
+	*reply = NULL;
+	lib_reply_keep(d, NULL);
+	len = strlen(request);
+	if (len > 0 && request[len - 1] == '\n')
+		len--;
+	if (len == 0 || memchr(request, '\n', len) != NULL)
+		return (DISCO_EINVAL);
+	if (timeout_ms >= 0)
+		deadline = lib_now_ms() + timeout_ms;
+	for (tries = 0;; tries++) {
+		if ((rc = lib_ensure(d, lib_reconnect_deadline(deadline))) != 0)
+			return (rc);
+		rc = lib_call_once(d, request, len, reply, deadline);
+		if (!retry || tries > 0 || !lib_retry(d, rc))
 			return (rc);
 	}
 }
@@ -469,13 +673,61 @@ disco_last_reply(const struct disco *d)
 	return (d != NULL ? d->reply : NULL);
 }
 
+/* Replace s with a copy of v (NULL: none); out of memory leaves NULL. */
+static void
+disco_set_string(char **s, const char *v)
+{
+	free(*s);
+	*s = v != NULL ? strdup(v) : NULL;
+}
+
+/*
+ * What disco_last_error() reports: the latest call's code and, when the
+ * agent refused it, the agent's code, field and message; else a message
+ * of the library's own.
+ */
+void
+lib_error_set(struct disco *d, int rc, const char *code, const char *field,
+    const char *message)
+{
+	char buf[256];
+	int  saved = errno;
+
+	d->err = rc;
+	disco_set_string(&d->err_code, code);
+	disco_set_string(&d->err_field, field);
+	if (rc != 0 && message == NULL) {
+		if (rc == DISCO_ESYSTEM)
+			snprintf(buf, sizeof(buf), "%s: %s", disco_strerror(rc),
+			    strerror(saved));
+		else
+			snprintf(buf, sizeof(buf), "%s", disco_strerror(rc));
+		message = buf;
+	}
+	disco_set_string(&d->err_message, rc != 0 ? message : NULL);
+	errno = saved;
+}
+
+int
+disco_last_error(const struct disco *d, const char **code, const char **field,
+    const char **message)
+{
+	if (code != NULL)
+		*code = d != NULL ? d->err_code : NULL;
+	if (field != NULL)
+		*field = d != NULL ? d->err_field : NULL;
+	if (message != NULL)
+		*message = d != NULL ? d->err_message : NULL;
+	return (d != NULL ? d->err : DISCO_EINVAL);
+}
+
 int
 disco_event_next(struct disco *d, char **event, int timeout_ms)
 {
-	struct disco_event *ev;
-	long long	    deadline = -1;
-	char		   *line;
-	int		    rc;
+	struct lib_line *ev;
+	long long	 deadline = -1;
+	char		*line;
+	int		 rc;
 
 	if (d == NULL || event == NULL)
 		return (DISCO_EINVAL);
@@ -497,9 +749,28 @@ disco_event_next(struct disco *d, char **event, int timeout_ms)
 	if (timeout_ms >= 0)
 		deadline = lib_now_ms() + timeout_ms;
 	for (;;) {
-		if ((rc = disco_recv_line(d, &line, deadline, 1)) != 0)
+		if (!d->connected) {
+			/* Resilient: connect again, or wait for the next try. */
+			rc = lib_ensure(d, deadline);
+			if (d->events != NULL)
+				return (disco_event_next(d, event, 0));
+			if (rc != 0)
+				return (rc == DISCO_EUNREACHABLE ?
+					DISCO_ETIMEOUT :
+					rc);
+			continue;
+		}
+		rc = disco_recv_line(d, &line, deadline, 1);
+		if (rc != 0 && lib_retry(d, rc)) {
+			/* One try at once; the event says it dropped. */
+			(void)lib_ensure(d, lib_now_ms());
+			return (disco_event_next(d, event, 0));
+		}
+		if (rc != 0)
 			return (rc);
 		if ((rc = disco_is_event(line)) == 1) {
+			if ((line = lib_event_filter(d, line)) == NULL)
+				continue;
 			*event = line;
 			return (0);
 		}

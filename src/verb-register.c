@@ -5,12 +5,53 @@
  */
 #include "config.h"
 
+#include <resolv.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "discod.h"
 
-/* "txt": ["k=v", "flag"] or {"k": "v", "flag": true}. */
+/*
+ * One TXT string of a register request given as {"base64": "..."}: the
+ * way replies carry bytes that are not text (NUL, binary values), so a
+ * client can announce what it reads back.
+ */
+static int
+verb_register_txt_bytes(struct json_object *item, struct txt *txt,
+    const char *field, struct proto_error *err)
+{
+	struct json_object *b;
+	unsigned char	    buf[TXT_STRING_MAX + 1];
+	const char	   *why;
+	int		    len;
+
+	if (json_object_object_length(item) != 1 ||
+	    !json_object_object_get_ex(item, "base64", &b) ||
+	    !json_object_is_type(b, json_type_string)) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, field,
+		    "%s must be a string \"key=value\" or {\"base64\": ...}",
+		    field);
+		return (-1);
+	}
+	if ((size_t)json_object_get_string_len(b) >
+		(TXT_STRING_MAX + 2) / 3 * 4 ||
+	    (len = b64_pton(json_object_get_string(b), buf, sizeof(buf))) < 0) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, field,
+		    "%s: not base64, or more than %d bytes", field,
+		    TXT_STRING_MAX);
+		return (-1);
+	}
+	if (txt_add(txt, buf, (size_t)len, &why) == -1) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, field, "%s: %s", field,
+		    why);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * "txt": ["k=v", "flag", {"base64": "..."}] or {"k": "v", "flag": true}.
+ */
 static int
 verb_register_txt(struct json_object *req, struct txt *txt,
     struct proto_error *err)
@@ -29,9 +70,18 @@ verb_register_txt(struct json_object *req, struct txt *txt,
 		for (i = 0; i < n; i++) {
 			item = json_object_array_get_idx(v, i);
 			snprintf(field, sizeof(field), "txt[%zu]", i);
+			if (json_object_is_type(item, json_type_object)) {
+				/* {"base64": ...}: bytes, as replies carry them. */
+				if (verb_register_txt_bytes(item, txt, field,
+					err) == -1)
+					return (-1);
+				continue;
+			}
 			if (!json_object_is_type(item, json_type_string)) {
 				proto_error_set(err, PROTO_E_BAD_FIELD, field,
-				    "%s must be a string \"key=value\"", field);
+				    "%s must be a string \"key=value\" or "
+				    "{\"base64\": ...}",
+				    field);
 				return (-1);
 			}
 			s = json_object_get_string(item);

@@ -25,7 +25,7 @@ cc -o "$stage/demo" "$top_srcdir/examples/demo-connect.c" \
 check "compiles and links with pkg-config --cflags --libs disco" \
     test -x "$stage/demo"
 diag "$(cat "$stage/cc.log")"
-libdir=$(dirname "$(find "$stage" -name 'libdisco.so.0' | head -n 1)")
+libdir=$(dirname "$(find "$stage" -name 'libdisco.so.1' | head -n 1)")
 out=$(DISCO_SOCKET=/nonexistent/disco.sock LD_LIBRARY_PATH=$libdir \
     "$stage/demo" 2>&1)
 rc=$?

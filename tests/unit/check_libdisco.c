@@ -312,7 +312,10 @@ START_TEST(test_libdisco_agent_gone_mid_call_is_an_error)
 
 	snprintf(path, sizeof(path), "/tmp/libdisco-gone.%d", getpid());
 	pid = fake_agent(path, 1);
-	ck_assert_int_eq(disco_open(&x, path), 0);
+	/* Opted out of reconnecting (check_resilient.c has the default). */
+	ck_assert_int_eq(disco_open_flags(&x, path, 5000,
+			     DISCO_OPEN_NO_RECONNECT),
+	    0);
 	ck_assert_int_eq(disco_call(x, "{\"verb\":\"hello\"}", &reply, -1),
 	    DISCO_ECLOSED);
 	ck_assert_ptr_null(reply);
@@ -577,14 +580,16 @@ START_TEST(test_libdisco_new_calls_refuse_bad_arguments)
 	size_t		       n;
 	long		       id;
 
-	ck_assert_int_eq(disco_register_service(NULL, NULL, &id, NULL, 0),
+	ck_assert_int_eq(disco_register_service(NULL,
+			     (struct disco_service *)NULL, &id, NULL, 0),
 	    DISCO_EINVAL);
 	svc.name = "x";
 	svc.type = "_x._tcp";
 	svc.port = 65536;
 	ck_assert_int_eq(disco_register_service(NULL, &svc, &id, NULL, 0),
 	    DISCO_EINVAL);
-	ck_assert_int_eq(disco_list_query(NULL, NULL, &insts, &n, 0),
+	ck_assert_int_eq(disco_list_query(NULL, (struct disco_query *)NULL,
+			     &insts, &n, 0),
 	    DISCO_EINVAL);
 	ck_assert_int_eq(disco_list_query(NULL, &q, &insts, &n, 0),
 	    DISCO_EINVAL);
