@@ -262,7 +262,11 @@ lib_disconnected(struct disco *d)
 	}
 	if (!d->timer)
 		shutdown(d->fd, SHUT_RDWR); /* still readable: POLLHUP */
-	lib_event_push(d, strdup("{\"event\":\"disconnected\"}"));
+	/* Once per outage: a new connection lost while restoring is not news. */
+	if (!d->told_down) {
+		d->told_down = 1;
+		lib_event_push(d, strdup("{\"event\":\"disconnected\"}"));
+	}
 }
 
 /* The next try to connect after a failed one: back-off, 100 ms to 5 s. */
@@ -317,9 +321,11 @@ lib_reconnect(struct disco *d, long long deadline)
 				d->timer = 0;
 				d->connected = 1;
 				/* Its own budget: a dispatch has none. */
-				if ((rc = lib_restore(d, lib_now_ms() +
-					 LIB_RESTORE_WAIT_MS)) == 0) {
+				if ((rc = lib_restore(d,
+					 lib_now_ms() + LIB_RESTORE_WAIT_MS)) ==
+				    0) {
 					d->backoff_ms = 0;
+					d->told_down = 0;
 					return (0);
 				}
 				/* Gone again while restoring. */

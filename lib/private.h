@@ -45,6 +45,7 @@ struct disco {
 	int		  connected;
 	int		  timer;      /* fd is the retry timer */
 	int		  restoring;  /* in lib_restore(): no reconnection */
+	int		  told_down;  /* "disconnected" sent, not yet back */
 	int		  backoff_ms; /* the latest pause; 0: none yet */
 	long long	  retry_at;   /* when the next try may be made */
 	char		 *buf;	      /* received: buf[off] on, len bytes */

@@ -41,7 +41,7 @@ printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n'
     "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 37
+plan 38
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
@@ -150,13 +150,21 @@ for req in ({"name": "x" * 64, "type": "_demo._tcp", "port": 1},
             {"name": "ok", "type": "demo._tcp", "port": 1},
             {"name": "ok", "type": "_demo._tcp", "port": 0},
             {"name": "ok", "type": "_demo._tcp", "port": 1, "txt": ["=v"]},
-            {"name": "ok", "type": "_demo._tcp", "port": 1, "ttl": 5, "persist": 1}):
+            {"name": "ok", "type": "_demo._tcp", "port": 1, "ttl": 5, "persist": 1},
+            {"name": "ok", "type": "_demo._tcp", "port": 1, "txt": [{"base64": "!!"}]},
+            {"name": "ok", "type": "_demo._tcp", "port": 1, "txt": [{"base64": "az0=", "x": 1}]},
+            {"name": "ok", "type": "_demo._tcp", "port": 1, "txt": [{"base64": "QQ" * 200}]},
+            {"name": "Bin", "type": "_demo._tcp", "port": 1, "ttl": 60, "persist": True,
+             "txt": [{"base64": "az0AAQ=="}]}):
     req["verb"] = "register"
     f.write(json.dumps(req) + "\n"); f.flush()
     r = json.loads(f.readline())
     print(r["error"]["field"] if not r["ok"] else "accepted")' "$sa" | tr '\n' ' ')
 check "bad register requests name the field ($bad)" \
-    test "$bad" = "name type port txt[0] persist "
+    test "$bad" = "name type port txt[0] persist txt[0] txt[0] txt[0] accepted "
+# TXT as bytes, the way replies carry them: "k=" NUL 0x01 on the wire.
+check_wait 10 "a register with base64 TXT is announced with those bytes" \
+    eval 'lab_ctl a -j list _demo._tcp | grep -q "\"name\":\"Bin\".*\"base64\":\"az0AAQ==\""'
 check "and the file service is still announced" \
     lab_seen b "Web on lab-a" _http._tcp
 
