@@ -706,6 +706,138 @@ START_TEST(test_instances_carry_reachable_and_fullname)
 }
 END_TEST
 
+/* The requests an agent saw that hold needle. */
+static int
+count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	while ((text = strstr(text, needle)) != NULL) {
+		n++;
+		text += strlen(needle);
+	}
+	return (n);
+}
+
+#define REG_OK(id)                                                             \
+	"{\"ok\":true,\"registration\":{\"id\":" #id ",\"final_name\":"        \
+	"\"S\"}}"
+
+START_TEST(test_refused_again_is_a_failed_event)
+{
+	static const struct step c1[] = { { "register", REG_OK(7) },
+		{ NULL, NULL } };
+	static const struct step c2[] = {
+		{ "register",
+		    "{\"ok\":false,\"error\":{\"code\":\"permission-denied\","
+		    "\"field\":\"name\",\"message\":\"name reserved\"}}" },
+		{ NULL, NULL },
+	};
+	static const struct step *const conns[] = { c1, c2, NULL };
+	struct seen			s = { 0 };
+	struct agent			a;
+	struct disco		       *x;
+	char				seen[4096];
+	long				id;
+
+	agent_start(&a, "refused", conns, 1);
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	ck_assert_int_eq(disco_register(x, "S", "_s._tcp", 1, NULL, 0, &id,
+			     NULL, 2000),
+	    0);
+	ck_assert(dispatch_until(x, &s, DISCO_EVENT_RECONNECTED, 3000));
+	ck_assert_int_eq(s.n, 3);
+	ck_assert_int_eq(s.kind[0], DISCO_EVENT_DISCONNECTED);
+	ck_assert_int_eq(s.kind[1], DISCO_EVENT_FAILED);
+	ck_assert_int_eq(s.registration[1], 7);
+	ck_assert_uint_eq(s.restored, 0);
+	ck_assert_uint_eq(s.lost, 1);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+}
+END_TEST
+
+START_TEST(test_garbage_on_a_new_connection_is_tried_again)
+{
+	static const struct step	c1[] = { { "register", REG_OK(7) },
+		       { NULL, NULL } };
+	static const struct step	c2[] = { { "register", "not json" },
+		       { NULL, NULL } };
+	static const struct step	c3[] = { { "register", REG_OK(5) },
+		       { "\"registration\":5", "{\"ok\":true}" }, { NULL, NULL } };
+	static const struct step *const conns[] = { c1, c2, c3, NULL };
+	struct seen			s = { 0 };
+	struct agent			a;
+	struct disco		       *x;
+	char				seen[4096];
+	long				id;
+	int				k, down = 0;
+
+	agent_start(&a, "garbage", conns, 1);
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	ck_assert_int_eq(disco_register(x, "S", "_s._tcp", 1, NULL, 30, &id,
+			     NULL, 2000),
+	    0);
+	ck_assert(dispatch_until(x, &s, DISCO_EVENT_RECONNECTED, 4000));
+	for (k = 0; k < s.n; k++)
+		down += s.kind[k] == DISCO_EVENT_DISCONNECTED;
+	ck_assert_int_eq(down, 1);
+	ck_assert_uint_eq(s.restored, 1);
+	ck_assert_int_eq(disco_renew(x, id, 2000), 0);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+	ck_assert_int_eq(count_of(seen, "\"verb\":\"register\""), 3);
+	ck_assert_ptr_null(strstr(seen, "UNEXPECTED"));
+}
+END_TEST
+
+START_TEST(test_persistent_registration_is_renewed_not_made_twice)
+{
+	static const struct step c1[] = { { "\"persist\":true", REG_OK(7) },
+		{ NULL, NULL } };
+	/* A dropped connection, not a restart: the agent still holds it. */
+	static const struct step c2[] = {
+		{ "{\"verb\":\"renew\",\"registration\":7}", "{\"ok\":true}" },
+		{ "{\"verb\":\"renew\",\"registration\":7}", "{\"ok\":true}" },
+		{ NULL, NULL },
+	};
+	/* A restart: the agent forgot it, so it is made again. */
+	static const struct step c3[] = {
+		{ "{\"verb\":\"renew\",\"registration\":7}",
+		    "{\"ok\":false,\"error\":{\"code\":\"not-found\","
+		    "\"message\":\"no registration 7\"}}" },
+		{ "\"persist\":true", REG_OK(2) },
+		{ "{\"verb\":\"renew\",\"registration\":2}", "{\"ok\":true}" },
+		{ NULL, NULL },
+	};
+	static const struct step *const conns[] = { c1, c2, c3, NULL };
+	struct disco_service		svc = { 0 };
+	struct seen			s = { 0 };
+	struct agent			a;
+	struct disco		       *x;
+	char				seen[4096];
+	long				id;
+
+	agent_start(&a, "persist", conns, 1);
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	svc.name = "S";
+	svc.type = "_s._tcp";
+	svc.port = 1;
+	svc.ttl = 60;
+	svc.persist = 1;
+	ck_assert_int_eq(disco_register_service(x, &svc, &id, NULL, 2000), 0);
+	ck_assert(dispatch_until(x, &s, DISCO_EVENT_RECONNECTED, 3000));
+	ck_assert_int_eq(disco_renew(x, id, 2000), 0);
+	memset(&s, 0, sizeof(s));
+	ck_assert(dispatch_until(x, &s, DISCO_EVENT_RECONNECTED, 3000));
+	ck_assert_int_eq(disco_renew(x, id, 2000), 0);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+	ck_assert_ptr_null(strstr(seen, "UNEXPECTED"));
+	ck_assert_int_eq(count_of(seen, "\"verb\":\"register\""), 2);
+}
+END_TEST
+
 static Suite *
 resilient_suite(void)
 {
@@ -726,6 +858,10 @@ resilient_suite(void)
 	tcase_add_test(t, test_binary_txt_over_255_bytes_is_refused);
 	tcase_add_test(t, test_getaddrinfo_skips_unreachable_instances);
 	tcase_add_test(t, test_instances_carry_reachable_and_fullname);
+	tcase_add_test(t, test_refused_again_is_a_failed_event);
+	tcase_add_test(t, test_garbage_on_a_new_connection_is_tried_again);
+	tcase_add_test(t,
+	    test_persistent_registration_is_renewed_not_made_twice);
 	suite_add_tcase(s, t);
 	return (s);
 }
