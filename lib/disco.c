@@ -156,6 +156,9 @@ disco_connect(int fd, const struct sockaddr_un *sun, long long deadline)
 		errno = err;
 		if (err == ENOENT || err == ECONNREFUSED || err == ENOTSOCK)
 			return (DISCO_EUNREACHABLE);
+		/* The socket's mode or group keeps this user out. */
+		if (err == EACCES || err == EPERM)
+			return (DISCO_EDENIED);
 		return (DISCO_ESYSTEM);
 	}
 }

@@ -43,7 +43,10 @@ struct addrinfo;
 #define DISCO_ECLOSED		-7	/* the agent closed the connection */
 #define DISCO_EINTR		-8	/* a signal arrived while waiting */
 #define DISCO_ENOTFOUND		-9	/* no such instance, or none matches */
-#define DISCO_EDENIED		-10	/* the agent refused: not allowed */
+#define DISCO_EDENIED		-10	/* the agent refused: not allowed;
+					   from disco_open(): the socket's
+					   permissions keep this user out
+					   (errno EACCES) */
 #define DISCO_EREJECTED		-11	/* the agent refused the request as
 					   malformed (a bad name, type, port):
 					   disco_last_error() says which field */

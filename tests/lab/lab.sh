@@ -164,23 +164,43 @@ lab_dad_done() {
 	    ! ip -n "$ns" -6 addr show dev eth0 tentative | grep -q inet6
 }
 
-lab_dbus_start() {
+# lab_dbus_spawn HOST starts HOST's D-Bus, lab_dbus_ready waits for it.
+lab_dbus_spawn() {
 	local h=$1
 	lab_spawn "$h" dbus dbus-daemon --nofork --nopidfile \
 	    --config-file="$(lab_hostdir "$h")/dbus.conf"
 	eval "LAB_DBUS_PID_$h=$LAB_LAST_PID"
+}
+
+lab_dbus_start() {
+	lab_dbus_spawn "$1" && lab_dbus_ready "$1"
+}
+
+lab_dbus_ready() {
+	local h=$1
 	lab_wait 10 lab_dbus_up "$h" || {
 		echo "# lab: D-Bus on $h did not come up" >&2
 		return 1
 	}
 }
 
-lab_avahi_start() {
+# lab_avahi_spawn HOST: start HOST's avahi-daemon; lab_avahi_ready waits
+# for it (lab_up starts every host's first, then waits: their host name
+# probes overlap).
+lab_avahi_spawn() {
 	local h=$1
 	rm -f "$(lab_hostdir "$h")/run/avahi-daemon/pid"
 	lab_spawn "$h" avahi avahi-daemon -f "$(lab_hostdir "$h")/avahi.conf" \
 	    --no-rlimits --no-chroot --no-proc-title --no-drop-root
 	eval "LAB_AVAHI_PID_$h=$LAB_LAST_PID"
+}
+
+lab_avahi_start() {
+	lab_avahi_spawn "$1" && lab_avahi_ready "$1"
+}
+
+lab_avahi_ready() {
+	local h=$1
 	lab_wait 15 lab_avahi_running "$h" || {
 		echo "# lab: avahi-daemon on $h is not running" >&2
 		return 1
@@ -203,6 +223,11 @@ lab_host_add() {
 	mkdir -p "$dir/run/dbus" "$dir/run/avahi-daemon" "$dir/services"
 	chmod go-w "$dir"	# discod refuses a socket directory others may write
 	ip netns add "$ns"
+	# No duplicate address detection: the lab's MACs are unique, and
+	# waiting for it cost every test 2 s (interfaces made from here on
+	# inherit "default").
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+	    net.ipv6.conf.all.accept_dad=0 >/dev/null 2>&1 || true
 	ip -n "$LAB_ID-br" link add "v$n" type veth peer name eth0 netns "$ns"
 	ip -n "$LAB_ID-br" link set "v$n" master br0 up
 	ip -n "$ns" link set lo up
@@ -293,12 +318,21 @@ lab_up() {
 			echo "# lab: IPv6 DAD on $h did not finish" >&2
 	done
 	for h in "$@"; do
-		lab_dbus_start "$h" || return 1
+		lab_dbus_spawn "$h"
+	done
+	for h in "$@"; do
+		lab_dbus_ready "$h" || return 1
 	done
 	for h in "$@"; do
 		case " ${LAB_NO_AVAHI:-} " in
 		*" $h "*) echo "# lab: no avahi-daemon on $h (LAB_NO_AVAHI)" ;;
-		*) lab_avahi_start "$h" || return 1 ;;
+		*) lab_avahi_spawn "$h" ;;
+		esac
+	done
+	for h in "$@"; do
+		case " ${LAB_NO_AVAHI:-} " in
+		*" $h "*) ;;
+		*) lab_avahi_ready "$h" || return 1 ;;
 		esac
 	done
 }

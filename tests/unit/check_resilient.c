@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -838,6 +839,40 @@ START_TEST(test_persistent_registration_is_renewed_not_made_twice)
 }
 END_TEST
 
+START_TEST(test_a_socket_this_user_may_not_use_is_denied)
+{
+	static const struct step	c1[] = { { NULL, NULL } };
+	static const struct step *const conns[] = { c1, NULL };
+	struct agent			a;
+	struct disco		       *x = NULL;
+	char				seen[256];
+	pid_t				pid;
+	int				status;
+
+	agent_start(&a, "denied", conns, 0);
+	ck_assert_int_eq(chmod(a.path, 0600), 0);
+	/* As another user than the socket's (root passes any mode). */
+	if ((pid = fork()) == 0) {
+		if (geteuid() == 0 &&
+		    (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(3);
+		errno = 0;
+		if (disco_open(&x, a.path) != DISCO_EDENIED)
+			_exit(1);
+		_exit(errno == EACCES && x == NULL ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(disco_strerror(DISCO_EDENIED),
+	    "the disco agent does not allow this");
+	/* Free the agent from its one connection. */
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+}
+END_TEST
+
 static Suite *
 resilient_suite(void)
 {
@@ -859,6 +894,7 @@ resilient_suite(void)
 	tcase_add_test(t, test_getaddrinfo_skips_unreachable_instances);
 	tcase_add_test(t, test_instances_carry_reachable_and_fullname);
 	tcase_add_test(t, test_refused_again_is_a_failed_event);
+	tcase_add_test(t, test_a_socket_this_user_may_not_use_is_denied);
 	tcase_add_test(t, test_garbage_on_a_new_connection_is_tried_again);
 	tcase_add_test(t,
 	    test_persistent_registration_is_renewed_not_made_twice);
