@@ -383,7 +383,9 @@ int		 disco_last_error(const struct disco *d, const char **code,
  * instances of type (every type for NULL); *snapshot, when not NULL, holds
  * the *n instances present now.  Then poll disco_fd() for reading and call
  * disco_dispatch(), which calls cb once for each event that has arrived,
- * without blocking.  A handle that watches is used for nothing else.
+ * without blocking.  A handle may watch several types (each disco_watch()
+ * adds one), register and make calls too: events that arrive during a
+ * call are kept for the next dispatch.
  */
 enum disco_event_kind {
 	DISCO_EVENT_ADD,

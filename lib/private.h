@@ -38,6 +38,12 @@ struct lib_reg {
 	int		persist;
 };
 
+/* A watch the handle made, to make again on a new connection. */
+struct lib_watch {
+	struct lib_watch *next;
+	char		 *request;
+};
+
 struct disco {
 	int		  fd;	 /* the socket, or while disconnected a timer */
 	unsigned int	  flags; /* DISCO_OPEN_* */
@@ -65,8 +71,8 @@ struct disco {
 	char *err_field;
 	char *err_message;
 	/* What a new connection restores. */
-	struct lib_reg *regs;
-	char	       *watch; /* the watch request, or NULL */
+	struct lib_reg	 *regs;
+	struct lib_watch *watches; /* the watch requests, in order */
 };
 
 /* disco.c */

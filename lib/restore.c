@@ -1,7 +1,7 @@
 /*
  * What a resilient handle restores on a new connection (disco.h,
  * DISCO_OPEN_NO_RECONNECT): its registrations, made again with the
- * requests that made them, and its watch, whose new snapshot reaches
+ * requests that made them, and its watches, whose new snapshots reach
  * the application as a resync and adds.  Registration events carry the
  * number the application knows, not the agent's new one.
  */
@@ -64,28 +64,41 @@ lib_reg_remove(struct disco *d, long id)
 	}
 }
 
-/* Keep the watch request (the latest one) to send again. */
+/*
+ * Keep a watch request to send again (the agent takes several on one
+ * connection; the same request twice is one watch).
+ */
 int
 lib_watch_keep(struct disco *d, const char *request)
 {
-	char *w;
+	struct lib_watch *w, **p;
 
 	if (d->flags & DISCO_OPEN_NO_RECONNECT)
 		return (0);
-	if ((w = strdup(request)) == NULL)
+	for (p = &d->watches; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->request, request) == 0)
+			return (0);
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->request = strdup(request)) == NULL) {
+		free(w);
 		return (DISCO_ENOMEM);
-	free(d->watch);
-	d->watch = w;
+	}
+	*p = w;
 	return (0);
 }
 
 void
 lib_forget(struct disco *d)
 {
+	struct lib_watch *w;
+
 	while (d->regs != NULL)
 		lib_reg_remove(d, d->regs->id);
-	free(d->watch);
-	d->watch = NULL;
+	while ((w = d->watches) != NULL) {
+		d->watches = w->next;
+		free(w->request);
+		free(w);
+	}
 	lib_error_set(d, 0, NULL, NULL, NULL);
 }
 
@@ -229,24 +242,20 @@ restore_reg(struct disco *d, struct lib_reg *r, long long deadline,
 	return (restore_event(d, ev));
 }
 
-/* The watch again: a resync, then its snapshot as adds. */
+/* Watch w again: its snapshot as adds (after the one resync). */
 static int
-restore_watch(struct disco *d, long long deadline)
+restore_watch(struct disco *d, struct lib_watch *w, long long deadline)
 {
 	struct json_object *reply, *insts, *ev;
 	char		    why[256];
 	size_t		    k, n;
 	int		    rc;
 
-	if ((rc = restore_call(d, d->watch, deadline, &reply, why,
+	if ((rc = restore_call(d, w->request, deadline, &reply, why,
 		 sizeof(why))) != 0)
 		return (rc);
 	if (reply == NULL)
 		return (DISCO_EPROTOCOL); /* it took this watch before */
-	if ((rc = lib_event_push(d, strdup("{\"event\":\"resync\"}"))) != 0) {
-		json_object_put(reply);
-		return (rc);
-	}
 	n = 0;
 	if (json_object_object_get_ex(reply, "instances", &insts) &&
 	    json_object_is_type(insts, json_type_array))
@@ -267,7 +276,7 @@ restore_watch(struct disco *d, long long deadline)
 
 /*
  * On a new connection: every registration made again, in the order the
- * application made them, then the watch, then the "reconnected" event.
+ * application made them, then the watches, then the "reconnected" event.
  * A failure of the connection itself is returned (the caller gives this
  * connection up and tries later); a refusal is the registration's own
  * "failed" event.
@@ -277,6 +286,7 @@ lib_restore(struct disco *d, long long deadline)
 {
 	struct json_object *ev;
 	struct lib_reg	   *r;
+	struct lib_watch   *w;
 	size_t		    restored = 0, lost = 0;
 	int		    rc = 0;
 
@@ -286,8 +296,11 @@ lib_restore(struct disco *d, long long deadline)
 		    r->agent_id >= 0)
 			restored++;
 	}
-	if (rc == 0 && d->watch != NULL)
-		rc = restore_watch(d, deadline);
+	/* One resync: forget what every watch said; then each snapshot. */
+	if (rc == 0 && d->watches != NULL)
+		rc = lib_event_push(d, strdup("{\"event\":\"resync\"}"));
+	for (w = d->watches; w != NULL && rc == 0; w = w->next)
+		rc = restore_watch(d, w, deadline);
 	d->restoring = 0;
 	if (rc != 0)
 		return (rc);

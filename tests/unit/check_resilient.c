@@ -873,6 +873,49 @@ START_TEST(test_a_socket_this_user_may_not_use_is_denied)
 }
 END_TEST
 
+START_TEST(test_every_watch_is_made_again_after_one_resync)
+{
+	static const struct step c1[] = {
+		{ "\"type\":\"_dep._tcp\"",
+		    "{\"ok\":true,\"instances\":[" INST("Dep One") "]}" },
+		{ "\"type\":\"_other._tcp\"",
+		    "{\"ok\":true,\"instances\":[]}" },
+		{ "\"type\":\"_dep._tcp\"",
+		    "{\"ok\":true,\"instances\":[" INST("Dep One") "]}" },
+		{ NULL, NULL },
+	};
+	static const struct step c2[] = {
+		{ "\"type\":\"_dep._tcp\"",
+		    "{\"ok\":true,\"instances\":[" INST("Dep One") "]}" },
+		{ "\"type\":\"_other._tcp\"",
+		    "{\"ok\":true,\"instances\":[" INST("Other") "]}" },
+		{ NULL, NULL },
+	};
+	static const struct step *const conns[] = { c1, c2, NULL };
+	struct seen			s = { 0 };
+	struct agent			a;
+	struct disco		       *x;
+	char				seen[8192];
+
+	agent_start(&a, "watches", conns, 1);
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	ck_assert_int_eq(disco_watch(x, "_dep._tcp", NULL, NULL, 2000), 0);
+	ck_assert_int_eq(disco_watch(x, "_other._tcp", NULL, NULL, 2000), 0);
+	/* The same watch twice is one to make again. */
+	ck_assert_int_eq(disco_watch(x, "_dep._tcp", NULL, NULL, 2000), 0);
+	ck_assert(dispatch_until(x, &s, DISCO_EVENT_RECONNECTED, 3000));
+	ck_assert_int_eq(s.n, 5);
+	ck_assert_int_eq(s.kind[0], DISCO_EVENT_DISCONNECTED);
+	ck_assert_int_eq(s.kind[1], DISCO_EVENT_RESYNC);
+	ck_assert_str_eq(s.names[2], "Dep One");
+	ck_assert_str_eq(s.names[3], "Other");
+	ck_assert_int_eq(s.kind[4], DISCO_EVENT_RECONNECTED);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+	ck_assert_ptr_null(strstr(seen, "UNEXPECTED"));
+}
+END_TEST
+
 static Suite *
 resilient_suite(void)
 {
@@ -894,6 +937,7 @@ resilient_suite(void)
 	tcase_add_test(t, test_getaddrinfo_skips_unreachable_instances);
 	tcase_add_test(t, test_instances_carry_reachable_and_fullname);
 	tcase_add_test(t, test_refused_again_is_a_failed_event);
+	tcase_add_test(t, test_every_watch_is_made_again_after_one_resync);
 	tcase_add_test(t, test_a_socket_this_user_may_not_use_is_denied);
 	tcase_add_test(t, test_garbage_on_a_new_connection_is_tried_again);
 	tcase_add_test(t,
