@@ -11,7 +11,7 @@ if grep -qa __asan_init "$top_builddir/discod"; then
 	echo "1..0 # SKIP built with sanitizers: an application would need them too"
 	exit 77
 fi
-plan 4
+plan 5
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 make -s -C "$top_builddir" install DESTDIR="$stage" >"$stage/install.log" 2>&1
@@ -25,6 +25,13 @@ cc -o "$stage/demo" "$top_srcdir/examples/demo-connect.c" \
 check "compiles and links with pkg-config --cflags --libs disco" \
     test -x "$stage/demo"
 diag "$(cat "$stage/cc.log")"
+# The sturdy example uses the sized-struct macros and typed events.
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$stage/sturdy" "$top_srcdir/examples/sturdy-service.c" \
+    $(pkg-config --cflags --libs disco) 2>"$stage/cc2.log"
+check "examples/sturdy-service.c builds from the installed header, warning-free" \
+    test -x "$stage/sturdy"
+diag "$(cat "$stage/cc2.log")"
 libdir=$(dirname "$(find "$stage" -name 'libdisco.so.1' | head -n 1)")
 out=$(DISCO_SOCKET=/nonexistent/disco.sock LD_LIBRARY_PATH=$libdir \
     "$stage/demo" 2>&1)
