@@ -155,7 +155,7 @@ class Agent:
                 for _ in range(64):
                     s.sendall(chunk)
                 return False
-            if name == "Drop" and name not in self.dropped:
+            if name.startswith("Drop") and name not in self.dropped:
                 self.dropped.add(name)
                 return False            # lost while the request is in flight
             return ok(instance=instance(name, req.get("type") or "_x._tcp", [
@@ -268,7 +268,7 @@ class Test:
         for case in (self.well_formed, self.errors, self.txt, self.kept,
                      self.in_flight, self.restart_watch, self.renew_restart,
                      self.context, self.no_reconnect, self.long_line,
-                     self.down_for_good):
+                     self.persist, self.down_for_good):
             try:
                 case()
             except Exception:
@@ -565,6 +565,36 @@ class Test:
         self.point(c.hello().get("agent") == "fake" and
                    len(self.requests(self.gen, "register")) == before + 2,
                    "the next call connects again and registers again")
+
+    def persist(self):
+        d = self.d
+        seen = []
+        c3 = d.Client(self.sock, timeout=2, on_event=seen.append)
+        try:
+            kept = c3.register("Kept", "_pytest._tcp", 5305, ttl=60,
+                               persist=True)
+            old, n = kept.id, len(self.requests(self.gen))
+            c3.resolve("DropP", "_x._tcp")   # dropped once, agent stays
+            after = [(r.get("verb"), r.get("name", r.get("registration")))
+                     for r in self.requests(self.gen)[n:]
+                     if r.get("verb") in ("register", "renew")]
+            self.point(after == [("renew", old)] and kept.id == old,
+                       "a persistent registration that the same agent "
+                       "still holds is renewed, not made twice", after)
+            self.point([e.kind for e in seen] == ["reconnected"],
+                       "on_event hears of the reconnection",
+                       [e.kind for e in seen])
+            self.kill_agent()
+            self.start_agent()
+            c3.hello()
+            again = self.requests(self.gen, "register")
+            self.point(len(again) == 1 and again[0].get("persist") is True
+                       and again[0].get("ttl") == 60 and
+                       kept.id // 100 == self.gen,
+                       "on another agent it is registered again, persist "
+                       "and ttl as given", again, kept)
+        finally:
+            c3.close()
 
     def down_for_good(self):
         d, c = self.d, self.c
