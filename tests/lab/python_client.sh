@@ -85,6 +85,8 @@ check "no lease expired, no registration lost" \
 # (A renew while discod is down may fail: not once it is back.)
 check "no renew failed since the client reconnected" \
     test -z "$(sed -n '/^client reconnected$/,$p' "$ev" | grep '^renew-failed')"
+check "the watch heard of the outage once (not once per try to connect)" \
+    test "$(grep -cx disconnected "$ev")" = 1
 check "the Python service is still running" kill -0 "$svc"
 diag "the Python service's events:" "$(cat "$ev")"
 diag "its output:" "$(cat "$(lab_hostdir a)/pysvc.log")"
