@@ -284,6 +284,9 @@ struct json_object *instance_list_json(struct cache *,
 void		    instance_filter_copy(struct instance_filter *,
 		   const struct instance_filter *);
 void		    instance_filter_clear(struct instance_filter *);
+int		    instance_filter_passes(const struct instance_filter *,
+		    const struct instance *);
+int		    instance_filter_narrow(const struct instance_filter *);
 
 /* naming.c: names in the disco domain, for DNS and the lookup verb. */
 #define NAMING_LABEL_MAX  63

@@ -116,6 +116,24 @@ instance_filter_match(const struct instance_filter *f, const struct instance *i)
 	return (ok);
 }
 
+/* 1 when f passes i: its type too (a watch's filter on a cache event). */
+int
+instance_filter_passes(const struct instance_filter *f,
+    const struct instance			    *i)
+{
+	if (f->type != NULL && strcasecmp(i->type, f->type) != 0)
+		return (0);
+	return (instance_filter_match(f, i));
+}
+
+/* 1 when f filters on more than the type (a watch must track matches). */
+int
+instance_filter_narrow(const struct instance_filter *f)
+{
+	return (f->subtype != NULL || f->ntxt > 0 || f->family != 0 ||
+	    f->interface != NULL);
+}
+
 /*
  * The first instance the filter passes after i (NULL: from the start),
  * in the cache's order; only the filter's type is walked.

@@ -3,6 +3,13 @@
  * a rising index.  The last WATCH_RING events are kept, so a watcher that
  * comes back with its last index gets what it missed, or a resync when
  * that is too far back.
+ *
+ * A watch that filters on more than the type (TXT, family, interface,
+ * subtype) keeps the set of instances it has told its client about, so
+ * that its filter holds for every event, not only for the snapshot: an
+ * instance that stops matching is a remove for it, one that starts
+ * matching an add, and a change to one that matched neither before nor
+ * after is not sent at all.
  */
 #include "config.h"
 
@@ -20,10 +27,32 @@
  */
 #define WATCH_PER_CLIENT 16
 
+/* An instance a narrow watch has told its client about. */
+struct told {
+	RB_ENTRY(told)	 entry;
+	struct instance *i;
+};
+
+static int
+told_cmp(const struct told *a, const struct told *b)
+{
+	uintptr_t x = (uintptr_t)a->i, y = (uintptr_t)b->i;
+
+	return (x < y ? -1 : x > y);
+}
+
+RB_HEAD(told_tree, told);
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+RB_GENERATE_STATIC(told_tree, told, entry, told_cmp)
+
 struct watcher {
 	TAILQ_ENTRY(watcher)   entry;
 	struct client	      *client;
 	struct instance_filter filter; /* its own copy of the strings */
+	int		       narrow; /* filters on more than the type */
+	struct told_tree       told;   /* narrow: what the client holds */
 };
 
 static struct {
@@ -38,10 +67,119 @@ static struct {
 	} ring[WATCH_RING]; /* by index % size */
 } w;
 
+static struct told *
+told_find(struct watcher *wa, struct instance *i)
+{
+	struct told key;
+
+	key.i = i;
+	return (RB_FIND(told_tree, &wa->told, &key));
+}
+
+static void
+told_set(struct watcher *wa, struct instance *i, int held)
+{
+	struct told *t = told_find(wa, i);
+
+	if (held && t == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		t->i = i;
+		RB_INSERT(told_tree, &wa->told, t);
+	} else if (!held && t != NULL) {
+		RB_REMOVE(told_tree, &wa->told, t);
+		free(t);
+	}
+}
+
+static void
+told_clear(struct watcher *wa)
+{
+	struct told *t;
+
+	while ((t = RB_MIN(told_tree, &wa->told)) != NULL) {
+		RB_REMOVE(told_tree, &wa->told, t);
+		free(t);
+	}
+}
+
+/* What the client holds now: every instance its filter passes. */
+static void
+told_fill(struct watcher *wa)
+{
+	struct instance *i;
+
+	told_clear(wa);
+	for (i = instance_filter_next(w.cache, &wa->filter, NULL); i != NULL;
+	     i = instance_filter_next(w.cache, &wa->filter, i))
+		told_set(wa, i, 1);
+}
+
+/*
+ * What a narrow watcher is to hear of an event of kind on i: add,
+ * update, remove, or -1 for nothing; its set follows.
+ */
+static int
+watch_transition(struct watcher *wa, enum cache_event_kind kind,
+    struct instance *i)
+{
+	int before, now;
+
+	before = told_find(wa, i) != NULL;
+	now = kind != CACHE_REMOVE && instance_filter_passes(&wa->filter, i);
+	told_set(wa, i, now);
+	if (before && now)
+		return (CACHE_UPDATE);
+	if (now)
+		return (CACHE_ADD);
+	if (before)
+		return (CACHE_REMOVE);
+	return (-1);
+}
+
+/* The line of an event of kind on i at index, as the ring keeps it. */
+static char *
+watch_line(enum cache_event_kind kind, unsigned long long index,
+    struct instance *i, size_t *lenp)
+{
+	struct json_object *ev;
+	const char	   *line;
+	char		   *copy;
+	size_t		    len;
+	int		    had = i != NULL && i->memo != NULL;
+
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event",
+	    json_object_new_string(cache_event_name(kind)));
+	json_object_object_add(ev, "index",
+	    json_object_new_int64((int64_t)index));
+	if (i != NULL) {
+		json_object_object_add(ev, "instance", instance_json(i));
+		/*
+		 * The instance keeps its text only once it is asked for
+		 * (resolve, pick, list), not for every instance that ever had
+		 * an event: the ring has the event's own copy.
+		 */
+		if (!had) {
+			instance_json_memo_free(i->memo);
+			i->memo = NULL;
+		}
+	}
+	line = json_object_to_json_string_length(ev,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (line == NULL)
+		fatalx("%s: cannot serialize an event", __func__);
+	copy = xmalloc(len + 1);
+	memcpy(copy, line, len + 1);
+	json_object_put(ev);
+	*lenp = len;
+	return (copy);
+}
+
 static void
 watcher_free(struct watcher *wa)
 {
 	TAILQ_REMOVE(&w.list, wa, entry);
+	told_clear(wa);
 	if (wa->filter.subtype != NULL)
 		browse_subtype_release(wa->filter.subtype, wa->filter.type);
 	instance_filter_clear(&wa->filter);
@@ -53,62 +191,62 @@ static void
 watch_cache_event(struct cache *c, enum cache_event_kind kind,
     struct instance *i, void *arg)
 {
-	struct json_object *ev;
-	struct watcher	   *wa, *next;
-	struct ring_event  *re = &w.ring[c->index % WATCH_RING];
-	size_t		    len;
-	const char	   *line;
-	int		    had;
+	struct watcher	  *wa, *next;
+	struct ring_event *re = &w.ring[c->index % WATCH_RING];
+	char		  *other[CACHE_RESYNC + 1] = { NULL };
+	size_t		   other_len[CACHE_RESYNC + 1] = { 0 };
+	int		   k, tell;
 
-	ev = json_object_new_object();
-	json_object_object_add(ev, "event",
-	    json_object_new_string(cache_event_name(kind)));
-	json_object_object_add(ev, "index",
-	    json_object_new_int64((int64_t)c->index));
-	if (i != NULL) {
-		had = i->memo != NULL;
-		json_object_object_add(ev, "instance", instance_json(i));
-		/*
-		 * The instance keeps its text only once it is asked for
-		 * (resolve, pick, list), not for every instance that ever had
-		 * an event: the ring below has the event's own copy.
-		 */
-		if (!had) {
-			instance_json_memo_free(i->memo);
-			i->memo = NULL;
-		}
-	}
-	line = json_object_to_json_string_length(ev,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (line == NULL)
-		fatalx("%s: cannot serialize an event", __func__);
 	/*
 	 * The ring keeps the line only, in a block of its size: no json-c
 	 * objects and printbufs for 1024 events.
 	 */
 	free(re->line);
 	free(re->type);
-	re->line = xmalloc(len + 1);
-	memcpy(re->line, line, len + 1);
-	re->len = len;
+	re->line = watch_line(kind, c->index, i, &re->len);
 	re->type = i != NULL ? xstrdup(i->type) : NULL;
 	re->index = c->index;
-	json_object_put(ev);
 	/*
 	 * A reply may lose its client, which drops that client's watchers:
 	 * while sending they are only marked (client NULL), freed after.
 	 */
 	w.delivering = 1;
 	TAILQ_FOREACH(wa, &w.list, entry) {
-		if (wa->client != NULL &&
-		    (kind == CACHE_RESYNC || wa->filter.type == NULL ||
-			strcasecmp(wa->filter.type, i->type) == 0))
+		if (wa->client == NULL)
+			continue;
+		if (kind == CACHE_RESYNC) {
+			if (wa->narrow)
+				told_fill(wa);
 			control_send_line(wa->client, re->line, re->len);
+			continue;
+		}
+		if (wa->filter.type != NULL &&
+		    strcasecmp(wa->filter.type, i->type) != 0)
+			continue;
+		if (!wa->narrow) {
+			control_send_line(wa->client, re->line, re->len);
+			continue;
+		}
+		if ((tell = watch_transition(wa, kind, i)) == -1)
+			continue;
+		if (tell == (int)kind) {
+			control_send_line(wa->client, re->line, re->len);
+			continue;
+		}
+		/* The same event, as this watcher sees it. */
+		if (other[tell] == NULL)
+			other[tell] = watch_line(tell, c->index, i,
+			    &other_len[tell]);
+		control_send_line(wa->client, other[tell], other_len[tell]);
 	}
 	w.delivering = 0;
+	for (k = 0; k <= CACHE_RESYNC; k++)
+		free(other[k]);
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client == NULL)
 			watcher_free(wa);
+		else if (kind == CACHE_REMOVE && wa->narrow)
+			told_set(wa, i, 0); /* it is freed after this */
 	}
 }
 
@@ -168,12 +306,19 @@ watch_start(struct client *c, const struct instance_filter *f, long long since,
 	wa = xcalloc(1, sizeof(*wa));
 	wa->client = c;
 	instance_filter_copy(&wa->filter, f);
+	wa->narrow = instance_filter_narrow(&wa->filter);
+	RB_INIT(&wa->told);
 	if (f->subtype != NULL)
 		browse_subtype_hold(f->subtype, f->type);
 	json_object_object_add(reply, "index",
 	    json_object_new_int64((int64_t)cache->index));
-	/* Can what was missed since that index be replayed? */
-	replay = since >= 0 && (unsigned long long)since <= cache->index &&
+	/*
+	 * Can what was missed since that index be replayed?  Not to a narrow
+	 * watch: the ring's events say nothing of what its filter passed
+	 * then, so it gets the snapshot (and a resync) instead.
+	 */
+	replay = !wa->narrow && since >= 0 &&
+	    (unsigned long long)since <= cache->index &&
 	    (cache->index - (unsigned long long)since) < WATCH_RING;
 	if (since >= 0 && !replay)
 		json_object_object_add(reply, "resync",
@@ -181,6 +326,8 @@ watch_start(struct client *c, const struct instance_filter *f, long long since,
 	if (!replay)
 		json_object_object_add(reply, "instances",
 		    instance_list_json(cache, &wa->filter));
+	if (wa->narrow)
+		told_fill(wa);
 	TAILQ_INSERT_TAIL(&w.list, wa, entry);
 	if (!replay)
 		return (VERB_DONE);

@@ -1,0 +1,270 @@
+/*
+ * A watch's filter holds for every event, not only the snapshot: discod's
+ * control path runs for real (a socketpair adopted as a client, Avahi
+ * absent, as fuzz_dispatch runs it), the test changes the cache as the
+ * browser would, and reads what each watcher is sent.  An instance that
+ * starts matching is an add, one that stops matching a remove, a change
+ * to one that matches neither before nor after is not sent.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "check_main.h"
+#include "discod.h"
+
+static char dir[] = "/tmp/disco-check-watch.XXXXXX";
+
+static void
+agent_up(void)
+{
+	char path[sizeof(dir) + 16];
+
+	log_init(1, 0);
+	log_setverbose(-1);
+	health_inert = 1;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	config_defaults(&discod->conf);
+	free(discod->conf.socket_path);
+	discod->conf.socket_path = xstrdup(path);
+	free(discod->conf.services_dir);
+	discod->conf.services_dir = xstrdup(dir);
+	discod->conf.liveness = 0;
+	ck_assert_ptr_nonnull(discod->base = event_base_new());
+	ck_assert_int_eq(control_open(&discod->conf), 0);
+	discod_start();
+}
+
+/* A client of discod: our end of its socketpair. */
+static int
+client_new(void)
+{
+	struct client *c;
+	int	       sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+	    0);
+	ck_assert_ptr_nonnull(c = control_adopt(sv[0]));
+	c->uid = 0;
+	return (sv[1]);
+}
+
+/* Run discod's loop until it has nothing left to do. */
+static void
+spin(void)
+{
+	int k;
+
+	for (k = 0; k < 20; k++)
+		event_base_loop(discod->base, EVLOOP_NONBLOCK);
+}
+
+/* Everything fd has been sent, as one string (lines joined by \n). */
+static char got[65536];
+
+static const char *
+drain(int fd)
+{
+	size_t	len = 0;
+	ssize_t n;
+
+	spin();
+	while ((n = read(fd, got + len, sizeof(got) - 1 - len)) > 0)
+		len += (size_t)n;
+	got[len] = '\0';
+	return (got);
+}
+
+static void
+send_line(int fd, const char *line)
+{
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	ck_assert_int_eq(write(fd, "\n", 1), 1);
+	spin();
+}
+
+/* Count of lines in s holding both a and b. */
+static int
+lines_with(const char *s, const char *a, const char *b)
+{
+	const char *e;
+	char	    line[8192];
+	int	    n = 0;
+	size_t	    len;
+
+	for (; *s != '\0'; s = *e == '\0' ? e : e + 1) {
+		if ((e = strchr(s, '\n')) == NULL)
+			e = s + strlen(s);
+		len = (size_t)(e - s) < sizeof(line) - 1 ? (size_t)(e - s) :
+							   sizeof(line) - 1;
+		memcpy(line, s, len);
+		line[len] = '\0';
+		if (strstr(line, a) != NULL && (b == NULL || strstr(line, b)))
+			n++;
+	}
+	return (n);
+}
+
+/* Instance name of _t._tcp resolved on ifindex 2 (family) with TXT s. */
+static struct instance *
+resolve2(const char *name, int family, const char *txtstr, const char *more)
+{
+	struct instance *i;
+	struct txt	 t = { 0 };
+	const char	*why;
+	unsigned char	 addr[16];
+	int		 is_new;
+
+	if (txtstr != NULL)
+		ck_assert_int_eq(txt_add(&t, (const unsigned char *)txtstr,
+				     strlen(txtstr), &why),
+		    0);
+	if (more != NULL)
+		ck_assert_int_eq(txt_add(&t, (const unsigned char *)more,
+				     strlen(more), &why),
+		    0);
+	i = cache_seen(&discod->cache, name, "_t._tcp", "local", 2, "eth0",
+	    family, 0, &is_new);
+	if (family == AF_INET)
+		inet_pton(AF_INET, "198.51.100.9", addr);
+	else
+		inet_pton(AF_INET6, "2001:db8::9", addr);
+	cache_resolved(&discod->cache, i, 2, family, "h.local", 80, &t, addr);
+	txt_clear(&t);
+	return (i);
+}
+
+static struct instance *
+resolve(const char *name, int family, const char *txtstr)
+{
+	return (resolve2(name, family, txtstr, NULL));
+}
+
+START_TEST(test_watch_filters_hold_for_every_event)
+{
+	struct instance *a, *b;
+	int		 web, v6, all;
+	const char	*s;
+
+	agent_up();
+	web = client_new();
+	v6 = client_new();
+	all = client_new();
+	send_line(web,
+	    "{\"verb\":\"watch\",\"type\":\"_t._tcp\","
+	    "\"txt\":[\"role=web\"]}");
+	send_line(v6,
+	    "{\"verb\":\"watch\",\"type\":\"_t._tcp\","
+	    "\"family\":\"ipv6\"}");
+	send_line(all, "{\"verb\":\"watch\",\"type\":\"_t._tcp\"}");
+	drain(web), drain(v6), drain(all);
+
+	/* A matches neither filter: only the plain watch hears of it. */
+	a = resolve("A", AF_INET, "role=db");
+	ck_assert_int_eq(lines_with(drain(web), "\"event\"", NULL), 0);
+	ck_assert_int_eq(lines_with(drain(v6), "\"event\"", NULL), 0);
+	ck_assert_int_eq(lines_with(drain(all), "\"event\":\"add\"",
+			     "\"name\":\"A\""),
+	    1);
+
+	/* B matches role=web: an add for that watch. */
+	b = resolve("B", AF_INET, "role=web");
+	ck_assert_int_eq(lines_with(drain(web), "\"event\":\"add\"",
+			     "\"name\":\"B\""),
+	    1);
+	ck_assert_int_eq(lines_with(drain(v6), "\"event\"", NULL), 0);
+	drain(all);
+
+	/* A's TXT turns to role=web: an update in the cache, an add here. */
+	a = resolve("A", AF_INET, "role=web");
+	s = drain(web);
+	ck_assert_int_eq(lines_with(s, "\"event\":\"add\"", "\"name\":\"A\""),
+	    1);
+	ck_assert_int_eq(lines_with(s, "\"event\"", NULL), 1);
+	ck_assert_int_eq(lines_with(drain(all), "\"event\":\"update\"",
+			     "\"name\":\"A\""),
+	    1);
+
+	/* B's TXT turns to role=db: it stops matching, a remove. */
+	b = resolve("B", AF_INET, "role=db");
+	s = drain(web);
+	ck_assert_int_eq(lines_with(s, "\"event\":\"remove\"",
+			     "\"name\":\"B\""),
+	    1);
+	ck_assert_int_eq(lines_with(s, "\"event\"", NULL), 1);
+	drain(all);
+
+	/* B changes again and still does not match: nothing. */
+	b = resolve("B", AF_INET, "role=cache");
+	ck_assert_int_eq(lines_with(drain(web), "\"event\"", NULL), 0);
+	ck_assert_int_eq(lines_with(drain(all), "\"event\":\"update\"",
+			     "\"name\":\"B\""),
+	    1);
+
+	/* A still matches and changes: an update. */
+	a = resolve2("A", AF_INET, "role=web", "v=2");
+	ck_assert_int_eq(lines_with(drain(web), "\"event\":\"update\"",
+			     "\"name\":\"A\""),
+	    1);
+
+	/* B gains an IPv6 address: it starts matching family ipv6. */
+	b = resolve("B", AF_INET6, "role=cache");
+	ck_assert_int_eq(lines_with(drain(v6), "\"event\":\"add\"",
+			     "\"name\":\"B\""),
+	    1);
+	drain(web);
+	drain(all);
+
+	/* ... and loses it: a remove there, an update for the plain watch. */
+	cache_lost(&discod->cache, b, 2, AF_INET6);
+	ck_assert_int_eq(lines_with(drain(v6), "\"event\":\"remove\"",
+			     "\"name\":\"B\""),
+	    1);
+	ck_assert_int_eq(lines_with(drain(all), "\"event\":\"update\"",
+			     "\"name\":\"B\""),
+	    1);
+
+	/* A goes from the cache: a remove for the watch that held it. */
+	cache_lost(&discod->cache, a, 2, AF_INET);
+	ck_assert_int_eq(lines_with(drain(web), "\"event\":\"remove\"",
+			     "\"name\":\"A\""),
+	    1);
+	ck_assert_int_eq(lines_with(drain(v6), "\"event\"", NULL), 0);
+
+	/* A narrow watch that comes back with "since" gets a snapshot. */
+	send_line(web,
+	    "{\"verb\":\"watch\",\"type\":\"_t._tcp\","
+	    "\"txt\":[\"role=web\"],\"since\":1}");
+	s = drain(web);
+	ck_assert_int_eq(lines_with(s, "\"resync\":true", "\"instances\""), 1);
+	close(web);
+	close(v6);
+	close(all);
+	spin();
+}
+END_TEST
+
+static Suite *
+watch_suite(void)
+{
+	Suite *s = suite_create("watch");
+	TCase *t = tcase_create("filters");
+
+	tcase_add_test(t, test_watch_filters_hold_for_every_event);
+	suite_add_tcase(s, t);
+	return (s);
+}
+
+CHECK_MAIN(watch_suite)
