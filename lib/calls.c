@@ -160,6 +160,18 @@ error_code(struct disco *d, struct json_object *reply)
 }
 
 /*
+ * A call refusing its arguments sends nothing; disco_last_error() says
+ * so rather than keeping an earlier call's error.
+ */
+static int
+bad_args(struct disco *d)
+{
+	if (d != NULL)
+		lib_error_set(d, DISCO_EINVAL, NULL, NULL, NULL);
+	return (DISCO_EINVAL);
+}
+
+/*
  * Send req (consumed) and return the decoded successful reply.  With
  * retry, a resilient handle whose connection dropped sends it again on
  * the new one; sent, when not NULL, receives a copy of the request line.
@@ -448,7 +460,7 @@ disco_resolve(struct disco *d, const char *name, const char *type,
 	int		    rc;
 
 	if (inst == NULL || name == NULL || type == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*inst = NULL;
 	if ((req = req_new("resolve")) != NULL) {
 		json_object_object_add(req, "name",
@@ -471,7 +483,7 @@ disco_list(struct disco *d, const char *type, const char *const *txt,
 	int		    rc;
 
 	if (insts == NULL || n == NULL || type == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*insts = NULL;
 	*n = 0;
 	if ((req = req_new("list")) != NULL) {
@@ -498,7 +510,7 @@ disco_pick(struct disco *d, const char *type, const char *policy,
 	int		    rc;
 
 	if (inst == NULL || type == NULL || wait_ms < 0)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*inst = NULL;
 	if ((req = req_new("pick")) != NULL) {
 		json_object_object_add(req, "type",
@@ -544,7 +556,7 @@ disco_types(struct disco *d, char ***types, size_t *n, int timeout_ms)
 	int		    rc;
 
 	if (types == NULL || n == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*types = NULL;
 	*n = 0;
 	if ((rc = call(d, req_new("types"), &reply, timeout_ms)) != 0)
@@ -578,7 +590,7 @@ disco_status(struct disco *d, char **json, int timeout_ms)
 	int		    rc;
 
 	if (json == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*json = NULL;
 	if ((rc = call(d, req_new("status"), &reply, timeout_ms)) != 0)
 		return (rc);
@@ -645,7 +657,7 @@ disco_register(struct disco *d, const char *name, const char *type,
 	struct json_object *req;
 
 	if (name == NULL || type == NULL || id == NULL || port > 65535)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if (final_name != NULL)
 		*final_name = NULL;
 	if ((req = req_new("register")) != NULL) {
@@ -682,7 +694,7 @@ registration_call(struct disco *d, const char *verb, long id, int timeout_ms)
 	int		    rc, tries;
 
 	if (d == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if (timeout_ms >= 0)
 		deadline = lib_now_ms() + timeout_ms;
 	for (tries = 0;; tries++) {
@@ -832,7 +844,7 @@ disco_register_service_sized(struct disco *d, const struct disco_service *in,
 	if (sized_copy(&svc, sizeof(svc), in, size, SERVICE_V1) != 0 ||
 	    svc.name == NULL || svc.type == NULL || id == NULL ||
 	    svc.port > 65535)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if ((req = req_new("register")) == NULL)
 		return (DISCO_ENOMEM);
 	req_string(req, "name", svc.name);
@@ -849,7 +861,7 @@ disco_register_service_sized(struct disco *d, const struct disco_service *in,
 	    (rc = req_strings(req, "subtypes", svc.subtypes)) != 0 ||
 	    (rc = req_check(req, &svc)) != 0) {
 		json_object_put(req);
-		return (rc);
+		return (rc == DISCO_EINVAL ? bad_args(d) : rc);
 	}
 	return (register_call(d, req, svc.persist, id, final_name, timeout_ms));
 }
@@ -882,12 +894,12 @@ disco_list_query_sized(struct disco *d, const struct disco_query *in,
 	int		    rc;
 
 	if (insts == NULL || n == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*insts = NULL;
 	*n = 0;
 	if (sized_copy(&qq, sizeof(qq), in, size, QUERY_V1) != 0 ||
 	    q->type == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if ((rc = call(d, req_query("list", q), &reply, timeout_ms)) != 0)
 		return (rc);
 	rc = instances_parse(reply, insts, n);
@@ -904,11 +916,11 @@ disco_pick_query_sized(struct disco *d, const struct disco_query *in,
 	int		    rc;
 
 	if (inst == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*inst = NULL;
 	if (sized_copy(&qq, sizeof(qq), in, size, QUERY_V1) != 0 ||
 	    q->type == NULL || q->wait_ms < 0)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if ((req = req_query("pick", q)) != NULL) {
 		req_string(req, "policy", q->policy);
 		req_string(req, "key", q->key);
@@ -931,10 +943,10 @@ disco_resolve_fullname(struct disco *d, const char *fullname,
 	int		    rc;
 
 	if (inst == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*inst = NULL;
 	if (fullname == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if ((req = req_new("resolve")) != NULL)
 		req_string(req, "fullname", fullname);
 	if ((rc = call(d, req, &reply, timeout_ms)) != 0)
@@ -952,7 +964,7 @@ disco_services(struct disco *d, char **json, int timeout_ms)
 	int		    rc;
 
 	if (json == NULL)
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	*json = NULL;
 	if ((rc = call(d, req_new("services"), &reply, timeout_ms)) != 0)
 		return (rc);
@@ -1005,7 +1017,7 @@ disco_watch(struct disco *d, const char *type, struct disco_instance **snapshot,
 	int		    rc;
 
 	if ((snapshot == NULL) != (n == NULL))
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	if ((req = req_new("watch")) != NULL && type != NULL)
 		json_object_object_add(req, "type",
 		    json_object_new_string(type));
@@ -1143,7 +1155,7 @@ dispatch(struct disco *d, disco_event_cb typed, disco_watch_cb watch, void *arg)
 	int		      rc, count = 0;
 
 	if (d == NULL || (typed == NULL && watch == NULL))
-		return (DISCO_EINVAL);
+		return (bad_args(d));
 	while ((rc = disco_event_next(d, &line, 0)) == 0) {
 		memset(&inst, 0, sizeof(inst));
 		o = json_tokener_parse(line);

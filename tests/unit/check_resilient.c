@@ -537,9 +537,13 @@ START_TEST(test_last_error_is_the_agents)
 		    "\"field\":\"check.url\",\"message\":\"check.url must be "
 		    "http://\"}}" },
 		{ "\"verb\":\"status\"", "{\"ok\":true}" },
+		{ "\"verb\":\"renew\"",
+		    "{\"ok\":false,\"error\":{\"code\":\"bad-field\","
+		    "\"field\":\"registration\",\"message\":\"no\"}}" },
 		{ NULL, NULL },
 	};
 	static const struct step *const conns[] = { c1, NULL };
+	struct disco_instance	       *inst;
 	struct disco_service		svc = { 0 };
 	struct agent			a;
 	struct disco		       *x;
@@ -569,6 +573,14 @@ START_TEST(test_last_error_is_the_agents)
 	ck_assert_ptr_null(message);
 	ck_assert_int_eq(disco_last_error(NULL, NULL, NULL, NULL),
 	    DISCO_EINVAL);
+	/* Bad arguments: nothing sent, and the error says so. */
+	ck_assert_int_eq(disco_renew(x, 1, 2000), DISCO_EREJECTED);
+	ck_assert_int_eq(disco_resolve(x, NULL, "_t._tcp", &inst, 0),
+	    DISCO_EINVAL);
+	ck_assert_int_eq(disco_last_error(x, &code, NULL, &message),
+	    DISCO_EINVAL);
+	ck_assert_ptr_null(code);
+	ck_assert_str_eq(message, "invalid argument");
 	disco_close(x);
 	agent_done(&a, seen, sizeof(seen));
 	ck_assert_ptr_nonnull(strstr(seen, "\"url\":\"ftp:\\/\\/x\""));
