@@ -72,6 +72,7 @@ told_find(struct watcher *wa, struct instance *i)
 {
 	struct told key;
 
+	memset(&key, 0, sizeof(key)); /* only i is compared */
 	key.i = i;
 	return (RB_FIND(told_tree, &wa->told, &key));
 }
