@@ -274,6 +274,8 @@ struct cache_path {
 	char	      text[64]; /* printable, with %ifname scope */
 };
 
+struct ix_member;
+
 struct instance {
 	RB_ENTRY(instance) entry;
 	char		  *name;
@@ -295,6 +297,7 @@ struct instance {
 	double		   last_changed;
 	double		   last_confirmed;
 	unsigned long long index; /* event index of the last change */
+	struct ix_member  *ixm;	  /* its place in the index (index.c) */
 	void		  *memo;  /* the daemon's rendering of it:
 					   dropped (cache->memo_free) on
 					   every change */
@@ -378,5 +381,35 @@ void		 policy_order(struct instance **, size_t, uint32_t (*)(void));
 int		 policy_from_name(const char *, enum policy *);
 struct instance *policy_pick(enum policy, struct instance **, size_t,
     const char *, unsigned long *, uint32_t);
+uint64_t	 policy_point(const struct instance *, unsigned int);
+uint64_t	 policy_key_point(const char *);
+
+/*
+ * index.c: the cache's instances indexed for pick and list (a cache hook,
+ * no Avahi, no sockets).  IX_VNODES: sticky's points per instance.
+ */
+#define IX_VNODES 16
+
+struct ix_bucket;
+
+struct cindex {
+	struct ix_bucket **types;
+	size_t		   ntypebuckets, ntypes;
+	struct ix_bucket **posts;
+	size_t		   npostbuckets, nposts;
+	LIST_HEAD(, ix_member) members;
+};
+
+void		 cindex_init(struct cindex *);
+void		 cindex_clear(struct cindex *);
+void		 cindex_rebuild(struct cindex *, struct cache *);
+void		 cindex_event(struct cache *, enum cache_event_kind,
+    struct instance *, void *);
+size_t		 cindex_candidates(struct cindex *, const char *, int);
+struct instance *cindex_pick(struct cindex *, const char *, int, enum policy,
+    const char *, uint32_t);
+int		 cindex_txt(struct cindex *, const char *, const char *,
+    struct instance ***, size_t *);
+long		 cindex_txt_count(struct cindex *, const char *, const char *);
 
 #endif

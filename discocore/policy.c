@@ -112,9 +112,32 @@ policy_hash(const char *a, const char *b, const char *c)
 }
 
 /*
+ * Sticky's consistent hashing: each instance owns IX_VNODES points on a
+ * 64-bit circle (from its name and domain: the same on every host), and a
+ * key goes to the owner of the first point at or after the key's own.
+ * policy_point(i, IX_VNODES) is round-robin's ring point for i.
+ */
+uint64_t
+policy_point(const struct instance *i, unsigned int v)
+{
+	char vs[16];
+
+	snprintf(vs, sizeof(vs), "#%u", v);
+	return (policy_hash(i->name, i->domain, vs));
+}
+
+uint64_t
+policy_key_point(const char *key)
+{
+	return (policy_hash(key, "", ""));
+}
+
+/*
  * Pick one of n candidates (n > 0, in cache order).  rnd is a uniform
  * random 32-bit number; *cursor is the round-robin position kept by the
- * caller per type; key is the sticky key.
+ * caller per type; key is the sticky key.  O(n): the cache's index
+ * (index.c) answers a pick over a whole type in O(log n), and sticky
+ * answers the same there as here.
  */
 /* A candidate's SRV priority and weight, read once per pick. */
 struct policy_rank {
@@ -129,8 +152,9 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	struct instance	   *best = NULL;
 	struct policy_rank *pw;
 	unsigned int	    minprio = UINT32_MAX, total = 0;
-	uint64_t	    h, besth = 0;
+	uint64_t	    h, besth = 0, kp;
 	size_t		    k, nzero = 0;
+	unsigned int	    v;
 
 	switch (p) {
 	case POLICY_RANDOM:
@@ -138,12 +162,20 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	case POLICY_ROUND_ROBIN:
 		return (cand[(*cursor)++ % n]);
 	case POLICY_STICKY:
-		/* Rendezvous hashing: the key's highest score wins. */
+		/*
+		 * The nearest point at or after the key's, clockwise; on a
+		 * tie the lower address, as the index's ring orders them.
+		 */
+		kp = policy_key_point(key);
 		for (k = 0; k < n; k++) {
-			h = policy_hash(key, cand[k]->name, cand[k]->type);
-			if (best == NULL || h > besth) {
-				best = cand[k];
-				besth = h;
+			for (v = 0; v < IX_VNODES; v++) {
+				h = policy_point(cand[k], v) - kp;
+				if (best == NULL || h < besth ||
+				    (h == besth &&
+					(uintptr_t)cand[k] < (uintptr_t)best)) {
+					best = cand[k];
+					besth = h;
+				}
 			}
 		}
 		return (best);

@@ -13,8 +13,9 @@
 
 #include "discod.h"
 
-static struct discod discod_state;
-struct discod	    *discod = &discod_state;
+static struct discod	 discod_state;
+struct discod		*discod = &discod_state;
+static struct cache_hook index_hook;
 
 /*
  * Wire the modules, once the loop and the control socket exist: the
@@ -25,6 +26,11 @@ void
 discod_start(void)
 {
 	cache_init(&discod->cache, instance_json_memo_free);
+	/* The index first: a pending pick woken by a change reads it. */
+	cindex_init(&discod->index);
+	index_hook.event = cindex_event;
+	index_hook.arg = &discod->index;
+	cache_hook_add(&discod->cache, &index_hook);
 	watch_init(&discod->cache);
 	pending_init(discod->base, &discod->cache);
 	control_start(discod->base, &discod->conf);
@@ -47,6 +53,7 @@ discod_stop(void)
 	avahi_stop();
 	control_close();
 	cache_destroy(&discod->cache);
+	cindex_clear(&discod->index);
 }
 
 double

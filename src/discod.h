@@ -287,6 +287,8 @@ void		    instance_filter_clear(struct instance_filter *);
 int		    instance_filter_passes(const struct instance_filter *,
 		    const struct instance *);
 int		    instance_filter_narrow(const struct instance_filter *);
+int		    instance_filter_indexed(struct cindex *,
+		   const struct instance_filter *, struct instance ***, size_t *);
 
 /* naming.c: names in the disco domain, for DNS and the lookup verb. */
 #define NAMING_LABEL_MAX  63
@@ -437,6 +439,7 @@ struct discod {
 	const char	  *socket_override; /* -s */
 	struct timespec	   started;	    /* CLOCK_MONOTONIC */
 	struct cache	   cache;
+	struct cindex	   index; /* of the cache, for pick and list */
 };
 extern struct discod *discod;
 

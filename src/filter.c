@@ -152,13 +152,72 @@ instance_filter_next(struct cache *c, const struct instance_filter *f,
 	return (NULL);
 }
 
+static int
+instance_order_cmp(const void *a, const void *b)
+{
+	const struct instance *x = *(struct instance *const *)a;
+	const struct instance *y = *(struct instance *const *)b;
+	int		       rc;
+
+	if ((rc = strcasecmp(x->name, y->name)) != 0)
+		return (rc);
+	return (strcasecmp(x->domain, y->domain));
+}
+
+/*
+ * The instances that pass f, from the index's TXT postings when f has a
+ * type and a TXT filter: the shortest posting, the rest of f checked on
+ * each of its instances, in the cache's order.  O(m log m) for a posting
+ * of m, however many instances the type has.  Returns -1 when the index
+ * cannot answer (the caller walks the type).
+ */
+int
+instance_filter_indexed(struct cindex *x, const struct instance_filter *f,
+    struct instance ***out, size_t *np)
+{
+	struct instance **v;
+	size_t		  k, n, kept, best = 0;
+	long		  c, bestc = -1;
+
+	*out = NULL;
+	*np = 0;
+	if (f->type == NULL || f->ntxt == 0)
+		return (-1);
+	for (k = 0; k < f->ntxt; k++) {
+		if ((c = cindex_txt_count(x, f->type, f->txt[k])) == -1)
+			continue;
+		if (bestc == -1 || c < bestc) {
+			bestc = c;
+			best = k;
+		}
+	}
+	if (bestc == -1 || cindex_txt(x, f->type, f->txt[best], &v, &n) == -1)
+		return (-1);
+	for (k = 0, kept = 0; k < n; k++) {
+		if (instance_filter_passes(f, v[k]))
+			v[kept++] = v[k];
+	}
+	if (kept > 1)
+		qsort(v, kept, sizeof(*v), instance_order_cmp);
+	*out = v;
+	*np = kept;
+	return (0);
+}
+
 /* Every matching instance, as a JSON array. */
 struct json_object *
 instance_list_json(struct cache *c, const struct instance_filter *f)
 {
 	struct json_object *arr = json_object_new_array();
-	struct instance	   *i;
+	struct instance	   *i, **v;
+	size_t		    k, n;
 
+	if (instance_filter_indexed(&discod->index, f, &v, &n) == 0) {
+		for (k = 0; k < n; k++)
+			json_object_array_add(arr, instance_json(v[k]));
+		free(v);
+		return (arr);
+	}
 	for (i = instance_filter_next(c, f, NULL); i != NULL;
 	     i = instance_filter_next(c, f, i))
 		json_object_array_add(arr, instance_json(i));

@@ -26,6 +26,7 @@ setup(void)
 		snprintf(names[k], sizeof(names[k]), "i%d", k);
 		inst[k].name = names[k];
 		inst[k].type = (char *)"_t._tcp";
+		inst[k].domain = (char *)"local";
 		inst[k].resolved = 1;
 		snprintf(w, sizeof(w), "weight=%d", k); /* 0, 1, 2, 3 */
 		txt_add(&inst[k].txt, (unsigned char *)w, strlen(w), &why);
