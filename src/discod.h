@@ -168,7 +168,9 @@ struct client {
 	TAILQ_ENTRY(client) entry;
 	unsigned long	    id;
 	int		    flags;
-	struct bufferevent *bev;
+	struct bufferevent *bev;  /* its replies; requests come through: */
+	struct event	   *rev;  /* the socket turned readable */
+	struct evbuffer	   *in;	  /* what it sent that is not yet a line */
 	pid_t		    pid;
 	uid_t		    uid;
 	gid_t		    gid;
