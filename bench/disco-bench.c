@@ -16,7 +16,9 @@
  *
  * load: each of N client threads has its own connection and sends one
  * request at a time (a round trip, as an application waiting for its
- * answer does).  The same run measures a bare Unix-socket echo server
+ * answer does).  Verbs (-V): resolve (a different instance each time),
+ * pick (weighted), pick-rr, pick-random, pick-sticky (a different key
+ * each time), list (with a TXT filter that one instance passes).  The same run measures a bare Unix-socket echo server
  * forked from this program: one poll(2) loop that writes every line back,
  * which is all a local agent could do without doing any work.
  *
@@ -346,6 +348,21 @@ request_line(const struct load *l, unsigned int worker, unsigned int i,
 	if (strcmp(l->verb, "pick") == 0)
 		len = snprintf(buf, size,
 		    "{\"verb\":\"pick\",\"type\":\"%s\"}\n", l->type);
+	else if (strcmp(l->verb, "pick-rr") == 0)
+		len = snprintf(buf, size,
+		    "{\"verb\":\"pick\",\"type\":\"%s\","
+		    "\"policy\":\"round-robin\"}\n",
+		    l->type);
+	else if (strcmp(l->verb, "pick-random") == 0)
+		len = snprintf(buf, size,
+		    "{\"verb\":\"pick\",\"type\":\"%s\","
+		    "\"policy\":\"random\"}\n",
+		    l->type);
+	else if (strcmp(l->verb, "pick-sticky") == 0)
+		len = snprintf(buf, size,
+		    "{\"verb\":\"pick\",\"type\":\"%s\","
+		    "\"policy\":\"sticky\",\"key\":\"user-%u-%u\"}\n",
+		    l->type, worker, i);
 	else if (strcmp(l->verb, "list") == 0)
 		len = snprintf(buf, size,
 		    "{\"verb\":\"list\",\"type\":\"%s\","
@@ -614,7 +631,7 @@ static void
 result_print(const char *verb, const struct load *l, const struct result *r,
     const struct result *echo)
 {
-	printf("%-8s %7u %6u %8u %8.1f %8.1f %8.1f %8.1f %9.0f", verb,
+	printf("%-11s %7u %6u %8u %8.1f %8.1f %8.1f %8.1f %9.0f", verb,
 	    l->clients, l->instances, r->requests, r->p50 / 1e3, r->p90 / 1e3,
 	    r->p99 / 1e3, r->max / 1e3, r->rate);
 	if (echo != NULL)
@@ -633,7 +650,8 @@ cmd_load(int argc, char **argv)
 {
 	struct load   l;
 	struct result echo, r;
-	const char   *clients = "1,8,32,256", *verbs = "resolve,pick,list";
+	const char   *clients = "1,8,32,256",
+		   *verbs = "resolve,pick,pick-rr,pick-random,pick-sticky,list";
 	char	     *list, *cl, *vl, *save1, *save2, echo_path[PATH_MAX];
 	unsigned long total = 20000;
 	pid_t	      echo_pid;
@@ -683,7 +701,7 @@ cmd_load(int argc, char **argv)
 	echo_pid = echo_start(echo_path, sizeof(echo_path), server_cpu);
 	pin_cpu(client_cpu);
 
-	printf("%-8s %7s %6s %8s %8s %8s %8s %8s %9s %8s %8s\n", "verb",
+	printf("%-11s %7s %6s %8s %8s %8s %8s %8s %9s %8s %8s\n", "verb",
 	    "clients", "K", "requests", "p50_us", "p90_us", "p99_us", "max_us",
 	    "req/s", "p50/echo", "rate/echo");
 	if ((list = strdup(clients)) == NULL)
@@ -710,7 +728,11 @@ cmd_load(int argc, char **argv)
 		for (vl = strtok_r(vcopy, ",", &save2); vl != NULL;
 		     vl = strtok_r(NULL, ",", &save2)) {
 			if (strcmp(vl, "resolve") != 0 &&
-			    strcmp(vl, "pick") != 0 && strcmp(vl, "list") != 0)
+			    strcmp(vl, "pick") != 0 &&
+			    strcmp(vl, "pick-rr") != 0 &&
+			    strcmp(vl, "pick-random") != 0 &&
+			    strcmp(vl, "pick-sticky") != 0 &&
+			    strcmp(vl, "list") != 0)
 				die("-V: unknown verb \"%s\"", vl);
 			l.verb = vl;
 			load_run(&l, &r, worker_run);

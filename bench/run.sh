@@ -48,12 +48,30 @@ BENCH_DNS_CLIENTS=${BENCH_DNS_CLIENTS:-1,8,32}
 LAB_AVAHI_SERVER="cache-entries-max=65536
 objects-per-client-max=30000${BENCH_AVAHI_EXTRA:+
 $BENCH_AVAHI_EXTRA}"
-# Peer hosts p0, p1, ...: one per K; service files up to FILES_MAX.
+# Peer hosts p0, p1, ...: one per K; service files up to FILES_MAX per
+# peer.  A K of up to BENCH_FILE_PEERS times that is shared by as many
+# peers (p1, p1x1, ...) starting with their files in place: 2000 this way
+# fill a's cache in about a minute, where one peer's discod registering
+# them takes minutes (Avahi announces each registration on its own).
 FILES_MAX=1000
+BENCH_FILE_PEERS=${BENCH_FILE_PEERS:-2}
 peer_hosts=()
+# file_peers K STEP: the peers that announce K from files, none if K
+# goes through a discod.
+file_peers() {
+	local n=$((($1 + FILES_MAX - 1) / FILES_MAX)) j
+	[ "$n" -le "$BENCH_FILE_PEERS" ] || return 0
+	printf 'p%s\n' "$2"
+	for ((j = 1; j < n; j++)); do
+		printf 'p%sx%s\n' "$2" "$j"
+	done
+}
 step=0
 for k in $BENCH_K; do
 	peer_hosts+=("p$step")
+	while read -r extra; do
+		[ "$extra" = "p$step" ] || peer_hosts+=("$extra")
+	done < <(file_peers "$k" "$step")
 	step=$((step + 1))
 done
 LAB_NO_AVAHI="${peer_hosts[*]}"
@@ -197,8 +215,18 @@ for k in $BENCH_K; do
 	peer=p$step
 	step=$((step + 1))
 	how="avahi service files, from its avahi-daemon's start"
-	if [ "$k" -le "$FILES_MAX" ]; then
-		lab_service_files "$peer" "$type" bench- 1 "$k"
+	mapfile -t fpeers < <(file_peers "$k" "$((step - 1))")
+	if [ "${#fpeers[@]}" -gt 0 ]; then
+		j=0
+		for fp in "${fpeers[@]}"; do
+			last=$(((j + 1) * FILES_MAX))
+			[ "$last" -le "$k" ] || last=$k
+			lab_service_files "$fp" "$type" bench- \
+			    $((j * FILES_MAX + 1)) "$last"
+			j=$((j + 1))
+		done
+		[ "${#fpeers[@]}" = 1 ] ||
+			how="avahi service files on ${#fpeers[@]} peers, from their avahi-daemons' start"
 	else
 		how="registered by one client through its discod"
 		: >"$(lab_hostdir "$peer")/discod.conf"
@@ -218,11 +246,13 @@ for k in $BENCH_K; do
 	lab_spawn a "probe-echo-$k" "$BENCH" probe -E -n "$probe_name" \
 	    -t "$probe_type" -i 20 -w 2400
 	echo_probe_pid=$LAB_LAST_PID
-	if [ "$k" -le "$FILES_MAX" ]; then
+	if [ "${#fpeers[@]}" -gt 0 ]; then
 		t0=$(now_us)
-		lab_spawn "$peer" avahi avahi-daemon \
-		    -f "$(lab_hostdir "$peer")/avahi.conf" \
-		    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+		for fp in "${fpeers[@]}"; do
+			lab_spawn "$fp" avahi avahi-daemon \
+			    -f "$(lab_hostdir "$fp")/avahi.conf" \
+			    --no-rlimits --no-chroot --no-proc-title --no-drop-root
+		done
 	else
 		lab_avahi_start "$peer" && lab_discod_start "$peer" || exit 1
 		t0=$(now_us)
@@ -269,6 +299,10 @@ PY
 	load_out[$k]=$("$BENCH" load -s "$sock" -t "$type" -k "$k" \
 	    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" "${pin[@]}")
 	echo "${load_out[$k]}"
+	# Every instance has now been asked for (resolve, pick, list): what
+	# discod keeps for them, its index and reply texts included.
+	rss2=$(rss_kb "$pid")
+	echo "memory after the load (every instance asked for): discod RSS $rss0 -> $rss2 kB, $(((rss2 - rss0) * 1024 / k)) bytes per instance"
 	echo
 done
 
@@ -298,9 +332,13 @@ for k in $BENCH_K; do
 	printf '%s\n' "${load_out[$k]}" | awk -v k="$k" '
 	    $1 == "echo" { ep50 = $5; erate = $9 }
 	    $1 == "resolve" && $2 == 1 {
-		printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.5x)\n", k, $5, $10 }
+		printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.2x)\n", k, $5, $10 }
 	    $1 == "resolve" && $2 == 32 {
-		printf "K=%s 32 clients: resolve %d/s = %.2fx echo (target >= 0.5x)\n", k, $9, $11 }'
+		printf "K=%s 32 clients: resolve %d/s = %.2fx echo (target >= 0.5x)\n", k, $9, $11 }
+	    $1 ~ /^(pick|list)/ && $2 == 1 {
+		printf "K=%s 1 client: %s p50 %.1f us = %.2fx echo (target <= 2x)\n", k, $1, $5, $10 }
+	    $1 ~ /^(pick|list)/ && $2 == 32 {
+		printf "K=%s 32 clients: %s %d/s = %.2fx echo (target >= 0.5x)\n", k, $1, $9, $11 }'
 	printf '%s\n' "${dns_out[$k]}" | awk -v k="$k" '
 	    $1 == "dns" && $2 == 1 {
 		printf "K=%s 1 client: dns A p50 %.1f us = %.2fx UDP echo\n", k, $4, $9 }
