@@ -118,13 +118,27 @@ struct ix_entry {
 	uint32_t	  ref;
 };
 
+/*
+ * The members whose TXT has one key or key=value.  A posting is known by
+ * its key's 64-bit hash alone: two keys that collide share one, and as
+ * every caller checks each instance it gets, a collision costs checks,
+ * never a wrong answer.  One entry (a value one instance has) is held in
+ * place.
+ */
 struct ix_posting {
 	struct ix_bucket b;
-	struct ix_entry *v;
 	uint32_t	 n, cap;
-	size_t		 klen;
-	char		 key[];
+	union {
+		struct ix_entry	 one; /* cap 1 */
+		struct ix_entry *v;   /* cap > 1 */
+	} e;
 };
+
+static struct ix_entry *
+ix_entries(struct ix_posting *p)
+{
+	return (p->cap > 1 ? p->e.v : &p->e.one);
+}
 
 static uint64_t
 ix_hash(const void *p, size_t len)
@@ -551,18 +565,15 @@ ix_posting_get(struct cindex *x, const char *key, size_t len, int make)
 	if (x->npostbuckets > 0) {
 		for (b = x->posts[h & (x->npostbuckets - 1)]; b != NULL;
 		     b = b->next) {
-			p = (struct ix_posting *)b;
-			if (b->hash == h && p->klen == len &&
-			    memcmp(p->key, key, len) == 0)
-				return (p);
+			if (b->hash == h)
+				return ((struct ix_posting *)b);
 		}
 	}
 	if (!make)
 		return (NULL);
 	ix_table_grow(&x->posts, &x->npostbuckets, x->nposts);
-	p = xcalloc(1, sizeof(*p) + len);
-	memcpy(p->key, key, len);
-	p->klen = len;
+	p = xcalloc(1, sizeof(*p));
+	p->cap = 1;
 	p->b.hash = h;
 	p->b.next = x->posts[h & (x->npostbuckets - 1)];
 	x->posts[h & (x->npostbuckets - 1)] = &p->b;
@@ -580,7 +591,8 @@ ix_posting_drop(struct cindex *x, struct ix_posting *p)
 		pp = &(*pp)->next;
 	*pp = p->b.next;
 	x->nposts--;
-	free(p->v);
+	if (p->cap > 1)
+		free(p->e.v);
 	free(p);
 }
 
@@ -588,18 +600,41 @@ ix_posting_drop(struct cindex *x, struct ix_posting *p)
 static int
 ix_posting_append(struct ix_member *m, struct ix_posting *p)
 {
-	if (p->n > 0 && p->v[p->n - 1].m == m)
+	struct ix_entry *v = ix_entries(p), *nv;
+
+	if (p->n > 0 && v[p->n - 1].m == m)
 		return (0);
 	if (p->n == p->cap) {
-		p->cap = p->cap == 0 ? 1 : p->cap * 2;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
+		nv = xreallocarray(p->cap > 1 ? p->e.v : NULL, p->cap * 2,
+		    sizeof(*nv));
+		if (p->cap == 1)
+			nv[0] = p->e.one;
+		p->e.v = v = nv;
+		p->cap *= 2;
 	}
 	m->refs[m->nrefs].p = p;
 	m->refs[m->nrefs].pos = p->n;
-	p->v[p->n].m = m;
-	p->v[p->n].ref = m->nrefs++;
+	v[p->n].m = m;
+	v[p->n].ref = m->nrefs++;
 	p->n++;
 	return (1);
+}
+
+/* 1 when a TXT string before the k-th has the key d (klen bytes). */
+static int
+ix_key_before(const struct txt *txt, size_t k, const char *d, size_t klen)
+{
+	const char *e, *q;
+	size_t	    j, el;
+
+	for (j = 0; j < k; j++) {
+		e = (const char *)txt->v[j].data;
+		q = memchr(e, '=', txt->v[j].len);
+		el = q != NULL ? (size_t)(q - e) : txt->v[j].len;
+		if (el == klen && strncasecmp(e, d, klen) == 0)
+			return (1);
+	}
+	return (0);
 }
 
 static void
@@ -621,30 +656,38 @@ ix_postings_add(struct cindex *x, struct ix_member *m)
 			continue;
 		/*
 		 * Only a key's first occurrence counts (RFC 6763 6.4): m is
-		 * the last entry of its key's posting if it had it before.
+		 * the last entry of its key's posting if it had it before
+		 * (or if two keys' hashes collide: then it goes on).
 		 */
-		if (!ix_posting_append(m, ix_posting_get(x, buf, n, 1)))
+		if (!ix_posting_append(m, ix_posting_get(x, buf, n, 1)) &&
+		    ix_key_before(txt, k, d, klen))
 			continue;
 		if (eq != NULL &&
 		    (n = ix_posting_key(buf, m->t, d, klen, eq + 1,
 			 txt->v[k].len - klen - 1, 1)) > 0)
 			ix_posting_append(m, ix_posting_get(x, buf, n, 1));
 	}
+	if (m->nrefs == 0) {
+		free(m->refs);
+		m->refs = NULL;
+	} else
+		m->refs = xreallocarray(m->refs, m->nrefs, sizeof(*m->refs));
 }
 
 static void
 ix_postings_remove(struct cindex *x, struct ix_member *m)
 {
 	struct ix_posting *p;
-	struct ix_entry	  *last;
+	struct ix_entry	  *v, *last;
 	uint32_t	   k, at;
 
 	for (k = 0; k < m->nrefs; k++) {
 		p = m->refs[k].p;
 		at = m->refs[k].pos;
-		last = &p->v[--p->n];
+		v = ix_entries(p);
+		last = &v[--p->n];
 		if (at != p->n) {
-			p->v[at] = *last;
+			v[at] = *last;
 			last->m->refs[last->ref].pos = at;
 		}
 		if (p->n == 0)
@@ -742,7 +785,8 @@ cindex_clear(struct cindex *x)
 	for (k = 0; k < x->npostbuckets; k++) {
 		for (b = x->posts[k]; b != NULL; b = bn) {
 			bn = b->next;
-			free(((struct ix_posting *)b)->v);
+			if (((struct ix_posting *)b)->cap > 1)
+				free(((struct ix_posting *)b)->e.v);
 			free(b);
 		}
 	}
@@ -904,9 +948,11 @@ cindex_pick(struct cindex *x, const char *type, int family, enum policy p,
 }
 
 /*
- * The shown instances of a type whose TXT passes one filter ("key" or
- * "key=value"), in no order: *np of them, valid until the cache changes.
- * Returns -1 when the filter cannot be looked up (then scan).
+ * The shown instances of a type whose TXT may pass one filter ("key" or
+ * "key=value": every one that does, and in the rare case of a hash
+ * collision others, so the caller checks each), in no order: *np of them,
+ * valid until the cache changes.  Returns -1 when the filter cannot be
+ * looked up (then walk the type).
  */
 int
 cindex_txt(struct cindex *x, const char *type, const char *filter,
@@ -930,7 +976,7 @@ cindex_txt(struct cindex *x, const char *type, const char *filter,
 		return (0);
 	*out = xreallocarray(NULL, p->n, sizeof(**out));
 	for (k = 0; k < p->n; k++)
-		(*out)[k] = p->v[k].m->i;
+		(*out)[k] = ix_entries(p)[k].m->i;
 	*np = p->n;
 	return (0);
 }

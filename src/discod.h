@@ -263,6 +263,7 @@ struct json_object *liveness_status_json(void);
 /* instance-json.c: instances and TXT records as JSON. */
 struct json_object *instance_json(struct instance *);
 void		    instance_json_memo_free(void *);
+size_t		    instance_json_memo_bytes(void);
 struct json_object *txt_to_json(const struct txt *);
 
 /* filter.c: the filters list, pick and watch share. */

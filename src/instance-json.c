@@ -130,6 +130,24 @@ instance_json_text_free(struct json_object *o, void *text)
 }
 
 /*
+ * The texts kept, most recently used first, and their bytes: at most
+ * INSTANCE_MEMO_BYTES, so that a cache of 10000 instances that clients
+ * have all asked for does not keep 10000 texts (about 750 bytes each);
+ * the instances asked for most keep theirs.
+ */
+#define INSTANCE_MEMO_BYTES (1024 * 1024)
+
+struct instance_memo {
+	TAILQ_ENTRY(instance_memo) entry;
+	struct instance		  *i;
+	struct json_object	  *o;
+	size_t			   bytes;
+};
+static TAILQ_HEAD(instance_memo_list,
+    instance_memo) memos = TAILQ_HEAD_INITIALIZER(memos);
+static size_t	   memo_bytes;
+
+/*
  * An instance as JSON, for a reply or an event: made and serialized once
  * per change of the instance (the cache drops the memo), then shared.  The
  * object is a placeholder whose serializer writes the text; it is only
@@ -140,31 +158,62 @@ instance_json(struct instance *i)
 {
 	struct json_object   *tree, *o;
 	struct instance_text *t;
+	struct instance_memo *m;
 	const char	     *s;
 	size_t		      len;
 
-	if (i->memo == NULL) {
-		tree = instance_json_build(i);
-		s = json_object_to_json_string_length(tree,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		    &len);
-		if (s == NULL)
-			fatalx("%s: cannot serialize an instance", __func__);
-		t = xmalloc(sizeof(*t) + len + 1);
-		t->len = len;
-		memcpy(t->text, s, len + 1);
-		json_object_put(tree);
-		o = json_object_new_int(0);
-		json_object_set_serializer(o, instance_json_serialize, t,
-		    instance_json_text_free);
-		i->memo = o;
+	if ((m = i->memo) != NULL) {
+		if (m != TAILQ_FIRST(&memos)) {
+			TAILQ_REMOVE(&memos, m, entry);
+			TAILQ_INSERT_HEAD(&memos, m, entry);
+		}
+		return (json_object_get(m->o));
 	}
-	return (json_object_get(i->memo));
+	tree = instance_json_build(i);
+	s = json_object_to_json_string_length(tree,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		fatalx("%s: cannot serialize an instance", __func__);
+	t = xmalloc(sizeof(*t) + len + 1);
+	t->len = len;
+	memcpy(t->text, s, len + 1);
+	json_object_put(tree);
+	o = json_object_new_int(0);
+	json_object_set_serializer(o, instance_json_serialize, t,
+	    instance_json_text_free);
+	/* Room for it: the least recently used texts go. */
+	while ((m = TAILQ_LAST(&memos, instance_memo_list)) != NULL &&
+	    memo_bytes + len > INSTANCE_MEMO_BYTES) {
+		m->i->memo = NULL;
+		instance_json_memo_free(m);
+	}
+	m = xmalloc(sizeof(*m));
+	m->i = i;
+	m->o = o;
+	m->bytes = len;
+	memo_bytes += len;
+	TAILQ_INSERT_HEAD(&memos, m, entry);
+	i->memo = m;
+	return (json_object_get(o));
 }
 
-/* The cache's memo_free: an instance changed or went. */
+/* The cache's memo_free: an instance changed or went, or room is needed. */
 void
 instance_json_memo_free(void *memo)
 {
-	json_object_put(memo);
+	struct instance_memo *m = memo;
+
+	if (m == NULL)
+		return;
+	TAILQ_REMOVE(&memos, m, entry);
+	memo_bytes -= m->bytes;
+	json_object_put(m->o);
+	free(m);
+}
+
+/* The bytes of reply text kept (a unit test's view of the budget). */
+size_t
+instance_json_memo_bytes(void)
+{
+	return (memo_bytes);
 }

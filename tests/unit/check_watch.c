@@ -256,6 +256,139 @@ START_TEST(test_watch_filters_hold_for_every_event)
 }
 END_TEST
 
+/* Send a request, return the reply line (the only line expected). */
+static const char *
+ask(int fd, const char *line)
+{
+	send_line(fd, line);
+	return (drain(fd));
+}
+
+/*
+ * pick and list through the control path answer from the index: a TXT
+ * filter lists in name order what a walk would, unreachable instances
+ * are listed but never picked, a family keeps to its addresses, and
+ * sticky keeps a key on one instance.
+ */
+START_TEST(test_pick_and_list_answer_from_the_index)
+{
+	struct instance *c5;
+	const char	*s, *first;
+	char		 name[8], txt[16], req[256];
+	int		 fd, k;
+
+	agent_up();
+	fd = client_new();
+	for (k = 9; k >= 0; k--) { /* made out of order */
+		snprintf(name, sizeof(name), "I%d", k);
+		snprintf(txt, sizeof(txt), "role=%s", k % 2 ? "db" : "web");
+		resolve(name, k < 5 ? AF_INET : AF_INET6, txt);
+	}
+	s = ask(fd,
+	    "{\"verb\":\"list\",\"type\":\"_T._tcp\","
+	    "\"txt\":[\"ROLE=web\"]}");
+	ck_assert_int_eq(lines_with(s, "\"ok\":true", NULL), 1);
+	ck_assert_ptr_nonnull(first = strstr(s, "\"name\":\"I0\""));
+	for (k = 2; k <= 8; k += 2) {
+		snprintf(name, sizeof(name), "\"I%d\"", k);
+		ck_assert_ptr_nonnull(strstr(s, name));
+		ck_assert(strstr(s, name) > first); /* in name order */
+		first = strstr(s, name);
+	}
+	ck_assert_ptr_null(strstr(s, "\"I1\""));
+	/* C5 unreachable: listed, marked, never picked */
+	ck_assert_ptr_nonnull(c5 = cache_find(&discod->cache, "I5", "_t._tcp",
+				  "local"));
+	cache_set_reachable(&discod->cache, c5, 0);
+	s = ask(fd,
+	    "{\"verb\":\"list\",\"type\":\"_t._tcp\","
+	    "\"txt\":[\"role=db\"]}");
+	ck_assert_ptr_nonnull(strstr(s, "\"I5\""));
+	for (k = 0; k < 200; k++) {
+		snprintf(req, sizeof(req),
+		    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+		    "\"policy\":\"%s\",\"key\":\"k%d\"%s}",
+		    k % 3 == 0	   ? "random" :
+			k % 3 == 1 ? "round-robin" :
+				     "sticky",
+		    k, k % 2 ? ",\"txt\":[\"role=db\"]" : "");
+		s = ask(fd, req);
+		ck_assert_int_eq(lines_with(s, "\"ok\":true", NULL), 1);
+		ck_assert_ptr_null(strstr(s, "\"I5\""));
+	}
+	/* IPv6 only: I5..I9, I5 out: 4 candidates, none of I0..I4 */
+	for (k = 0; k < 50; k++) {
+		s = ask(fd,
+		    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+		    "\"family\":\"ipv6\",\"policy\":\"random\"}");
+		ck_assert_ptr_nonnull(strstr(s, "\"candidates\":4"));
+		ck_assert_ptr_null(strstr(s, "\"I0\""));
+		ck_assert_ptr_null(strstr(s, "\"I4\""));
+	}
+	/* The same key, the same instance, with or without a TXT filter. */
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"policy\":\"sticky\",\"key\":\"user-1\"}");
+	first = strstr(s, "\"name\":");
+	ck_assert_ptr_nonnull(first);
+	snprintf(req, sizeof(req), "%.12s", first);
+	for (k = 0; k < 10; k++) {
+		s = ask(fd,
+		    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+		    "\"policy\":\"sticky\",\"key\":\"user-1\"}");
+		ck_assert_ptr_nonnull(strstr(s, req));
+	}
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * The reply texts kept for instances stay within their budget however
+ * many instances are asked for, and an instance whose text went is
+ * answered as before.
+ */
+START_TEST(test_instance_texts_stay_within_their_budget)
+{
+	char	    name[16], txt[16], req[256], want[64];
+	const char *s;
+	int	    fd, k;
+
+	agent_up();
+	fd = client_new();
+	for (k = 0; k < 6000; k++) {
+		snprintf(name, sizeof(name), "m%d", k);
+		snprintf(txt, sizeof(txt), "n=%d", k);
+		resolve(name, AF_INET, txt);
+	}
+	for (k = 0; k < 6000; k++) {
+		snprintf(req, sizeof(req),
+		    "{\"verb\":\"resolve\",\"name\":\"m%d\","
+		    "\"type\":\"_t._tcp\"}",
+		    k);
+		s = ask(fd, req);
+		snprintf(want, sizeof(want), "\"n=%d\"", k);
+		ck_assert_ptr_nonnull(strstr(s, want));
+		ck_assert_uint_le(instance_json_memo_bytes(), 1024 * 1024);
+	}
+	ck_assert_uint_gt(instance_json_memo_bytes(), 512 * 1024);
+	/* m0's text went long ago: asked again, the same answer */
+	s = ask(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"m0\","
+	    "\"type\":\"_t._tcp\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"n=0\""));
+	ck_assert_ptr_nonnull(strstr(s, "198.51.100.9"));
+	/* and a change to one without its text is no trouble */
+	resolve("m1", AF_INET, "n=one");
+	s = ask(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"m1\","
+	    "\"type\":\"_t._tcp\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"n=one\""));
+	close(fd);
+	spin();
+}
+END_TEST
+
 static Suite *
 watch_suite(void)
 {
@@ -263,6 +396,9 @@ watch_suite(void)
 	TCase *t = tcase_create("filters");
 
 	tcase_add_test(t, test_watch_filters_hold_for_every_event);
+	tcase_add_test(t, test_pick_and_list_answer_from_the_index);
+	tcase_add_test(t, test_instance_texts_stay_within_their_budget);
+	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);
 }
