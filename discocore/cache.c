@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,88 @@ cache_event_name(enum cache_event_kind kind)
 		return ("resync");
 	}
 	return ("unknown");
+}
+
+/*
+ * Strings that many instances share (their type, domain, host) are kept
+ * once, counted: 10000 instances of a type hold one copy of it.
+ */
+struct cache_str {
+	struct cache_str *next;
+	uint64_t	  hash;
+	unsigned long	  refs;
+	char		  s[];
+};
+
+static uint64_t
+cache_str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (h ^ (h >> 29));
+}
+
+static char *
+cache_str_get(struct cache *c, const char *s)
+{
+	uint64_t	  h = cache_str_hash(s);
+	struct cache_str *cs, **nb, *next;
+	size_t		  k, len, nnb;
+
+	if (c->nstrbuckets > 0) {
+		for (cs = c->strs[h & (c->nstrbuckets - 1)]; cs != NULL;
+		     cs = cs->next) {
+			if (cs->hash == h && strcmp(cs->s, s) == 0) {
+				cs->refs++;
+				return (cs->s);
+			}
+		}
+	}
+	if (c->nstrs >= c->nstrbuckets) {
+		nnb = c->nstrbuckets == 0 ? 64 : c->nstrbuckets * 2;
+		nb = xcalloc(nnb, sizeof(*nb));
+		for (k = 0; k < c->nstrbuckets; k++) {
+			for (cs = c->strs[k]; cs != NULL; cs = next) {
+				next = cs->next;
+				cs->next = nb[cs->hash & (nnb - 1)];
+				nb[cs->hash & (nnb - 1)] = cs;
+			}
+		}
+		free(c->strs);
+		c->strs = nb;
+		c->nstrbuckets = nnb;
+	}
+	len = strlen(s);
+	cs = xmalloc(sizeof(*cs) + len + 1);
+	memcpy(cs->s, s, len + 1);
+	cs->hash = h;
+	cs->refs = 1;
+	cs->next = c->strs[h & (c->nstrbuckets - 1)];
+	c->strs[h & (c->nstrbuckets - 1)] = cs;
+	c->nstrs++;
+	return (cs->s);
+}
+
+static void
+cache_str_put(struct cache *c, char *s)
+{
+	struct cache_str *cs, **pp;
+
+	if (s == NULL)
+		return;
+	cs = (struct cache_str *)(void *)(s - offsetof(struct cache_str, s));
+	if (--cs->refs > 0)
+		return;
+	for (pp = &c->strs[cs->hash & (c->nstrbuckets - 1)]; *pp != cs;
+	     pp = &(*pp)->next)
+		;
+	*pp = cs->next;
+	c->nstrs--;
+	free(cs);
 }
 
 /* Whatever the daemon made of the instance is out of date. */
@@ -95,9 +178,9 @@ instance_free(struct cache *c, struct instance *i)
 {
 	instance_changed(c, i);
 	free(i->name);
-	free(i->type);
-	free(i->domain);
-	free(i->host);
+	cache_str_put(c, i->type);
+	cache_str_put(c, i->domain);
+	cache_str_put(c, i->host);
 	txt_clear(&i->txt);
 	free(i->paths);
 	free(i);
@@ -142,6 +225,9 @@ cache_destroy(struct cache *c)
 	}
 	c->count = c->total = 0;
 	TAILQ_INIT(&c->hooks);
+	free(c->strs); /* every string went with its last instance */
+	c->strs = NULL;
+	c->nstrbuckets = c->nstrs = 0;
 }
 
 struct instance *
@@ -211,8 +297,8 @@ cache_seen(struct cache *c, const char *name, const char *type,
 	if ((i = cache_find(c, name, type, domain)) == NULL) {
 		i = xcalloc(1, sizeof(*i));
 		i->name = xstrdup(name);
-		i->type = xstrdup(type);
-		i->domain = xstrdup(domain);
+		i->type = cache_str_get(c, type);
+		i->domain = cache_str_get(c, domain);
 		i->first_seen = clock_wall();
 		RB_INSERT(instance_tree, &c->tree, i);
 		c->total++;
@@ -261,21 +347,27 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 	return (0);
 }
 
-static void
-cache_format_addr(struct cache_path *p)
+/*
+ * A path's address as text (at least CACHE_ADDR_TEXT_MAX bytes), made
+ * when asked rather than kept: a link-local IPv6 address carries its
+ * scope, as it means nothing without it.
+ */
+const char *
+cache_path_text(const struct cache_path *p, char *text, size_t size)
 {
 	char buf[INET6_ADDRSTRLEN];
 
-	if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
-		p->text[0] = '\0';
-		return;
+	if (!p->resolved ||
+	    inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
+		text[0] = '\0';
+		return (text);
 	}
-	/* A link-local IPv6 address means nothing without its scope. */
 	if (p->family == AF_INET6 && p->addr[0] == 0xfe &&
 	    (p->addr[1] & 0xc0) == 0x80 && p->ifname[0] != '\0')
-		snprintf(p->text, sizeof(p->text), "%s%%%s", buf, p->ifname);
+		snprintf(text, size, "%s%%%s", buf, p->ifname);
 	else
-		snprintf(p->text, sizeof(p->text), "%s", buf);
+		snprintf(text, size, "%s", buf);
+	return (text);
 }
 
 /*
@@ -299,12 +391,11 @@ cache_resolved(struct cache *c, struct instance *i, int ifindex, int family,
 	if (!p->resolved || memcmp(p->addr, addr, alen) != 0) {
 		memcpy(p->addr, addr, alen);
 		p->resolved = 1;
-		cache_format_addr(p);
 		changed = 1;
 	}
 	if (i->host == NULL || strcasecmp(i->host, host) != 0) {
-		free(i->host);
-		i->host = xstrdup(host);
+		cache_str_put(c, i->host);
+		i->host = cache_str_get(c, host);
 		changed = 1;
 	}
 	if (i->port != port) {

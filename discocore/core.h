@@ -271,8 +271,10 @@ struct cache_path {
 	int	      family; /* AF_INET or AF_INET6 */
 	int	      resolved;
 	unsigned char addr[16]; /* in that family */
-	char	      text[64]; /* printable, with %ifname scope */
 };
+
+/* The longest address text: IPv6, '%', an interface name, NUL. */
+#define CACHE_ADDR_TEXT_MAX (46 + 1 + CACHE_IFNAME_MAX)
 
 struct ix_member;
 
@@ -313,6 +315,7 @@ enum cache_event_kind {
 RB_HEAD(instance_tree, instance);
 
 struct cache;
+struct cache_str;
 
 /*
  * Who hears of the cache's changes: hooks added in main, called in the
@@ -332,6 +335,8 @@ struct cache {
 	unsigned long long   index; /* of the last event */
 	TAILQ_HEAD(, cache_hook) hooks;
 	void (*memo_free)(void *);
+	struct cache_str   **strs; /* shared strings (cache.c) */
+	size_t		     nstrbuckets, nstrs;
 };
 
 const char	*cache_event_name(enum cache_event_kind);
@@ -349,6 +354,7 @@ int		 cache_lost(struct cache *, struct instance *, int, int);
 void cache_resolved(struct cache *, struct instance *, int, int, const char *,
     unsigned int, const struct txt *, const void *);
 int  cache_txt_match(const struct instance *, const char *);
+const char *cache_path_text(const struct cache_path *, char *, size_t);
 void cache_set_reachable(struct cache *, struct instance *, int);
 void cache_set_hidden(struct cache *, struct instance *, int);
 

@@ -868,29 +868,55 @@ cindex_candidates(struct cindex *x, const char *type, int family)
 	return (pl != NULL ? pl->n : 0);
 }
 
+static int
+ix_point_qcmp(const void *a, const void *b)
+{
+	return (ix_point_cmp(a, b));
+}
+
+/*
+ * A pool's ring, made the first time it is asked for: its points sorted
+ * and packed into full chunks (inserting them one by one would leave the
+ * chunks about 70% full).
+ */
 static struct ix_ring *
 ix_ring_make(struct ix_pool *pl, int sticky)
 {
-	struct ix_ring *r = xcalloc(1, sizeof(*r));
-	struct ix_point p;
-	size_t		k;
-	uint32_t	j;
-	unsigned int	v;
+	struct ix_ring	*r = xcalloc(1, sizeof(*r));
+	struct ix_point *pts;
+	size_t		 k, n = 0, per = sticky ? IX_VNODES : 1;
+	uint32_t	 j;
+	unsigned int	 v;
 
+	pts = xreallocarray(NULL, pl->n > 0 ? pl->n * per : 1, sizeof(*pts));
 	for (k = 0; k < pl->ncls; k++) {
 		for (j = 0; j < pl->cls[k].n; j++) {
 			if (!sticky) {
-				ix_rr_point(pl->cls[k].v[j], &p);
-				ix_ring_insert(r, &p);
+				ix_rr_point(pl->cls[k].v[j], &pts[n++]);
 				continue;
 			}
 			for (v = 0; v < IX_VNODES; v++) {
-				p.i = pl->cls[k].v[j]->i;
-				p.h = policy_point(p.i, v);
-				ix_ring_insert(r, &p);
+				pts[n].i = pl->cls[k].v[j]->i;
+				pts[n].h = policy_point(pts[n].i, v);
+				n++;
 			}
 		}
 	}
+	qsort(pts, n, sizeof(*pts), ix_point_qcmp);
+	r->cap = r->nc = (n + IX_CHUNK - 1) / IX_CHUNK;
+	r->c = xreallocarray(NULL, r->cap > 0 ? r->cap : 1, sizeof(*r->c));
+	for (k = 0; k < r->nc; k++) {
+		r->c[k] = xmalloc(sizeof(**r->c));
+		r->c[k]->n = (uint32_t)(n - k * IX_CHUNK < IX_CHUNK ?
+			n - k * IX_CHUNK :
+			IX_CHUNK);
+		memcpy(r->c[k]->p, pts + k * IX_CHUNK,
+		    r->c[k]->n * sizeof(*pts));
+	}
+	if (r->cap == 0)
+		r->cap = 1;
+	r->n = n;
+	free(pts);
 	return (r);
 }
 

@@ -58,6 +58,7 @@ instance_json_build(const struct instance *i)
 {
 	struct json_object *o, *addrs, *a;
 	char		    full[AVAHI_DOMAIN_NAME_MAX];
+	char		    text[CACHE_ADDR_TEXT_MAX];
 	size_t		    k;
 
 	o = json_object_new_object();
@@ -82,7 +83,8 @@ instance_json_build(const struct instance *i)
 			continue;
 		a = json_object_new_object();
 		json_object_object_add(a, "address",
-		    json_object_new_string(i->paths[k].text));
+		    json_object_new_string(cache_path_text(&i->paths[k], text,
+			sizeof(text))));
 		json_object_object_add(a, "family",
 		    json_object_new_string(i->paths[k].family == AF_INET6 ?
 			    "ipv6" :
