@@ -264,6 +264,7 @@ struct json_object *liveness_status_json(void);
 struct json_object *instance_json(struct instance *);
 void		    instance_json_memo_free(void *);
 size_t		    instance_json_memo_bytes(void);
+char		   *instance_json_text(const struct instance *, size_t *);
 struct json_object *txt_to_json(const struct txt *);
 
 /* filter.c: the filters list, pick and watch share. */

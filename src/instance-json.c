@@ -5,7 +5,10 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
 #include <resolv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,62 +56,225 @@ txt_to_json(const struct txt *txt)
 	return (arr);
 }
 
-static struct json_object *
-instance_json_build(const struct instance *i)
-{
-	struct json_object *o, *addrs, *a;
-	char		    full[AVAHI_DOMAIN_NAME_MAX];
-	char		    text[CACHE_ADDR_TEXT_MAX];
-	size_t		    k;
+/*
+ * An instance's text, written directly: the reply text of every instance
+ * that is asked for is made here, so it costs what copying the strings
+ * costs rather than a tree of json-c objects (about 30 allocations).  The
+ * output is what json-c prints for the same object with
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE: the same
+ * escapes, numbers and field order (check_watch compares them).
+ */
+struct jtext {
+	char  *p;
+	size_t len, cap;
+};
 
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(i->name));
-	json_object_object_add(o, "type", json_object_new_string(i->type));
-	json_object_object_add(o, "domain", json_object_new_string(i->domain));
+static void
+jt_add(struct jtext *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		while (t->len + n + 1 > t->cap)
+			t->cap = t->cap == 0 ? 1024 : t->cap * 2;
+		t->p = xreallocarray(t->p, t->cap, 1);
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void
+jt_lit(struct jtext *t, const char *s)
+{
+	jt_add(t, s, strlen(s));
+}
+
+/* A JSON string of n bytes, escaped as json-c escapes. */
+static void
+jt_str(struct jtext *t, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char		  esc[8];
+	size_t		  k, from = 0;
+	unsigned char	  c;
+
+	jt_add(t, "\"", 1);
+	for (k = 0; k < n; k++) {
+		c = (unsigned char)s[k];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jt_add(t, s + from, k - from);
+		from = k + 1;
+		switch (c) {
+		case '\b':
+			jt_lit(t, "\\b");
+			break;
+		case '\n':
+			jt_lit(t, "\\n");
+			break;
+		case '\r':
+			jt_lit(t, "\\r");
+			break;
+		case '\t':
+			jt_lit(t, "\\t");
+			break;
+		case '\f':
+			jt_lit(t, "\\f");
+			break;
+		case '"':
+			jt_lit(t, "\\\"");
+			break;
+		case '\\':
+			jt_lit(t, "\\\\");
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u00%c%c", hex[c >> 4],
+			    hex[c & 0xf]);
+			jt_lit(t, esc);
+		}
+	}
+	jt_add(t, s + from, n - from);
+	jt_add(t, "\"", 1);
+}
+
+/* "key": and a string value (NULL: null), after a comma unless first. */
+static void
+jt_key(struct jtext *t, const char *key)
+{
+	if (t->len > 0 && t->p[t->len - 1] != '{' && t->p[t->len - 1] != '[')
+		jt_add(t, ",", 1);
+	jt_str(t, key, strlen(key));
+	jt_add(t, ":", 1);
+}
+
+static void
+jt_kstr(struct jtext *t, const char *key, const char *s)
+{
+	jt_key(t, key);
+	if (s == NULL)
+		jt_lit(t, "null");
+	else
+		jt_str(t, s, strlen(s));
+}
+
+static void
+jt_kint(struct jtext *t, const char *key, long long v)
+{
+	char buf[32];
+
+	jt_key(t, key);
+	snprintf(buf, sizeof(buf), "%lld", v);
+	jt_lit(t, buf);
+}
+
+/* A double as json-c prints one: %.17g, and ".0" if that has no point. */
+static void
+jt_kdouble(struct jtext *t, const char *key, double v)
+{
+	char buf[64];
+
+	jt_key(t, key);
+	if (isnan(v)) {
+		jt_lit(t, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		jt_lit(t, v > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	if ((isdigit((unsigned char)buf[0]) ||
+		(buf[0] == '-' && isdigit((unsigned char)buf[1]))) &&
+	    strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL)
+		strlcat(buf, ".0", sizeof(buf));
+	jt_lit(t, buf);
+}
+
+/* TXT strings as txt_to_json() makes them. */
+static void
+jt_txt(struct jtext *t, const struct txt *txt)
+{
+	char   b64[TXT_STRING_MAX * 2];
+	size_t i, j;
+	int    plain;
+
+	jt_key(t, "txt");
+	jt_add(t, "[", 1);
+	for (i = 0; i < txt->n; i++) {
+		if (i > 0)
+			jt_add(t, ",", 1);
+		plain = proto_utf8_invalid((const char *)txt->v[i].data,
+			    txt->v[i].len) == -1;
+		for (j = 0; plain && j < txt->v[i].len; j++) {
+			if (txt->v[i].data[j] < 0x20 ||
+			    txt->v[i].data[j] == 0x7f)
+				plain = 0;
+		}
+		if (plain) {
+			jt_str(t, (const char *)txt->v[i].data, txt->v[i].len);
+			continue;
+		}
+		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64, sizeof(b64)) ==
+		    -1)
+			b64[0] = '\0';
+		jt_add(t, "{", 1);
+		jt_kstr(t, "base64", b64);
+		jt_add(t, "}", 1);
+	}
+	jt_add(t, "]", 1);
+}
+
+/* The instance's text, to free; its length in *lenp. */
+char *
+instance_json_text(const struct instance *i, size_t *lenp)
+{
+	struct jtext t = { NULL, 0, 0 };
+	char	     full[AVAHI_DOMAIN_NAME_MAX];
+	char	     text[CACHE_ADDR_TEXT_MAX];
+	size_t	     k;
+	int	     first = 1;
+
+	jt_add(&t, "{", 1);
+	jt_kstr(&t, "name", i->name);
+	jt_kstr(&t, "type", i->type);
+	jt_kstr(&t, "domain", i->domain);
 	if (avahi_service_name_join(full, sizeof(full), i->name, i->type,
 		i->domain) == 0)
-		json_object_object_add(o, "fullname",
-		    json_object_new_string(full));
-	json_object_object_add(o, "host",
-	    i->host != NULL ? json_object_new_string(i->host) : NULL);
-	json_object_object_add(o, "port", json_object_new_int((int)i->port));
-	json_object_object_add(o, "priority",
-	    json_object_new_int((int)i->priority));
-	json_object_object_add(o, "weight",
-	    json_object_new_int((int)i->weight));
-	json_object_object_add(o, "txt", txt_to_json(&i->txt));
-	addrs = json_object_new_array();
+		jt_kstr(&t, "fullname", full);
+	jt_kstr(&t, "host", i->host);
+	jt_kint(&t, "port", (int)i->port);
+	jt_kint(&t, "priority", (int)i->priority);
+	jt_kint(&t, "weight", (int)i->weight);
+	jt_txt(&t, &i->txt);
+	jt_key(&t, "addresses");
+	jt_add(&t, "[", 1);
 	for (k = 0; k < i->npaths; k++) {
 		if (!i->paths[k].resolved)
 			continue;
-		a = json_object_new_object();
-		json_object_object_add(a, "address",
-		    json_object_new_string(cache_path_text(&i->paths[k], text,
-			sizeof(text))));
-		json_object_object_add(a, "family",
-		    json_object_new_string(i->paths[k].family == AF_INET6 ?
-			    "ipv6" :
-			    "ipv4"));
-		json_object_object_add(a, "interface",
-		    json_object_new_string(i->paths[k].ifname));
-		json_object_array_add(addrs, a);
+		if (!first)
+			jt_add(&t, ",", 1);
+		first = 0;
+		jt_add(&t, "{", 1);
+		jt_kstr(&t, "address",
+		    cache_path_text(&i->paths[k], text, sizeof(text)));
+		jt_kstr(&t, "family",
+		    i->paths[k].family == AF_INET6 ? "ipv6" : "ipv4");
+		jt_kstr(&t, "interface", i->paths[k].ifname);
+		jt_add(&t, "}", 1);
 	}
-	json_object_object_add(o, "addresses", addrs);
-	json_object_object_add(o, "local", json_object_new_boolean(i->local));
-	json_object_object_add(o, "reachable",
-	    json_object_new_boolean(!i->unreachable));
+	jt_add(&t, "]", 1);
+	jt_key(&t, "local");
+	jt_lit(&t, i->local ? "true" : "false");
+	jt_key(&t, "reachable");
+	jt_lit(&t, !i->unreachable ? "true" : "false");
 	if (i->unreachable)
-		json_object_object_add(o, "unreachable_since",
-		    json_object_new_double(i->unreachable_since));
-	json_object_object_add(o, "first_seen",
-	    json_object_new_double(i->first_seen));
-	json_object_object_add(o, "last_changed",
-	    json_object_new_double(i->last_changed));
-	json_object_object_add(o, "last_confirmed",
-	    json_object_new_double(i->last_confirmed));
-	json_object_object_add(o, "index",
-	    json_object_new_int64((int64_t)i->index));
-	return (o);
+		jt_kdouble(&t, "unreachable_since", i->unreachable_since);
+	jt_kdouble(&t, "first_seen", i->first_seen);
+	jt_kdouble(&t, "last_changed", i->last_changed);
+	jt_kdouble(&t, "last_confirmed", i->last_confirmed);
+	jt_kint(&t, "index", (long long)i->index);
+	jt_add(&t, "}", 1);
+	*lenp = t.len;
+	return (t.p);
 }
 
 struct instance_text {
@@ -158,10 +324,10 @@ static size_t	   memo_bytes;
 struct json_object *
 instance_json(struct instance *i)
 {
-	struct json_object   *tree, *o;
+	struct json_object   *o;
 	struct instance_text *t;
 	struct instance_memo *m;
-	const char	     *s;
+	char		     *text;
 	size_t		      len;
 
 	if ((m = i->memo) != NULL) {
@@ -171,15 +337,11 @@ instance_json(struct instance *i)
 		}
 		return (json_object_get(m->o));
 	}
-	tree = instance_json_build(i);
-	s = json_object_to_json_string_length(tree,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL)
-		fatalx("%s: cannot serialize an instance", __func__);
+	text = instance_json_text(i, &len);
 	t = xmalloc(sizeof(*t) + len + 1);
 	t->len = len;
-	memcpy(t->text, s, len + 1);
-	json_object_put(tree);
+	memcpy(t->text, text, len + 1);
+	free(text);
 	o = json_object_new_int(0);
 	json_object_set_serializer(o, instance_json_serialize, t,
 	    instance_json_text_free);

@@ -20,6 +20,9 @@
 
 #include <check.h>
 
+#include <avahi-common/domain.h>
+#include <resolv.h>
+
 #include "check_main.h"
 #include "discod.h"
 
@@ -389,6 +392,188 @@ START_TEST(test_instance_texts_stay_within_their_budget)
 }
 END_TEST
 
+/*
+ * The oracle for instance_json_text(): the instance as a json-c tree,
+ * printed as json-c prints it (the way discod made its texts before).
+ */
+static struct json_object *
+reference_txt(const struct txt *txt)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	char		    b64[TXT_STRING_MAX * 2];
+	size_t		    i, j;
+	int		    plain;
+
+	for (i = 0; i < txt->n; i++) {
+		plain = proto_utf8_invalid((const char *)txt->v[i].data,
+			    txt->v[i].len) == -1;
+		for (j = 0; plain && j < txt->v[i].len; j++)
+			plain = txt->v[i].data[j] >= 0x20 &&
+			    txt->v[i].data[j] != 0x7f;
+		if (plain) {
+			json_object_array_add(arr,
+			    json_object_new_string_len(
+				(const char *)txt->v[i].data,
+				(int)txt->v[i].len));
+			continue;
+		}
+		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64, sizeof(b64)) ==
+		    -1)
+			b64[0] = '\0';
+		o = json_object_new_object();
+		json_object_object_add(o, "base64",
+		    json_object_new_string(b64));
+		json_object_array_add(arr, o);
+	}
+	return (arr);
+}
+
+static char *
+reference_text(const struct instance *i)
+{
+	struct json_object *o = json_object_new_object(), *addrs, *a;
+	char		    full[1024], text[CACHE_ADDR_TEXT_MAX], *r;
+	size_t		    k;
+
+	json_object_object_add(o, "name", json_object_new_string(i->name));
+	json_object_object_add(o, "type", json_object_new_string(i->type));
+	json_object_object_add(o, "domain", json_object_new_string(i->domain));
+	if (avahi_service_name_join(full, sizeof(full), i->name, i->type,
+		i->domain) == 0)
+		json_object_object_add(o, "fullname",
+		    json_object_new_string(full));
+	json_object_object_add(o, "host",
+	    i->host != NULL ? json_object_new_string(i->host) : NULL);
+	json_object_object_add(o, "port", json_object_new_int((int)i->port));
+	json_object_object_add(o, "priority",
+	    json_object_new_int((int)i->priority));
+	json_object_object_add(o, "weight",
+	    json_object_new_int((int)i->weight));
+	json_object_object_add(o, "txt", reference_txt(&i->txt));
+	addrs = json_object_new_array();
+	for (k = 0; k < i->npaths; k++) {
+		if (!i->paths[k].resolved)
+			continue;
+		a = json_object_new_object();
+		json_object_object_add(a, "address",
+		    json_object_new_string(cache_path_text(&i->paths[k], text,
+			sizeof(text))));
+		json_object_object_add(a, "family",
+		    json_object_new_string(i->paths[k].family == AF_INET6 ?
+			    "ipv6" :
+			    "ipv4"));
+		json_object_object_add(a, "interface",
+		    json_object_new_string(i->paths[k].ifname));
+		json_object_array_add(addrs, a);
+	}
+	json_object_object_add(o, "addresses", addrs);
+	json_object_object_add(o, "local", json_object_new_boolean(i->local));
+	json_object_object_add(o, "reachable",
+	    json_object_new_boolean(!i->unreachable));
+	if (i->unreachable)
+		json_object_object_add(o, "unreachable_since",
+		    json_object_new_double(i->unreachable_since));
+	json_object_object_add(o, "first_seen",
+	    json_object_new_double(i->first_seen));
+	json_object_object_add(o, "last_changed",
+	    json_object_new_double(i->last_changed));
+	json_object_object_add(o, "last_confirmed",
+	    json_object_new_double(i->last_confirmed));
+	json_object_object_add(o, "index",
+	    json_object_new_int64((int64_t)i->index));
+	r = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (r);
+}
+
+static uint32_t xs = 88172645;
+
+static uint32_t
+xrand(void)
+{
+	xs ^= xs << 13;
+	xs ^= xs >> 17;
+	xs ^= xs << 5;
+	return (xs);
+}
+
+/* n random bytes, none NUL, some of them what JSON must escape. */
+static void
+random_bytes(char *buf, size_t n)
+{
+	static const char nasty[] = "\"\\/\b\f\n\r\t\x01\x1f\x7f\xc3\xa9\xff.";
+	size_t		  k;
+
+	for (k = 0; k < n; k++)
+		buf[k] = xrand() % 3 == 0 ?
+		    nasty[xrand() % (sizeof(nasty) - 1)] :
+		    (char)(xrand() % 255 + 1);
+	buf[n] = '\0';
+}
+
+/* The text discod writes is json-c's text for the same instance. */
+START_TEST(test_instance_text_is_what_json_c_prints)
+{
+	struct instance	    i;
+	struct cache_path   paths[3];
+	struct txt	    txt;
+	char		    name[64], host[64], ifn[CACHE_IFNAME_MAX], tb[40];
+	char		   *mine, *ref;
+	const char	   *why;
+	size_t		    len, k, n;
+	int		    round;
+	static const double when[] = { 0, 5, 1733150000.25, 1e300, -2.5,
+		1733150000, 0.1, 123456789012345678.0 };
+
+	for (round = 0; round < 5000; round++) {
+		memset(&i, 0, sizeof(i));
+		memset(&txt, 0, sizeof(txt));
+		random_bytes(name, xrand() % 63 + 1);
+		random_bytes(host, xrand() % 40 + 1);
+		random_bytes(ifn, xrand() % (sizeof(ifn) - 1));
+		i.name = name;
+		i.type = (char *)(round % 2 ? "_t._tcp" : "_x-y._udp");
+		i.domain = (char *)"local";
+		i.host = round % 7 == 0 ? NULL : host;
+		i.port = xrand() % 65536;
+		i.priority = xrand() % 3;
+		i.weight = xrand() % 70000;
+		for (n = xrand() % 4, k = 0; k < n; k++) {
+			random_bytes(tb, xrand() % 30 + 1);
+			(void)txt_add(&txt, (unsigned char *)tb, strlen(tb),
+			    &why);
+		}
+		i.txt = txt;
+		i.npaths = xrand() % 4;
+		for (k = 0; k < i.npaths; k++) {
+			memset(&paths[k], 0, sizeof(paths[k]));
+			paths[k].family = xrand() % 2 ? AF_INET : AF_INET6;
+			paths[k].resolved = xrand() % 4 != 0;
+			paths[k].addr[0] = xrand() % 2 ? 0xfe : 0x20;
+			paths[k].addr[1] = 0x80;
+			paths[k].addr[15] = (unsigned char)xrand();
+			strlcpy(paths[k].ifname, ifn, sizeof(paths[k].ifname));
+		}
+		i.paths = paths;
+		i.local = (int)(xrand() % 2);
+		i.unreachable = (int)(xrand() % 2);
+		i.unreachable_since = when[xrand() % 8];
+		i.first_seen = when[xrand() % 8];
+		i.last_changed = when[xrand() % 8] + (xrand() % 1000) / 7.0;
+		i.last_confirmed = (double)xrand() / 3.0;
+		i.index = ((unsigned long long)xrand() << 20) + xrand();
+		mine = instance_json_text(&i, &len);
+		ref = reference_text(&i);
+		ck_assert_str_eq(mine, ref);
+		ck_assert_uint_eq(len, strlen(ref));
+		free(mine);
+		free(ref);
+		txt_clear(&txt);
+	}
+}
+END_TEST
+
 static Suite *
 watch_suite(void)
 {
@@ -398,6 +583,7 @@ watch_suite(void)
 	tcase_add_test(t, test_watch_filters_hold_for_every_event);
 	tcase_add_test(t, test_pick_and_list_answer_from_the_index);
 	tcase_add_test(t, test_instance_texts_stay_within_their_budget);
+	tcase_add_test(t, test_instance_text_is_what_json_c_prints);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);
