@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,29 @@ pick_cursor(const char *type)
 	pc->type = xstrdup(type);
 	TAILQ_INSERT_TAIL(&cursors, pc, entry);
 	return (&pc->pos);
+}
+
+/*
+ * The draw for a weighted or random choice: splitmix64 seeded once from
+ * arc4random().  libbsd's arc4random() calls getpid(2) each time (to
+ * notice a fork), a fifth of what a pick cost; a choice among instances
+ * needs spread, not secrecy.
+ */
+static uint32_t
+pick_draw(void)
+{
+	static uint64_t state;
+	static int	seeded;
+	uint64_t	z;
+
+	if (!seeded) {
+		state = (uint64_t)arc4random() << 32 | arc4random();
+		seeded = 1;
+	}
+	z = (state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return ((uint32_t)((z ^ (z >> 31)) >> 32));
 }
 
 static int
@@ -76,7 +100,7 @@ verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
 		n = cindex_candidates(&discod->index, f.type, f.family);
 		chosen = n == 0 ? NULL :
 				  cindex_pick(&discod->index, f.type, f.family,
-				      p, key, arc4random());
+				      p, key, pick_draw());
 	} else {
 		if (instance_filter_indexed(&discod->index, &f, &cand, &n) ==
 		    0) {
@@ -101,7 +125,7 @@ verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
 		}
 		chosen = n == 0 ? NULL :
 				  policy_pick(p, cand, n, key,
-				      pick_cursor(f.type), arc4random());
+				      pick_cursor(f.type), pick_draw());
 		free(cand);
 	}
 	if (chosen == NULL) {
