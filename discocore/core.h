@@ -377,7 +377,7 @@ enum policy {
 	POLICY_WEIGHTED, /* RFC 2782 priority, then weight */
 	POLICY_ROUND_ROBIN,
 	POLICY_RANDOM,
-	POLICY_STICKY, /* rendezvous hashing on a key */
+	POLICY_STICKY, /* consistent hashing on a key */
 };
 
 const char	*policy_name(enum policy);
