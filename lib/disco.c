@@ -33,6 +33,9 @@
 /* The longest pause between two connect() tries on a full queue. */
 #define DISCO_CONNECT_PAUSE_MAX_MS 64
 
+static int disco_take_line(struct disco *, char **);
+static int disco_is_event(const char *);
+
 /*
  * The events disco_call() keeps while it waits for its reply: at most
  * DISCO_EVENTS_MAX lines and DISCO_EVENTS_BYTES_MAX bytes of them, so an
@@ -247,10 +250,22 @@ void
 lib_disconnected(struct disco *d)
 {
 	struct itimerspec its;
+	char		 *line;
 	int		  tfd;
 
 	if (!d->connected)
 		return;
+	/*
+	 * Events that came behind the last reply and were not taken yet
+	 * (a registration's health or expiry, say) are kept, before the
+	 * news of the outage; a stray reply has no one to go to.
+	 */
+	while (disco_take_line(d, &line) == 1) {
+		if (disco_is_event(line) == 1)
+			(void)lib_event_push(d, line);
+		else
+			free(line);
+	}
 	d->connected = 0;
 	d->backoff_ms = 0;
 	d->off = d->len = d->seen = 0;

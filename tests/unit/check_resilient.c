@@ -335,6 +335,55 @@ START_TEST(test_renew_alone_brings_the_registration_back)
 }
 END_TEST
 
+/*
+ * An event that came behind a reply, and that the program has not taken
+ * yet, is not lost when the next call finds the connection gone: it is
+ * dispatched, before "disconnected".
+ */
+START_TEST(test_an_event_behind_a_reply_outlives_the_connection)
+{
+	static const struct step c1[] = {
+		{ "\"verb\":\"register\"",
+		    "{\"ok\":true,\"registration\":{\"id\":7,\"final_name\":"
+		    "\"Beat\"}}\n"
+		    "{\"event\":\"health\",\"id\":7,\"healthy\":false,"
+		    "\"output\":\"down\"}" },
+		{ NULL, NULL },
+	};
+	static const struct step c2[] = {
+		{ "\"ttl\":30",
+		    "{\"ok\":true,\"registration\":{\"id\":4,\"final_name\":"
+		    "\"Beat\"}}" },
+		{ "\"verb\":\"renew\",\"registration\":4", "{\"ok\":true}" },
+		{ NULL, NULL },
+	};
+	static const struct step *const conns[] = { c1, c2, NULL };
+	struct agent			a;
+	struct disco		       *x;
+	struct pollfd			pfd;
+	struct seen			s = { 0 };
+	char				seen[8192];
+	long				id;
+
+	agent_start(&a, "behind", conns, 1);
+	ck_assert_int_eq(disco_open(&x, a.path), 0);
+	ck_assert_int_eq(disco_register(x, "Beat", "_beat._tcp", 9, NULL, 30,
+			     &id, NULL, 2000),
+	    0);
+	pfd.fd = disco_fd(x);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 3000), 1); /* the agent closed */
+	ck_assert_int_eq(disco_renew(x, id, 2000), 0);
+	ck_assert_int_ge(disco_dispatch_events(x, seen_cb, &s), 2);
+	ck_assert_int_eq(s.kind[0], DISCO_EVENT_HEALTH);
+	ck_assert_int_eq(s.registration[0], id);
+	ck_assert_int_eq(s.kind[1], DISCO_EVENT_DISCONNECTED);
+	disco_close(x);
+	agent_done(&a, seen, sizeof(seen));
+	ck_assert_ptr_null(strstr(seen, "UNEXPECTED"));
+}
+END_TEST
+
 START_TEST(test_agent_gone_for_good_is_unreachable_within_the_timeout)
 {
 	static const struct step	c1[] = { { NULL, NULL } };
@@ -951,6 +1000,7 @@ resilient_suite(void)
 	tcase_add_test(t, test_refused_again_is_a_failed_event);
 	tcase_add_test(t, test_every_watch_is_made_again_after_one_resync);
 	tcase_add_test(t, test_a_socket_this_user_may_not_use_is_denied);
+	tcase_add_test(t, test_an_event_behind_a_reply_outlives_the_connection);
 	tcase_add_test(t, test_garbage_on_a_new_connection_is_tried_again);
 	tcase_add_test(t,
 	    test_persistent_registration_is_renewed_not_made_twice);
