@@ -18,9 +18,11 @@
  * request at a time (a round trip, as an application waiting for its
  * answer does).  Verbs (-V): resolve (a different instance each time),
  * pick (weighted), pick-rr, pick-random, pick-sticky (a different key
- * each time), list (with a TXT filter that one instance passes).  The same run measures a bare Unix-socket echo server
- * forked from this program: one poll(2) loop that writes every line back,
- * which is all a local agent could do without doing any work.
+ * each time), list (with a TXT filter that one instance passes),
+ * list-all (every instance of the type: its bytes a second are printed).
+ * The same run measures a bare Unix-socket echo server forked from this
+ * program: one poll(2) loop that writes every line back, which is all a
+ * local agent could do without doing any work.
  *
  * probe: what one application feels while something else goes on (a
  * cache filling, avahi-daemon or D-Bus hung): one resolve of a known
@@ -64,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES (1 << 20)
+#define LINE_MAX_BYTES (64 << 20) /* a list of 10000 instances: ~6 MB */
 #define CLIENTS_MAX    4096
 #define DNS_NAME_MAX   255  /* bytes on the wire, RFC 1035 */
 #define DNS_QUERY_MAX  512  /* ours: a header and one question */
@@ -101,6 +103,7 @@ struct worker {
 	uint64_t	  *lat_ns;
 	unsigned int	   done;
 	unsigned int	   failed;
+	uint64_t	   bytes; /* of the replies */
 	char		   first_error[256];
 	pthread_barrier_t *start;
 };
@@ -108,6 +111,7 @@ struct worker {
 struct result {
 	uint64_t     p50, p90, p99, max; /* ns */
 	double	     rate;		 /* requests per second */
+	uint64_t     bytes;		 /* of the replies */
 	unsigned int requests;
 	unsigned int failed;
 };
@@ -363,6 +367,9 @@ request_line(const struct load *l, unsigned int worker, unsigned int i,
 		    "{\"verb\":\"pick\",\"type\":\"%s\","
 		    "\"policy\":\"sticky\",\"key\":\"user-%u-%u\"}\n",
 		    l->type, worker, i);
+	else if (strcmp(l->verb, "list-all") == 0)
+		len = snprintf(buf, size,
+		    "{\"verb\":\"list\",\"type\":\"%s\"}\n", l->type);
 	else if (strcmp(l->verb, "list") == 0)
 		len = snprintf(buf, size,
 		    "{\"verb\":\"list\",\"type\":\"%s\","
@@ -401,6 +408,7 @@ worker_run(void *arg)
 			die("%s: request %u: %s", l->socket, i,
 			    strerror(errno));
 		w->lat_ns[w->done++] = now_ns(CLOCK_MONOTONIC) - t0;
+		w->bytes += strlen(line) + 1;
 		if (!echo && strstr(line, "\"ok\":true") == NULL) {
 			if (w->failed++ == 0)
 				snprintf(w->first_error, sizeof(w->first_error),
@@ -467,6 +475,7 @@ load_run(struct load *l, struct result *r, void *(*run)(void *))
 			fprintf(stderr, "disco-bench: %s: a failed reply: %s\n",
 			    l->verb, w[i].first_error);
 		r->failed += w[i].failed;
+		r->bytes += w[i].bytes;
 	}
 	qsort(all, n, sizeof(*all), cmp_u64);
 	r->requests = (unsigned int)n;
@@ -732,11 +741,16 @@ cmd_load(int argc, char **argv)
 			    strcmp(vl, "pick-rr") != 0 &&
 			    strcmp(vl, "pick-random") != 0 &&
 			    strcmp(vl, "pick-sticky") != 0 &&
-			    strcmp(vl, "list") != 0)
+			    strcmp(vl, "list") != 0 && strcmp(vl, "list-all") != 0)
 				die("-V: unknown verb \"%s\"", vl);
 			l.verb = vl;
 			load_run(&l, &r, worker_run);
 			result_print(vl, &l, &r, &echo);
+			if (strcmp(vl, "list-all") == 0 && r.requests > 0)
+				printf("# list-all: %.0f bytes a reply, %.1f MB/s "
+				       "out of discod\n",
+				    (double)r.bytes / r.requests,
+				    (double)r.bytes / r.requests * r.rate / 1e6);
 			if (r.failed > 0)
 				failed = 1;
 		}

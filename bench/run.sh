@@ -299,6 +299,11 @@ PY
 	load_out[$k]=$("$BENCH" load -s "$sock" -t "$type" -k "$k" \
 	    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" "${pin[@]}")
 	echo "${load_out[$k]}"
+	# A whole type listed (issue 20: the bytes a second out of discod,
+	# which should not fall as K grows).
+	"$BENCH" load -s "$sock" -t "$type" -k "$k" -c 1 \
+	    -n "${BENCH_LIST_ALL:-20}" -V list-all "${pin[@]}" |
+		grep -v '^verb'
 	# Every instance has now been asked for (resolve, pick, list): what
 	# discod keeps for them, its index and reply texts included.
 	rss2=$(rss_kb "$pid")
