@@ -44,7 +44,7 @@
 #define CONTROL_ROOT_RESERVE 16
 /* Connections accepted in one go before the loop serves others. */
 #define CONTROL_ACCEPT_BURST 64
-#define CONTROL_READ_SIZE    16384 /* bytes a read(2) may take */
+#define CONTROL_READ_SIZE    4096 /* bytes a read(2) may take */
 #define CONTROL_BACKLOG	     128   /* connections not yet accepted */
 
 /*
