@@ -741,16 +741,19 @@ cmd_load(int argc, char **argv)
 			    strcmp(vl, "pick-rr") != 0 &&
 			    strcmp(vl, "pick-random") != 0 &&
 			    strcmp(vl, "pick-sticky") != 0 &&
-			    strcmp(vl, "list") != 0 && strcmp(vl, "list-all") != 0)
+			    strcmp(vl, "list") != 0 &&
+			    strcmp(vl, "list-all") != 0)
 				die("-V: unknown verb \"%s\"", vl);
 			l.verb = vl;
 			load_run(&l, &r, worker_run);
 			result_print(vl, &l, &r, &echo);
 			if (strcmp(vl, "list-all") == 0 && r.requests > 0)
-				printf("# list-all: %.0f bytes a reply, %.1f MB/s "
-				       "out of discod\n",
+				printf(
+				    "# list-all: %.0f bytes a reply, %.1f MB/s "
+				    "out of discod\n",
 				    (double)r.bytes / r.requests,
-				    (double)r.bytes / r.requests * r.rate / 1e6);
+				    (double)r.bytes / r.requests * r.rate /
+					1e6);
 			if (r.failed > 0)
 				failed = 1;
 		}

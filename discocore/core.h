@@ -335,8 +335,8 @@ struct cache {
 	unsigned long long   index; /* of the last event */
 	TAILQ_HEAD(, cache_hook) hooks;
 	void (*memo_free)(void *);
-	struct cache_str   **strs; /* shared strings (cache.c) */
-	size_t		     nstrbuckets, nstrs;
+	struct cache_str **strs; /* shared strings (cache.c) */
+	size_t		   nstrbuckets, nstrs;
 };
 
 const char	*cache_event_name(enum cache_event_kind);
@@ -355,8 +355,8 @@ void cache_resolved(struct cache *, struct instance *, int, int, const char *,
     unsigned int, const struct txt *, const void *);
 int  cache_txt_match(const struct instance *, const char *);
 const char *cache_path_text(const struct cache_path *, char *, size_t);
-void cache_set_reachable(struct cache *, struct instance *, int);
-void cache_set_hidden(struct cache *, struct instance *, int);
+void	    cache_set_reachable(struct cache *, struct instance *, int);
+void	    cache_set_hidden(struct cache *, struct instance *, int);
 
 /* probe.c: the liveness prober's query, replies and targets (no sockets). */
 
@@ -406,16 +406,16 @@ struct cindex {
 	LIST_HEAD(, ix_member) members;
 };
 
-void		 cindex_init(struct cindex *);
-void		 cindex_clear(struct cindex *);
-void		 cindex_rebuild(struct cindex *, struct cache *);
-void		 cindex_event(struct cache *, enum cache_event_kind,
-    struct instance *, void *);
-size_t		 cindex_candidates(struct cindex *, const char *, int);
+void   cindex_init(struct cindex *);
+void   cindex_clear(struct cindex *);
+void   cindex_rebuild(struct cindex *, struct cache *);
+void   cindex_event(struct cache *, enum cache_event_kind, struct instance *,
+      void *);
+size_t cindex_candidates(struct cindex *, const char *, int);
 struct instance *cindex_pick(struct cindex *, const char *, int, enum policy,
     const char *, uint32_t);
-int		 cindex_txt(struct cindex *, const char *, const char *,
-    struct instance ***, size_t *);
-long		 cindex_txt_count(struct cindex *, const char *, const char *);
+int cindex_txt(struct cindex *, const char *, const char *, struct instance ***,
+    size_t *);
+long cindex_txt_count(struct cindex *, const char *, const char *);
 
 #endif

@@ -45,7 +45,7 @@
 /* Connections accepted in one go before the loop serves others. */
 #define CONTROL_ACCEPT_BURST 64
 #define CONTROL_READ_SIZE    4096 /* bytes a read(2) may take */
-#define CONTROL_BACKLOG	     128   /* connections not yet accepted */
+#define CONTROL_BACKLOG	     128  /* connections not yet accepted */
 
 /*
  * The lookup socket: names in the disco domain for any local user (the NSS

@@ -168,9 +168,9 @@ struct client {
 	TAILQ_ENTRY(client) entry;
 	unsigned long	    id;
 	int		    flags;
-	struct bufferevent *bev;  /* its replies; requests come through: */
-	struct event	   *rev;  /* the socket turned readable */
-	struct evbuffer	   *in;	  /* what it sent that is not yet a line */
+	struct bufferevent *bev; /* its replies; requests come through: */
+	struct event	   *rev; /* the socket turned readable */
+	struct evbuffer	   *in;	 /* what it sent that is not yet a line */
 	pid_t		    pid;
 	uid_t		    uid;
 	gid_t		    gid;
@@ -291,8 +291,8 @@ void		    instance_filter_clear(struct instance_filter *);
 int		    instance_filter_passes(const struct instance_filter *,
 		    const struct instance *);
 int		    instance_filter_narrow(const struct instance_filter *);
-int		    instance_filter_indexed(struct cindex *,
-		   const struct instance_filter *, struct instance ***, size_t *);
+int instance_filter_indexed(struct cindex *, const struct instance_filter *,
+    struct instance ***, size_t *);
 
 /* naming.c: names in the disco domain, for DNS and the lookup verb. */
 #define NAMING_LABEL_MAX  63
