@@ -66,13 +66,7 @@ struct cache_str {
 static uint64_t
 cache_str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return (h ^ (h >> 29));
+	return (core_hash_mix(core_hash_bytes(CORE_HASH_START, s, strlen(s))));
 }
 
 static char *

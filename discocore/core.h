@@ -388,7 +388,10 @@ int		 policy_from_name(const char *, enum policy *);
 struct instance *policy_pick(enum policy, struct instance **, size_t,
     const char *, unsigned long *, uint32_t);
 uint64_t	 policy_point(const struct instance *, unsigned int);
-uint64_t	 policy_key_point(const char *);
+#define CORE_HASH_START 0xcbf29ce484222325ULL
+uint64_t core_hash_bytes(uint64_t, const void *, size_t);
+uint64_t core_hash_mix(uint64_t);
+uint64_t policy_key_point(const char *);
 
 /*
  * index.c: the cache's instances indexed for pick and list (a cache hook,

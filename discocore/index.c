@@ -143,19 +143,7 @@ ix_entries(struct ix_posting *p)
 static uint64_t
 ix_hash(const void *p, size_t len)
 {
-	const unsigned char *d = p;
-	uint64_t	     h = 0xcbf29ce484222325ULL;
-
-	while (len-- > 0) {
-		h ^= *d++;
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return (h);
+	return (core_hash_mix(core_hash_bytes(CORE_HASH_START, p, len)));
 }
 
 static void
@@ -178,6 +166,17 @@ ix_table_grow(struct ix_bucket ***tab, size_t *nb, size_t n)
 	free(old);
 	*tab = nt;
 	*nb = nnb;
+}
+
+/* Link b (its hash set) into a table of *n entries, growing it first. */
+static void
+ix_table_add(struct ix_bucket ***tab, size_t *nb, size_t *n,
+    struct ix_bucket *b)
+{
+	ix_table_grow(tab, nb, *n);
+	b->next = (*tab)[b->hash & (*nb - 1)];
+	(*tab)[b->hash & (*nb - 1)] = b;
+	(*n)++;
 }
 
 /* ---- rings ---------------------------------------------------------- */
@@ -329,40 +328,23 @@ ix_rr_point(const struct ix_member *m, struct ix_point *p)
 	p->i = m->i;
 }
 
+/* Put a member's points on the pool's rings, or take them off (op). */
 static void
-ix_rings_add(struct ix_pool *pl, struct ix_member *m)
+ix_rings_change(struct ix_pool *pl, struct ix_member *m,
+    void (*op)(struct ix_ring *, const struct ix_point *))
 {
 	struct ix_point p;
 	unsigned int	v;
 
 	if (pl->rr != NULL) {
 		ix_rr_point(m, &p);
-		ix_ring_insert(pl->rr, &p);
+		op(pl->rr, &p);
 	}
 	if (pl->sticky != NULL) {
 		for (v = 0; v < IX_VNODES; v++) {
 			p.h = policy_point(m->i, v);
 			p.i = m->i;
-			ix_ring_insert(pl->sticky, &p);
-		}
-	}
-}
-
-static void
-ix_rings_remove(struct ix_pool *pl, struct ix_member *m)
-{
-	struct ix_point p;
-	unsigned int	v;
-
-	if (pl->rr != NULL) {
-		ix_rr_point(m, &p);
-		ix_ring_remove(pl->rr, &p);
-	}
-	if (pl->sticky != NULL) {
-		for (v = 0; v < IX_VNODES; v++) {
-			p.h = policy_point(m->i, v);
-			p.i = m->i;
-			ix_ring_remove(pl->sticky, &p);
+			op(pl->sticky, &p);
 		}
 	}
 }
@@ -440,7 +422,7 @@ ix_pool_add(struct ix_pool *pl, int which, struct ix_member *m)
 	c->v[c->n++] = m;
 	ix_fw_add(c, m->pos[which], m->weight);
 	pl->n++;
-	ix_rings_add(pl, m);
+	ix_rings_change(pl, m, ix_ring_insert);
 }
 
 static void
@@ -452,7 +434,7 @@ ix_pool_remove(struct ix_pool *pl, int which, struct ix_member *m)
 
 	if (c == NULL || at >= c->n || c->v[at] != m)
 		return; /* not in it */
-	ix_rings_remove(pl, m);
+	ix_rings_change(pl, m, ix_ring_remove);
 	ix_fw_add(c, at, -(int64_t)m->weight);
 	last = c->v[--c->n];
 	if (last != m) {
@@ -524,13 +506,10 @@ ix_type_get(struct cindex *x, const char *type, int make)
 	}
 	if (!make)
 		return (NULL);
-	ix_table_grow(&x->types, &x->ntypebuckets, x->ntypes);
 	t = xcalloc(1, sizeof(*t) + len + 1);
 	memcpy(t->name, buf, len);
 	t->b.hash = h;
-	t->b.next = x->types[h & (x->ntypebuckets - 1)];
-	x->types[h & (x->ntypebuckets - 1)] = &t->b;
-	x->ntypes++;
+	ix_table_add(&x->types, &x->ntypebuckets, &x->ntypes, &t->b);
 	return (t);
 }
 
@@ -571,13 +550,10 @@ ix_posting_get(struct cindex *x, const char *key, size_t len, int make)
 	}
 	if (!make)
 		return (NULL);
-	ix_table_grow(&x->posts, &x->npostbuckets, x->nposts);
 	p = xcalloc(1, sizeof(*p));
 	p->cap = 1;
 	p->b.hash = h;
-	p->b.next = x->posts[h & (x->npostbuckets - 1)];
-	x->posts[h & (x->npostbuckets - 1)] = &p->b;
-	x->nposts++;
+	ix_table_add(&x->posts, &x->npostbuckets, &x->nposts, &p->b);
 	return (p);
 }
 

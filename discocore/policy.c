@@ -86,29 +86,44 @@ policy_weight(const struct instance *i)
 	return (i->weight != 0 ? i->weight : policy_txt_uint(i, "weight", 0));
 }
 
-/* 64-bit FNV-1a, then a splitmix64 finish for well-spread bits. */
-static uint64_t
-policy_hash(const char *a, const char *b, const char *c)
+/* 64-bit FNV-1a over len bytes, on from h (CORE_HASH_START first). */
+uint64_t
+core_hash_bytes(uint64_t h, const void *p, size_t len)
 {
-	const char *parts[3] = { a, b, c };
-	uint64_t    h = 0xcbf29ce484222325ULL;
-	size_t	    k;
-	const char *p;
+	const unsigned char *d = p;
 
-	for (k = 0; k < 3; k++) {
-		for (p = parts[k]; *p != '\0'; p++) {
-			h ^= (unsigned char)*p;
-			h *= 0x100000001b3ULL;
-		}
-		h ^= 0xff; /* separator */
+	while (len-- > 0) {
+		h ^= *d++;
 		h *= 0x100000001b3ULL;
 	}
+	return (h);
+}
+
+/* splitmix64's finish: every bit of h spread over all of them. */
+uint64_t
+core_hash_mix(uint64_t h)
+{
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 27;
 	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return (h);
+}
+
+/* Three strings, each ended by a separator byte, hashed and mixed. */
+static uint64_t
+policy_hash(const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = { a, b, c };
+	uint64_t    h = CORE_HASH_START;
+	size_t	    k;
+
+	for (k = 0; k < 3; k++) {
+		h = core_hash_bytes(h, parts[k], strlen(parts[k]));
+		h = core_hash_bytes(h, "\xff", 1); /* separator */
+	}
+	return (core_hash_mix(h));
 }
 
 /*
