@@ -387,11 +387,12 @@ void		 policy_order(struct instance **, size_t, uint32_t (*)(void));
 int		 policy_from_name(const char *, enum policy *);
 struct instance *policy_pick(enum policy, struct instance **, size_t,
     const char *, unsigned long *, uint32_t);
-uint64_t	 policy_point(const struct instance *, unsigned int);
+uint32_t	 policy_point(const struct instance *, unsigned int);
+int		 policy_tie(const struct instance *, const struct instance *);
 #define CORE_HASH_START 0xcbf29ce484222325ULL
 uint64_t core_hash_bytes(uint64_t, const void *, size_t);
 uint64_t core_hash_mix(uint64_t);
-uint64_t policy_key_point(const char *);
+uint32_t policy_key_point(const char *);
 
 /*
  * index.c: the cache's instances indexed for pick and list (a cache hook,
@@ -406,7 +407,10 @@ struct cindex {
 	size_t		   ntypebuckets, ntypes;
 	struct ix_bucket **posts;
 	size_t		   npostbuckets, nposts;
-	LIST_HEAD(, ix_member) members;
+	struct ix_member **mem; /* by number; NULL where freed */
+	uint32_t	   nmem, memcap;
+	uint32_t	  *freeid; /* numbers to use again */
+	uint32_t	   nfree, freecap;
 };
 
 void   cindex_init(struct cindex *);

@@ -7,7 +7,7 @@
  * holds its instances by SRV priority class; each class is a dense array
  * with a Fenwick tree of weights over it, so a weighted choice (RFC 2782)
  * is a descent of that tree.  Random is one array access.  Round-robin
- * and sticky use rings: points on a 64-bit circle, held sorted in chunks
+ * and sticky use rings: points on a 32-bit circle, held sorted in chunks
  * (a two-level array: finding a point is two binary searches, adding or
  * removing one moves at most a chunk).  Round-robin walks a ring of one
  * point per instance, so its order does not change as others come and
@@ -46,9 +46,16 @@ enum {
 	IX_POOLS
 };
 
+/*
+ * A point on a ring: 8 bytes, as sticky keeps IX_VNODES of them for each
+ * instance.  The member is known by its number in the index's table.
+ * Points with one hash are ordered by instance name and domain on the
+ * sticky ring (what policy_pick() does, the same on every host), by
+ * member number on round-robin's.
+ */
 struct ix_point {
-	uint64_t	 h;
-	struct instance *i;
+	uint32_t h;
+	uint32_t id;
 };
 
 struct ix_chunk {
@@ -59,7 +66,8 @@ struct ix_chunk {
 struct ix_ring {
 	struct ix_chunk **c;
 	size_t		  nc, cap;
-	size_t		  n; /* points */
+	size_t		  n;	  /* points */
+	int		  byname; /* ties by name (sticky), else by id */
 };
 
 struct ix_member;
@@ -103,13 +111,13 @@ struct ix_ref {
 };
 
 struct ix_member {
-	LIST_ENTRY(ix_member) entry;
-	struct instance	     *i;
-	struct ix_type	     *t;
-	unsigned int	      prio, weight;
-	uint32_t	      pos[IX_POOLS]; /* in its class of each pool */
-	struct ix_ref	     *refs;
-	uint32_t	      nrefs;
+	struct instance *i;
+	struct ix_type	*t;
+	struct ix_ref	*refs;
+	uint32_t	 pos[IX_POOLS]; /* in its class of each pool */
+	uint32_t	 nrefs;
+	uint32_t	 id; /* in the index's table, as its points name it */
+	unsigned int	 prio, weight;
 };
 
 /* A posting's entry: a member and which of its refs points back here. */
@@ -181,25 +189,43 @@ ix_table_add(struct ix_bucket ***tab, size_t *nb, size_t *n,
 
 /* ---- rings ---------------------------------------------------------- */
 
+/*
+ * Order two points of a ring.  A point whose id is IX_NONE (a key looked
+ * up) comes before every point with its hash.  Only live members' points
+ * are compared by name.
+ */
 static int
-ix_point_cmp(const struct ix_point *a, const struct ix_point *b)
+ix_point_cmp(const struct cindex *x, const struct ix_ring *r,
+    const struct ix_point *a, const struct ix_point *b)
 {
+	const struct instance *ia, *ib;
+	int		       d;
+
 	if (a->h != b->h)
 		return (a->h < b->h ? -1 : 1);
-	if ((uintptr_t)a->i != (uintptr_t)b->i)
-		return ((uintptr_t)a->i < (uintptr_t)b->i ? -1 : 1);
-	return (0);
+	if (a->id == b->id)
+		return (0);
+	if (a->id == IX_NONE || b->id == IX_NONE)
+		return (a->id == IX_NONE ? -1 : 1);
+	if (r->byname) {
+		ia = x->mem[a->id]->i;
+		ib = x->mem[b->id]->i;
+		if ((d = policy_tie(ia, ib)) != 0)
+			return (d);
+	}
+	return (a->id < b->id ? -1 : 1);
 }
 
 /* The chunk that holds or would hold p: the last whose first is <= p. */
 static size_t
-ix_ring_chunk(const struct ix_ring *r, const struct ix_point *p)
+ix_ring_chunk(const struct cindex *x, const struct ix_ring *r,
+    const struct ix_point *p)
 {
 	size_t lo = 0, hi = r->nc, mid;
 
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
-		if (ix_point_cmp(&r->c[mid]->p[0], p) <= 0)
+		if (ix_point_cmp(x, r, &r->c[mid]->p[0], p) <= 0)
 			lo = mid;
 		else
 			hi = mid;
@@ -207,15 +233,16 @@ ix_ring_chunk(const struct ix_ring *r, const struct ix_point *p)
 	return (lo);
 }
 
-/* The first place in a chunk whose point is >= p. */
+/* The first place in a chunk whose point is >= p (after: > p). */
 static uint32_t
-ix_chunk_lower(const struct ix_chunk *c, const struct ix_point *p)
+ix_chunk_lower(const struct cindex *x, const struct ix_ring *r,
+    const struct ix_chunk *c, const struct ix_point *p, int after)
 {
 	uint32_t lo = 0, hi = c->n, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (ix_point_cmp(&c->p[mid], p) < 0)
+		if (ix_point_cmp(x, r, &c->p[mid], p) < !!after)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -224,7 +251,8 @@ ix_chunk_lower(const struct ix_chunk *c, const struct ix_point *p)
 }
 
 static void
-ix_ring_insert(struct ix_ring *r, const struct ix_point *p)
+ix_ring_insert(const struct cindex *x, struct ix_ring *r,
+    const struct ix_point *p)
 {
 	struct ix_chunk *c, *half;
 	size_t		 k;
@@ -236,7 +264,7 @@ ix_ring_insert(struct ix_ring *r, const struct ix_point *p)
 		r->c[0] = xcalloc(1, sizeof(**r->c));
 		r->nc = 1;
 	}
-	k = ix_ring_chunk(r, p);
+	k = ix_ring_chunk(x, r, p);
 	c = r->c[k];
 	if (c->n == IX_CHUNK) { /* split it in two */
 		if (r->nc == r->cap) {
@@ -252,10 +280,10 @@ ix_ring_insert(struct ix_ring *r, const struct ix_point *p)
 		    (r->nc - k - 1) * sizeof(*r->c));
 		r->c[k + 1] = half;
 		r->nc++;
-		if (ix_point_cmp(&half->p[0], p) <= 0)
+		if (ix_point_cmp(x, r, &half->p[0], p) <= 0)
 			c = half;
 	}
-	at = ix_chunk_lower(c, p);
+	at = ix_chunk_lower(x, r, c, p, 0);
 	memmove(c->p + at + 1, c->p + at, (c->n - at) * sizeof(*c->p));
 	c->p[at] = *p;
 	c->n++;
@@ -263,7 +291,8 @@ ix_ring_insert(struct ix_ring *r, const struct ix_point *p)
 }
 
 static void
-ix_ring_remove(struct ix_ring *r, const struct ix_point *p)
+ix_ring_remove(const struct cindex *x, struct ix_ring *r,
+    const struct ix_point *p)
 {
 	struct ix_chunk *c;
 	size_t		 k;
@@ -271,10 +300,10 @@ ix_ring_remove(struct ix_ring *r, const struct ix_point *p)
 
 	if (r->nc == 0)
 		return;
-	k = ix_ring_chunk(r, p);
+	k = ix_ring_chunk(x, r, p);
 	c = r->c[k];
-	at = ix_chunk_lower(c, p);
-	if (at == c->n || ix_point_cmp(&c->p[at], p) != 0)
+	at = ix_chunk_lower(x, r, c, p, 0);
+	if (at == c->n || c->p[at].h != p->h || c->p[at].id != p->id)
 		return; /* not there: nothing to do */
 	memmove(c->p + at, c->p + at + 1, (c->n - at - 1) * sizeof(*c->p));
 	c->n--;
@@ -287,9 +316,12 @@ ix_ring_remove(struct ix_ring *r, const struct ix_point *p)
 	}
 }
 
-/* The first point >= p, wrapping round to the first of all. */
+/*
+ * The first point >= p (after: > p), wrapping round to the first of all.
+ */
 static const struct ix_point *
-ix_ring_next(const struct ix_ring *r, const struct ix_point *p)
+ix_ring_next(const struct cindex *x, const struct ix_ring *r,
+    const struct ix_point *p, int after)
 {
 	const struct ix_chunk *c;
 	size_t		       k;
@@ -297,9 +329,9 @@ ix_ring_next(const struct ix_ring *r, const struct ix_point *p)
 
 	if (r->n == 0)
 		return (NULL);
-	k = ix_ring_chunk(r, p);
+	k = ix_ring_chunk(x, r, p);
 	c = r->c[k];
-	at = ix_chunk_lower(c, p);
+	at = ix_chunk_lower(x, r, c, p, after);
 	if (at < c->n)
 		return (&c->p[at]);
 	if (k + 1 < r->nc)
@@ -320,31 +352,36 @@ ix_ring_free(struct ix_ring *r)
 	free(r);
 }
 
-/* A member's points: its round-robin one, and the sticky ones. */
-static void
-ix_rr_point(const struct ix_member *m, struct ix_point *p)
+/*
+ * A member's point v: 0 to IX_VNODES - 1 on the sticky ring, IX_VNODES
+ * on round-robin's.
+ */
+static struct ix_point
+ix_point_of(const struct ix_member *m, unsigned int v)
 {
-	p->h = policy_point(m->i, IX_VNODES);
-	p->i = m->i;
+	struct ix_point p = { .h = policy_point(m->i, v), .id = m->id };
+
+	return (p);
 }
 
 /* Put a member's points on the pool's rings, or take them off (op). */
 static void
-ix_rings_change(struct ix_pool *pl, struct ix_member *m,
-    void (*op)(struct ix_ring *, const struct ix_point *))
+ix_rings_change(const struct cindex *x, struct ix_pool *pl,
+    struct ix_member *m,
+    void (*op)(const struct cindex *, struct ix_ring *,
+	const struct ix_point *))
 {
 	struct ix_point p;
 	unsigned int	v;
 
 	if (pl->rr != NULL) {
-		ix_rr_point(m, &p);
-		op(pl->rr, &p);
+		p = ix_point_of(m, IX_VNODES);
+		op(x, pl->rr, &p);
 	}
 	if (pl->sticky != NULL) {
 		for (v = 0; v < IX_VNODES; v++) {
-			p.h = policy_point(m->i, v);
-			p.i = m->i;
-			op(pl->sticky, &p);
+			p = ix_point_of(m, v);
+			op(x, pl->sticky, &p);
 		}
 	}
 }
@@ -404,7 +441,8 @@ ix_class_get(struct ix_pool *pl, unsigned int prio, int make)
 }
 
 static void
-ix_pool_add(struct ix_pool *pl, int which, struct ix_member *m)
+ix_pool_add(const struct cindex *x, struct ix_pool *pl, int which,
+    struct ix_member *m)
 {
 	struct ix_class *c = ix_class_get(pl, m->prio, 1);
 	uint32_t	 k;
@@ -422,11 +460,12 @@ ix_pool_add(struct ix_pool *pl, int which, struct ix_member *m)
 	c->v[c->n++] = m;
 	ix_fw_add(c, m->pos[which], m->weight);
 	pl->n++;
-	ix_rings_change(pl, m, ix_ring_insert);
+	ix_rings_change(x, pl, m, ix_ring_insert);
 }
 
 static void
-ix_pool_remove(struct ix_pool *pl, int which, struct ix_member *m)
+ix_pool_remove(const struct cindex *x, struct ix_pool *pl, int which,
+    struct ix_member *m)
 {
 	struct ix_class	 *c = ix_class_get(pl, m->prio, 0);
 	struct ix_member *last;
@@ -434,7 +473,7 @@ ix_pool_remove(struct ix_pool *pl, int which, struct ix_member *m)
 
 	if (c == NULL || at >= c->n || c->v[at] != m)
 		return; /* not in it */
-	ix_rings_change(pl, m, ix_ring_remove);
+	ix_rings_change(x, pl, m, ix_ring_remove);
 	ix_fw_add(c, at, -(int64_t)m->weight);
 	last = c->v[--c->n];
 	if (last != m) {
@@ -695,12 +734,31 @@ ix_member_out(struct cindex *x, struct ix_member *m)
 
 	for (k = 0; k < IX_POOLS; k++) {
 		if (m->pos[k] != IX_NONE)
-			ix_pool_remove(&m->t->pool[k], k, m);
+			ix_pool_remove(x, &m->t->pool[k], k, m);
 	}
 	ix_postings_remove(x, m);
-	LIST_REMOVE(m, entry);
+	x->mem[m->id] = NULL;
+	if (x->nfree == x->freecap) {
+		x->freecap = x->freecap == 0 ? 16 : x->freecap * 2;
+		x->freeid = xreallocarray(x->freeid, x->freecap,
+		    sizeof(*x->freeid));
+	}
+	x->freeid[x->nfree++] = m->id;
 	m->i->ixm = NULL;
 	free(m);
+}
+
+/* A number for a new member: a freed one, or the next. */
+static uint32_t
+ix_member_id(struct cindex *x)
+{
+	if (x->nfree > 0)
+		return (x->freeid[--x->nfree]);
+	if (x->nmem == x->memcap) {
+		x->memcap = x->memcap == 0 ? 64 : x->memcap * 2;
+		x->mem = xreallocarray(x->mem, x->memcap, sizeof(*x->mem));
+	}
+	return (x->nmem++);
 }
 
 static void
@@ -715,40 +773,42 @@ ix_member_in(struct cindex *x, struct instance *i)
 	m->weight = policy_weight(i);
 	for (k = 0; k < IX_POOLS; k++)
 		m->pos[k] = IX_NONE;
+	m->id = ix_member_id(x);
+	x->mem[m->id] = m;
 	i->ixm = m;
-	LIST_INSERT_HEAD(&x->members, m, entry);
 	ix_postings_add(x, m);
 	if (i->unreachable)
 		return;
-	ix_pool_add(&m->t->pool[IX_ANY], IX_ANY, m);
+	ix_pool_add(x, &m->t->pool[IX_ANY], IX_ANY, m);
 	if (ix_has_family(i, AF_INET))
-		ix_pool_add(&m->t->pool[IX_V4], IX_V4, m);
+		ix_pool_add(x, &m->t->pool[IX_V4], IX_V4, m);
 	if (ix_has_family(i, AF_INET6))
-		ix_pool_add(&m->t->pool[IX_V6], IX_V6, m);
+		ix_pool_add(x, &m->t->pool[IX_V6], IX_V6, m);
 }
 
 void
 cindex_init(struct cindex *x)
 {
 	memset(x, 0, sizeof(*x));
-	LIST_INIT(&x->members);
 }
 
 /* Forget everything (the cache was cleared: its instances are gone). */
 void
 cindex_clear(struct cindex *x)
 {
-	struct ix_member *m;
 	struct ix_bucket *b, *bn;
 	struct ix_type	 *t;
 	size_t		  k;
 	int		  j;
 
-	while ((m = LIST_FIRST(&x->members)) != NULL) {
-		LIST_REMOVE(m, entry);
-		free(m->refs);
-		free(m);
+	for (k = 0; k < x->nmem; k++) {
+		if (x->mem[k] != NULL) {
+			free(x->mem[k]->refs);
+			free(x->mem[k]);
+		}
 	}
+	free(x->mem);
+	free(x->freeid);
 	for (k = 0; k < x->ntypebuckets; k++) {
 		for (b = x->types[k]; b != NULL; b = bn) {
 			bn = b->next;
@@ -844,10 +904,17 @@ cindex_candidates(struct cindex *x, const char *type, int family)
 	return (pl != NULL ? pl->n : 0);
 }
 
+struct ix_sort {
+	const struct cindex  *x;
+	const struct ix_ring *r;
+};
+
 static int
-ix_point_qcmp(const void *a, const void *b)
+ix_point_qcmp(const void *a, const void *b, void *arg)
 {
-	return (ix_point_cmp(a, b));
+	const struct ix_sort *s = arg;
+
+	return (ix_point_cmp(s->x, s->r, a, b));
 }
 
 /*
@@ -856,29 +923,29 @@ ix_point_qcmp(const void *a, const void *b)
  * chunks about 70% full).
  */
 static struct ix_ring *
-ix_ring_make(struct ix_pool *pl, int sticky)
+ix_ring_make(const struct cindex *x, struct ix_pool *pl, int sticky)
 {
 	struct ix_ring	*r = xcalloc(1, sizeof(*r));
+	struct ix_sort	 how = { x, r };
 	struct ix_point *pts;
 	size_t		 k, n = 0, per = sticky ? IX_VNODES : 1;
 	uint32_t	 j;
 	unsigned int	 v;
 
+	r->byname = sticky;
 	pts = xreallocarray(NULL, pl->n > 0 ? pl->n * per : 1, sizeof(*pts));
 	for (k = 0; k < pl->ncls; k++) {
 		for (j = 0; j < pl->cls[k].n; j++) {
 			if (!sticky) {
-				ix_rr_point(pl->cls[k].v[j], &pts[n++]);
+				pts[n++] = ix_point_of(pl->cls[k].v[j],
+				    IX_VNODES);
 				continue;
 			}
-			for (v = 0; v < IX_VNODES; v++) {
-				pts[n].i = pl->cls[k].v[j]->i;
-				pts[n].h = policy_point(pts[n].i, v);
-				n++;
-			}
+			for (v = 0; v < IX_VNODES; v++)
+				pts[n++] = ix_point_of(pl->cls[k].v[j], v);
 		}
 	}
-	qsort(pts, n, sizeof(*pts), ix_point_qcmp);
+	qsort_r(pts, n, sizeof(*pts), ix_point_qcmp, &how);
 	r->cap = r->nc = (n + IX_CHUNK - 1) / IX_CHUNK;
 	r->c = xreallocarray(NULL, r->cap > 0 ? r->cap : 1, sizeof(*r->c));
 	for (k = 0; k < r->nc; k++) {
@@ -922,24 +989,22 @@ cindex_pick(struct cindex *x, const char *type, int family, enum policy p,
 		return (pl->cls[k].v[r]->i);
 	case POLICY_ROUND_ROBIN:
 		if (pl->rr == NULL)
-			pl->rr = ix_ring_make(pl, 0);
+			pl->rr = ix_ring_make(x, pl, 0);
 		if (!pl->rr_started) {
 			q.h = 0;
-			q.i = NULL;
-		} else { /* just past the last answer */
+			q.id = IX_NONE;
+		} else /* just past the last answer */
 			q = pl->rr_last;
-			q.i = (struct instance *)((uintptr_t)q.i + 1);
-		}
-		pt = ix_ring_next(pl->rr, &q);
+		pt = ix_ring_next(x, pl->rr, &q, pl->rr_started);
 		pl->rr_last = *pt;
 		pl->rr_started = 1;
-		return (pt->i);
+		return (x->mem[pt->id]->i);
 	case POLICY_STICKY:
 		if (pl->sticky == NULL)
-			pl->sticky = ix_ring_make(pl, 1);
+			pl->sticky = ix_ring_make(x, pl, 1);
 		q.h = policy_key_point(key);
-		q.i = NULL;
-		return (ix_ring_next(pl->sticky, &q)->i);
+		q.id = IX_NONE;
+		return (x->mem[ix_ring_next(x, pl->sticky, &q, 0)->id]->i);
 	case POLICY_WEIGHTED:
 		break;
 	}

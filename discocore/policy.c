@@ -128,23 +128,38 @@ policy_hash(const char *a, const char *b, const char *c)
 
 /*
  * Sticky's consistent hashing: each instance owns IX_VNODES points on a
- * 64-bit circle (from its name and domain: the same on every host), and a
- * key goes to the owner of the first point at or after the key's own.
- * policy_point(i, IX_VNODES) is round-robin's ring point for i.
+ * 32-bit circle (from its name and domain: the same on every host), and a
+ * key goes to the owner of the first point at or after the key's own;
+ * points that fall together are ordered by policy_tie().  32 bits keep
+ * the index's ring small (index.c); with 16 points for each of 10000
+ * instances, two fall together a few times.  policy_point(i, IX_VNODES)
+ * is round-robin's ring point for i.
  */
-uint64_t
+uint32_t
 policy_point(const struct instance *i, unsigned int v)
 {
 	char vs[16];
 
 	snprintf(vs, sizeof(vs), "#%u", v);
-	return (policy_hash(i->name, i->domain, vs));
+	return ((uint32_t)(policy_hash(i->name, i->domain, vs) >> 32));
 }
 
-uint64_t
+uint32_t
 policy_key_point(const char *key)
 {
-	return (policy_hash(key, "", ""));
+	return ((uint32_t)(policy_hash(key, "", "") >> 32));
+}
+
+/* Two instances whose points fall together: by name, then domain. */
+int
+policy_tie(const struct instance *a, const struct instance *b)
+{
+	int d;
+
+	if ((d = strcmp(a->name, b->name)) != 0)
+		return (d < 0 ? -1 : 1);
+	d = strcmp(a->domain, b->domain);
+	return (d < 0 ? -1 : d > 0);
 }
 
 /*
@@ -167,7 +182,7 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	struct instance	   *best = NULL;
 	struct policy_rank *pw;
 	unsigned int	    minprio = UINT32_MAX, total = 0;
-	uint64_t	    h, besth = 0, kp;
+	uint32_t	    h, besth = 0, kp;
 	size_t		    k, nzero = 0;
 	unsigned int	    v;
 
@@ -179,7 +194,7 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 	case POLICY_STICKY:
 		/*
 		 * The nearest point at or after the key's, clockwise; on a
-		 * tie the lower address, as the index's ring orders them.
+		 * tie the lower name, as the index's ring orders them.
 		 */
 		kp = policy_key_point(key);
 		for (k = 0; k < n; k++) {
@@ -187,7 +202,7 @@ policy_pick(enum policy p, struct instance **cand, size_t n, const char *key,
 				h = policy_point(cand[k], v) - kp;
 				if (best == NULL || h < besth ||
 				    (h == besth &&
-					(uintptr_t)cand[k] < (uintptr_t)best)) {
+					policy_tie(cand[k], best) < 0)) {
 					best = cand[k];
 					besth = h;
 				}

@@ -436,6 +436,94 @@ START_TEST(test_index_sticky_moves_about_one_nth_of_the_keys)
 }
 END_TEST
 
+/* A point of the sticky ring and the name it is of. */
+struct named_point {
+	uint32_t h;
+	int	 n;
+};
+
+static int
+named_point_cmp(const void *a, const void *b)
+{
+	const struct named_point *p = a, *q = b;
+
+	if (p->h != q->h)
+		return (p->h < q->h ? -1 : 1);
+	return (p->n - q->n);
+}
+
+/*
+ * Points are 32 bits, so two instances' points fall together now and
+ * then (a few times among 10000 instances).  Such a tie goes to the lower
+ * name, in the index as in the scan, whichever instance came first.
+ */
+START_TEST(test_index_sticky_ties_go_to_the_lower_name)
+{
+	enum {
+		NAMES = 20000
+	};
+	struct named_point *pts;
+	struct instance	    probe, *lo, *hi, *cand[2];
+	char		    a[24], b[24], key[24];
+	uint32_t	    tie = 0, kp, d, best;
+	int		    k, v, n = 0, found = 0, keyed = 0;
+
+	pts = xreallocarray(NULL, (size_t)NAMES * IX_VNODES, sizeof(*pts));
+	memset(&probe, 0, sizeof(probe));
+	probe.domain = (char *)"local";
+	for (k = 0; k < NAMES; k++) {
+		snprintf(a, sizeof(a), "tie-%d", k);
+		probe.name = a;
+		for (v = 0; v < IX_VNODES; v++) {
+			pts[n].h = policy_point(&probe, (unsigned int)v);
+			pts[n++].n = k;
+		}
+	}
+	qsort(pts, (size_t)n, sizeof(*pts), named_point_cmp);
+	for (k = 1; k < n && !found; k++) {
+		if (pts[k].h == pts[k - 1].h && pts[k].n != pts[k - 1].n) {
+			snprintf(a, sizeof(a), "tie-%d", pts[k - 1].n);
+			snprintf(b, sizeof(b), "tie-%d", pts[k].n);
+			tie = pts[k].h;
+			found = 1;
+		}
+	}
+	free(pts);
+	ck_assert_msg(found, "no two of %d names share a point", NAMES);
+
+	/* The higher name first: it has the lower member number. */
+	if (strcmp(a, b) < 0) {
+		hi = put(TYPE, b, 1, 0, "");
+		lo = put(TYPE, a, 1, 0, "");
+	} else {
+		hi = put(TYPE, a, 1, 0, "");
+		lo = put(TYPE, b, 1, 0, "");
+	}
+	cand[0] = hi;
+	cand[1] = lo;
+	for (k = 0; k < 100000 && keyed < 20; k++) {
+		snprintf(key, sizeof(key), "key-%d", k);
+		kp = policy_key_point(key);
+		best = UINT32_MAX;
+		for (v = 0; v < IX_VNODES; v++) {
+			d = policy_point(lo, (unsigned int)v) - kp;
+			best = d < best ? d : best;
+			d = policy_point(hi, (unsigned int)v) - kp;
+			best = d < best ? d : best;
+		}
+		if (best != tie - kp)
+			continue; /* the tied point is not this key's */
+		keyed++;
+		ck_assert_ptr_eq(cindex_pick(&x, TYPE, 0, POLICY_STICKY, key, 0),
+		    lo);
+		ck_assert_ptr_eq(policy_pick(POLICY_STICKY, cand, 2, key, NULL,
+				     0),
+		    lo);
+	}
+	ck_assert_int_eq(keyed, 20);
+}
+END_TEST
+
 START_TEST(test_index_txt_postings_take_a_key_once_and_ignore_case)
 {
 	struct instance **v;
@@ -475,6 +563,7 @@ index_suite(void)
 	tcase_add_test(tc, test_index_all_weights_zero_is_uniform);
 	tcase_add_test(tc, test_index_round_robin_is_a_stable_ring);
 	tcase_add_test(tc, test_index_sticky_moves_about_one_nth_of_the_keys);
+	tcase_add_test(tc, test_index_sticky_ties_go_to_the_lower_name);
 	tcase_add_test(tc,
 	    test_index_txt_postings_take_a_key_once_and_ignore_case);
 	suite_add_tcase(s, tc);
