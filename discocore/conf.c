@@ -96,6 +96,7 @@ static const struct config_key config_keys[] = {
 	{ "access", "services-visible", CONFIG_WORDS, OFF(services_visible), 0,
 	    0 },
 	{ "dns", "listen", CONFIG_LISTEN, OFF(dns_listen), 0, 0 },
+	{ "metrics", "listen", CONFIG_LISTEN, OFF(metrics_listen), 0, 0 },
 	{ "dns", "domain", CONFIG_DOMAIN, OFF(dns_domain), 0, 0 },
 	{ "dns", "ttl", CONFIG_UINT, OFF(dns_ttl), 0, 3600 },
 	{ "dns", "tcp-clients-max", CONFIG_UINT, OFF(dns_tcp_clients_max), 1,
@@ -287,6 +288,7 @@ config_clear(struct config *conf)
 	free(conf->socket_path);
 	free(conf->lookup_socket_path);
 	free(conf->dns_listen);
+	free(conf->metrics_listen);
 	free(conf->dns_domain);
 	free(conf->socket_group);
 	free(conf->services_dir);

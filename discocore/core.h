@@ -93,9 +93,10 @@ struct config {
 	struct access_rule  access_register;	/* nwho 0: anyone */
 	struct access_rule *access_types;	/* restrict-type rules */
 	size_t		    naccess_types;
-	char		   *dns_listen; /* "addr:port ...", NULL: none */
-	char		   *dns_domain; /* lower case, no final dot */
-	unsigned int	    dns_ttl;	/* seconds, every answer */
+	char		   *dns_listen;	    /* "addr:port ...", NULL: none */
+	char		   *metrics_listen; /* HTTP /metrics, NULL: none */
+	char		   *dns_domain;	    /* lower case, no final dot */
+	unsigned int	    dns_ttl;	    /* seconds, every answer */
 	unsigned int	    dns_tcp_clients_max;
 };
 

@@ -56,6 +56,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status, 0, 0, "status",
 	    "The agent's state: version, uptime, Avahi's state and\n"
 	    "responsiveness, what it announces, caches and serves.\n" },
+	{ "metrics", ctl_metrics, 0, 0, "metrics",
+	    "The agent's counters in the Prometheus text format, as its\n"
+	    "[metrics] listen port serves them at /metrics.\n" },
 	{ "services", ctl_services, 0, 0, "services",
 	    "This host's announcements (service files and registrations of\n"
 	    "clients): state, lease, origin and health check.  Users other\n"

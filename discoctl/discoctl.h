@@ -83,6 +83,7 @@ int ctl_reload(struct ctl_env *, int, char **);
 /* query.c */
 int ctl_status(struct ctl_env *, int, char **);
 int ctl_services(struct ctl_env *, int, char **);
+int ctl_metrics(struct ctl_env *, int, char **);
 int ctl_types(struct ctl_env *, int, char **);
 int ctl_list(struct ctl_env *, int, char **);
 int ctl_resolve(struct ctl_env *, int, char **);

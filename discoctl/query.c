@@ -1,6 +1,6 @@
 /*
- * discoctl's commands that ask the agent: status, services, types,
- * list, resolve, pick and watch.
+ * discoctl's commands that ask the agent: status, metrics, services,
+ * types, list, resolve, pick and watch.
  */
 #include "config.h"
 
@@ -49,6 +49,20 @@ int
 ctl_types(struct ctl_env *env, int argc, char **argv)
 {
 	return (ctl_show(env, argc, "types", print_types));
+}
+
+/* The Prometheus text, as /metrics serves it. */
+static void
+print_metrics(struct json_object *reply)
+{
+	fputs(json_object_get_string(json_object_object_get(reply, "text")),
+	    stdout);
+}
+
+int
+ctl_metrics(struct ctl_env *env, int argc, char **argv)
+{
+	return (ctl_show(env, argc, "metrics", print_metrics));
 }
 
 /*

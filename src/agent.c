@@ -25,6 +25,7 @@ static struct cache_hook index_hook;
 void
 discod_start(void)
 {
+	metrics_init_counters();
 	cache_init(&discod->cache, instance_json_memo_free);
 	/* The index first: a pending pick woken by a change reads it. */
 	cindex_init(&discod->index);
@@ -39,6 +40,7 @@ discod_start(void)
 	browse_init(discod->base, &discod->conf, &discod->cache);
 	liveness_init(discod->base, &discod->conf, &discod->cache);
 	dns_init(discod->base, &discod->conf, &discod->cache);
+	metrics_init(discod->base, &discod->conf);
 	control_lookup_domain(discod->conf.dns_domain);
 }
 
@@ -47,6 +49,7 @@ void
 discod_stop(void)
 {
 	announce_shutdown();
+	metrics_shutdown();
 	dns_shutdown();
 	liveness_shutdown();
 	browse_shutdown();
@@ -175,6 +178,12 @@ discod_reload(void)
 	    (conf.dns_listen != NULL &&
 		strcmp(conf.dns_listen, discod->conf.dns_listen) != 0))
 		log_warnx("reload: [dns] listen changes at the next restart");
+	if ((conf.metrics_listen == NULL) !=
+		(discod->conf.metrics_listen == NULL) ||
+	    (conf.metrics_listen != NULL &&
+		strcmp(conf.metrics_listen, discod->conf.metrics_listen) != 0))
+		log_warnx("reload: [metrics] listen changes at the next "
+			  "restart");
 	free(discod->conf.dns_domain);
 	discod->conf.dns_domain = conf.dns_domain;
 	conf.dns_domain = NULL;

@@ -493,6 +493,7 @@ control_send_line(struct client *c, const char *text, size_t len)
 		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
 			  "over client-output-max",
 		    c->id, (long)c->pid, evbuffer_get_length(out));
+		metrics_client_dropped(METRICS_DROP_SLOW);
 		control_client_lost(c, "dropped: not reading its replies");
 	}
 }
@@ -648,8 +649,10 @@ control_client_read(struct client *c)
 		evbuffer_drain(in, len + eol_len);
 	}
 	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		metrics_client_dropped(METRICS_DROP_OVERSIZED);
 		control_client_lost(c, "closed after an oversized request");
+	}
 	/* Read again once what is held is under a line's limit. */
 	if (!(c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) &&
 	    evbuffer_get_length(in) < PROTO_LINE_MAX &&
@@ -677,6 +680,7 @@ control_client_readable(evutil_socket_t fd, short what, void *arg)
 	if ((n = read(fd, v.iov_base, v.iov_len)) == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
+		metrics_client_dropped(METRICS_DROP_ERROR);
 		control_client_lost(c, strerror(errno));
 		return;
 	}
@@ -727,8 +731,10 @@ control_client_write(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 
-	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING)
+	if ((c->flags & (CLIENT_DEAD | CLIENT_CLOSING)) == CLIENT_CLOSING) {
+		metrics_client_dropped(METRICS_DROP_OVERSIZED);
 		control_client_lost(c, "closed after an oversized request");
+	}
 }
 
 static void
@@ -740,8 +746,10 @@ control_client_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (what & BEV_EVENT_EOF)
 		control_client_lost(c, NULL);
-	else if (what & BEV_EVENT_ERROR)
+	else if (what & BEV_EVENT_ERROR) {
+		metrics_client_dropped(METRICS_DROP_ERROR);
 		control_client_lost(c, strerror(EVUTIL_SOCKET_ERROR()));
+	}
 }
 
 static void
@@ -752,6 +760,7 @@ control_refuse(int fd, const char *why)
 	char		   *line;
 	size_t		    len;
 
+	metrics_client_dropped(METRICS_DROP_LIMIT);
 	proto_error_set(&err, PROTO_E_UNAVAILABLE, NULL, "%s", why);
 	if ((reply = proto_reply_error(NULL, &err)) != NULL &&
 	    (line = proto_serialize(reply, &len)) != NULL) {
@@ -864,6 +873,7 @@ control_adopt(int fd)
 		fatalx("%s: event_new", __func__);
 	TAILQ_INSERT_TAIL(&ctl.clients, c, entry);
 	ctl.nclients++;
+	metrics_client_accepted();
 	log_debug("client %lu: connected (pid %ld, uid %ld)", c->id,
 	    (long)c->pid, (long)c->uid);
 	return (c);

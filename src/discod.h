@@ -425,8 +425,32 @@ extern const struct verb verb_resolve;
 extern const struct verb verb_watch;
 extern const struct verb verb_pick;
 extern const struct verb verb_lookup;
+extern const struct verb verb_metrics;
 
 struct json_object *verb_dispatch(struct client *, struct request *);
+size_t		    verb_count(void);
+const struct verb  *verb_at(size_t);
+struct json_object *status_json(void);
+
+/* metrics.c: Prometheus metrics, over HTTP and the metrics verb. */
+enum metrics_drop {
+	METRICS_DROP_SLOW,	/* not reading its replies */
+	METRICS_DROP_OVERSIZED, /* a request over the line limit */
+	METRICS_DROP_ERROR,	/* its socket failed */
+	METRICS_DROP_LIMIT,	/* refused: too many connections */
+	METRICS_DROPS
+};
+
+struct evbuffer;
+
+void metrics_init_counters(void);
+void metrics_init(struct event_base *, const struct config *);
+void metrics_shutdown(void);
+void metrics_request(size_t, const char *, double);
+void metrics_client_accepted(void);
+void metrics_client_dropped(enum metrics_drop);
+void metrics_check(int, int, int);
+void metrics_render(struct evbuffer *);
 
 /* notify.c: systemd's notification protocol (no-ops without systemd). */
 void notify_ready(void);

@@ -204,6 +204,7 @@ health_result(struct health *h, int pass, const char *why)
 		if (h->healthy && h->failures >= h->spec->fall)
 			h->healthy = 0;
 	}
+	metrics_check((int)h->spec->type, pass, h->healthy != was);
 	if (h->healthy != was) {
 		h->last_change = clock_wall();
 		log_info("health: \"%s\" %s is %s (%s check: %s)",

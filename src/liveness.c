@@ -453,6 +453,8 @@ liveness_status_json(void)
 	json_object_object_add(o, "peers", json_object_new_int((int)lv.npeers));
 	json_object_object_add(o, "unreachable",
 	    json_object_new_int(unreachable));
+	json_object_object_add(o, "reachable",
+	    json_object_new_int((int)lv.npeers - unreachable));
 	json_object_object_add(o, "queries_sent",
 	    json_object_new_int64((int64_t)lv.sent));
 	json_object_object_add(o, "answers",

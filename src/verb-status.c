@@ -6,9 +6,33 @@
 
 #include "discod.h"
 
+static void status_fill(struct json_object *);
+
 static int
 verb_status_exec(struct client *c, struct request *req,
     struct json_object *reply, struct proto_error *err)
+{
+	(void)c;
+	(void)req;
+	(void)err;
+	status_fill(reply);
+	return (VERB_DONE);
+}
+
+/* What status answers, as an object of its own (metrics reads it). */
+struct json_object *
+status_json(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		fatalx("%s: out of memory", __func__);
+	status_fill(o);
+	return (o);
+}
+
+static void
+status_fill(struct json_object *reply)
 {
 	struct json_object *av, *counts;
 	const char	   *host;
@@ -42,7 +66,6 @@ verb_status_exec(struct client *c, struct request *req,
 	json_object_object_add(reply, "dns", dns_status_json());
 	json_object_object_add(reply, "rss_kib",
 	    json_object_new_int64(discod_rss_kib()));
-	return (VERB_DONE);
 }
 
 const struct verb verb_status = {

@@ -126,7 +126,7 @@ asked() {
 	grep -qxF -e "$*" "$tmp/compopt"
 }
 
-commands=(status services types list resolve pick watch publish run renew
+commands=(status metrics services types list resolve pick watch publish run renew
 	unpublish reload help)
 globals=(-j --json -s --socket -t --timeout --no-header --color= -h --help
 	-V --version)
