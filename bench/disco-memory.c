@@ -110,12 +110,13 @@ main(int argc, char **argv)
 	h3 = heap();
 	(void)cindex_pick(&x, TYPE, 0, POLICY_STICKY, "key", 0);
 	(void)cindex_pick(&x, TYPE, 0, POLICY_ROUND_ROBIN, NULL, 0);
-	printf("K=%u, %u TXT string(s) each: cache %zu bytes an instance; "
-	       "index +%zu; round-robin and sticky rings +%zu; reply texts "
-	       "at most +%zu (1 MiB over K); in all %zu\n",
+	printf(
+	    "K=%u, %u TXT string(s) each: cache %zu bytes an instance; "
+	    "index +%zu; round-robin and sticky rings +%zu; reply texts "
+	    "at most +%zu (512 KiB, INSTANCE_MEMO_BYTES, over K); in all %zu\n",
 	    k, ntxt, (h1 - h0) / k, (h3 - h2 - (h1 - h0)) / k,
-	    (heap() - h3) / k, (size_t)(1024 * 1024) / k,
-	    (heap() - h2) / k + (size_t)(1024 * 1024) / k);
+	    (heap() - h3) / k, (size_t)(512 * 1024) / k,
+	    (heap() - h2) / k + (size_t)(512 * 1024) / k);
 	cache_destroy(&c);
 	cindex_clear(&x);
 	return (0);

@@ -30,6 +30,10 @@
 #     type (bkK.service.disco A) to discod's DNS interface (its default
 #     127.0.0.1:8653), next to disco-bench udpecho on 127.0.0.1:8654 (a
 #     UDP server that returns each datagram as is) with the same queries.
+#  6. The agent's code with BENCH_AGENT_K instances (default 10000) loaded
+#     into its cache in one go, every verb timed next to the echo server,
+#     and its memory per instance (bench/agent.sh; make bench-agent runs
+#     it alone, in seconds).
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/lab/lab.sh
@@ -357,4 +361,13 @@ for k in $BENCH_K; do
 	    $1 == "dns" && $2 == 32 {
 		printf "K=%s 32 clients: dns A %d/s = %.2fx UDP echo\n", k, $8, $10 }'
 done
+echo
+
+# 6. The agent's code with BENCH_AGENT_K (default 10000) instances loaded
+# in one go (bench/agent.sh), with the lab down so that its idle daemons
+# do not share the cores.  BENCH_AGENT_K=0 leaves it out.
+lab_down
+if [ "${BENCH_AGENT_K:-10000}" != 0 ]; then
+	top_builddir=$top_builddir bash "$top_srcdir/bench/agent.sh" || exit 1
+fi
 exit 0

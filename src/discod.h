@@ -261,10 +261,12 @@ void liveness_shutdown(void);
 struct json_object *liveness_status_json(void);
 
 /* instance-json.c: instances and TXT records as JSON. */
+#define INSTANCE_MEMO_BYTES (512 * 1024) /* reply texts kept, at most */
 struct json_object *instance_json(struct instance *);
 void		    instance_json_memo_free(void *);
 size_t		    instance_json_memo_bytes(void);
 char		   *instance_json_text(const struct instance *, size_t *);
+void		    instance_json_double(char *, size_t, double);
 struct json_object *txt_to_json(const struct txt *);
 
 /* filter.c: the filters list, pick and watch share. */

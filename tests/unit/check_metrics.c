@@ -158,8 +158,8 @@ metric_name_ok(const char *s, size_t len)
 {
 	size_t k;
 
-	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_' ||
-			     s[0] == ':'))
+	if (len == 0 ||
+	    !(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == ':'))
 		return (0);
 	for (k = 1; k < len; k++) {
 		if (!isalnum((unsigned char)s[k]) && s[k] != '_' && s[k] != ':')
@@ -192,7 +192,8 @@ check_exposition(const char *text)
 		p = nl + 1;
 		if (strncmp(line, "# HELP ", 7) == 0) {
 			sp = strchr(line + 7, ' ');
-			ck_assert_msg(sp != NULL, "HELP without text: %s", line);
+			ck_assert_msg(sp != NULL, "HELP without text: %s",
+			    line);
 			nlen = (size_t)(sp - (line + 7));
 			ck_assert_msg(metric_name_ok(line + 7, nlen),
 			    "bad name: %s", line);
@@ -236,12 +237,12 @@ check_exposition(const char *text)
 				    strcmp(hname + len, "_count") == 0),
 			    "%s under histogram %s", hname, family);
 		} else
-			ck_assert_msg(strcmp(hname, family) == 0,
-			    "%s under %s", hname, family);
+			ck_assert_msg(strcmp(hname, family) == 0, "%s under %s",
+			    hname, family);
 		if (strcmp(type, "counter") == 0)
 			ck_assert_msg(strlen(family) > 6 &&
-				strcmp(family + strlen(family) - 6,
-				    "_total") == 0,
+				strcmp(family + strlen(family) - 6, "_total") ==
+				    0,
 			    "counter %s does not end in _total", family);
 		if (brace != NULL && brace < sp) {
 			/* k="v",k="v"} with \\ \" \n escapes only */
@@ -309,18 +310,19 @@ START_TEST(test_metrics_text_is_valid_exposition_format)
 	agent_up(0);
 	fd = client_new();
 	send_line(fd, "{\"verb\":\"status\"}");
-	send_line(fd, "{\"verb\":\"resolve\",\"name\":\"x\",\"type\":\"_t._tcp\"}");
+	send_line(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"x\",\"type\":\"_t._tcp\"}");
 	drain(fd);
 	text = render();
 	ck_assert_int_gt(check_exposition(text), 50);
 	/* the fixed families are all there */
-	ck_assert_ptr_nonnull(strstr(text, "\ndisco_build_info{version=\""
-					   PACKAGE_VERSION "\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\ndisco_build_info{version=\"" PACKAGE_VERSION "\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\n# TYPE disco_avahi_state gauge"));
 	ck_assert_ptr_nonnull(strstr(text, "\n# TYPE disco_checks_total"));
 	ck_assert_ptr_nonnull(strstr(text, "\n# TYPE disco_peers gauge"));
-	ck_assert_ptr_nonnull(
-	    strstr(text, "\n# TYPE process_start_time_seconds gauge"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    "\n# TYPE process_start_time_seconds gauge"));
 	free(text);
 }
 END_TEST
@@ -341,7 +343,8 @@ START_TEST(test_metrics_count_requests_by_verb_and_result)
 	for (k = 0; k < 2; k++)
 		send_line(fd, "{\"verb\":\"types\"}");
 	send_line(fd, "{\"verb\":\"frobnicate\"}");
-	send_line(fd, "{\"verb\":\"pick\",\"type\":\"_t._tcp\",\"wait_ms\":50}");
+	send_line(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\",\"wait_ms\":50}");
 	drain(fd);
 	after = render();
 	ck_assert_double_eq(sample(before,
@@ -528,8 +531,9 @@ START_TEST(test_metrics_http_answers_metrics_and_refuses_the_rest)
 	agent_up(1);
 	r = http_ask("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert_msg(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", r);
-	ck_assert_ptr_nonnull(strstr(r, "\r\nContent-Type: text/plain; "
-					"version=0.0.4"));
+	ck_assert_ptr_nonnull(strstr(r,
+	    "\r\nContent-Type: text/plain; "
+	    "version=0.0.4"));
 	ck_assert_ptr_nonnull(body = strstr(r, "\r\n\r\n"));
 	ck_assert_int_gt(check_exposition(body + 4), 50);
 	ck_assert_int_eq((int)strtol(strstr(r, "Content-Length: ") + 16, NULL,

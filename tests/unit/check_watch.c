@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,9 +373,10 @@ START_TEST(test_instance_texts_stay_within_their_budget)
 		s = ask(fd, req);
 		snprintf(want, sizeof(want), "\"n=%d\"", k);
 		ck_assert_ptr_nonnull(strstr(s, want));
-		ck_assert_uint_le(instance_json_memo_bytes(), 1024 * 1024);
+		ck_assert_uint_le(instance_json_memo_bytes(),
+		    INSTANCE_MEMO_BYTES);
 	}
-	ck_assert_uint_gt(instance_json_memo_bytes(), 512 * 1024);
+	ck_assert_uint_gt(instance_json_memo_bytes(), INSTANCE_MEMO_BYTES / 2);
 	/* m0's text went long ago: asked again, the same answer */
 	s = ask(fd,
 	    "{\"verb\":\"resolve\",\"name\":\"m0\","
@@ -574,6 +576,67 @@ START_TEST(test_instance_text_is_what_json_c_prints)
 }
 END_TEST
 
+/*
+ * The times in instance texts are printed without printf (a third of the
+ * text's cost): the digits must be what "%.17g" gives, for every kind of
+ * value: times now and in 50 years, with micro- and nanoseconds, exact
+ * halves (where rounding goes to even), integers, values next to powers
+ * of ten (where a carry adds a digit), and the fallback's range.
+ */
+START_TEST(test_instance_times_print_as_printf_does)
+{
+	char		    mine[64], ref[64];
+	double		    v;
+	long		    k;
+	int		    j;
+	static const double edge[] = { 1, 9.999999999999999, 9.9999999999999991,
+		10, 99999999999999.99, 999999999999999.9, 1e15, 0.5, 2.5,
+		1733150000.25, 1733150000.125, 1.0005, 1.00000000000000005,
+		4503599627370495.5, 123456789.98765432, -1733150000.75, -0.25,
+		0, 1e-7, 1e300 };
+
+	for (j = 0; j < (int)(sizeof(edge) / sizeof(edge[0])); j++) {
+		instance_json_double(mine, sizeof(mine), edge[j]);
+		snprintf(ref, sizeof(ref), "%.17g", edge[j]);
+		ck_assert_str_eq(mine, ref);
+	}
+	for (k = 0; k < 3000000; k++) {
+		switch (k % 6) {
+		case 0: /* a time, to the microsecond */
+			v = 1.7e9 + (double)(xrand() % 1000000000) / 1e6;
+			break;
+		case 1: /* a time as clock_gettime gives it */
+			v = 1.7e9 + (double)xrand() + (double)xrand() / 1e9;
+			break;
+		case 2: /* any magnitude in range, any bits */
+			v = ldexp((double)(((unsigned long long)xrand() << 21) ^
+				      xrand()) +
+				    1,
+				(int)(xrand() % 50) - 52) *
+			    1.0;
+			if (v < 1)
+				v += 1;
+			break;
+		case 3: /* exact halves and quarters at every scale */
+			v = ldexp((double)(xrand() % 100000) + 0.5,
+			    (int)(xrand() % 40) - 10);
+			break;
+		case 4: /* next to a power of ten */
+			v = nextafter(pow(10, (double)(xrand() % 16)),
+			    xrand() % 2 ? 0 : 1e300);
+			break;
+		default: /* negative ones */
+			v = -(double)xrand() / 7.0;
+			break;
+		}
+		instance_json_double(mine, sizeof(mine), v);
+		snprintf(ref, sizeof(ref), "%.17g", v);
+		ck_assert_msg(strcmp(mine, ref) == 0, "%a: %s, printf %s", v,
+		    mine, ref);
+	}
+}
+END_TEST
+
 static Suite *
 watch_suite(void)
 {
@@ -584,6 +647,7 @@ watch_suite(void)
 	tcase_add_test(t, test_pick_and_list_answer_from_the_index);
 	tcase_add_test(t, test_instance_texts_stay_within_their_budget);
 	tcase_add_test(t, test_instance_text_is_what_json_c_prints);
+	tcase_add_test(t, test_instance_times_print_as_printf_does);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);

@@ -1,0 +1,90 @@
+#!/bin/bash
+# make bench-agent, and the last step of make bench: the agent's code
+# (bench/disco-agent: libdiscod, what discod runs, without Avahi) with
+# BENCH_AGENT_K instances (default 10000) loaded into its cache in one go,
+# so that every verb is timed at a K that Avahi takes half an hour to
+# fill, next to disco-bench's echo server in the same run; and the
+# agent's resident memory per instance, filled and once one client has
+# asked for every instance.  Only a Unix socket in a directory of its
+# own: no network, no root needed.
+set -u
+: "${top_builddir:?}"
+
+K=${BENCH_AGENT_K:-10000}
+BENCH_REQUESTS=${BENCH_REQUESTS:-20000}
+BENCH_CLIENTS=${BENCH_CLIENTS:-1,8,32,256}
+BENCH=$top_builddir/bench/disco-bench
+type=_bka._tcp
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/disco-agent-bench.XXXXXX") || exit 1
+chmod 755 "$dir"
+apid=
+cleanup() {
+	if [ -n "$apid" ]; then
+		kill -TERM "$apid" 2>/dev/null
+		wait "$apid" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# The same placement as make bench: the agent (and the echo server) on
+# the last CPU, the clients on the first.
+pin=() pin_server=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	server_cpu=$(($(nproc) - 1))
+	pin=(-C "0,$server_cpu")
+	pin_server=(taskset -c "$server_cpu")
+fi
+
+echo "## K=$K instances loaded into the agent's cache in one go (bench/disco-agent: discod's code without Avahi)"
+# Bounded: the agent stops by itself after 30 minutes.
+"${pin_server[@]}" "$top_builddir/bench/disco-agent" -s "$dir/agent.sock" \
+    -t "$type" -k "$K" -w 1800 >"$dir/agent.out" 2>&1 &
+apid=$!
+for ((i = 0; i < 600; i++)); do
+	[ -s "$dir/agent.out" ] && break
+	kill -0 "$apid" 2>/dev/null || break
+	sleep 0.1
+done
+line=$(head -n 1 "$dir/agent.out")
+case $line in
+"disco-agent: "*) echo "$line" ;;
+*)
+	echo "bench: disco-agent did not start: $line" >&2
+	exit 1
+	;;
+esac
+rss0=$(sed -n 's/.*RSS \([0-9]*\) -> .*/\1/p' <<<"$line")
+rss1=$(rss_kb "$apid")
+echo "memory: RSS $rss0 -> $rss1 kB, $(((rss1 - rss0) * 1024 / K)) bytes per instance"
+# Every instance asked for by one client (resolve, both rings made, list
+# by TXT): what the agent keeps for the instances then, index and reply
+# texts included.
+"$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" -c 1 -n "$K" \
+    -V resolve,pick-sticky,pick-rr,list "${pin[@]}" >/dev/null || exit 1
+rss2=$(rss_kb "$apid")
+echo "memory once one client asked for every instance: RSS $rss0 -> $rss2 kB, $(((rss2 - rss0) * 1024 / K)) bytes per instance"
+out=$("$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" \
+    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" "${pin[@]}") || exit 1
+echo "$out"
+"$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" -c 1 \
+    -n "${BENCH_LIST_ALL:-20}" -V list-all "${pin[@]}" | grep -v '^verb'
+rss3=$(rss_kb "$apid")
+echo "memory after the load runs: RSS $rss0 -> $rss3 kB, $(((rss3 - rss0) * 1024 / K)) bytes per instance"
+echo
+echo "## Summary at K=$K (agent loaded in one go) against issue 20's targets"
+printf '%s\n' "$out" | awk -v k="$K" '
+    $1 == "resolve" && $2 == 1 {
+	printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.2x)\n", k, $5, $10 }
+    $1 ~ /^(pick|list)/ && $2 == 1 {
+	printf "K=%s 1 client: %s p50 %.1f us = %.2fx echo (target <= 2x)\n", k, $1, $5, $10 }
+    $2 == 32 && $1 != "echo" {
+	printf "K=%s 32 clients: %s %d/s = %.2fx echo (target >= 0.5x)\n", k, $1, $9, $11 }'
+echo "K=$K memory: $(((rss2 - rss0) * 1024 / K)) bytes per instance with every instance asked for (target <= 1024)"
+exit 0
