@@ -19,6 +19,7 @@ type=_bka._tcp
 dir=$(mktemp -d "${TMPDIR:-/tmp}/disco-agent-bench.XXXXXX") || exit 1
 chmod 755 "$dir"
 apid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$apid" ]; then
 		kill -TERM "$apid" 2>/dev/null

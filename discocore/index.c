@@ -366,8 +366,7 @@ ix_point_of(const struct ix_member *m, unsigned int v)
 
 /* Put a member's points on the pool's rings, or take them off (op). */
 static void
-ix_rings_change(const struct cindex *x, struct ix_pool *pl,
-    struct ix_member *m,
+ix_rings_change(const struct cindex *x, struct ix_pool *pl, struct ix_member *m,
     void (*op)(const struct cindex *, struct ix_ring *,
 	const struct ix_point *))
 {

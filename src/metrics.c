@@ -203,7 +203,7 @@ metrics_sample(struct evbuffer *b, const char *name, const char *k,
     const char *v, double value)
 {
 	evbuffer_add_printf(b, "%s", name);
-	if (k != NULL) {
+	if (k != NULL && v != NULL) {
 		evbuffer_add_printf(b, "{%s=\"", k);
 		metrics_label_value(b, v);
 		evbuffer_add(b, "\"}", 2);

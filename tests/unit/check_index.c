@@ -514,7 +514,8 @@ START_TEST(test_index_sticky_ties_go_to_the_lower_name)
 		if (best != tie - kp)
 			continue; /* the tied point is not this key's */
 		keyed++;
-		ck_assert_ptr_eq(cindex_pick(&x, TYPE, 0, POLICY_STICKY, key, 0),
+		ck_assert_ptr_eq(cindex_pick(&x, TYPE, 0, POLICY_STICKY, key,
+				     0),
 		    lo);
 		ck_assert_ptr_eq(policy_pick(POLICY_STICKY, cand, 2, key, NULL,
 				     0),
