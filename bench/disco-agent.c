@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "discod.h"
+#include "fill.h"
 
 static void
 agent_stop(evutil_socket_t fd, short what, void *arg)
@@ -41,35 +42,6 @@ agent_stop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	event_base_loopbreak(discod->base);
-}
-
-static void
-fill(const char *type, unsigned int k)
-{
-	unsigned char	 a4[4] = { 198, 51, 100, 2 };
-	unsigned char	 a6[16] = { 0xfe, 0x80, [15] = 2 };
-	char		 name[32], s[32];
-	const char	*why;
-	struct txt	 txt;
-	struct instance *i;
-	unsigned int	 n;
-	int		 is_new;
-
-	for (n = 1; n <= k; n++) {
-		memset(&txt, 0, sizeof(txt));
-		snprintf(name, sizeof(name), "bench-%u", n);
-		snprintf(s, sizeof(s), "n=%u", n);
-		(void)txt_add(&txt, (unsigned char *)s, strlen(s), &why);
-		i = cache_seen(&discod->cache, name, type, "local", 2, "eth0",
-		    AF_INET, 0, &is_new);
-		cache_resolved(&discod->cache, i, 2, AF_INET, "peer.local",
-		    7000, &txt, a4);
-		i = cache_seen(&discod->cache, name, type, "local", 2, "eth0",
-		    AF_INET6, 0, &is_new);
-		cache_resolved(&discod->cache, i, 2, AF_INET6, "peer.local",
-		    7000, &txt, a6);
-		txt_clear(&txt);
-	}
 }
 
 int
@@ -134,7 +106,7 @@ main(int argc, char **argv)
 	discod_start();
 	rss0 = discod_rss_kib();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	fill(type, k);
+	bench_fill(&discod->cache, type, k, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("disco-agent: %u instances in %lld ms, RSS %ld -> %ld kB\n", k,
 	    (long long)(t1.tv_sec - t0.tv_sec) * 1000 +

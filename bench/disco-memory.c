@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "fill.h"
 
 #define TYPE "_bench._tcp"
 
@@ -32,38 +33,6 @@ static size_t
 heap(void)
 {
 	return (mallinfo2().uordblks);
-}
-
-static void
-fill(struct cache *c, unsigned int k, unsigned int ntxt)
-{
-	unsigned char	 a4[4] = { 198, 51, 100, 2 };
-	unsigned char	 a6[16] = { 0xfe, 0x80, [15] = 2 };
-	char		 name[32], s[32];
-	const char	*why;
-	struct txt	 txt;
-	struct instance *i;
-	unsigned int	 n, j;
-	int		 is_new;
-
-	for (n = 1; n <= k; n++) {
-		memset(&txt, 0, sizeof(txt));
-		snprintf(name, sizeof(name), "bench-%u", n);
-		snprintf(s, sizeof(s), "n=%u", n);
-		(void)txt_add(&txt, (unsigned char *)s, strlen(s), &why);
-		for (j = 1; j < ntxt; j++) {
-			snprintf(s, sizeof(s), "k%u=v%u", j, n % 7);
-			(void)txt_add(&txt, (unsigned char *)s, strlen(s),
-			    &why);
-		}
-		i = cache_seen(c, name, TYPE, "local", 2, "eth0", AF_INET, 0,
-		    &is_new);
-		cache_resolved(c, i, 2, AF_INET, "peer.local", 7000, &txt, a4);
-		i = cache_seen(c, name, TYPE, "local", 2, "eth0", AF_INET6, 0,
-		    &is_new);
-		cache_resolved(c, i, 2, AF_INET6, "peer.local", 7000, &txt, a6);
-		txt_clear(&txt);
-	}
 }
 
 int
@@ -97,7 +66,7 @@ main(int argc, char **argv)
 	/* The baseline: the cache alone. */
 	cache_init(&c, NULL);
 	h0 = heap();
-	fill(&c, k, ntxt);
+	bench_fill(&c, TYPE, k, ntxt);
 	h1 = heap();
 	cache_destroy(&c);
 
@@ -106,7 +75,7 @@ main(int argc, char **argv)
 	cindex_init(&x);
 	cache_hook_add(&c, &hook);
 	h2 = heap();
-	fill(&c, k, ntxt);
+	bench_fill(&c, TYPE, k, ntxt);
 	h3 = heap();
 	(void)cindex_pick(&x, TYPE, 0, POLICY_STICKY, "key", 0);
 	(void)cindex_pick(&x, TYPE, 0, POLICY_ROUND_ROBIN, NULL, 0);

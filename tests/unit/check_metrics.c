@@ -25,11 +25,11 @@
 
 #include <event2/buffer.h>
 
+#include "check_agent.h"
 #include "check_main.h"
 #include "discod.h"
 
-static char dir[] = "/tmp/disco-check-metrics.XXXXXX";
-static int  http_port;
+static int http_port;
 
 /* A port on 127.0.0.1 nobody listens on now. */
 static int
@@ -47,73 +47,29 @@ free_port(void)
 	return (port);
 }
 
+/* No DNS port; with http, /metrics on a free port of 127.0.0.1. */
+static void
+tune_plain(struct config *conf)
+{
+	free(conf->dns_listen);
+	conf->dns_listen = NULL;
+}
+
+static void
+tune_http(struct config *conf)
+{
+	char listen[32];
+
+	tune_plain(conf);
+	http_port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", http_port);
+	conf->metrics_listen = xstrdup(listen);
+}
+
 static void
 agent_up(int http)
 {
-	char path[sizeof(dir) + 16], listen[32];
-
-	log_init(1, 0);
-	log_setverbose(-1);
-	health_inert = 1;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/sock", dir);
-	config_defaults(&discod->conf);
-	free(discod->conf.socket_path);
-	discod->conf.socket_path = xstrdup(path);
-	free(discod->conf.services_dir);
-	discod->conf.services_dir = xstrdup(dir);
-	free(discod->conf.dns_listen);
-	discod->conf.dns_listen = NULL;
-	discod->conf.liveness = 0;
-	if (http) {
-		http_port = free_port();
-		snprintf(listen, sizeof(listen), "127.0.0.1:%d", http_port);
-		discod->conf.metrics_listen = xstrdup(listen);
-	}
-	ck_assert_ptr_nonnull(discod->base = event_base_new());
-	ck_assert_int_eq(control_open(&discod->conf), 0);
-	discod_start();
-}
-
-static int
-client_new(void)
-{
-	struct client *c;
-	int	       sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX,
-			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
-	    0);
-	ck_assert_ptr_nonnull(c = control_adopt(sv[0]));
-	c->uid = 0;
-	return (sv[1]);
-}
-
-static void
-spin(void)
-{
-	int k;
-
-	for (k = 0; k < 20; k++)
-		event_base_loop(discod->base, EVLOOP_NONBLOCK);
-}
-
-static void
-send_line(int fd, const char *line)
-{
-	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
-	ck_assert_int_eq(write(fd, "\n", 1), 1);
-	spin();
-}
-
-static void
-drain(int fd)
-{
-	char buf[65536];
-
-	spin();
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	agent_up_with(http ? tune_http : tune_plain);
 }
 
 /* The whole text as the metrics verb and /metrics give it. */

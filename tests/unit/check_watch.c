@@ -24,79 +24,14 @@
 #include <avahi-common/domain.h>
 #include <resolv.h>
 
+#include "check_agent.h"
 #include "check_main.h"
 #include "discod.h"
-
-static char dir[] = "/tmp/disco-check-watch.XXXXXX";
 
 static void
 agent_up(void)
 {
-	char path[sizeof(dir) + 16];
-
-	log_init(1, 0);
-	log_setverbose(-1);
-	health_inert = 1;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/sock", dir);
-	config_defaults(&discod->conf);
-	free(discod->conf.socket_path);
-	discod->conf.socket_path = xstrdup(path);
-	free(discod->conf.services_dir);
-	discod->conf.services_dir = xstrdup(dir);
-	discod->conf.liveness = 0;
-	ck_assert_ptr_nonnull(discod->base = event_base_new());
-	ck_assert_int_eq(control_open(&discod->conf), 0);
-	discod_start();
-}
-
-/* A client of discod: our end of its socketpair. */
-static int
-client_new(void)
-{
-	struct client *c;
-	int	       sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX,
-			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
-	    0);
-	ck_assert_ptr_nonnull(c = control_adopt(sv[0]));
-	c->uid = 0;
-	return (sv[1]);
-}
-
-/* Run discod's loop until it has nothing left to do. */
-static void
-spin(void)
-{
-	int k;
-
-	for (k = 0; k < 20; k++)
-		event_base_loop(discod->base, EVLOOP_NONBLOCK);
-}
-
-/* Everything fd has been sent, as one string (lines joined by \n). */
-static char got[65536];
-
-static const char *
-drain(int fd)
-{
-	size_t	len = 0;
-	ssize_t n;
-
-	spin();
-	while ((n = read(fd, got + len, sizeof(got) - 1 - len)) > 0)
-		len += (size_t)n;
-	got[len] = '\0';
-	return (got);
-}
-
-static void
-send_line(int fd, const char *line)
-{
-	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
-	ck_assert_int_eq(write(fd, "\n", 1), 1);
-	spin();
+	agent_up_with(NULL);
 }
 
 /* Count of lines in s holding both a and b. */
