@@ -349,18 +349,40 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 const char *
 cache_path_text(const struct cache_path *p, char *text, size_t size)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char   buf[INET6_ADDRSTRLEN];
+	size_t n, k;
+	int    b;
 
-	if (!p->resolved ||
-	    inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
+	if (!p->resolved) {
 		text[0] = '\0';
 		return (text);
 	}
+	if (p->family == AF_INET && size >= INET_ADDRSTRLEN) {
+		/* Dotted quad by hand: inet_ntop goes through sprintf. */
+		for (n = 0, b = 0; b < 4; b++) {
+			if (b > 0)
+				text[n++] = '.';
+			k = p->addr[b];
+			if (k >= 100)
+				text[n++] = (char)('0' + k / 100);
+			if (k >= 10)
+				text[n++] = (char)('0' + k / 10 % 10);
+			text[n++] = (char)('0' + k % 10);
+		}
+		text[n] = '\0';
+		return (text);
+	}
+	if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
+		text[0] = '\0';
+		return (text);
+	}
+	n = strlcpy(text, buf, size);
 	if (p->family == AF_INET6 && p->addr[0] == 0xfe &&
-	    (p->addr[1] & 0xc0) == 0x80 && p->ifname[0] != '\0')
-		snprintf(text, size, "%s%%%s", buf, p->ifname);
-	else
-		snprintf(text, size, "%s", buf);
+	    (p->addr[1] & 0xc0) == 0x80 && p->ifname[0] != '\0' &&
+	    n + 2 < size) {
+		text[n++] = '%';
+		strlcpy(text + n, p->ifname, size - n);
+	}
 	return (text);
 }
 

@@ -319,6 +319,45 @@ jt_txt(struct jtext *t, const struct txt *txt)
 	jt_add(t, "]", 1);
 }
 
+/*
+ * What avahi_service_name_join() makes of an instance's name, type and
+ * domain, without its work on the type and domain for every text: their
+ * part ("_http._tcp.local", checked and normalized by Avahi) is kept for
+ * the last pair asked, which is nearly always the pair asked next.  The
+ * name is checked and escaped as Avahi does (check_watch compares the
+ * texts with Avahi's join).  -1 when Avahi would refuse them.
+ */
+static int
+jt_fullname(char *out, size_t size, const struct instance *i)
+{
+	static char type[AVAHI_DOMAIN_NAME_MAX], domain[AVAHI_DOMAIN_NAME_MAX];
+	static char suffix[AVAHI_DOMAIN_NAME_MAX];
+	static int  suffix_ok = -1; /* -1: none kept */
+	char	   *e = out;
+	size_t	    left = size;
+
+	if (suffix_ok == -1 || strcmp(type, i->type) != 0 ||
+	    strcmp(domain, i->domain) != 0) {
+		if (strlcpy(type, i->type, sizeof(type)) >= sizeof(type) ||
+		    strlcpy(domain, i->domain, sizeof(domain)) >=
+			sizeof(domain)) {
+			suffix_ok = -1;
+			return (-1);
+		}
+		suffix_ok = avahi_service_name_join(suffix, sizeof(suffix),
+				NULL, i->type, i->domain) == 0;
+	}
+	if (!suffix_ok || !avahi_is_valid_service_name(i->name) ||
+	    avahi_escape_label(i->name, strlen(i->name), &e, &left) == NULL ||
+	    left < 2)
+		return (-1);
+	*e++ = '.';
+	left--;
+	if (strlcpy(e, suffix, left) >= left)
+		return (-1);
+	return (0);
+}
+
 /* The instance's text, in jt_scratch until the next call. */
 static const char *
 instance_json_write(const struct instance *i, size_t *lenp)
@@ -333,8 +372,7 @@ instance_json_write(const struct instance *i, size_t *lenp)
 	jt_kstr(&t, "name", i->name);
 	jt_kstr(&t, "type", i->type);
 	jt_kstr(&t, "domain", i->domain);
-	if (avahi_service_name_join(full, sizeof(full), i->name, i->type,
-		i->domain) == 0)
+	if (jt_fullname(full, sizeof(full), i) == 0)
 		jt_kstr(&t, "fullname", full);
 	jt_kstr(&t, "host", i->host);
 	jt_kint(&t, "port", (int)i->port);
