@@ -501,6 +501,25 @@ announce_count(void)
 	return (ann.count);
 }
 
+/* For metrics: announcements by origin (0 file, 1 client) and state. */
+void
+announce_counts(unsigned int counts[2][ANNOUNCE_STATES])
+{
+	struct announcement *a;
+
+	memset(counts, 0, sizeof(unsigned int) * 2 * ANNOUNCE_STATES);
+	TAILQ_FOREACH(a, &ann.list, entry) {
+		if ((int)a->state >= 0 && a->state < ANNOUNCE_STATES)
+			counts[a->path == NULL][a->state]++;
+	}
+}
+
+const char *
+announce_state_text(int state)
+{
+	return (announce_state_name((enum announce_state)state));
+}
+
 static struct announcement *
 announce_find_path(const char *path)
 {

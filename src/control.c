@@ -494,6 +494,7 @@ control_send_line(struct client *c, const char *text, size_t len)
 			  "over client-output-max",
 		    c->id, (long)c->pid, evbuffer_get_length(out));
 		metrics_client_dropped(METRICS_DROP_SLOW);
+		c->flags |= CLIENT_SLOW;
 		control_client_lost(c, "dropped: not reading its replies");
 	}
 }

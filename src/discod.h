@@ -160,9 +160,10 @@ int  avahi_browse_work(void);
 void browse_txt(AvahiStringList *, struct txt *, const char *, const char *);
 
 /* control.c: the control socket and its clients. */
-#define CLIENT_DEAD    0x1 /* lost: freed from the loop, touch nothing */
-#define CLIENT_WAITING 0x2 /* a deferred reply is due: read no further */
-#define CLIENT_LOOKUP  0x8 /* on the lookup socket: hello and lookup only */
+#define CLIENT_DEAD    0x1  /* lost: freed from the loop, touch nothing */
+#define CLIENT_WAITING 0x2  /* a deferred reply is due: read no further */
+#define CLIENT_LOOKUP  0x8  /* on the lookup socket: hello and lookup only */
+#define CLIENT_SLOW    0x20 /* dropped for not reading its replies */
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -242,6 +243,9 @@ int		    announce_reply_later(struct announcement *, struct client *,
 void		    announce_avahi_msg(struct avahi_msg *);
 struct json_object *announce_list_json(const struct client *);
 unsigned int	    announce_count(void);
+#define ANNOUNCE_STATES 5
+void	    announce_counts(unsigned int[2][ANNOUNCE_STATES]);
+const char *announce_state_text(int);
 
 /* browse.c: browse the LAN and keep the cache resolved. */
 void browse_init(struct event_base *, const struct config *, struct cache *);
@@ -364,6 +368,7 @@ void watch_init(struct cache *);
 int  watch_start(struct client *, const struct instance_filter *, long long,
      struct json_object *, struct proto_error *);
 void watch_client_lost(struct client *);
+void watch_stats(unsigned int *, unsigned long long *, unsigned long long *);
 
 struct verb;
 

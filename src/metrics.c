@@ -254,9 +254,6 @@ static const struct metrics_row {
 	{ "disco_clients_connected", "gauge",
 	    "Control socket connections open now.", NULL, NULL,
 	    "counts.clients", 1 },
-	{ "disco_registrations", "gauge",
-	    "Services this host announces (files and clients).", NULL, NULL,
-	    "counts.services", 1 },
 	{ "disco_avahi_responsive", "gauge",
 	    "1 unless a call to avahi-daemon has been waiting too long.", NULL,
 	    NULL, "avahi.responsive", 1 },
@@ -468,6 +465,42 @@ metrics_checks(struct evbuffer *b)
 		    metrics_check_kinds[k], (double)m.turns[k]);
 }
 
+/* Registrations by origin and state; watches. */
+static void
+metrics_registrations(struct evbuffer *b)
+{
+	unsigned int		 counts[2][ANNOUNCE_STATES], watchers;
+	unsigned long long	 sent, dropped;
+	static const char *const origins[] = { "file", "client" };
+	char			 labels[96];
+	int			 o, st;
+
+	announce_counts(counts);
+	metrics_family(b, "disco_registrations", "gauge",
+	    "Services this host announces, by origin (file, client) and "
+	    "state (waiting, probing, established, failed, unhealthy).");
+	for (o = 0; o < 2; o++) {
+		for (st = 0; st < ANNOUNCE_STATES; st++) {
+			snprintf(labels, sizeof(labels),
+			    "{origin=\"%s\",state=\"%s\"}", origins[o],
+			    announce_state_text(st));
+			evbuffer_add_printf(b, "disco_registrations%s", labels);
+			metrics_value(b, counts[o][st]);
+		}
+	}
+	watch_stats(&watchers, &sent, &dropped);
+	metrics_family(b, "disco_watchers", "gauge", "Watch streams open.");
+	metrics_sample(b, "disco_watchers", NULL, NULL, watchers);
+	metrics_family(b, "disco_watch_events_total", "counter",
+	    "Events sent to watchers.");
+	metrics_sample(b, "disco_watch_events_total", NULL, NULL, (double)sent);
+	metrics_family(b, "disco_watchers_dropped_total", "counter",
+	    "Watches ended because discod dropped their client for not "
+	    "reading its events (client-output-max).");
+	metrics_sample(b, "disco_watchers_dropped_total", NULL, NULL,
+	    (double)dropped);
+}
+
 /* The whole text, as a scrape or the metrics verb gets it. */
 void
 metrics_render(struct evbuffer *b)
@@ -490,6 +523,7 @@ metrics_render(struct evbuffer *b)
 	metrics_clients(b);
 	metrics_cache(b);
 	metrics_checks(b);
+	metrics_registrations(b);
 
 	state = json_object_get_string(json_object_object_get(
 	    json_object_object_get(st, "avahi"), "state"));

@@ -58,7 +58,10 @@ struct watcher {
 static struct {
 	struct cache *cache;
 	TAILQ_HEAD(, watcher) list;
-	int delivering; /* inside the send loop */
+	int		   delivering; /* inside the send loop */
+	unsigned int	   nwatchers;
+	unsigned long long sent;    /* event lines sent to watchers */
+	unsigned long long dropped; /* watches whose client fell behind */
 	struct ring_event {
 		char		  *line; /* the event as sent */
 		size_t		   len;
@@ -179,6 +182,7 @@ watch_line(enum cache_event_kind kind, unsigned long long index,
 static void
 watcher_free(struct watcher *wa)
 {
+	w.nwatchers--;
 	TAILQ_REMOVE(&w.list, wa, entry);
 	told_clear(wa);
 	if (wa->filter.subtype != NULL)
@@ -218,6 +222,7 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 		if (kind == CACHE_RESYNC) {
 			if (wa->narrow)
 				told_fill(wa);
+			w.sent++;
 			control_send_line(wa->client, re->line, re->len);
 			continue;
 		}
@@ -225,11 +230,13 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 		    strcasecmp(wa->filter.type, i->type) != 0)
 			continue;
 		if (!wa->narrow) {
+			w.sent++;
 			control_send_line(wa->client, re->line, re->len);
 			continue;
 		}
 		if ((tell = watch_transition(wa, kind, i)) == -1)
 			continue;
+		w.sent++;
 		if (tell == (int)kind) {
 			control_send_line(wa->client, re->line, re->len);
 			continue;
@@ -253,6 +260,16 @@ watch_cache_event(struct cache *c, enum cache_event_kind kind,
 
 static struct cache_hook watch_hook = { .event = watch_cache_event };
 
+/* For metrics: watches open, event lines sent, watches dropped. */
+void
+watch_stats(unsigned int *watchers, unsigned long long *sent,
+    unsigned long long *dropped)
+{
+	*watchers = w.nwatchers;
+	*sent = w.sent;
+	*dropped = w.dropped;
+}
+
 void
 watch_init(struct cache *cache)
 {
@@ -269,6 +286,8 @@ watch_client_lost(struct client *c)
 	TAILQ_FOREACH_SAFE(wa, &w.list, entry, next) {
 		if (wa->client != c)
 			continue;
+		if (c->flags & CLIENT_SLOW)
+			w.dropped++;
 		if (w.delivering)
 			wa->client = NULL; /* freed after the send loop */
 		else
@@ -330,6 +349,7 @@ watch_start(struct client *c, const struct instance_filter *f, long long since,
 	if (wa->narrow)
 		told_fill(wa);
 	TAILQ_INSERT_TAIL(&w.list, wa, entry);
+	w.nwatchers++;
 	if (!replay)
 		return (VERB_DONE);
 	/* The reply first, then the missed events, in order. */

@@ -146,8 +146,8 @@ f2=$(num 'disco_checks_total{host="a",kind="tcp",result="failed"}')
 check "a's failing tcp check counts failures ($f1, then $f2), never a pass" \
     test "$f1" -gt 0 -a "$f2" -gt "$f1" -a \
     "$(num 'disco_checks_total{host="a",kind="tcp",result="passed"}')" = 0
-check_wait 10 "a has one registration, unhealthy" \
-    promq_is 'disco_registrations{host="a"}' 1
+check_wait 10 "a has one registration, from a file, unhealthy" \
+    promq_is 'disco_registrations{host="a",origin="file",state="unhealthy"}' 1
 
 # Bad input on the HTTP port: bounded, and the agent carries on.
 out=$(lab_on a python3 -c '

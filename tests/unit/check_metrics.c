@@ -414,6 +414,46 @@ START_TEST(test_metrics_cache_states_and_client_drops)
 }
 END_TEST
 
+/* Watches and registrations: counted as they come and go. */
+START_TEST(test_metrics_watchers_and_registrations)
+{
+	char *text;
+	int   w, r;
+
+	agent_up(0);
+	w = client_new();
+	r = client_new();
+	send_line(w, "{\"verb\":\"watch\",\"type\":\"_t._tcp\"}");
+	send_line(r,
+	    "{\"verb\":\"register\",\"name\":\"R\",\"type\":\"_r._tcp\","
+	    "\"port\":80}");
+	drain(w);
+	drain(r);
+	put("A");
+	put("B");
+	drain(w);
+	text = render();
+	ck_assert_double_eq(sample(text, "disco_watchers"), 1);
+	ck_assert_double_eq(sample(text, "disco_watch_events_total"), 2);
+	ck_assert_double_eq(sample(text,
+				"disco_registrations{origin=\"client\","
+				"state=\"waiting\"}"),
+	    1);
+	ck_assert_double_eq(sample(text,
+				"disco_registrations{origin=\"file\","
+				"state=\"waiting\"}"),
+	    0);
+	free(text);
+	close(w);
+	close(r);
+	spin();
+	text = render();
+	ck_assert_double_eq(sample(text, "disco_watchers"), 0);
+	ck_assert_double_eq(sample(text, "disco_watchers_dropped_total"), 0);
+	free(text);
+}
+END_TEST
+
 /* ---- HTTP ----------------------------------------------------------- */
 
 static int
@@ -558,6 +598,7 @@ metrics_suite(void)
 	tcase_add_test(t, test_metrics_text_is_valid_exposition_format);
 	tcase_add_test(t, test_metrics_count_requests_by_verb_and_result);
 	tcase_add_test(t, test_metrics_cache_states_and_client_drops);
+	tcase_add_test(t, test_metrics_watchers_and_registrations);
 	tcase_add_test(t,
 	    test_metrics_http_answers_metrics_and_refuses_the_rest);
 	tcase_set_timeout(t, 60);
