@@ -455,11 +455,99 @@ print_field(const char *key, const char *color, const char *fmt, ...)
 	fputc('\n', print_out);
 }
 
+/* A size in bytes as people read it: 512 B, 4.0 KiB, 12.3 MiB. */
+static void
+print_size(char *buf, size_t len, double bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB" };
+	int			 u = 0;
+
+	if (!(bytes > 0))
+		bytes = 0;
+	while (bytes >= 1024 && u < 3) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0f %s", bytes, units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", bytes, units[u]);
+}
+
+/*
+ * The counter groups of status, a line or two each: browsing, the
+ * liveness prober, the DNS interface.  An agent that leaves a group out
+ * (an older one) gets no line for it.
+ */
+static void
+print_status_groups(struct json_object *reply)
+{
+	struct json_object *br, *lv, *dns, *rc;
+	char		    every[32];
+
+	if ((br = print_get(reply, "browse")) != NULL) {
+		print_field("browse", NULL,
+		    "%s type(s), %s left out, %s subtype(s) on demand; %s "
+		    "instance(s), %s unresolved",
+		    print_str(br, "types_browsed"),
+		    print_str(br, "types_left_out"),
+		    print_str(br, "subtypes_on_demand"),
+		    print_str(br, "instances"), print_str(br, "unresolved"));
+		print_field("",
+		    json_object_get_boolean(print_get(br, "paused")) ?
+			print_color_of("waiting") :
+			NULL,
+		    "resolvers: %s open, %s resolving, %s queued, %s "
+		    "retrying%s; %s resolution(s), %s failure(s)",
+		    print_str(br, "resolvers_open"), print_str(br, "resolving"),
+		    print_str(br, "queued"), print_str(br, "retrying"),
+		    json_object_get_boolean(print_get(br, "paused")) ?
+			" (paused: Avahi refused one)" :
+			"",
+		    print_str(br, "resolutions"), print_str(br, "failures"));
+	}
+	if ((lv = print_get(reply, "liveness")) != NULL) {
+		print_duration(every, sizeof(every),
+		    json_object_get_double(print_get(lv, "interval_ms")) /
+			1000);
+		if (json_object_get_boolean(print_get(lv, "probing")))
+			print_field("liveness", NULL,
+			    "probing every %s: %s peer(s), %s unreachable; %s "
+			    "queries, %s answers",
+			    every, print_str(lv, "peers"),
+			    print_str(lv, "unreachable"),
+			    print_str(lv, "queries_sent"),
+			    print_str(lv, "answers"));
+		else
+			print_field("liveness", NULL, "not probing");
+	}
+	if ((dns = print_get(reply, "dns")) != NULL) {
+		rc = print_get(dns, "rcodes");
+		print_field("dns", NULL,
+		    "%s on %s socket(s): %s UDP and %s TCP queries, %s TCP "
+		    "client(s) now, %s refused",
+		    print_str(dns, "domain"), print_str(dns, "sockets"),
+		    print_str(dns, "queries_udp"),
+		    print_str(dns, "queries_tcp"),
+		    print_str(dns, "tcp_clients"),
+		    print_str(dns, "tcp_refused"));
+		print_field("", NULL,
+		    "answers: %s noerror (%s nodata), %s nxdomain, %s "
+		    "refused, %s formerr, %s servfail, %s notimp; %s "
+		    "truncated, %s dropped",
+		    print_str(rc, "noerror"), print_str(dns, "nodata"),
+		    print_str(rc, "nxdomain"), print_str(rc, "refused"),
+		    print_str(rc, "formerr"), print_str(rc, "servfail"),
+		    print_str(rc, "notimp"), print_str(dns, "truncated"),
+		    print_str(dns, "dropped"));
+	}
+}
+
 void
 print_status(struct json_object *reply)
 {
 	struct json_object *av, *counts;
-	char		    up[32], since[32], stall[32], longest[32];
+	char		    up[32], since[32], stall[32], longest[32], mem[32];
 	const char	   *state;
 
 	av = print_get(reply, "avahi");
@@ -501,7 +589,10 @@ print_status(struct json_object *reply)
 	print_field("services", NULL, "%s", print_str(counts, "services"));
 	print_field("instances", NULL, "%s", print_str(counts, "instances"));
 	print_field("clients", NULL, "%s", print_str(counts, "clients"));
-	print_field("memory", NULL, "%s KiB", print_str(reply, "rss_kib"));
+	print_status_groups(reply);
+	print_size(mem, sizeof(mem),
+	    json_object_get_double(print_get(reply, "rss_kib")) * 1024);
+	print_field("memory", NULL, "%s", mem);
 }
 
 void

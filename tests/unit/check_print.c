@@ -287,6 +287,49 @@ START_TEST(test_status_types_and_resolve_escape_what_the_agent_says)
 }
 END_TEST
 
+/* Every counter group of status gets its lines, memory in human units. */
+START_TEST(test_status_shows_every_counter_group)
+{
+	struct json_object *r;
+
+	r = reply("{\"ok\":true,\"version\":\"1\",\"protocol\":1,\"pid\":9,"
+		  "\"uptime\":5,\"avahi\":{\"state\":\"running\",\"since\":2,"
+		  "\"outages\":0},\"host\":\"h\",\"counts\":{\"services\":1,"
+		  "\"instances\":41,\"clients\":3},"
+		  "\"browse\":{\"types_browsed\":12,\"types_left_out\":0,"
+		  "\"subtypes_on_demand\":2,\"instances\":41,\"unresolved\":4,"
+		  "\"resolving\":1,\"queued\":5,\"retrying\":2,"
+		  "\"paused\":false,\"resolvers_open\":6,"
+		  "\"resolutions\":300,\"failures\":7},"
+		  "\"liveness\":{\"probing\":true,\"interval_ms\":1000,"
+		  "\"peers\":8,\"unreachable\":1,\"reachable\":7,"
+		  "\"queries_sent\":900,\"answers\":880},"
+		  "\"dns\":{\"domain\":\"disco\",\"sockets\":4,"
+		  "\"queries_udp\":120,\"queries_tcp\":3,\"rcodes\":"
+		  "{\"noerror\":100,\"formerr\":1,\"servfail\":0,"
+		  "\"nxdomain\":20,\"notimp\":0,\"refused\":2},\"nodata\":5,"
+		  "\"badvers\":0,\"truncated\":1,\"dropped\":9,"
+		  "\"tcp_clients\":1,\"tcp_refused\":0},\"rss_kib\":4608}");
+	print_status(r);
+	json_object_put(r);
+	ck_assert_ptr_nonnull(strstr(output(),
+	    "browse     12 type(s), 0 left out, 2 subtype(s) on demand; 41 "
+	    "instance(s), 4 unresolved\n"
+	    "           resolvers: 6 open, 1 resolving, 5 queued, 2 retrying; "
+	    "300 resolution(s), 7 failure(s)\n"));
+	ck_assert_ptr_nonnull(strstr(output(),
+	    "liveness   probing every 1s: 8 peer(s), 1 unreachable; 900 "
+	    "queries, 880 answers\n"));
+	ck_assert_ptr_nonnull(strstr(output(),
+	    "dns        disco on 4 socket(s): 120 UDP and 3 TCP queries, 1 TCP "
+	    "client(s) now, 0 refused\n"
+	    "           answers: 100 noerror (5 nodata), 20 nxdomain, 2 "
+	    "refused, 1 formerr, 0 servfail, 0 notimp; 1 truncated, 9 "
+	    "dropped\n"));
+	ck_assert_ptr_nonnull(strstr(output(), "memory     4.5 MiB\n"));
+}
+END_TEST
+
 START_TEST(test_events_and_errors_are_escaped)
 {
 	struct json_object *r;
@@ -450,6 +493,7 @@ print_suite(void)
 	tcase_add_test(utf8,
 	    test_status_types_and_resolve_escape_what_the_agent_says);
 	tcase_add_test(utf8, test_events_and_errors_are_escaped);
+	tcase_add_test(utf8, test_status_shows_every_counter_group);
 	tcase_add_test(utf8, test_list_long_every_type_no_header_and_color);
 	tcase_add_test(utf8,
 	    test_addr_prefers_a_routable_address_and_refuses_junk);
