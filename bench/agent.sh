@@ -36,17 +36,20 @@ rss_kb() {
 
 # The same placement as make bench: the agent (and the echo server) on
 # the last CPU, the clients on the first.
-pin=() pin_server=()
+pin=() pin_server=() pin_client=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	server_cpu=$(($(nproc) - 1))
 	pin=(-C "0,$server_cpu")
 	pin_server=(taskset -c "$server_cpu")
+	pin_client=(taskset -c 0)
 fi
 
 echo "## K=$K instances loaded into the agent's cache in one go (bench/disco-agent: discod's code without Avahi)"
+# A free port on loopback for its /metrics.
+mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Bounded: the agent stops by itself after 30 minutes.
 "${pin_server[@]}" "$top_builddir/bench/disco-agent" -s "$dir/agent.sock" \
-    -t "$type" -k "$K" -w 1800 >"$dir/agent.out" 2>&1 &
+    -t "$type" -k "$K" -w 1800 -m "127.0.0.1:$mport" >"$dir/agent.out" 2>&1 &
 apid=$!
 for ((i = 0; i < 600; i++)); do
 	[ -s "$dir/agent.out" ] && break
@@ -78,6 +81,42 @@ echo "$out"
     -n "${BENCH_LIST_ALL:-20}" -V list-all "${pin[@]}" | grep -v '^verb'
 rss3=$(rss_kb "$apid")
 echo "memory after the load runs: RSS $rss0 -> $rss3 kB, $(((rss3 - rss0) * 1024 / K)) bytes per instance"
+echo
+
+# Issue 21: does a Prometheus scraping /metrics ten times a second cost
+# the clients anything?  32 clients' resolves without and with a scraper
+# (on the clients' CPU), twice each, alternating.
+echo "## resolve, 32 clients, without and with /metrics scraped 10 times a second"
+scrape=$dir/scrape.py
+cat >"$scrape" <<'PY'
+import sys, time, urllib.request
+n = 0
+end = time.time() + float(sys.argv[2])	# bounded
+while time.time() < end:
+    urllib.request.urlopen(sys.argv[1], timeout=2).read()
+    n += 1
+    time.sleep(0.1)
+print("scrapes", n)
+PY
+for round in 1 2; do
+	for with in no yes; do
+		spid=
+		if [ "$with" = yes ]; then
+			"${pin_client[@]}" python3 "$scrape" \
+			    "http://127.0.0.1:$mport/metrics" 60 >"$dir/scrape.out" 2>&1 &
+			spid=$!
+			sleep 0.3
+		fi
+		line=$("$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" \
+		    -c 32 -n "$BENCH_REQUESTS" -V resolve "${pin[@]}" |
+			awk '$1 == "resolve"')
+		if [ -n "$spid" ]; then
+			kill -TERM "$spid" 2>/dev/null
+			wait "$spid" 2>/dev/null
+		fi
+		printf 'round %s, scraper %-3s: %s\n' "$round" "$with" "$line"
+	done
+done
 echo
 echo "## Summary at K=$K (agent loaded in one go) against issue 20's targets"
 printf '%s\n' "$out" | awk -v k="$K" '

@@ -4,6 +4,7 @@
  * in its cache in one go, serving the control socket until SIGTERM.
  *
  *	disco-agent -s socket [-t type] [-k count] [-w seconds]
+ *	    [-m address:port]
  *
  * make bench fills discod's cache over real mDNS, which Avahi does for
  * 2000 instances in about a minute but for 10000 in 17 to 40 minutes (or
@@ -15,6 +16,9 @@
  * memory of the whole agent can be read at that K.  Avahi is absent: no
  * avahi-client objects (its resolvers are capped at 512 in discod, not
  * per instance), no announcements.
+ *
+ * With -m, it serves /metrics there too ([metrics] listen), so that the
+ * bench can time requests while a scraper reads it.
  *
  * Prints one line once filled: "disco-agent: K instances in N ms, RSS A
  * -> B kB" (before and after), then serves until SIGTERM, SIGINT or
@@ -47,7 +51,7 @@ agent_stop(evutil_socket_t fd, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	const char     *sock = NULL, *type = "_bench._tcp";
+	const char     *sock = NULL, *type = "_bench._tcp", *metrics = NULL;
 	unsigned int	k = 10000, wait = 600;
 	struct timeval	tv = { 0, 0 };
 	struct timespec t0, t1;
@@ -56,8 +60,11 @@ main(int argc, char **argv)
 	long		rss0;
 	int		ch, s, sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 
-	while ((ch = getopt(argc, argv, "k:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "k:m:s:t:w:")) != -1) {
 		switch (ch) {
+		case 'm':
+			metrics = optarg;
+			break;
 		case 'k':
 			k = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
@@ -79,7 +86,7 @@ main(int argc, char **argv)
 	if (sock == NULL || optind != argc || wait == 0) {
 		fprintf(stderr,
 		    "usage: disco-agent -s socket [-t type] "
-		    "[-k count] [-w seconds]\n");
+		    "[-k count] [-w seconds] [-m address:port]\n");
 		return (2);
 	}
 	log_init(1, 0);
@@ -98,6 +105,8 @@ main(int argc, char **argv)
 	discod->conf.dns_listen = NULL;
 	discod->conf.liveness = 0;
 	discod->conf.client_output_max = 64 * 1024 * 1024;
+	if (metrics != NULL)
+		discod->conf.metrics_listen = xstrdup(metrics);
 	if ((discod->base = event_base_new()) == NULL ||
 	    control_open(&discod->conf) == -1) {
 		fprintf(stderr, "disco-agent: cannot listen on %s\n", sock);
