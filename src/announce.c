@@ -26,6 +26,7 @@
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <avahi-common/error.h>
 
@@ -259,8 +260,12 @@ announce_free(struct announcement *a)
 	struct avahi_msg *m;
 	char		  buf[128];
 
-	log_info("announce: withdrawn \"%s\" %s (%s)", a->final_name,
-	    a->def->type, announce_origin(a, buf, sizeof(buf)));
+	struct journal_fields jf = { a->final_name, a->def->type, NULL,
+		a->pid };
+
+	journal_event(JOURNAL_WITHDRAWN, LOG_INFO, &jf,
+	    "announce: withdrawn \"%s\" %s (%s)", a->final_name, a->def->type,
+	    announce_origin(a, buf, sizeof(buf)));
 	announce_reply(a);
 	m = avahi_msg_new(AVAHI_MSG_GROUP); /* def NULL: forget it */
 	m->id = a->id;
@@ -289,9 +294,10 @@ announce_free(struct announcement *a)
 void
 announce_avahi_msg(struct avahi_msg *m)
 {
-	struct announcement *a;
-	struct json_object  *ev;
-	char		     buf[128];
+	struct announcement  *a;
+	struct json_object   *ev;
+	struct journal_fields jf = { NULL, NULL, NULL, 0 };
+	char		      buf[128];
 
 	TAILQ_FOREACH(a, &ann.list, entry) {
 		if (a->id == m->id)
@@ -300,8 +306,12 @@ announce_avahi_msg(struct avahi_msg *m)
 	if (a == NULL || m->gen != a->gen || a->state == ANNOUNCE_UNHEALTHY)
 		return;
 	if (m->name != NULL && strcmp(m->name, a->final_name) != 0) {
-		log_info("announce: \"%s\" %s (%s): name taken, renamed to "
-			 "\"%s\"",
+		jf.service = m->name;
+		jf.type = a->def->type;
+		jf.client_pid = a->pid;
+		journal_event(JOURNAL_RENAMED, LOG_INFO, &jf,
+		    "announce: \"%s\" %s (%s): name taken, renamed to "
+		    "\"%s\"",
 		    a->final_name, a->def->type,
 		    announce_origin(a, buf, sizeof(buf)), m->name);
 		ev = json_object_new_object();
@@ -320,8 +330,11 @@ announce_avahi_msg(struct avahi_msg *m)
 	switch (m->state) {
 	case ANNOUNCE_ESTABLISHED:
 		if (a->state != ANNOUNCE_ESTABLISHED) {
-			log_info("announce: established \"%s\" %s port %u "
-				 "(%s)",
+			jf.service = a->final_name;
+			jf.type = a->def->type;
+			jf.client_pid = a->pid;
+			journal_event(JOURNAL_ANNOUNCED, LOG_INFO, &jf,
+			    "announce: established \"%s\" %s port %u (%s)",
 			    a->final_name, a->def->type, a->def->port,
 			    announce_origin(a, buf, sizeof(buf)));
 			/* A register still waiting for its reply hears it

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -490,8 +491,11 @@ control_send_line(struct client *c, const char *text, size_t len)
 	if (evbuffer_add(out, "\n", 1) == -1)
 		fatalx("%s: evbuffer_add", __func__);
 	if (evbuffer_get_length(out) > ctl.conf->client_output_max) {
-		log_warnx("client %lu (pid %ld): %zu bytes of replies unread, "
-			  "over client-output-max",
+		struct journal_fields jf = { NULL, NULL, NULL, c->pid };
+
+		journal_event(JOURNAL_CLIENT_DROPPED, LOG_WARNING, &jf,
+		    "client %lu (pid %ld): %zu bytes of replies unread, over "
+		    "client-output-max",
 		    c->id, (long)c->pid, evbuffer_get_length(out));
 		metrics_client_dropped(METRICS_DROP_SLOW);
 		c->flags |= CLIENT_SLOW;

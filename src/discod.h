@@ -459,6 +459,29 @@ void metrics_client_dropped(enum metrics_drop);
 void metrics_check(int, int, int);
 void metrics_render(struct evbuffer *);
 
+/* journal.c: key events with structured fields for the journal. */
+enum journal_kind {
+	JOURNAL_ANNOUNCED,
+	JOURNAL_WITHDRAWN,
+	JOURNAL_RENAMED,
+	JOURNAL_CHECK_TURNED,
+	JOURNAL_PEER_UNREACHABLE,
+	JOURNAL_PEER_BACK,
+	JOURNAL_CLIENT_DROPPED,
+};
+
+struct journal_fields {
+	const char *service; /* DISCO_SERVICE: an instance name */
+	const char *type;    /* DISCO_TYPE */
+	const char *peer;    /* DISCO_PEER: a host name */
+	pid_t	    client_pid;
+};
+
+int  journal_active(void);
+void journal_reset(void);
+void journal_event(enum journal_kind, int, const struct journal_fields *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
 /* notify.c: systemd's notification protocol (no-ops without systemd). */
 void notify_ready(void);
 void notify_status(const char *, ...) __attribute__((format(printf, 1, 2)));

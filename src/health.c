@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -207,9 +208,13 @@ health_result(struct health *h, int pass, const char *why)
 	metrics_check((int)h->spec->type, pass, h->healthy != was);
 	if (h->healthy != was) {
 		h->last_change = clock_wall();
-		log_info("health: \"%s\" %s is %s (%s check: %s)",
-		    h->a->final_name, h->a->def->type,
-		    h->healthy ? "healthy" : "unhealthy",
+		struct journal_fields jf = { h->a->final_name, h->a->def->type,
+			NULL, h->a->pid };
+
+		journal_event(JOURNAL_CHECK_TURNED,
+		    h->healthy ? LOG_INFO : LOG_WARNING, &jf,
+		    "health: \"%s\" %s is %s (%s check: %s)", h->a->final_name,
+		    h->a->def->type, h->healthy ? "healthy" : "unhealthy",
 		    check_type_name(h->spec->type), h->output);
 		announce_health_changed(h->a, h->healthy, h->output);
 	}

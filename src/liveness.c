@@ -35,6 +35,7 @@
 #include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "discod.h"
@@ -255,7 +256,10 @@ liveness_rx(evutil_socket_t fd, short what, void *arg)
 		lv.answers++;
 		p->unanswered = 0;
 		if (p->unreachable || p->removed) {
-			log_info("liveness: %s (%s) answers again", p->host,
+			struct journal_fields jf = { NULL, NULL, p->host, 0 };
+
+			journal_event(JOURNAL_PEER_BACK, LOG_INFO, &jf,
+			    "liveness: %s (%s) answers again", p->host,
 			    inet_ntoa(p->addr));
 			p->unreachable = p->removed = 0;
 			liveness_apply(p);
@@ -337,8 +341,12 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 		silent = p->unanswered != 0 ? now - p->unanswered : 0;
 		if (!p->unreachable &&
 		    silent >= (long long)lv.conf->liveness_unreachable_ms) {
-			log_info("liveness: %s (%s) silent for %lld ms: its "
-				 "instances are unreachable",
+			struct journal_fields jf = { NULL, NULL, p->host, 0 };
+
+			journal_event(JOURNAL_PEER_UNREACHABLE, LOG_WARNING,
+			    &jf,
+			    "liveness: %s (%s) silent for %lld ms: its "
+			    "instances are unreachable",
 			    p->host, inet_ntoa(p->addr), silent);
 			p->unreachable = 1;
 			liveness_apply(p);
