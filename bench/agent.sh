@@ -117,6 +117,12 @@ for round in 1 2; do
 		printf 'round %s, scraper %-3s: %s\n' "$round" "$with" "$line"
 	done
 done
+# And its memory: a minute of ten scrapes a second.
+rss4=$(rss_kb "$apid")
+"${pin_client[@]}" python3 "$scrape" "http://127.0.0.1:$mport/metrics" 60 \
+    >"$dir/scrape.out" 2>&1
+rss5=$(rss_kb "$apid")
+echo "a minute of scrapes ($(sed -n 's/^scrapes //p' "$dir/scrape.out") of them): RSS $rss4 -> $rss5 kB"
 echo
 echo "## Summary at K=$K (agent loaded in one go) against issue 20's targets"
 printf '%s\n' "$out" | awk -v k="$K" '

@@ -21,6 +21,7 @@ seeds() {
 	fuzz_print) echo "$top/fuzz/corpus/print" ;;
 	fuzz_reply) echo "$top/fuzz/corpus/reply" ;;
 	fuzz_dns) echo "$top/fuzz/corpus/dns" ;;
+	fuzz_metrics_http) echo "$top/fuzz/corpus/http" ;;
 	esac
 }
 

@@ -458,6 +458,8 @@ void metrics_client_accepted(void);
 void metrics_client_dropped(enum metrics_drop);
 void metrics_check(int, int, int);
 void metrics_render(struct evbuffer *);
+#define METRICS_REQUEST_MAX 8192 /* bytes of an HTTP request head */
+int metrics_http_route(const char *, size_t, size_t *, int *);
 
 /* journal.c: key events with structured fields for the journal. */
 enum journal_kind {

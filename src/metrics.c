@@ -38,10 +38,9 @@
 
 #include "discod.h"
 
-#define METRICS_CONNS	    16
-#define METRICS_REQUEST_MAX 8192
-#define METRICS_DEADLINE    5 /* seconds */
-#define METRICS_LISTEN_MAX  16
+#define METRICS_CONNS	   16
+#define METRICS_DEADLINE   5 /* seconds */
+#define METRICS_LISTEN_MAX 16
 
 /* Request results: ok, answered later, or an error code. */
 static const char *const metrics_results[] = { "ok", "deferred",
@@ -78,6 +77,7 @@ struct metrics_conn {
 	struct event		 *deadline;
 	int			  answered;
 	int			  closing; /* the client sent its FIN */
+	size_t			  seen;	   /* of its head, searched */
 };
 
 static struct {
@@ -605,43 +605,71 @@ metrics_refuse(struct metrics_conn *mc, const char *status)
 	mc->answered = 1;
 }
 
-/*
- * The request head is complete: its first line decides.  Headers are
- * read (to find the head's end) and ignored.
- */
-static void
-metrics_request_line(struct metrics_conn *mc, char *line)
+/* A subsequence of len bytes in buf, or NULL. */
+static const char *
+metrics_find(const char *buf, size_t len, const char *what)
 {
-	struct evbuffer *body;
-	char		*method, *target, *version, *q;
-	int		 head;
+	size_t n = strlen(what), k;
 
-	method = strsep(&line, " ");
-	target = strsep(&line, " ");
-	version = line;
+	for (k = 0; k + n <= len; k++) {
+		if (memcmp(buf + k, what, n) == 0)
+			return (buf + k);
+	}
+	return (NULL);
+}
+
+/*
+ * What to answer a request head, of which len bytes came so far: 0 while
+ * more is needed, else an HTTP status: 200 for GET (or HEAD, *head set)
+ * of /metrics (a query string ignored), 400 for what is not an HTTP/1.x
+ * request line, 405 for another method, 404 for another path, 431 past
+ * METRICS_REQUEST_MAX bytes without the head's end.  Headers are read to
+ * find that end and are otherwise ignored.  *seen: how far an earlier
+ * call found no end (0 at first), so that a head sent a byte at a time
+ * is searched once, not once per byte.  fuzz_metrics_http feeds it
+ * anything.
+ */
+int
+metrics_http_route(const char *buf, size_t len, size_t *seen, int *head)
+{
+	char	    line[METRICS_REQUEST_MAX + 1], *p, *method, *target;
+	char	   *version, *q;
+	const char *end, *eol;
+	size_t	    n;
+
+	*head = 0;
+	n = *seen > 3 && *seen <= len ? *seen - 3 : 0; /* an end may span */
+	if ((end = metrics_find(buf + n, len - n, "\r\n\r\n")) == NULL)
+		end = metrics_find(buf + n, len - n, "\n\n");
+	if (end == NULL) {
+		*seen = len;
+		return (len > METRICS_REQUEST_MAX ? 431 : 0);
+	}
+	if ((size_t)(end - buf) > METRICS_REQUEST_MAX)
+		return (431);
+	eol = memchr(buf, '\n', len); /* not NULL: end holds one */
+	n = (size_t)(eol - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (memchr(buf, '\0', n) != NULL)
+		return (400);
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	p = line;
+	method = strsep(&p, " ");
+	target = strsep(&p, " ");
+	version = p;
 	if (method == NULL || target == NULL || version == NULL ||
-	    strncmp(version, "HTTP/1.", 7) != 0 || strchr(version, ' ')) {
-		metrics_refuse(mc, "400 Bad Request");
-		return;
-	}
-	head = strcmp(method, "HEAD") == 0;
-	if (!head && strcmp(method, "GET") != 0) {
-		metrics_refuse(mc, "405 Method Not Allowed");
-		return;
-	}
+	    strncmp(version, "HTTP/1.", 7) != 0 || strchr(version, ' '))
+		return (400);
+	*head = strcmp(method, "HEAD") == 0;
+	if (!*head && strcmp(method, "GET") != 0)
+		return (405);
 	if ((q = strchr(target, '?')) != NULL)
 		*q = '\0';
-	if (strcmp(target, "/metrics") != 0) {
-		metrics_refuse(mc, "404 Not Found");
-		return;
-	}
-	m.scrapes++;
-	body = evbuffer_new();
-	if (body == NULL)
-		fatalx("%s: evbuffer_new", __func__);
-	metrics_render(body);
-	metrics_answer(mc, "200 OK", head, body);
-	evbuffer_free(body);
+	if (strcmp(target, "/metrics") != 0)
+		return (404);
+	return (200);
 }
 
 static void
@@ -649,33 +677,42 @@ metrics_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct metrics_conn *mc = arg;
 	struct evbuffer	    *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr  end;
-	char		    *line;
-	size_t		     len;
+	struct evbuffer	    *body;
+	size_t		     len = evbuffer_get_length(in);
+	int		     head, status;
 
 	if (mc->answered) {
-		evbuffer_drain(in, evbuffer_get_length(in));
+		evbuffer_drain(in, len);
 		return;
 	}
-	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	if (end.pos == -1)
-		end = evbuffer_search(in, "\n\n", 2, NULL);
-	if (end.pos == -1) {
-		if (evbuffer_get_length(in) > METRICS_REQUEST_MAX)
-			metrics_refuse(mc,
-			    "431 Request Header Fields Too Large");
+	/* At most METRICS_REQUEST_MAX + 1 bytes: the read watermark. */
+	status = metrics_http_route((const char *)evbuffer_pullup(in, -1), len,
+	    &mc->seen, &head);
+	switch (status) {
+	case 0:
 		return;
-	}
-	if ((size_t)end.pos > METRICS_REQUEST_MAX) {
+	case 200:
+		m.scrapes++;
+		if ((body = evbuffer_new()) == NULL)
+			fatalx("%s: evbuffer_new", __func__);
+		metrics_render(body);
+		metrics_answer(mc, "200 OK", head, body);
+		evbuffer_free(body);
+		break;
+	case 404:
+		metrics_refuse(mc, "404 Not Found");
+		break;
+	case 405:
+		metrics_refuse(mc, "405 Method Not Allowed");
+		break;
+	case 431:
 		metrics_refuse(mc, "431 Request Header Fields Too Large");
-		return;
-	}
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
-	if (line == NULL || memchr(line, '\0', len) != NULL)
+		break;
+	default:
 		metrics_refuse(mc, "400 Bad Request");
-	else
-		metrics_request_line(mc, line);
-	free(line);
+		break;
+	}
+	evbuffer_drain(in, len);
 }
 
 /*
