@@ -38,6 +38,18 @@ stage "lint and distcheck"
 # (unit and lab) runs again under it, then make fuzz-smoke.  Sanitizer
 # reports go to files; each one is a failure.
 san=$PWD/sanitizers
+# What failed in a second build's make check, and the end of each failing
+# test's own log: its check.log is not printed, and a failure seen only as
+# "FAIL" cannot be fixed from the CI's output.
+show_failures() {
+	local log
+	grep -E '^(FAIL|ERROR|XPASS):' "$1/check.log" || true
+	grep -l '^:test-result: \(FAIL\|ERROR\|XPASS\)' -r "$1/tree" \
+	    --include='*.trs' 2>/dev/null | while IFS= read -r log; do
+		echo "--- ${log%.trs}.log (its end):"
+		tail -n 30 "${log%.trs}.log"
+	done
+}
 rm -rf "$san"
 mkdir -p "$san/reports"
 # The tree's own file list (what make dist ships), not git's: a release
@@ -54,7 +66,8 @@ san_status=0
 if [ "$san_status" = 0 ]; then
 	export ASAN_OPTIONS="log_path=$san/reports/asan:detect_leaks=1"
 	export UBSAN_OPTIONS="log_path=$san/reports/ubsan:print_stacktrace=1"
-	make -C "$san/tree" -j1 check >"$san/check.log" 2>&1 || san_status=1
+	make -C "$san/tree" -j1 check >"$san/check.log" 2>&1 ||
+	    { san_status=1; show_failures "$san"; }
 	make -C "$san/tree" fuzz-smoke >"$san/fuzz.log" 2>&1 || san_status=1
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 	cat "$san/fuzz.log"
@@ -90,7 +103,7 @@ if [ "$tsan_status" = 0 ]; then
 	    make -C "$tsan/tree" -j1 check_PROGRAMS= \
 	    check TESTS="tests/lab/avahi_hang.sh \
 	    tests/lab/discod_avahi_restart.sh tests/lab/retry.sh" \
-	    >"$tsan/check.log" 2>&1 || tsan_status=1
+	    >"$tsan/check.log" 2>&1 || { tsan_status=1; show_failures "$tsan"; }
 fi
 for r in "$tsan"/reports/*; do
 	[ -e "$r" ] || continue

@@ -179,9 +179,14 @@ diag "$out"
 check "publish --persist: exits 0 once established" \
     test $rc = 0 -a -n "$(grep 'established as "Kept"' <<<"$out")"
 id=$(sed -n 's/^registration \([0-9]*\): .*/\1/p' <<<"$out" | head -n 1)
-out=$(ctl services)
-check "services: the persistent one, its lease \"in Ns\", its client gone" \
-    grep -q "^ *$id  established  Kept .* in [0-9]*s  pid [0-9]* uid 0 (gone)" <<<"$out"
+# The agent hears of the client's exit when it reads the end of that
+# connection, which may come after the next client's request: wait for it.
+kept_gone() {
+	ctl services | grep -q \
+	    "^ *$id  established  Kept .* in [0-9]*s  pid [0-9]* uid 0 (gone)"
+}
+check_wait 5 "services: the persistent one, its lease \"in Ns\", its client gone" \
+    kept_gone
 check "renew ID" ctl renew "$id"
 check "unpublish ID" ctl unpublish "$id"
 out=$(ctl renew "$id" 2>&1)
