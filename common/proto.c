@@ -116,26 +116,14 @@ proto_type_name(struct json_object *o)
 	return (json_type_to_name(json_object_get_type(o)));
 }
 
-/* One tokener per thread, reset after each request rather than remade. */
-static struct json_tokener *
-proto_tokener(void)
-{
-	static __thread struct json_tokener *tok;
-
-	if (tok == NULL && (tok = json_tokener_new_ex(PROTO_DEPTH_MAX)) != NULL)
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	return (tok);
-}
-
 int
 proto_request_parse(const char *line, size_t len, struct proto_request *req,
     struct proto_error *err)
 {
-	struct json_tokener    *tok;
-	struct json_object     *obj, *v;
-	enum json_tokener_error jerr;
-	size_t			end;
-	int			bad;
+	struct json_object *obj, *v;
+	const char	   *why;
+	size_t		    end;
+	int		    bad;
 
 	memset(req, 0, sizeof(*req));
 	if (len >= PROTO_LINE_MAX) {
@@ -159,24 +147,10 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 	/* Trailing blanks (a CRLF client's carriage return) are not data. */
 	while (len > 0 && strchr(" \t\r", line[len - 1]) != NULL)
 		len--;
-	if ((tok = proto_tokener()) == NULL) {
-		proto_error_set(err, PROTO_E_INTERNAL, NULL, "out of memory");
-		return (-1);
-	}
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_reset(tok);
-	if (obj == NULL || jerr != json_tokener_success) {
-		json_object_put(obj);
-		if (jerr == json_tokener_continue)
-			proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
-			    "request is not valid JSON: incomplete at end of "
-			    "line");
-		else
-			proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
-			    "request is not valid JSON: %s at byte %zu",
-			    json_tokener_error_desc(jerr), end);
+	if (proto_json_read(line, len, PROTO_DEPTH_MAX, &obj, &end, &why) ==
+	    -1) {
+		proto_error_set(err, PROTO_E_BAD_REQUEST, NULL,
+		    "request is not valid JSON: %s at byte %zu", why, end);
 		return (-1);
 	}
 	if (end < len) {

@@ -66,6 +66,9 @@ struct json_object *proto_reply_error(struct json_object *,
     const struct proto_error *);
 char		   *proto_serialize(struct json_object *, size_t *);
 
+int proto_json_read(const char *, size_t, int, struct json_object **, size_t *,
+    const char **);
+
 int proto_utf8_next(const unsigned char *, size_t, size_t *, unsigned int *);
 int proto_utf8_invalid(const char *, size_t);
 int proto_utf8_nonchar(const char *, size_t);

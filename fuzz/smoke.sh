@@ -14,6 +14,7 @@ trap 'rm -rf "$work"' EXIT
 seeds() {
 	case $1 in
 	fuzz_proto|fuzz_dispatch) echo "$top/fuzz/corpus/protocol" ;;
+	fuzz_json) echo "$top/fuzz/corpus/protocol $top/fuzz/corpus/json" ;;
 	fuzz_conf) echo "$top/fuzz/corpus/conf $top/tests/golden/config" ;;
 	fuzz_dnssd) echo "$top/tests/golden/dnssd" ;;
 	fuzz_txt) echo "$top/fuzz/corpus/txt" ;;
@@ -33,7 +34,7 @@ for t in "$@"; do
 	mkdir -p "$work/$name/new"
 	dict=()
 	case $name in
-	fuzz_proto|fuzz_dispatch) dict=(-dict="$top/fuzz/proto.dict") ;;
+	fuzz_proto|fuzz_dispatch|fuzz_json) dict=(-dict="$top/fuzz/proto.dict") ;;
 	fuzz_reply) dict=(-dict="$top/fuzz/reply.dict") ;;
 	fuzz_dns) dict=(-dict="$top/fuzz/dns.dict") ;;
 	esac

@@ -1,6 +1,7 @@
 /* The protocol codec: request decoding, field access, reply encoding. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -282,6 +283,155 @@ START_TEST(test_proto_utf8_nonchar)
 }
 END_TEST
 
+/* The reader on one text: 0 and the value's JSON, or -1 and why. */
+static int
+rd(const char *s, char *out, size_t size)
+{
+	struct json_object *o;
+	const char	   *why;
+	size_t		    end;
+
+	if (proto_json_read(s, strlen(s), 16, &o, &end, &why) == -1) {
+		ck_assert_ptr_null(o);
+		snprintf(out, size, "%s at %zu", why, end);
+		return (-1);
+	}
+	ck_assert_uint_eq(end, strlen(s));
+	snprintf(out, size, "%s",
+	    o == NULL ?
+		"null" :
+		json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (0);
+}
+
+START_TEST(test_json_read_values)
+{
+	char b[256];
+
+	ck_assert_int_eq(rd(" { \"a\" : [ 1 , -2 , true , false , null ] } ", b,
+			     sizeof(b)),
+	    0);
+	ck_assert_str_eq(b, "{\"a\":[1,-2,true,false,null]}");
+	/* Escapes, a surrogate pair, and a key given twice: the last. */
+	ck_assert_int_eq(rd("{\"k\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9"
+			    "\\ud83d\\ude00\",\"d\":1,\"d\":2}",
+			     b, sizeof(b)),
+	    0);
+	ck_assert_str_eq(b,
+	    "{\"k\":\"\\\"\\\\/\\b\\f\\n\\r\\t\xc3\xa9\xf0\x9f\x98\x80\","
+	    "\"d\":2}");
+	/* Integers to int64's ends, above them uint64, and doubles. */
+	ck_assert_int_eq(rd("[-9223372036854775808,9223372036854775807,"
+			    "18446744073709551615,-0,1.5e3,-0.25]",
+			     b, sizeof(b)),
+	    0);
+	ck_assert_str_eq(b,
+	    "[-9223372036854775808,9223372036854775807,"
+	    "18446744073709551615,0,1.5e3,-0.25]");
+	ck_assert_int_eq(rd("null", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "null");
+	ck_assert_int_eq(rd("[\"a\\u0000b\"]", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "[\"a\\u0000b\"]");
+}
+END_TEST
+
+START_TEST(test_json_read_refuses_what_rfc8259_does)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "[1,]", "an unexpected character at 3" },
+		{ "{\"a\":1,}", "expected a key in quotes at 7" },
+		{ "{a:1}", "expected a key in quotes at 1" },
+		{ "{\"a\" 1}", "expected ':' after a key at 5" },
+		{ "[1 2]", "expected ',' or ']' at 3" },
+		{ "{\"a\":1 \"b\"}", "expected ',' or '}' at 7" },
+		{ "[01]", "a number has no leading zeros at 1" },
+		{ "[-01]", "a number has no leading zeros at 2" },
+		{ "[1.]", "a fraction needs a digit at 3" },
+		{ "[.5]", "an unexpected character at 1" },
+		{ "[-]", "a number needs a digit at 2" },
+		{ "[1e]", "an exponent needs a digit at 3" },
+		{ "[18446744073709551616]", "an integer out of range at 1" },
+		{ "[-9223372036854775809]", "an integer out of range at 1" },
+		{ "[1e999]", "a number out of range at 1" },
+		{ "[NaN]", "NaN and Infinity are not JSON at 1" },
+		{ "[-Infinity]", "NaN and Infinity are not JSON at 2" },
+		{ "[tru]", "an unexpected character at 4" },
+		{ "[\"\\x\"]", "an unknown escape at 3" },
+		{ "[\"\\u12g4\"]", "a \\u escape needs four hex digits at 6" },
+		{ "[\"\\ud800\"]", "a high surrogate with no low one at 8" },
+		{ "[\"\\ud800\\u0041\"]",
+		    "a high surrogate with no low one at 8" },
+		{ "[\"\\udc00\"]", "a low surrogate with no high one at 2" },
+		{ "[\"a\x01\"]",
+		    "a control character in a string must be "
+		    "escaped at 3" },
+		{ "{\"a\\u0000\":1}", "a key holds a NUL character at 1" },
+		{ "{\"a\":[1,{\"b\":", "incomplete at end of line at 13" },
+		{ "[\"abc", "incomplete at end of line at 5" },
+		{ "", "incomplete at end of line at 0" },
+		{ "'a'", "an unexpected character at 0" },
+		{ "[1]/*c*/", NULL }, /* the caller sees the trailing bytes */
+	};
+	char   b[256], expect[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (bad[i].why == NULL)
+			continue;
+		snprintf(expect, sizeof(expect), "%s", bad[i].why);
+		ck_assert_msg(rd(bad[i].text, b, sizeof(b)) == -1,
+		    "%s was taken as %s", bad[i].text, b);
+		ck_assert_msg(strcmp(b, expect) == 0, "%s: \"%s\", not \"%s\"",
+		    bad[i].text, b, expect);
+	}
+}
+END_TEST
+
+START_TEST(test_json_read_depth_is_json_cs)
+{
+	char line[64], b[256];
+	int  i, n;
+
+	/* 16 arrays, empty: the innermost is at depth 15 (the limit). */
+	for (n = 0, i = 0; i < 16; i++)
+		line[n++] = '[';
+	for (i = 0; i < 16; i++)
+		line[n++] = ']';
+	line[n] = '\0';
+	ck_assert_int_eq(rd(line, b, sizeof(b)), 0);
+	/* A member in the innermost: depth 16, refused where it starts. */
+	for (n = 0, i = 0; i < 16; i++)
+		line[n++] = '[';
+	line[n++] = '1';
+	for (i = 0; i < 16; i++)
+		line[n++] = ']';
+	line[n] = '\0';
+	ck_assert_int_eq(rd(line, b, sizeof(b)), -1);
+	ck_assert_str_eq(b, "nested too deep at 16");
+}
+END_TEST
+
+START_TEST(test_json_read_stops_at_the_count)
+{
+	struct json_object *o;
+	const char	   *why;
+	size_t		    end;
+
+	/* The bytes past the count are never read: here they would close it. */
+	ck_assert_int_eq(proto_json_read("[\"ab\"]", 4, 16, &o, &end, &why),
+	    -1);
+	ck_assert_str_eq(why, "incomplete at end of line");
+	ck_assert_int_eq(proto_json_read("12345", 3, 16, &o, &end, &why), 0);
+	ck_assert_uint_eq(end, 3);
+	ck_assert_int_eq(json_object_get_int(o), 123);
+	json_object_put(o);
+}
+END_TEST
+
 static Suite *
 proto_suite(void)
 {
@@ -306,6 +456,10 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_serialize_escapes_newlines_and_controls);
 	tcase_add_test(tc, test_proto_utf8_rejects_overlong_and_surrogates);
 	tcase_add_test(tc, test_proto_utf8_nonchar);
+	tcase_add_test(tc, test_json_read_values);
+	tcase_add_test(tc, test_json_read_refuses_what_rfc8259_does);
+	tcase_add_test(tc, test_json_read_depth_is_json_cs);
+	tcase_add_test(tc, test_json_read_stops_at_the_count);
 	suite_add_tcase(s, tc);
 	return (s);
 }
