@@ -2,8 +2,10 @@
  * disco-parse: the cost of reading a request line into json-c objects,
  * discod's reader (proto_json_read, common/json-read.c) next to json-c's
  * own tokener used as discod used it before (strict, depth 16, one
- * tokener reset after each line), on the same lines in the same run.
- * Prints ns per line for each and their ratio.
+ * tokener reset after each line), on the same lines in the same run;
+ * then the cost of writing a reply (a resolve's: id, ok and an instance's
+ * kept text; an error), discod's writer (proto_text) next to json-c's
+ * serializer.  Prints ns per line for each and their ratio.
  *	disco-parse [-n lines]
  */
 #include "config.h"
@@ -34,6 +36,18 @@ static const struct {
 	    "\"type\":\"_http._tcp\",\"port\":8080,\"ttl\":30,\"txt\":[\"path=/\","
 	    "\"role=web\"],\"check\":{\"tcp\":\"127.0.0.1:8080\",\"interval\":5}}" },
 };
+
+/* An instance's text as discod keeps it (bench/fill.h's shape). */
+static const char instance[] =
+    "{\"name\":\"Instance 04711\",\"type\":\"_bka._tcp\","
+    "\"domain\":\"local\",\"fullname\":\"Instance 04711._bka._tcp.local\","
+    "\"host\":\"host-04711.local\",\"port\":4711,\"addresses\":["
+    "{\"address\":\"10.0.18.103\",\"family\":\"ipv4\","
+    "\"interface\":\"eth0\"}],\"txt\":{\"role\":\"web\",\"n\":\"4711\"},"
+    "\"subtypes\":[],\"interface\":\"eth0\",\"protocol\":\"ipv4\","
+    "\"reachable\":true,\"first_seen\":1764744000.123456,"
+    "\"last_changed\":1764744000.123456,"
+    "\"last_confirmed\":1764744000.123456,\"index\":4712}";
 
 static double
 now_ns(void)
@@ -89,5 +103,51 @@ main(int argc, char **argv)
 		    jc, mine, mine / jc);
 	}
 	json_tokener_free(tok);
+
+	printf("%-9s %6s %10s %10s %7s\n", "reply", "bytes", "json-c ns",
+	    "writer ns", "ratio");
+	for (i = 0; i < 2; i++) {
+		struct json_object *raw, *id, *r;
+		struct proto_error  err;
+		const char	   *text;
+		size_t		    tl = 0;
+
+		raw = proto_raw_new(instance, strlen(instance));
+		id = json_object_new_int(17);
+		proto_error_set(&err, PROTO_E_NOT_FOUND, NULL,
+		    "no instance \"%s\" of %s in %s", "Instance 04711",
+		    "_bka._tcp", "local");
+		t0 = now_ns();
+		for (k = 0; k < n; k++) {
+			r = i == 0 ? proto_reply_new(id) :
+				     proto_reply_error(id, &err);
+			if (i == 0)
+				json_object_object_add(r, "instance",
+				    json_object_get(raw));
+			text = json_object_to_json_string_length(r,
+			    JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE,
+			    &tl);
+			if (text == NULL)
+				return (1);
+			json_object_put(r);
+		}
+		jc = (now_ns() - t0) / (double)n;
+		t0 = now_ns();
+		for (k = 0; k < n; k++) {
+			r = i == 0 ? proto_reply_new(id) :
+				     proto_reply_error(id, &err);
+			if (i == 0)
+				json_object_object_add(r, "instance",
+				    json_object_get(raw));
+			text = proto_text(r, &tl);
+			json_object_put(r);
+		}
+		mine = (now_ns() - t0) / (double)n;
+		printf("%-9s %6zu %10.0f %10.0f %7.2f\n",
+		    i == 0 ? "resolve" : "error", tl, jc, mine, mine / jc);
+		json_object_put(raw);
+		json_object_put(id);
+	}
 	return (0);
 }

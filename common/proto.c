@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,4 +347,232 @@ proto_serialize(struct json_object *obj, size_t *lenp)
 	if (lenp != NULL)
 		*lenp = len + 1;
 	return (line);
+}
+
+/*
+ * Text that is already JSON, as an object: serialized, it writes the text
+ * as it is.  An instance's text is made once and kept (src/instance-json.c);
+ * a reply holding it costs a copy, not a walk of 30 objects.
+ */
+struct proto_raw {
+	size_t len;
+	char   text[];
+};
+
+static int
+proto_raw_serialize(struct json_object *o, struct printbuf *pb, int level,
+    int flags)
+{
+	const struct proto_raw *r = json_object_get_userdata(o);
+
+	return (printbuf_memappend(pb, r->text, (int)r->len));
+}
+
+static void
+proto_raw_free(struct json_object *o, void *r)
+{
+	free(r);
+}
+
+struct json_object *
+proto_raw_new(const char *text, size_t len)
+{
+	struct json_object *o;
+	struct proto_raw   *r;
+
+	if (len > INT32_MAX || (r = malloc(sizeof(*r) + len + 1)) == NULL)
+		return (NULL);
+	r->len = len;
+	memcpy(r->text, text, len);
+	r->text[len] = '\0';
+	if ((o = json_object_new_int(0)) == NULL) {
+		free(r);
+		return (NULL);
+	}
+	json_object_set_serializer(o, proto_raw_serialize, r, proto_raw_free);
+	return (o);
+}
+
+/*
+ * The text of a raw object, or NULL.  Only raw objects are integers with
+ * user data: json-c gives user data to no integer of its own.
+ */
+const char *
+proto_raw_text(struct json_object *o, size_t *lenp)
+{
+	const struct proto_raw *r;
+
+	if (!json_object_is_type(o, json_type_int) ||
+	    (r = json_object_get_userdata(o)) == NULL)
+		return (NULL);
+	*lenp = r->len;
+	return (r->text);
+}
+
+/* The buffer proto_text writes into, kept from line to line. */
+struct proto_buf {
+	char  *p;
+	size_t len, size;
+};
+
+static void
+pt_add(struct proto_buf *b, const char *s, size_t n)
+{
+	size_t size;
+	char  *p;
+
+	if (b->size - b->len <= n) {
+		for (size = b->size > 0 ? b->size : 1024; size - b->len <= n;)
+			size *= 2;
+		if ((p = realloc(b->p, size)) == NULL)
+			abort();
+		b->p = p;
+		b->size = size;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* A string as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE. */
+static void
+pt_str(struct proto_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		  i, run = 0;
+	char		  esc[6] = { '\\', 'u', '0', '0' };
+	unsigned char	  ch;
+
+	pt_add(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		pt_add(b, s + run, i - run);
+		run = i + 1;
+		switch (ch) {
+		case '"':
+			pt_add(b, "\\\"", 2);
+			break;
+		case '\\':
+			pt_add(b, "\\\\", 2);
+			break;
+		case '\b':
+			pt_add(b, "\\b", 2);
+			break;
+		case '\f':
+			pt_add(b, "\\f", 2);
+			break;
+		case '\n':
+			pt_add(b, "\\n", 2);
+			break;
+		case '\r':
+			pt_add(b, "\\r", 2);
+			break;
+		case '\t':
+			pt_add(b, "\\t", 2);
+			break;
+		default:
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 0xf];
+			pt_add(b, esc, 6);
+		}
+	}
+	pt_add(b, s + run, n - run);
+	pt_add(b, "\"", 1);
+}
+
+static void
+pt_value(struct proto_buf *b, struct json_object *o)
+{
+	const char *s;
+	char	    num[24];
+	size_t	    n, k, len;
+	int	    first = 1;
+	int64_t	    v;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		pt_add(b, "null", 4);
+		return;
+	case json_type_boolean:
+		if (json_object_get_boolean(o))
+			pt_add(b, "true", 4);
+		else
+			pt_add(b, "false", 5);
+		return;
+	case json_type_int:
+		if ((s = proto_raw_text(o, &len)) != NULL) {
+			pt_add(b, s, len);
+			return;
+		}
+		/* INT64_MAX is also what an unsigned one above it reads as. */
+		if ((v = json_object_get_int64(o)) == INT64_MAX)
+			n = (size_t)snprintf(num, sizeof(num), "%llu",
+			    (unsigned long long)json_object_get_uint64(o));
+		else
+			n = (size_t)snprintf(num, sizeof(num), "%lld",
+			    (long long)v);
+		pt_add(b, num, n);
+		return;
+	case json_type_string:
+		pt_str(b, json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		return;
+	case json_type_object: {
+		pt_add(b, "{", 1);
+		json_object_object_foreach(o, key, val)
+		{
+			if (!first)
+				pt_add(b, ",", 1);
+			first = 0;
+			pt_str(b, key, strlen(key));
+			pt_add(b, ":", 1);
+			pt_value(b, val);
+		}
+		pt_add(b, "}", 1);
+		return;
+	}
+	case json_type_array:
+		pt_add(b, "[", 1);
+		n = json_object_array_length(o);
+		for (k = 0; k < n; k++) {
+			if (k > 0)
+				pt_add(b, ",", 1);
+			pt_value(b, json_object_array_get_idx(o, k));
+		}
+		pt_add(b, "]", 1);
+		return;
+	case json_type_double:
+	default:
+		/* Rare in replies: json-c's own digits. */
+		s = json_object_to_json_string_length(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+		pt_add(b, s, len);
+		return;
+	}
+}
+
+/*
+ * An object as one line of JSON, the same bytes as json-c's
+ * json_object_to_json_string_length(JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE) writes, without the print buffer json-c
+ * allocates and grows in each object it serializes.  The text is valid
+ * until the next call; a buffer grown past 256 KiB (a long list) is let
+ * go then.
+ */
+const char *
+proto_text(struct json_object *o, size_t *lenp)
+{
+	static __thread struct proto_buf b;
+
+	if (b.size > 256 * 1024) {
+		free(b.p);
+		memset(&b, 0, sizeof(b));
+	}
+	b.len = 0;
+	pt_value(&b, o);
+	pt_add(&b, "", 1);
+	*lenp = b.len - 1;
+	return (b.p);
 }

@@ -65,6 +65,9 @@ struct json_object *proto_reply_new(struct json_object *);
 struct json_object *proto_reply_error(struct json_object *,
     const struct proto_error *);
 char		   *proto_serialize(struct json_object *, size_t *);
+const char	   *proto_text(struct json_object *, size_t *);
+struct json_object *proto_raw_new(const char *, size_t);
+const char	   *proto_raw_text(struct json_object *, size_t *);
 
 int proto_json_read(const char *, size_t, int, struct json_object **, size_t *,
     const char **);

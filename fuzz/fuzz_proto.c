@@ -1,7 +1,9 @@
 /*
  * Fuzz target: one protocol line through the decoder, its field readers
  * and the reply encoder.  Whatever the bytes, no crash, no leak, and an
- * accepted request's reply is one line of valid JSON.
+ * accepted request's reply is one line of valid JSON; discod's writer
+ * (proto_text) writes the request's objects and the reply byte for byte
+ * as json-c does.
  */
 #include "config.h"
 
@@ -14,6 +16,19 @@
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+same_text(struct json_object *o)
+{
+	const char *mine, *theirs;
+	size_t	    n, m;
+
+	mine = proto_text(o, &n);
+	theirs = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &m);
+	if (theirs == NULL || n != m || memcmp(mine, theirs, n) != 0)
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,6 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		reply = proto_reply_error(req.id, &err);
 	if (reply == NULL)
 		abort();
+	/* discod's writer: json-c's bytes, for the request and the reply. */
+	if (req.obj != NULL)
+		same_text(req.obj);
+	same_text(reply);
 	if ((line = proto_serialize(reply, &len)) == NULL)
 		abort();
 	/* One line, newline last, and JSON that parses back. */

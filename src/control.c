@@ -512,10 +512,7 @@ control_reply(struct client *c, struct json_object *reply)
 
 	if (c->flags & CLIENT_DEAD)
 		return;
-	text = json_object_to_json_string_length(reply,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (text == NULL)
-		fatalx("%s: cannot serialize a reply", __func__);
+	text = proto_text(reply, &len);
 	control_send_line(c, text, len);
 }
 

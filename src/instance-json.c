@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <avahi-common/domain.h>
-#include <json-c/printbuf.h>
 
 #include "discod.h"
 
@@ -425,26 +424,6 @@ instance_json_text(const struct instance *i, size_t *lenp)
 	return (p);
 }
 
-struct instance_text {
-	size_t len;
-	char   text[];
-};
-
-static int
-instance_json_serialize(struct json_object *o, struct printbuf *pb, int level,
-    int flags)
-{
-	const struct instance_text *t = json_object_get_userdata(o);
-
-	return (printbuf_memappend(pb, t->text, (int)t->len));
-}
-
-static void
-instance_json_text_free(struct json_object *o, void *text)
-{
-	free(text);
-}
-
 /*
  * The texts kept, most recently used first, and their bytes (the text
  * and what holds it): at most INSTANCE_MEMO_BYTES, so that a cache of
@@ -473,7 +452,6 @@ struct json_object *
 instance_json(struct instance *i)
 {
 	struct json_object   *o;
-	struct instance_text *t;
 	struct instance_memo *m;
 	const char	     *text;
 	size_t		      len, bytes;
@@ -486,13 +464,10 @@ instance_json(struct instance *i)
 		return (json_object_get(m->o));
 	}
 	text = instance_json_write(i, &len);
-	bytes = sizeof(*t) + len + 1 + sizeof(*m);
-	t = xmalloc(sizeof(*t) + len + 1);
-	t->len = len;
-	memcpy(t->text, text, len + 1);
-	o = json_object_new_int(0);
-	json_object_set_serializer(o, instance_json_serialize, t,
-	    instance_json_text_free);
+	bytes = sizeof(size_t) + len + 1 +
+	    sizeof(*m); /* as proto_raw_new holds it */
+	if ((o = proto_raw_new(text, len)) == NULL)
+		fatalx("%s: out of memory", __func__);
 	/* Room for it: the least recently used texts go. */
 	while ((m = TAILQ_LAST(&memos, instance_memo_list)) != NULL &&
 	    memo_bytes + bytes > INSTANCE_MEMO_BYTES) {

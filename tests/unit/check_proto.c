@@ -1,6 +1,7 @@
 /* The protocol codec: request decoding, field access, reply encoding. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -432,6 +433,91 @@ START_TEST(test_json_read_stops_at_the_count)
 }
 END_TEST
 
+/* proto_text against json-c's own serializer, byte for byte. */
+static void
+same_text(struct json_object *o)
+{
+	const char *mine, *theirs;
+	size_t	    n, m;
+
+	mine = proto_text(o, &n);
+	theirs = json_object_to_json_string_length(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &m);
+	ck_assert_msg(n == m && memcmp(mine, theirs, n) == 0 && mine[n] == '\0',
+	    "proto_text %s, json-c %s", mine, theirs);
+}
+
+START_TEST(test_proto_text_is_json_cs_text)
+{
+	struct json_object *o, *a, *in;
+	char		    all[130];
+	int		    c;
+
+	/* Every byte json-c escapes, and some it does not. */
+	for (c = 1; c < 128; c++)
+		all[c - 1] = (char)c;
+	memcpy(all + 127, "\xc3\xa9", 3);
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string("r\"1/\\"));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "no", json_object_new_boolean(0));
+	json_object_object_add(o, "null", NULL);
+	json_object_object_add(o, all, json_object_new_string(all));
+	json_object_object_add(o, "nul", json_object_new_string_len("a\0b", 3));
+	json_object_object_add(o, "min", json_object_new_int64(INT64_MIN));
+	json_object_object_add(o, "max", json_object_new_int64(INT64_MAX));
+	json_object_object_add(o, "u64",
+	    json_object_new_uint64(UINT64_MAX - 1));
+	json_object_object_add(o, "zero", json_object_new_int(0));
+	json_object_object_add(o, "half", json_object_new_double(0.5));
+	json_object_object_add(o, "third", json_object_new_double(1.0 / 3));
+	json_object_object_add(o, "big", json_object_new_double(1e300));
+	json_object_object_add(o, "text", json_object_new_double_s(2, "2.00"));
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_int(-7));
+	json_object_array_add(a, NULL);
+	json_object_array_add(a, json_object_new_array());
+	json_object_array_add(a, json_object_new_object());
+	in = json_object_new_object();
+	json_object_object_add(in, "deep", json_object_new_string("\x1f"));
+	json_object_array_add(a, in);
+	json_object_object_add(o, "list", a);
+	json_object_object_add(o, "empty", json_object_new_string(""));
+	same_text(o);
+	same_text(a);
+	same_text(json_object_get(in));
+	json_object_put(in);
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_proto_raw_is_written_as_it_is)
+{
+	struct json_object *o, *raw, *in;
+	const char	   *t;
+	size_t		    n;
+
+	const char *text = "{\"name\":\"x\",\"port\":1}";
+
+	raw = proto_raw_new(text, strlen(text));
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_ptr_nonnull(proto_raw_text(raw, &n));
+	ck_assert_uint_eq(n, strlen(text));
+	in = json_object_new_int(3);
+	ck_assert_ptr_null(proto_raw_text(in, &n));
+	json_object_put(in);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "instance", raw);
+	t = proto_text(o, &n);
+	ck_assert_str_eq(t,
+	    "{\"ok\":true,\"instance\":{\"name\":\"x\",\"port\":1}}");
+	ck_assert_uint_eq(n, strlen(t));
+	same_text(o); /* json-c writes it the same through its serializer */
+	json_object_put(o);
+}
+END_TEST
+
 static Suite *
 proto_suite(void)
 {
@@ -457,6 +543,8 @@ proto_suite(void)
 	tcase_add_test(tc, test_proto_utf8_rejects_overlong_and_surrogates);
 	tcase_add_test(tc, test_proto_utf8_nonchar);
 	tcase_add_test(tc, test_json_read_values);
+	tcase_add_test(tc, test_proto_text_is_json_cs_text);
+	tcase_add_test(tc, test_proto_raw_is_written_as_it_is);
 	tcase_add_test(tc, test_json_read_refuses_what_rfc8259_does);
 	tcase_add_test(tc, test_json_read_depth_is_json_cs);
 	tcase_add_test(tc, test_json_read_stops_at_the_count);
