@@ -74,8 +74,10 @@ echo "memory: RSS $rss0 -> $rss1 kB, $(((rss1 - rss0) * 1024 / K)) bytes per ins
     -V resolve,pick-sticky,pick-rr,list "${pin[@]}" >/dev/null || exit 1
 rss2=$(rss_kb "$apid")
 echo "memory once one client asked for every instance: RSS $rss0 -> $rss2 kB, $(((rss2 - rss0) * 1024 / K)) bytes per instance"
+# -R: after resolve, an echo server answering with as many bytes as
+# resolve's replies (the row echo-BYTES): what the answer's size alone costs.
 out=$("$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" \
-    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" "${pin[@]}") || exit 1
+    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" -R "${pin[@]}") || exit 1
 echo "$out"
 "$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" -c 1 \
     -n "${BENCH_LIST_ALL:-20}" -V list-all "${pin[@]}" | grep -v '^verb'
@@ -128,9 +130,11 @@ echo "## Summary at K=$K (agent loaded in one go) against issue 20's targets"
 printf '%s\n' "$out" | awk -v k="$K" '
     $1 == "resolve" && $2 == 1 {
 	printf "K=%s 1 client: resolve p50 %.1f us = %.2fx echo (target <= 1.2x)\n", k, $5, $10 }
+    $1 ~ /^echo-/ && $2 == 1 {
+	printf "K=%s 1 client: an echo of resolve'"'"'s reply size (%s) p50 %.1f us = %.2fx echo\n", k, substr($1, 6) " bytes", $5, $10 }
     $1 ~ /^(pick|list)/ && $2 == 1 {
 	printf "K=%s 1 client: %s p50 %.1f us = %.2fx echo (target <= 2x)\n", k, $1, $5, $10 }
-    $2 == 32 && $1 != "echo" {
+    $2 == 32 && $1 !~ /^echo/ {
 	printf "K=%s 32 clients: %s %d/s = %.2fx echo (target >= 0.5x)\n", k, $1, $9, $11 }'
 echo "K=$K memory: $(((rss2 - rss0) * 1024 / K)) bytes per instance with every instance asked for (target <= 1024)"
 exit 0

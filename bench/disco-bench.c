@@ -4,7 +4,7 @@
  * lab and doc/performance.md records what it printed.
  *
  *	disco-bench load -s socket -t type -k count [-p prefix] [-c clients]
- *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu]
+ *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu] [-R]
  *	disco-bench idle -s socket -P pid [-n connections]
  *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
  *	disco-bench probe -s socket | -E -n name -t type [-i interval-ms]
@@ -22,7 +22,9 @@
  * list-all (every instance of the type: its bytes a second are printed).
  * The same run measures a bare Unix-socket echo server forked from this
  * program: one poll(2) loop that writes every line back, which is all a
- * local agent could do without doing any work.
+ * local agent could do without doing any work.  With -R, after resolve,
+ * a second echo server answers each line with as many bytes as resolve's
+ * replies had on average: the floor for an answer of that size.
  *
  * probe: what one application feels while something else goes on (a
  * cache filling, avahi-daemon or D-Bus hung): one resolve of a known
@@ -121,7 +123,7 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr,
 	    "usage: disco-bench load -s socket -t type -k count [-p prefix] "
 	    "[-c clients]\n"
-	    "           [-n requests] [-V verbs] [-C client-cpu,server-cpu]\n"
+	    "           [-n requests] [-V verbs] [-C client-cpu,server-cpu] [-R]\n"
 	    "       disco-bench idle -s socket -P pid [-n connections]\n"
 	    "       disco-bench watch -s socket [-t type] [-n count] "
 	    "[-w seconds]\n"
@@ -491,6 +493,12 @@ load_run(struct load *l, struct result *r, void *(*run)(void *))
 	free(w);
 }
 
+/*
+ * The echo server's answer to each line: the line itself, or, when this
+ * is not 0, a line of this many bytes (the size of a reply).
+ */
+static size_t echo_reply_size;
+
 /* The echo server: one poll(2) loop writing every line back. */
 static void __attribute__((noreturn)) echo_serve(int lfd)
 {
@@ -500,10 +508,18 @@ static void __attribute__((noreturn)) echo_serve(int lfd)
 	ssize_t	       r;
 	char	      *nl;
 
+	char *sized = NULL;
+
 	pfd = calloc(CLIENTS_MAX + 1, sizeof(*pfd));
 	cs = calloc(CLIENTS_MAX + 1, sizeof(*cs));
 	if (pfd == NULL || cs == NULL)
 		_exit(1);
+	if (echo_reply_size > 0) {
+		if ((sized = malloc(echo_reply_size)) == NULL)
+			_exit(1);
+		memset(sized, 'x', echo_reply_size - 1);
+		sized[echo_reply_size - 1] = '\n';
+	}
 	pfd[0].fd = lfd;
 	pfd[0].events = POLLIN;
 	for (;;) {
@@ -546,8 +562,11 @@ static void __attribute__((noreturn)) echo_serve(int lfd)
 				    cs[i].len - off)) != NULL) {
 				size_t len = (size_t)(nl - cs[i].buf) + 1 - off;
 
-				if (conn_send(&cs[i], cs[i].buf + off, len) ==
-				    -1)
+				if ((sized != NULL ?
+					    conn_send(&cs[i], sized,
+						echo_reply_size) :
+					    conn_send(&cs[i], cs[i].buf + off,
+						len)) == -1)
 					break;
 				off += len;
 			}
@@ -665,11 +684,15 @@ cmd_load(int argc, char **argv)
 	unsigned long total = 20000;
 	pid_t	      echo_pid;
 	int	      ch, failed = 0, client_cpu = -1, server_cpu = -1;
+	int	      sized_echo = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.prefix = "bench-";
-	while ((ch = getopt(argc, argv, "C:c:k:n:p:s:t:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:k:n:p:Rs:t:V:")) != -1) {
 		switch (ch) {
+		case 'R':
+			sized_echo = 1;
+			break;
 		case 'C':
 			if (sscanf(optarg, "%d,%d", &client_cpu, &server_cpu) !=
 				2 ||
@@ -756,6 +779,34 @@ cmd_load(int argc, char **argv)
 					1e6);
 			if (r.failed > 0)
 				failed = 1;
+			/*
+			 * -R: the floor for an answer of resolve's size, an
+			 * echo server that answers each line with as many
+			 * bytes (the row "echo-BYTES", its ratios to echo).
+			 */
+			if (sized_echo && strcmp(vl, "resolve") == 0 &&
+			    r.requests > 0) {
+				struct result sr;
+				char	      sized_path[PATH_MAX], row[32];
+				const char   *verb = l.verb, *sock = l.socket;
+				pid_t	      sized_pid;
+
+				echo_reply_size = (size_t)((double)r.bytes /
+					r.requests +
+				    0.5);
+				sized_pid = echo_start(sized_path,
+				    sizeof(sized_path), server_cpu);
+				echo_reply_size = 0;
+				l.verb = "echo";
+				l.socket = sized_path;
+				load_run(&l, &sr, worker_run);
+				l.verb = verb;
+				l.socket = sock;
+				snprintf(row, sizeof(row), "echo-%.0f",
+				    (double)r.bytes / r.requests);
+				result_print(row, &l, &sr, &echo);
+				echo_stop(sized_pid, sized_path);
+			}
 		}
 		free(vcopy);
 	}

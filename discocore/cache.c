@@ -342,6 +342,57 @@ cache_lost(struct cache *c, struct instance *i, int ifindex, int family)
 }
 
 /*
+ * An IPv6 address as inet_ntop(3) writes it (RFC 5952: the longest run of
+ * two or more zero groups as "::", the first of equal runs; the last 32
+ * bits dotted for ::ffff:0:0/96 and ::/96 but for ::1 and ::), without the
+ * sprintf per group that makes inet_ntop cost as much as the rest of an
+ * instance's text.  out holds INET6_ADDRSTRLEN bytes.  check_cache holds
+ * it to inet_ntop.
+ */
+void
+cache_ntop6(const unsigned char *a, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int	  w[8];
+	int		  i, best = -1, bestlen = 0, cur = -1, curlen = 0, sh;
+	char		 *o = out;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur == -1)
+				cur = i, curlen = 0;
+			if (++curlen > bestlen)
+				best = cur, bestlen = curlen;
+		} else
+			cur = -1;
+	}
+	if (bestlen < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best != -1 && i >= best && i < best + bestlen) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*o++ = ':';
+		if (i == 6 && best == 0 &&
+		    (bestlen == 6 || (bestlen == 5 && w[5] == 0xffff))) {
+			inet_ntop(AF_INET, a + 12, o, INET_ADDRSTRLEN);
+			return;
+		}
+		for (sh = 12; sh > 0 && (w[i] >> sh) == 0; sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			*o++ = hex[w[i] >> sh & 0xf];
+	}
+	if (best != -1 && best + bestlen == 8)
+		*o++ = ':';
+	*o = '\0';
+}
+
+/*
  * A path's address as text (at least CACHE_ADDR_TEXT_MAX bytes), made
  * when asked rather than kept: a link-local IPv6 address carries its
  * scope, as it means nothing without it.
@@ -372,7 +423,9 @@ cache_path_text(const struct cache_path *p, char *text, size_t size)
 		text[n] = '\0';
 		return (text);
 	}
-	if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
+	if (p->family == AF_INET6)
+		cache_ntop6(p->addr, buf);
+	else if (inet_ntop(p->family, p->addr, buf, sizeof(buf)) == NULL) {
 		text[0] = '\0';
 		return (text);
 	}

@@ -356,6 +356,7 @@ void cache_resolved(struct cache *, struct instance *, int, int, const char *,
     unsigned int, const struct txt *, const void *);
 int  cache_txt_match(const struct instance *, const char *);
 const char *cache_path_text(const struct cache_path *, char *, size_t);
+void	    cache_ntop6(const unsigned char *, char *);
 void	    cache_set_reachable(struct cache *, struct instance *, int);
 void	    cache_set_hidden(struct cache *, struct instance *, int);
 

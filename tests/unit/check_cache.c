@@ -262,6 +262,53 @@ START_TEST(test_cache_txt_filters)
 }
 END_TEST
 
+/*
+ * cache_ntop6 writes what inet_ntop writes: every pattern of zero and
+ * non-zero groups (each run of zeros, ties, the ends), with groups of one
+ * to four hex digits, and the forms with a dotted tail.
+ */
+START_TEST(test_cache_ntop6_is_inet_ntop)
+{
+	static const unsigned int vals[] = { 1, 0xf, 0x10, 0xab, 0x100, 0xfff,
+		0x1000, 0xbeef, 0xffff };
+	unsigned char		  a[16];
+	char	     mine[INET6_ADDRSTRLEN], libc[INET6_ADDRSTRLEN];
+	unsigned int mask, g, v, n = 0;
+	int	     tail;
+
+	for (mask = 0; mask < 256; mask++) {
+		for (v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+			for (tail = 0; tail < 4; tail++) {
+				for (g = 0; g < 8; g++) {
+					unsigned int w = (mask >> g & 1) ?
+					    vals[(v + g) % 9] :
+					    0;
+
+					a[2 * g] = (unsigned char)(w >> 8);
+					a[2 * g + 1] = (unsigned char)w;
+				}
+				if (tail == 1) { /* ::ffff:a.b.c.d and kin */
+					a[10] = a[11] = 0xff;
+				} else if (tail == 2) { /* ::1 and ::a.b.c.d */
+					a[14] = 0;
+					a[15] = 1;
+				} else if (tail == 3) {
+					a[12] = 192, a[13] = 0, a[14] = 2,
+					a[15] = 1;
+				}
+				cache_ntop6(a, mine);
+				ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a,
+				    libc, sizeof(libc)));
+				ck_assert_msg(strcmp(mine, libc) == 0,
+				    "%s, inet_ntop %s", mine, libc);
+				n++;
+			}
+		}
+	}
+	ck_assert_uint_eq(n, 256 * 9 * 4);
+}
+END_TEST
+
 static Suite *
 cache_suite(void)
 {
@@ -281,6 +328,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_txt_filters);
 	tcase_add_test(tc, test_cache_hooks_hear_each_event_in_the_order_added);
 	tcase_add_test(tc, test_cache_drops_the_memo_on_every_change);
+	tcase_add_test(tc, test_cache_ntop6_is_inet_ntop);
 	suite_add_tcase(s, tc);
 	return (s);
 }
