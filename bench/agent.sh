@@ -126,6 +126,9 @@ rss4=$(rss_kb "$apid")
 rss5=$(rss_kb "$apid")
 echo "a minute of scrapes ($(sed -n 's/^scrapes //p' "$dir/scrape.out") of them): RSS $rss4 -> $rss5 kB"
 echo
+echo "## Reading a request and writing a reply: discod's code next to json-c's, ns a line (bench/disco-parse)"
+"${pin_server[@]}" "$top_builddir/bench/disco-parse" -n 200000 || exit 1
+echo
 echo "## Summary at K=$K (agent loaded in one go) against issue 20's targets"
 printf '%s\n' "$out" | awk -v k="$K" '
     $1 == "resolve" && $2 == 1 {
