@@ -189,12 +189,18 @@ print("update-notimp", r is not None and r[3] & 15 == 4)
 # a 5000-byte datagram: FORMERR, not parsed
 r = udp(struct.pack(">HHHHHH", 13, 0x0100, 1, 0, 0, 0) + b"\0" * 4988)
 print("oversized-formerr", r is not None and r[3] & 15 == 1)
-# 1000 random datagrams, then a plain query still answered at once
+# 1000 random datagrams, then a plain query still answered.  The flood
+# may fill the socket's receive buffer, and the kernel then drops what
+# comes, the query too (UDP): asked again, up to 5 times a second apart.
 import os
 for k in range(1000):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.sendto(os.urandom(k % 200 + 1), ("127.0.0.1", 8653)); s.close()
-r = udp(q)
+for tries in range(1, 6):
+    r = udp(q)
+    if r is not None:
+        break
+print("after-random tries", tries)
 print("after-random", r is not None and r[3] & 15 == 0)
 # TCP: a frame longer than a query may be: the connection is closed
 t = socket.create_connection(("127.0.0.1", 8653), timeout=3)
