@@ -409,33 +409,37 @@ proto_raw_text(struct json_object *o, size_t *lenp)
 	return (r->text);
 }
 
-/* The buffer proto_text writes into, kept from line to line. */
-struct proto_buf {
+/* Room for n more bytes and a NUL after them; abort when there is none. */
+void
+proto_buf_grow(struct proto_buf *b, size_t n)
+{
+	size_t cap;
 	char  *p;
-	size_t len, size;
-};
+
+	for (cap = b->cap > 0 ? b->cap : 1024; cap - b->len <= n;)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		abort();
+	b->p = p;
+	b->cap = cap;
+}
 
 static void
 pt_add(struct proto_buf *b, const char *s, size_t n)
 {
-	size_t size;
-	char  *p;
-
-	if (b->size - b->len <= n) {
-		for (size = b->size > 0 ? b->size : 1024; size - b->len <= n;)
-			size *= 2;
-		if ((p = realloc(b->p, size)) == NULL)
-			abort();
-		b->p = p;
-		b->size = size;
-	}
+	if (b->cap - b->len <= n)
+		proto_buf_grow(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 
-/* A string as json-c writes it with JSON_C_TO_STRING_NOSLASHESCAPE. */
-static void
-pt_str(struct proto_buf *b, const char *s, size_t n)
+/*
+ * A JSON string of n bytes as json-c writes it with
+ * JSON_C_TO_STRING_NOSLASHESCAPE: the same escapes, \u00XX in lower case
+ * for the other control characters, everything else as it is.
+ */
+void
+proto_buf_str(struct proto_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t		  i, run = 0;
@@ -515,7 +519,7 @@ pt_value(struct proto_buf *b, struct json_object *o)
 		pt_add(b, num, n);
 		return;
 	case json_type_string:
-		pt_str(b, json_object_get_string(o),
+		proto_buf_str(b, json_object_get_string(o),
 		    (size_t)json_object_get_string_len(o));
 		return;
 	case json_type_object: {
@@ -525,7 +529,7 @@ pt_value(struct proto_buf *b, struct json_object *o)
 			if (!first)
 				pt_add(b, ",", 1);
 			first = 0;
-			pt_str(b, key, strlen(key));
+			proto_buf_str(b, key, strlen(key));
 			pt_add(b, ":", 1);
 			pt_value(b, val);
 		}
@@ -566,7 +570,7 @@ proto_text(struct json_object *o, size_t *lenp)
 {
 	static __thread struct proto_buf b;
 
-	if (b.size > 256 * 1024) {
+	if (b.cap > 256 * 1024) {
 		free(b.p);
 		memset(&b, 0, sizeof(b));
 	}

@@ -66,6 +66,15 @@ struct json_object *proto_reply_error(struct json_object *,
     const struct proto_error *);
 char		   *proto_serialize(struct json_object *, size_t *);
 const char	   *proto_text(struct json_object *, size_t *);
+
+/* A growing text; cap - len > 0 always leaves room for a NUL. */
+struct proto_buf {
+	char  *p;
+	size_t len, cap;
+};
+void proto_buf_grow(struct proto_buf *, size_t);
+void proto_buf_str(struct proto_buf *, const char *, size_t);
+
 struct json_object *proto_raw_new(const char *, size_t);
 const char	   *proto_raw_text(struct json_object *, size_t *);
 

@@ -63,87 +63,27 @@ txt_to_json(const struct txt *txt)
  * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE: the same
  * escapes, numbers and field order (check_watch compares them).
  */
-struct jtext {
-	char  *p;
-	size_t len, cap;
-};
 
 /*
  * The text is written into one buffer kept from call to call (discod's
  * loop is its only user), so that making a text allocates nothing but
  * its copy.
  */
-static struct jtext jt_scratch;
-
-static void
-jt_grow(struct jtext *t, size_t n)
-{
-	while (t->len + n + 1 > t->cap)
-		t->cap = t->cap == 0 ? 1024 : t->cap * 2;
-	t->p = xreallocarray(t->p, t->cap, 1);
-}
+static struct proto_buf jt_scratch;
 
 static inline void
-jt_add(struct jtext *t, const char *s, size_t n)
+jt_add(struct proto_buf *t, const char *s, size_t n)
 {
 	if (t->len + n + 1 > t->cap)
-		jt_grow(t, n);
+		proto_buf_grow(t, n);
 	memcpy(t->p + t->len, s, n);
 	t->len += n;
 }
 
 static void
-jt_lit(struct jtext *t, const char *s)
+jt_lit(struct proto_buf *t, const char *s)
 {
 	jt_add(t, s, strlen(s));
-}
-
-/* A JSON string of n bytes, escaped as json-c escapes. */
-static void
-jt_str(struct jtext *t, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	char		  esc[8];
-	size_t		  k, from = 0;
-	unsigned char	  c;
-
-	jt_add(t, "\"", 1);
-	for (k = 0; k < n; k++) {
-		c = (unsigned char)s[k];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		jt_add(t, s + from, k - from);
-		from = k + 1;
-		switch (c) {
-		case '\b':
-			jt_lit(t, "\\b");
-			break;
-		case '\n':
-			jt_lit(t, "\\n");
-			break;
-		case '\r':
-			jt_lit(t, "\\r");
-			break;
-		case '\t':
-			jt_lit(t, "\\t");
-			break;
-		case '\f':
-			jt_lit(t, "\\f");
-			break;
-		case '"':
-			jt_lit(t, "\\\"");
-			break;
-		case '\\':
-			jt_lit(t, "\\\\");
-			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u00%c%c", hex[c >> 4],
-			    hex[c & 0xf]);
-			jt_lit(t, esc);
-		}
-	}
-	jt_add(t, s + from, n - from);
-	jt_add(t, "\"", 1);
 }
 
 /*
@@ -151,12 +91,12 @@ jt_str(struct jtext *t, const char *s, size_t n)
  * escape is needed, none is looked for.
  */
 static void
-jt_key(struct jtext *t, const char *key)
+jt_key(struct proto_buf *t, const char *key)
 {
 	size_t n = strlen(key);
 
 	if (t->len + n + 4 > t->cap)
-		jt_grow(t, n + 4);
+		proto_buf_grow(t, n + 4);
 	if (t->len > 0 && t->p[t->len - 1] != '{' && t->p[t->len - 1] != '[')
 		t->p[t->len++] = ',';
 	t->p[t->len++] = '"';
@@ -167,17 +107,17 @@ jt_key(struct jtext *t, const char *key)
 }
 
 static void
-jt_kstr(struct jtext *t, const char *key, const char *s)
+jt_kstr(struct proto_buf *t, const char *key, const char *s)
 {
 	jt_key(t, key);
 	if (s == NULL)
 		jt_lit(t, "null");
 	else
-		jt_str(t, s, strlen(s));
+		proto_buf_str(t, s, strlen(s));
 }
 
 static void
-jt_kint(struct jtext *t, const char *key, long long v)
+jt_kint(struct proto_buf *t, const char *key, long long v)
 {
 	char		   buf[32];
 	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
@@ -263,7 +203,7 @@ instance_json_double(char *buf, size_t size, double v)
 
 /* A double as json-c prints one: %.17g, and ".0" if that has no point. */
 static void
-jt_kdouble(struct jtext *t, const char *key, double v)
+jt_kdouble(struct proto_buf *t, const char *key, double v)
 {
 	char buf[64];
 
@@ -286,7 +226,7 @@ jt_kdouble(struct jtext *t, const char *key, double v)
 
 /* TXT strings as txt_to_json() makes them. */
 static void
-jt_txt(struct jtext *t, const struct txt *txt)
+jt_txt(struct proto_buf *t, const struct txt *txt)
 {
 	char   b64[TXT_STRING_MAX * 2];
 	size_t i, j;
@@ -305,7 +245,8 @@ jt_txt(struct jtext *t, const struct txt *txt)
 				plain = 0;
 		}
 		if (plain) {
-			jt_str(t, (const char *)txt->v[i].data, txt->v[i].len);
+			proto_buf_str(t, (const char *)txt->v[i].data,
+			    txt->v[i].len);
 			continue;
 		}
 		if (b64_ntop(txt->v[i].data, txt->v[i].len, b64, sizeof(b64)) ==
@@ -361,11 +302,11 @@ jt_fullname(char *out, size_t size, const struct instance *i)
 static const char *
 instance_json_write(const struct instance *i, size_t *lenp)
 {
-	struct jtext t = jt_scratch;
-	char	     full[AVAHI_DOMAIN_NAME_MAX];
-	char	     text[CACHE_ADDR_TEXT_MAX];
-	size_t	     k;
-	int	     first = 1;
+	struct proto_buf t = jt_scratch;
+	char		 full[AVAHI_DOMAIN_NAME_MAX];
+	char		 text[CACHE_ADDR_TEXT_MAX];
+	size_t		 k;
+	int		 first = 1;
 
 	jt_add(&t, "{", 1);
 	jt_kstr(&t, "name", i->name);
