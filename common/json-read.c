@@ -22,6 +22,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,14 +251,20 @@ jr_string(struct jr *r, const char **sp, size_t *np, char **freep)
 }
 
 /* The C locale for strtod, whatever the program's locale is. */
+static locale_t	      jr_c;
+static pthread_once_t jr_c_once = PTHREAD_ONCE_INIT;
+
+static void
+jr_c_make(void)
+{
+	jr_c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
 static locale_t
 jr_c_locale(void)
 {
-	static locale_t c;
-
-	if (c == (locale_t)0)
-		c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	return (c);
+	pthread_once(&jr_c_once, jr_c_make);
+	return (jr_c);
 }
 
 static int
