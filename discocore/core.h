@@ -374,6 +374,16 @@ int    probe_reply_valid(const unsigned char *, size_t, const char *, uint16_t,
        uint16_t);
 int    probe_onlink(const struct probe_ifaddr *, size_t, int, uint32_t);
 
+/* One IPv6 prefix of an interface, as getifaddrs reports it. */
+struct probe_ifaddr6 {
+	int	      ifindex;
+	unsigned char addr[16];
+	unsigned int  plen; /* prefix length: 0 (matches nothing) to 128 */
+};
+
+int probe_onlink6(const struct probe_ifaddr6 *, size_t, int,
+    const unsigned char *);
+
 /* policy.c: how pick chooses one instance (no Avahi, no sockets). */
 enum policy {
 	POLICY_WEIGHTED, /* RFC 2782 priority, then weight */

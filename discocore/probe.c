@@ -74,7 +74,8 @@ probe_rr_is(const ns_rr *rr, const char *name, uint16_t qtype)
  * Is msg (len bytes) an answer to our query qid for host's qtype record?
  * It must be a response (QR set, opcode QUERY, rcode NOERROR) with that id,
  * whose only question is ours and which holds a record of that name and
- * type (an A record of 4 bytes for type A).  A message that does not parse
+ * type (an A record of 4 bytes for type A, an AAAA record of 16 for type
+ * AAAA).  A message that does not parse
  * whole, compression pointers included, is none.
  */
 int
@@ -112,7 +113,8 @@ probe_reply_valid(const unsigned char *msg, size_t len, const char *host,
 		if (ns_parserr(&m, ns_s_an, k, &rr) == -1)
 			return (0);
 		if (probe_rr_is(&rr, name, qtype) &&
-		    (qtype != ns_t_a || ns_rr_rdlen(rr) == NS_INADDRSZ))
+		    (qtype != ns_t_a || ns_rr_rdlen(rr) == NS_INADDRSZ) &&
+		    (qtype != ns_t_aaaa || ns_rr_rdlen(rr) == NS_IN6ADDRSZ))
 			return (1);
 	}
 	return (0);
@@ -140,6 +142,55 @@ probe_onlink(const struct probe_ifaddr *ifs, size_t n, int ifindex,
 		host = ntohl(addr & ~mask);
 		/* /31 (RFC 3021) and /32 have no network or broadcast. */
 		if (ntohl(~mask) > 1 && (host == 0 || host == ntohl(~mask)))
+			continue;
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * May addr (IPv6) be probed as a peer seen on interface ifindex?  A
+ * link-local address (fe80::/10) is on-link for any interface that has
+ * IPv6 (it is sent to with that interface as its scope); any other only
+ * if it lies in one of that interface's prefixes (ifs, n of them), and is
+ * not the prefix's Subnet-Router anycast address (all host bits zero, RFC
+ * 4291 2.6.1) unless the prefix is /127 or /128 (RFC 6164).  Never the
+ * unspecified or loopback address, a multicast one, or an IPv4-mapped or
+ * -compatible one (::/96, ::ffff:0:0/96): those are no peer on the link.
+ */
+int
+probe_onlink6(const struct probe_ifaddr6 *ifs, size_t n, int ifindex,
+    const unsigned char *addr)
+{
+	static const unsigned char zero[10];
+	unsigned int		   plen, b, host_zero;
+	size_t			   k;
+	int			   linklocal;
+
+	if (addr[0] == 0xff || memcmp(addr, zero, 10) == 0)
+		return (0); /* multicast; ::/80 holds ::, ::1 and both ::/96 */
+	linklocal = addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+	for (k = 0; k < n; k++) {
+		if (ifs[k].ifindex != ifindex)
+			continue;
+		if (linklocal)
+			return (1);
+		plen = ifs[k].plen;
+		if (plen == 0 || plen > 128)
+			continue;
+		/* The first plen bits equal, and are the host bits all 0? */
+		for (b = 0; b < plen; b++) {
+			if ((addr[b / 8] ^ ifs[k].addr[b / 8]) &
+			    (0x80 >> (b % 8)))
+				break;
+		}
+		if (b < plen)
+			continue;
+		for (host_zero = 1; b < 128; b++) {
+			if (addr[b / 8] & (0x80 >> (b % 8)))
+				host_zero = 0;
+		}
+		if (host_zero && plen < 127)
 			continue;
 		return (1);
 	}

@@ -17,10 +17,18 @@
 #
 # Knobs: LAB_NO_AVAHI="b" starts no avahi-daemon on host b (to show that
 # a test fails when the lab is broken).  LAB_AVAHI_SERVER holds extra
-# lines for the [server] section of every host's avahi-daemon.conf.  Under CI=true a lab that cannot be
+# lines for the [server] section of every host's avahi-daemon.conf.
+# LAB_NET says which addresses each link gets besides its IPv6 link-local
+# one: "4" (the default) an IPv4 address, "6" an IPv6 one in the
+# documentation prefix and no IPv4 at all (an IPv6-only LAN), "46" both
+# (dual stack).  LAB_LINKS=2 gives every host a second interface, eth1,
+# on a second bridge (a second LAN).  Under CI=true a lab that cannot be
 # built is a failure, never a skip.
 
 LAB_SUBNET=198.51.100		# TEST-NET-2: never a real network
+LAB_SUBNET1=203.0.113		# TEST-NET-3, eth1's (LAB_LINKS=2)
+LAB_SUBNET6=2001:db8:9:		# documentation prefixes (RFC 3849), /64
+LAB_SUBNET6_1=2001:db8:a:
 LAB_ID=
 LAB_DIR=
 LAB_HOSTS=()
@@ -161,7 +169,9 @@ lab_dad_done() {
 	local ns
 	ns=$(lab_ns "$1")
 	ip -n "$ns" -6 addr show dev eth0 | grep -q 'inet6 fe80' &&
-	    ! ip -n "$ns" -6 addr show dev eth0 tentative | grep -q inet6
+	    ! ip -n "$ns" -6 addr show tentative | grep -q inet6 &&
+	    { [ "${LAB_LINKS:-1}" != 2 ] ||
+		ip -n "$ns" -6 addr show dev eth1 | grep -q 'inet6 fe80'; }
 }
 
 # lab_dbus_spawn HOST starts HOST's D-Bus, lab_dbus_ready waits for it.
@@ -216,8 +226,25 @@ lab_dbus_pid() {
 	eval "echo \${LAB_DBUS_PID_$1:-}"
 }
 
+# lab_link_add HOST N K SUBNET4 SUBNET6: HOST's interface ethK, on bridge
+# brK, with addresses number N in the subnets LAB_NET asks for.
+lab_link_add() {
+	local h=$1 n=$2 k=$3 ns
+	ns=$(lab_ns "$h")
+	ip -n "$LAB_ID-br" link add "v$n-$k" type veth peer name "eth$k" \
+	    netns "$ns"
+	ip -n "$LAB_ID-br" link set "v$n-$k" master "br$k" up
+	case ${LAB_NET:-4} in
+	*4*) ip -n "$ns" addr add "$4.$n/24" dev "eth$k" ;;
+	esac
+	case ${LAB_NET:-4} in
+	*6*) ip -n "$ns" addr add "$5:$n/64" dev "eth$k" nodad ;;
+	esac
+	ip -n "$ns" link set "eth$k" multicast on up
+}
+
 lab_host_add() {
-	local h=$1 n=$2 ns dir
+	local h=$1 n=$2 ns dir ifs
 	ns=$(lab_ns "$h")
 	dir=$(lab_hostdir "$h")
 	mkdir -p "$dir/run/dbus" "$dir/run/avahi-daemon" "$dir/services"
@@ -228,11 +255,13 @@ lab_host_add() {
 	# inherit "default").
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
 	    net.ipv6.conf.all.accept_dad=0 >/dev/null 2>&1 || true
-	ip -n "$LAB_ID-br" link add "v$n" type veth peer name eth0 netns "$ns"
-	ip -n "$LAB_ID-br" link set "v$n" master br0 up
 	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add "$LAB_SUBNET.$n/24" dev eth0
-	ip -n "$ns" link set eth0 multicast on up
+	lab_link_add "$h" "$n" 0 "$LAB_SUBNET" "$LAB_SUBNET6"
+	ifs=eth0
+	if [ "${LAB_LINKS:-1}" = 2 ]; then
+		lab_link_add "$h" "$n" 1 "$LAB_SUBNET1" "$LAB_SUBNET6_1"
+		ifs=eth0,eth1
+	fi
 	LAB_HOSTS+=("$h")
 
 	cat >"$dir/dbus.conf" <<CONF
@@ -271,7 +300,7 @@ host-name=lab-$h
 domain-name=local
 use-ipv4=yes
 use-ipv6=yes
-allow-interfaces=eth0
+allow-interfaces=$ifs
 enable-dbus=yes
 ratelimit-interval-usec=1000000
 ratelimit-burst=1000
@@ -309,6 +338,11 @@ lab_up() {
 	ip -n "$LAB_ID-br" link add br0 type bridge stp_state 0 \
 	    forward_delay 0 mcast_snooping 0
 	ip -n "$LAB_ID-br" link set br0 up
+	if [ "${LAB_LINKS:-1}" = 2 ]; then
+		ip -n "$LAB_ID-br" link add br1 type bridge stp_state 0 \
+		    forward_delay 0 mcast_snooping 0
+		ip -n "$LAB_ID-br" link set br1 up
+	fi
 	for h in "$@"; do
 		lab_host_add "$h" "$n"
 		n=$((n + 1))

@@ -141,8 +141,9 @@ lab_spawn c pub2 avahi-publish -s "Scenario C" _scenario._tcp 7100
 check_wait 30 "c publishes again" promq_is "$ans_a" "$((na + 1))"
 cpid=$(lab_avahi_pid c)
 kill -9 "$cpid"
-check_wait 30 "c's avahi-daemon killed: a counts an unreachable peer" \
-    promq_is 'disco_peers{host="a",state="unreachable"}' 1
+# A peer is an address: c's IPv4 one and its IPv6 link-local one.
+check_wait 30 "c's avahi-daemon killed: a counts c's two addresses unreachable" \
+    promq_is 'disco_peers{host="a",state="unreachable"}' 2
 check_wait 10 "and the instance as unreachable, not answered" \
     promq_is 'disco_cache_instances{host="a",state="unreachable"}' 1
 

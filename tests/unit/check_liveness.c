@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <netinet/in.h>
 #include <resolv.h>
 #include <string.h>
 
@@ -339,6 +340,145 @@ START_TEST(test_probe_onlink_point_to_point_and_odd_masks)
 }
 END_TEST
 
+/* Over IPv6 the prober asks for "host AAAA": 16 bytes of address. */
+START_TEST(test_probe_reply_to_an_aaaa_query_needs_an_aaaa_record)
+{
+	struct msg    m = good;
+	unsigned char buf[512];
+	size_t	      n;
+
+	/* The header, "\1b\5local\0", then type AAAA, class IN. */
+	ck_assert_uint_eq(probe_query(buf, sizeof(buf), QID, "b.local",
+			      ns_t_aaaa),
+	    NS_HFIXEDSZ + 9 + NS_QFIXEDSZ);
+	ck_assert_int_eq(buf[NS_HFIXEDSZ + 9], 0);
+	ck_assert_int_eq(buf[NS_HFIXEDSZ + 10], ns_t_aaaa);
+	ck_assert_int_eq(buf[NS_HFIXEDSZ + 12], ns_c_in);
+	m.qtype = m.atype = ns_t_aaaa;
+	m.rdlen = 16;
+	n = build(buf, sizeof(buf), &m);
+	ck_assert(probe_reply_valid(buf, n, "b.local", ns_t_aaaa, QID));
+	/* Not an answer to the A question, nor an A record to AAAA. */
+	ck_assert(!probe_reply_valid(buf, n, "b.local", ns_t_a, QID));
+	m.atype = ns_t_a;
+	n = build(buf, sizeof(buf), &m);
+	ck_assert(!probe_reply_valid(buf, n, "b.local", ns_t_aaaa, QID));
+	/* An AAAA record of the wrong length is none. */
+	m.atype = ns_t_aaaa;
+	m.rdlen = 4;
+	n = build(buf, sizeof(buf), &m);
+	ck_assert(!probe_reply_valid(buf, n, "b.local", ns_t_aaaa, QID));
+	m.rdlen = 15;
+	n = build(buf, sizeof(buf), &m);
+	ck_assert(!probe_reply_valid(buf, n, "b.local", ns_t_aaaa, QID));
+	/* And an A record of 16 bytes none for A. */
+	m.qtype = m.atype = ns_t_a;
+	m.rdlen = 16;
+	n = build(buf, sizeof(buf), &m);
+	ck_assert(!probe_reply_valid(buf, n, "b.local", ns_t_a, QID));
+}
+END_TEST
+
+static struct in6_addr
+ip6(const char *s)
+{
+	struct in6_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET6, s, &a), 1);
+	return (a);
+}
+
+static void
+ifaddr6(struct probe_ifaddr6 *f, int ifindex, const char *addr,
+    unsigned int plen)
+{
+	struct in6_addr a = ip6(addr);
+
+	f->ifindex = ifindex;
+	memcpy(f->addr, &a, 16);
+	f->plen = plen;
+}
+
+static int
+onlink6(const struct probe_ifaddr6 *ifs, size_t n, int ifindex,
+    const char *addr)
+{
+	struct in6_addr a = ip6(addr);
+
+	return (probe_onlink6(ifs, n, ifindex, a.s6_addr));
+}
+
+START_TEST(test_probe_onlink6_prefixes_and_link_local)
+{
+	struct probe_ifaddr6 ifs[5];
+
+	ifaddr6(&ifs[0], 2, "2001:db8:9::1", 64);
+	ifaddr6(&ifs[1], 2, "fe80::1", 64);
+	ifaddr6(&ifs[2], 3, "fd12:3456:789a:1::1", 56);
+	ifaddr6(&ifs[3], 4, "2001:db8:ff::1", 128); /* no prefix */
+	ifaddr6(&ifs[4], 5, "2001:db8:77::1", 0);   /* no mask */
+
+	ck_assert(onlink6(ifs, 5, 2, "2001:db8:9::2"));
+	ck_assert(onlink6(ifs, 5, 2, "2001:db8:9:0:ffff:ffff:ffff:ffff"));
+	ck_assert(onlink6(ifs, 5, 3, "fd12:3456:789a:ff::99"));
+	/* Off-link: another prefix, or another interface's. */
+	ck_assert(!onlink6(ifs, 5, 2, "2001:db8:a::2"));
+	ck_assert(!onlink6(ifs, 5, 2, "2001:db8:9:1::2"));
+	ck_assert(!onlink6(ifs, 5, 3, "2001:db8:9::2"));
+	ck_assert(!onlink6(ifs, 5, 2, "fd12:3456:789a:1::2"));
+	ck_assert(!onlink6(ifs, 5, 3, "fd12:3456:789b::2"));
+	ck_assert(!onlink6(ifs, 5, 2, "2606:4700::1111"));
+	/* A /128 is itself only; no mask, nothing. */
+	ck_assert(onlink6(ifs, 5, 4, "2001:db8:ff::1"));
+	ck_assert(!onlink6(ifs, 5, 4, "2001:db8:ff::2"));
+	ck_assert(!onlink6(ifs, 5, 5, "2001:db8:77::2"));
+	/* Link-local: on-link for any interface with IPv6, with its scope. */
+	ck_assert(onlink6(ifs, 5, 2, "fe80::2"));
+	ck_assert(onlink6(ifs, 5, 3, "fe80::dead:beef"));
+	ck_assert(onlink6(ifs, 5, 3, "febf::1"));  /* fe80::/10 */
+	ck_assert(!onlink6(ifs, 5, 9, "fe80::2")); /* no such interface */
+	ck_assert(!onlink6(NULL, 0, 2, "fe80::2"));
+	ck_assert(!onlink6(ifs, 5, 2, "fec0::1")); /* site-local: not /10 */
+}
+END_TEST
+
+START_TEST(test_probe_onlink6_never_what_is_no_peer)
+{
+	struct probe_ifaddr6 ifs[3];
+
+	ifaddr6(&ifs[0], 2, "2001:db8:9::1", 64);
+	ifaddr6(&ifs[1], 2, "::", 0);
+	ifaddr6(&ifs[2], 2, "::ffff:198.51.100.1", 96);
+
+	/* Subnet-Router anycast: all host bits 0. */
+	ck_assert(!onlink6(ifs, 3, 2, "2001:db8:9::"));
+	ck_assert(onlink6(ifs, 3, 2, "2001:db8:9::1"));
+	ck_assert(!onlink6(ifs, 3, 2, "ff02::fb")); /* mDNS group */
+	ck_assert(!onlink6(ifs, 3, 2, "ff02::1"));
+	ck_assert(!onlink6(ifs, 3, 2, "::"));
+	ck_assert(!onlink6(ifs, 3, 2, "::1"));
+	ck_assert(!onlink6(ifs, 3, 2, "::ffff:198.51.100.2"));
+	ck_assert(!onlink6(ifs, 3, 2, "::198.51.100.2"));
+}
+END_TEST
+
+START_TEST(test_probe_onlink6_point_to_point_prefixes)
+{
+	struct probe_ifaddr6 ifs[1];
+
+	/* RFC 6164: a /127 has no anycast address; both ends are peers. */
+	ifaddr6(&ifs[0], 7, "2001:db8:1::", 127);
+	ck_assert(onlink6(ifs, 1, 7, "2001:db8:1::"));
+	ck_assert(onlink6(ifs, 1, 7, "2001:db8:1::1"));
+	ck_assert(!onlink6(ifs, 1, 7, "2001:db8:1::2"));
+	/* An odd length: /61 holds 2001:db8:0:8::/61 to ...:f:... */
+	ifaddr6(&ifs[0], 7, "2001:db8:0:8::1", 61);
+	ck_assert(onlink6(ifs, 1, 7, "2001:db8:0:f::1"));
+	ck_assert(!onlink6(ifs, 1, 7, "2001:db8:0:7::1"));
+	ck_assert(!onlink6(ifs, 1, 7, "2001:db8:0:10::1"));
+}
+END_TEST
+
 static Suite *
 liveness_suite(void)
 {
@@ -363,6 +503,11 @@ liveness_suite(void)
 	tcase_add_test(tc, test_probe_onlink_only_in_the_interface_prefix);
 	tcase_add_test(tc, test_probe_onlink_never_network_or_broadcast);
 	tcase_add_test(tc, test_probe_onlink_point_to_point_and_odd_masks);
+	tcase_add_test(tc,
+	    test_probe_reply_to_an_aaaa_query_needs_an_aaaa_record);
+	tcase_add_test(tc, test_probe_onlink6_prefixes_and_link_local);
+	tcase_add_test(tc, test_probe_onlink6_never_what_is_no_peer);
+	tcase_add_test(tc, test_probe_onlink6_point_to_point_prefixes);
 	suite_add_tcase(s, tc);
 	return (s);
 }
