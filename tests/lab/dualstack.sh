@@ -1,0 +1,109 @@
+#!/bin/bash
+# A dual-stack LAN (LAB_NET=46): b's service has an IPv4 and an IPv6
+# address on a, and a's liveness prober probes both.  With a's route to
+# b's IPv4 address blackholed, b's host still answers over IPv6: its
+# instance stays in resolve, pick and list past the remove threshold (a
+# family's outage is not the host's death: clients connect over the other
+# one).  With both blackholed, it goes out of resolve and pick within
+# stale.sh's bound (5 s, removed within 10 s); with the routes back, it
+# comes back.
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+# shellcheck source=tests/tap.sh
+. "$top_srcdir/tests/tap.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+LAB_NET=46
+lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
+plan 13
+db=$(lab_hostdir b)
+sa=$(lab_hostdir a)/discod.sock
+nsa=$(lab_ns a)
+b4=$LAB_SUBNET.2
+b6=${LAB_SUBNET6}:2
+mkdir -p "$db/services"
+printf '[Service]\nName=Dual on b\nType=_dual._tcp\nPort=7071\n' \
+    >"$db/services/dual.dnssd"
+printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
+lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
+
+# addrs VERB-ARGS...: "FAMILY ADDRESS" for each address in the reply to
+# discoctl -j VERB-ARGS on a (one instance, or the first), sorted.
+addrs() {
+	lab_ctl a -j "$@" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+i = r.get("instance") or (r.get("instances") or [{}])[0]
+for a in i.get("addresses", []):
+    print(a["family"], a["address"])' | sort
+}
+both() {
+	[ "$(addrs resolve "Dual on b" _dual._tcp)" = "ipv4 $b4
+ipv6 $b6" ]
+}
+check_wait 30 "a resolves b's service to $b4 and $b6" both
+# The agent's reply carries every address of an instance that passes
+# (doc/protocol.md); discoctl shows those of the family asked.
+only() {	# FAMILY ADDRESS OTHER
+	local out
+	out=$(lab_ctl a list _dual._tcp --family "$1" --no-header)
+	grep -qF "$2" <<<"$out" && ! grep -qF "$3" <<<"$out"
+}
+check "discoctl list --family ipv4 shows $b4, not $b6" only ipv4 "$b4" "$b6"
+check "discoctl list --family ipv6 shows $b6, not $b4" only ipv6 "$b6" "$b4"
+liveness() {	# FIELD
+	lab_ctl a -j status | python3 -c '
+import json, sys; print(json.load(sys.stdin)["liveness"][sys.argv[1]])' "$1"
+}
+two_peers() {
+	[ "$(liveness peers)" = 2 ] && [ "$(liveness peers_ipv6)" = 1 ] &&
+	    [ "$(liveness answers)" -gt 1 ]
+}
+check_wait 10 "a's prober probes both of b's addresses, and gets answers" \
+    two_peers
+
+# b's IPv4 address silent: the host still answers over IPv6.
+ip -n "$nsa" route add blackhole "$b4/32"
+unreachable_is() {
+	[ "$(liveness unreachable)" = "$1" ]
+}
+check_wait 10 "a's route to $b4 blackholed: the prober finds it unreachable" \
+    unreachable_is 1
+# Past remove-ms (8 s) from the first unanswered query.
+sleep 6
+reachable() {
+	lab_ctl a -j resolve "Dual on b" _dual._tcp | python3 -c '
+import json, sys; sys.exit(json.load(sys.stdin)["instance"]["reachable"] is not True)'
+}
+picked() {
+	lab_ctl a -j pick _dual._tcp | grep -q '"name":"Dual on b"'
+}
+check "b's instance still resolves, reachable" reachable
+check "and pick still gives it" picked
+check "and list still lists it" lab_ctl a list _dual._tcp
+
+# Both silent: out, in stale.sh's bound.
+t=$(lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" \
+    "Dual on b" _dual._tcp ip -n "$nsa" -6 route add blackhole "$b6/128" |
+    tail -n 1)
+within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
+	local r=${1%% *} m=${1##* }
+	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
+}
+check "and $b6 blackholed too: out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" \
+    within "$t"
+not_picked() {
+	! picked
+}
+check "out of pick" not_picked
+check "the prober counts both addresses unreachable" unreachable_is 2
+
+# One family back is enough.
+ip -n "$nsa" -6 route del blackhole "$b6/128"
+check_wait 10 "$b6 answers again: b's instance is back" \
+    lab_ctl a resolve "Dual on b" _dual._tcp
+ip -n "$nsa" route del blackhole "$b4/32"
+check_wait 10 "$b4 too: no address unreachable" unreachable_is 0
+diag "dual stack, both families cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms"
