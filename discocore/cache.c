@@ -535,6 +535,27 @@ cache_set_reachable(struct cache *c, struct instance *i, int reachable)
 }
 
 /*
+ * The liveness prober's verdict on one address (path k) of an instance
+ * whose host still answers at another: a silent one is left out of the
+ * instance's addresses until it answers again.
+ */
+void
+cache_set_path_silent(struct cache *c, struct instance *i, size_t k, int silent)
+{
+	struct cache_path *p;
+
+	if (k >= i->npaths || i->paths[k].silent == !!silent)
+		return;
+	p = &i->paths[k];
+	instance_changed(c, i);
+	p->silent = !!silent;
+	if (!p->resolved || !i->resolved || i->hidden)
+		return;
+	i->last_changed = clock_wall();
+	cache_emit(c, CACHE_UPDATE, i);
+}
+
+/*
  * Hide an instance whose host stayed silent: watchers see it removed and
  * list leaves it out; if its host answers again it is shown (added) again.
  */

@@ -271,8 +271,20 @@ struct cache_path {
 	char	      ifname[CACHE_IFNAME_MAX];
 	int	      family; /* AF_INET or AF_INET6 */
 	int	      resolved;
+	int	      silent; /* the prober's: no answer here, but elsewhere */
 	unsigned char addr[16]; /* in that family */
 };
+
+/*
+ * May a client be given this address?  Resolved, and not silent: an
+ * address the liveness prober gets no answer at while the host answers
+ * at another (one link of two down, one family cut) is left out.
+ */
+static inline int
+cache_path_usable(const struct cache_path *p)
+{
+	return (p->resolved && !p->silent);
+}
 
 /* The longest address text: IPv6, '%', an interface name, NUL. */
 #define CACHE_ADDR_TEXT_MAX (46 + 1 + CACHE_IFNAME_MAX)
@@ -359,6 +371,7 @@ const char *cache_path_text(const struct cache_path *, char *, size_t);
 void	    cache_ntop6(const unsigned char *, char *);
 void	    cache_set_reachable(struct cache *, struct instance *, int);
 void	    cache_set_hidden(struct cache *, struct instance *, int);
+void cache_set_path_silent(struct cache *, struct instance *, size_t, int);
 
 /* probe.c: the liveness prober's query, replies and targets (no sockets). */
 

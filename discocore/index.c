@@ -720,7 +720,8 @@ ix_has_family(const struct instance *i, int family)
 	size_t k;
 
 	for (k = 0; k < i->npaths; k++) {
-		if (i->paths[k].resolved && i->paths[k].family == family)
+		if (cache_path_usable(&i->paths[k]) &&
+		    i->paths[k].family == family)
 			return (1);
 	}
 	return (0);

@@ -244,7 +244,7 @@ dns_addresses_of(const struct dns_answer_ctx *ctx, ldns_pkt *p,
 	naming_host_label(i, h, sizeof(h));
 	for (k = 0; k < i->npaths; k++) {
 		cp = &i->paths[k];
-		if (!cp->resolved || naming_linklocal(cp) ||
+		if (!cache_path_usable(cp) || naming_linklocal(cp) ||
 		    !dns_extra_add(x, h, cp))
 			continue;
 		rr = dns_rr(ldns_rdf_clone(owner),

@@ -108,7 +108,7 @@ instance_filter_match(const struct instance_filter *f, const struct instance *i)
 	if (f->family == 0 && f->interface == NULL)
 		return (1);
 	for (k = 0, ok = 0; k < i->npaths && !ok; k++) {
-		ok = i->paths[k].resolved &&
+		ok = cache_path_usable(&i->paths[k]) &&
 		    (f->family == 0 || i->paths[k].family == f->family) &&
 		    (f->interface == NULL ||
 			strcmp(i->paths[k].ifname, f->interface) == 0);

@@ -322,7 +322,7 @@ instance_json_write(const struct instance *i, size_t *lenp)
 	jt_key(&t, "addresses");
 	jt_add(&t, "[", 1);
 	for (k = 0; k < i->npaths; k++) {
-		if (!i->paths[k].resolved)
+		if (!cache_path_usable(&i->paths[k]))
 			continue;
 		if (!first)
 			jt_add(&t, ",", 1);

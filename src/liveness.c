@@ -268,24 +268,45 @@ liveness_key(const struct cache_path *p, struct peer *key)
 /*
  * The verdict on an instance from its probed addresses: unreachable when
  * every one is, hidden when every one has been silent long enough to be
- * removed.  An address not probed yet (seen since the last tick) counts
- * as answering; with none probed at all, the verdict is Avahi's alone.
+ * removed.  While some answer, those that do not are left out of its
+ * addresses (a link of two down, a family cut); when none does, the
+ * instance as a whole is marked and its addresses stay as they were.  An
+ * address not probed yet (seen since the last tick) counts as answering;
+ * with none probed at all, the verdict is Avahi's alone.
  */
+/* The peer at path's address, if it is probed and known. */
+static const struct peer *
+liveness_peer_at(const struct cache_path *path)
+{
+	struct peer key;
+
+	if (!liveness_probed(path))
+		return (NULL);
+	liveness_key(path, &key);
+	return (RB_FIND(peer_tree, &lv.peers, &key));
+}
+
 static void
 liveness_verdict(struct instance *i)
 {
-	struct peer key, *p;
-	size_t	    k, n = 0, unreachable = 0, removed = 0;
+	const struct peer *p;
+	size_t		   k, n = 0, unreachable = 0, removed = 0;
 
 	for (k = 0; k < i->npaths; k++) {
 		if (!liveness_probed(&i->paths[k]))
 			continue;
 		n++;
-		liveness_key(&i->paths[k], &key);
-		if ((p = RB_FIND(peer_tree, &lv.peers, &key)) != NULL) {
-			unreachable += p->unreachable != 0;
-			removed += p->removed != 0;
-		}
+		if ((p = liveness_peer_at(&i->paths[k])) == NULL)
+			continue;
+		unreachable += p->unreachable != 0;
+		removed += p->removed != 0;
+	}
+	for (k = 0; k < i->npaths; k++) {
+		p = unreachable > 0 && unreachable < n ?
+		    liveness_peer_at(&i->paths[k]) :
+		    NULL;
+		cache_set_path_silent(lv.cache, i, k,
+		    p != NULL && p->unreachable);
 	}
 	cache_set_reachable(lv.cache, i, n == 0 || unreachable < n);
 	cache_set_hidden(lv.cache, i, n > 0 && removed == n);

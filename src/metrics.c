@@ -305,7 +305,8 @@ static const struct metrics_row {
 	{ "disco_liveness_answers_total", "counter",
 	    "Liveness queries peers answered.", NULL, NULL, "liveness.answers",
 	    1 },
-	{ "disco_peers", "gauge", "Peer addresses the prober watches (one per host, family and "
+	{ "disco_peers", "gauge",
+	    "Peer addresses the prober watches (one per host, family and "
 	    "link), by state.",
 	    "state", "reachable", "liveness.reachable", 1 },
 	{ "disco_peers", NULL, NULL, "state", "unreachable",

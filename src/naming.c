@@ -358,7 +358,7 @@ naming_addresses(struct cache *c, const struct naming_query *q, int family,
 	for (k = 0; k < n && got < max; k++) {
 		for (j = 0; j < v[k]->npaths && got < max; j++) {
 			p = &v[k]->paths[j];
-			if (!p->resolved ||
+			if (!cache_path_usable(p) ||
 			    (family != 0 && p->family != family) ||
 			    (p->family == AF_INET6 && !scoped &&
 				naming_linklocal(p)) ||

@@ -16,7 +16,7 @@ set -u
 
 LAB_NET=46
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
-plan 13
+plan 15
 db=$(lab_hostdir b)
 sa=$(lab_hostdir a)/discod.sock
 nsa=$(lab_ns a)
@@ -81,6 +81,8 @@ picked() {
 	lab_ctl a -j pick _dual._tcp | grep -q '"name":"Dual on b"'
 }
 check "b's instance still resolves, reachable" reachable
+check "with its IPv6 address only: the silent $b4 is left out" \
+    test "$(addrs resolve "Dual on b" _dual._tcp)" = "ipv6 $b6"
 check "and pick still gives it" picked
 check "and list still lists it" lab_ctl a list _dual._tcp
 
@@ -106,4 +108,5 @@ check_wait 10 "$b6 answers again: b's instance is back" \
     lab_ctl a resolve "Dual on b" _dual._tcp
 ip -n "$nsa" route del blackhole "$b4/32"
 check_wait 10 "$b4 too: no address unreachable" unreachable_is 0
+check_wait 10 "and resolve gives both addresses again" both
 diag "dual stack, both families cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms"

@@ -242,6 +242,41 @@ START_TEST(test_cache_drops_the_memo_on_every_change)
 }
 END_TEST
 
+/* The prober's verdict on one address: an update, once, and a new text. */
+START_TEST(test_cache_silent_path_is_an_update_once)
+{
+	struct instance *i;
+	struct txt	 t = { 0 };
+	struct in_addr	 a4 = { 0 };
+	struct in6_addr	 a6 = IN6ADDR_LOOPBACK_INIT;
+
+	i = seen("A", 2, AF_INET);
+	seen("A", 3, AF_INET6);
+	cache_resolved(&c, i, 2, AF_INET, "b.local", 80, &t, &a4);
+	cache_resolved(&c, i, 3, AF_INET6, "b.local", 80, &t, &a6);
+	nev[CACHE_UPDATE] = 0;
+	i->memo = &memos_freed;
+	ck_assert(cache_path_usable(&i->paths[1]));
+	cache_set_path_silent(&c, i, 1, 1);
+	ck_assert(!cache_path_usable(&i->paths[1]));
+	ck_assert(cache_path_usable(&i->paths[0]));
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+	ck_assert_int_eq(memos_freed, 1);
+	cache_set_path_silent(&c, i, 1, 1);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+	cache_set_path_silent(&c, i, 7, 1); /* no such path */
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+	cache_set_path_silent(&c, i, 1, 0);
+	ck_assert(cache_path_usable(&i->paths[1]));
+	ck_assert_int_eq(nev[CACHE_UPDATE], 2);
+	/* Lost while silent: the other path keeps its own state. */
+	cache_set_path_silent(&c, i, 0, 1);
+	ck_assert_int_eq(cache_lost(&c, i, 3, AF_INET6), 0);
+	ck_assert_int_eq(i->paths[0].family, AF_INET);
+	ck_assert(!cache_path_usable(&i->paths[0]));
+}
+END_TEST
+
 START_TEST(test_cache_txt_filters)
 {
 	struct instance *i = seen("A", 2, AF_INET);
@@ -329,6 +364,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_hooks_hear_each_event_in_the_order_added);
 	tcase_add_test(tc, test_cache_drops_the_memo_on_every_change);
 	tcase_add_test(tc, test_cache_ntop6_is_inet_ntop);
+	tcase_add_test(tc, test_cache_silent_path_is_an_update_once);
 	suite_add_tcase(s, tc);
 	return (s);
 }

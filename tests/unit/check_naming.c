@@ -496,6 +496,29 @@ START_TEST(test_naming_addresses_leave_out_unreachable_and_hidden)
 }
 END_TEST
 
+/* An address the prober gets no answer at (its host answers at another). */
+START_TEST(test_naming_addresses_leave_out_silent_addresses)
+{
+	struct naming_query q = query("h1.disco");
+	struct naming_addr  a[16];
+	struct instance *i = cache_find(&c, "Web One", "_http._tcp", "local");
+	size_t		 n, k;
+
+	ck_assert_ptr_nonnull(i);
+	for (k = 0; k < i->npaths && i->paths[k].family != AF_INET6; k++)
+		;
+	ck_assert_uint_lt(k, i->npaths);
+	cache_set_path_silent(&c, i, k, 1);
+	n = naming_addresses(&c, &q, AF_INET6, 1, a, 16);
+	ck_assert(!has_addr(a, n, "2001:db8::1"));
+	ck_assert(has_addr(a, n, "fe80::1"));
+	q = query("http.service.disco");
+	ck_assert_uint_eq(naming_addresses(&c, &q, AF_INET6, 0, a, 16), 0);
+	cache_set_path_silent(&c, i, k, 0);
+	ck_assert_uint_eq(naming_addresses(&c, &q, AF_INET6, 0, a, 16), 1);
+}
+END_TEST
+
 /* dns_answer end to end: queries made and replies read by ldns. */
 
 static struct dns_answer_ctx ctx;
@@ -880,6 +903,7 @@ naming_suite(void)
 	tcase_add_test(tc,
 	    test_dns_ptr_names_keep_a_dot_inside_the_instance_label);
 	tcase_add_test(tc, test_dns_addresses_and_any_are_answered);
+	tcase_add_test(tc, test_naming_addresses_leave_out_silent_addresses);
 	tcase_add_test(tc,
 	    test_dns_many_instances_over_tcp_answer_what_fits_quickly);
 	suite_add_tcase(s, tc);
