@@ -524,11 +524,36 @@ cache_txt_match(const struct instance *i, const char *filter)
 void
 cache_set_reachable(struct cache *c, struct instance *i, int reachable)
 {
-	if (i->unreachable == !reachable)
+	cache_set_liveness(c, i, reachable, NULL);
+}
+
+/*
+ * The liveness prober's whole verdict on an instance at once: reachable
+ * or not, and which of its addresses are silent (silent[k] for path k;
+ * NULL leaves them as they are).  One update event for all of it, so
+ * that watchers of a host's thousand instances get a thousand events per
+ * turn, not one per address and another for reachability.
+ */
+void
+cache_set_liveness(struct cache *c, struct instance *i, int reachable,
+    const unsigned char *silent)
+{
+	size_t k;
+	int    paths = 0;
+
+	for (k = 0; silent != NULL && k < i->npaths; k++) {
+		if (i->paths[k].silent == !!silent[k])
+			continue;
+		i->paths[k].silent = !!silent[k];
+		paths |= i->paths[k].resolved;
+	}
+	if (i->unreachable == !reachable && !paths)
 		return;
 	instance_changed(c, i);
-	i->unreachable = !reachable;
-	i->unreachable_since = reachable ? 0 : clock_wall();
+	if (i->unreachable != !reachable) {
+		i->unreachable = !reachable;
+		i->unreachable_since = reachable ? 0 : clock_wall();
+	}
 	i->last_changed = clock_wall();
 	if (i->resolved && !i->hidden)
 		cache_emit(c, CACHE_UPDATE, i);

@@ -372,6 +372,8 @@ void	    cache_ntop6(const unsigned char *, char *);
 void	    cache_set_reachable(struct cache *, struct instance *, int);
 void	    cache_set_hidden(struct cache *, struct instance *, int);
 void cache_set_path_silent(struct cache *, struct instance *, size_t, int);
+void cache_set_liveness(struct cache *, struct instance *, int,
+    const unsigned char *);
 
 /* probe.c: the liveness prober's query, replies and targets (no sockets). */
 

@@ -79,8 +79,12 @@ struct peer {
 						went out; 0: none */
 	int	       unreachable;
 	int	       removed;
+	int	       news; /* NEWS_*: turned so this tick, not yet told */
 	int	       seen; /* mark for the sweep */
 };
+
+#define NEWS_UNREACHABLE 0x1
+#define NEWS_REMOVED	 0x2
 
 static int
 peer_cmp(const struct peer *a, const struct peer *b)
@@ -290,6 +294,7 @@ static void
 liveness_verdict(struct instance *i)
 {
 	const struct peer *p;
+	unsigned char	   stack[16] = { 0 }, *silent;
 	size_t		   k, n = 0, unreachable = 0, removed = 0;
 
 	for (k = 0; k < i->npaths; k++) {
@@ -301,14 +306,16 @@ liveness_verdict(struct instance *i)
 		unreachable += p->unreachable != 0;
 		removed += p->removed != 0;
 	}
+	silent = i->npaths <= sizeof(stack) ? stack : xcalloc(i->npaths, 1);
 	for (k = 0; k < i->npaths; k++) {
 		p = unreachable > 0 && unreachable < n ?
 		    liveness_peer_at(&i->paths[k]) :
 		    NULL;
-		cache_set_path_silent(lv.cache, i, k,
-		    p != NULL && p->unreachable);
+		silent[k] = p != NULL && p->unreachable;
 	}
-	cache_set_reachable(lv.cache, i, n == 0 || unreachable < n);
+	cache_set_liveness(lv.cache, i, n == 0 || unreachable < n, silent);
+	if (silent != stack)
+		free(silent);
 	cache_set_hidden(lv.cache, i, n > 0 && removed == n);
 }
 
@@ -359,6 +366,60 @@ liveness_host_answers(const struct peer *p)
 			return (1);
 	}
 	return (0);
+}
+
+/* Has every address of p's host been silent long enough to be removed? */
+static int
+liveness_host_removed(const struct peer *p)
+{
+	struct peer *q;
+
+	RB_FOREACH(q, peer_tree, &lv.peers) {
+		if (!q->removed && strcasecmp(q->host, p->host) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Tell what turned this tick, once per host: the journal hears of a host
+ * that stopped answering at every address; an address silent while
+ * another of its host answers is only logged.
+ */
+static void
+liveness_tell(long long now)
+{
+	struct peer *p, *q;
+	long long    silent;
+
+	RB_FOREACH(p, peer_tree, &lv.peers) {
+		if (p->news == 0)
+			continue;
+		silent = p->unanswered != 0 ? now - p->unanswered : 0;
+		if ((p->news & NEWS_UNREACHABLE) && liveness_host_answers(p))
+			log_info("liveness: %s does not answer at %s; it "
+				 "does at another address",
+			    p->host, p->text);
+		else if (p->news & NEWS_UNREACHABLE) {
+			struct journal_fields jf = { NULL, NULL, p->host, 0 };
+
+			journal_event(JOURNAL_PEER_UNREACHABLE, LOG_WARNING,
+			    &jf,
+			    "liveness: %s (%s) silent for %lld ms: its "
+			    "instances are unreachable",
+			    p->host, p->text, silent);
+		}
+		if ((p->news & NEWS_REMOVED) && liveness_host_removed(p))
+			log_info("liveness: %s (%s) silent for %lld ms: its "
+				 "instances are removed",
+			    p->host, p->text, silent);
+		/* The host's other addresses that turned too: told. */
+		RB_FOREACH(q, peer_tree, &lv.peers) {
+			if (q != p && strcasecmp(q->host, p->host) == 0)
+				q->news &= ~p->news;
+		}
+		p->news = 0;
+	}
 }
 
 /*
@@ -437,9 +498,16 @@ liveness_alive(struct peer *p)
 	if (p->unreachable || p->removed) {
 		struct journal_fields jf = { NULL, NULL, p->host, 0 };
 
-		journal_event(JOURNAL_PEER_BACK, LOG_INFO, &jf,
-		    "liveness: %s (%s) answers again", p->host, p->text);
+		/* The host is back if it answered at no address before. */
+		if (liveness_host_answers(p))
+			log_info("liveness: %s answers at %s again", p->host,
+			    p->text);
+		else
+			journal_event(JOURNAL_PEER_BACK, LOG_INFO, &jf,
+			    "liveness: %s (%s) answers again", p->host,
+			    p->text);
 		p->unreachable = p->removed = 0;
+		p->news = 0;
 		liveness_apply(p);
 	}
 }
@@ -639,27 +707,12 @@ liveness_judge(struct peer *p, long long now)
 	if (!p->unreachable &&
 	    silent >= (long long)lv.conf->liveness_unreachable_ms) {
 		p->unreachable = 1;
-		if (liveness_host_answers(p))
-			log_info("liveness: %s (%s) silent for %lld ms; "
-				 "the host answers at another address",
-			    p->host, p->text, silent);
-		else {
-			struct journal_fields jf = { NULL, NULL, p->host, 0 };
-
-			journal_event(JOURNAL_PEER_UNREACHABLE, LOG_WARNING,
-			    &jf,
-			    "liveness: %s (%s) silent for %lld ms: its "
-			    "instances are unreachable",
-			    p->host, p->text, silent);
-		}
+		p->news |= NEWS_UNREACHABLE;
 		liveness_apply(p);
 	}
 	if (!p->removed && silent >= (long long)lv.conf->liveness_remove_ms) {
-		log_info("liveness: %s (%s) silent for %lld ms: its "
-			 "instances are removed unless another address "
-			 "answers",
-		    p->host, p->text, silent);
 		p->removed = 1;
+		p->news |= NEWS_REMOVED;
 		liveness_apply(p);
 	}
 }
@@ -719,6 +772,7 @@ liveness_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		liveness_send(p, now);
 	}
+	liveness_tell(now);
 }
 
 /* A socket of family for the prober, its reads on the loop in *ev. */

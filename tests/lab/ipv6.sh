@@ -17,9 +17,10 @@ set -u
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
 
+lab_nss_require
 LAB_NET=6
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
-plan 24
+plan 26
 da=$(lab_hostdir a)
 db=$(lab_hostdir b)
 sa=$da/discod.sock
@@ -31,6 +32,7 @@ printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
 printf '[dns]\nlisten = [::1]:8653\n' >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
+lab_nss_setup a
 # b's service: a TCP echo on every IPv6 address of b.
 lab_spawn b echo python3 -c '
 import socket, socketserver
@@ -100,6 +102,10 @@ dig6() {
 check "the DNS interface: AAAA of six.service.disco is $b_global" \
     test "$(dig6 six.service.disco AAAA)" = "$b_global"
 check "and it has no A record" test -z "$(dig6 six.service.disco A)"
+out=$(lab_nss a files-first getent ahostsv6 six.service.disco)
+diag "$out"
+check "the NSS module: getent ahostsv6 six.service.disco gives $b_global" \
+    test "$(awk '{ print $1 }' <<<"$out" | sort -u)" = "$b_global"
 
 # The prober: b's address, asked over IPv6, answers.
 liveness() {	# FIELD
@@ -153,6 +159,23 @@ check "disco_getaddrinfo gives the scope: demo-connect connects and talks" \
 reply: echo: from a"
 check "the DNS interface leaves the link-local address out (no AAAA)" \
     test -z "$(dig6 six.service.disco AAAA)"
+# Through the NSS module, as any program resolves (AF_UNSPEC, glibc's
+# gethostbyname4_r): the scope comes along.  Asked for AF_INET6 alone,
+# glibc takes a hostent, which has no room for it (nss-disco(8)).
+out=$(lab_nss a files-first python3 -c '
+import socket
+ai = [a for a in socket.getaddrinfo("six.service.disco", 7070, 0,
+                                    socket.SOCK_STREAM)
+      if a[0] == socket.AF_INET6][0]
+with socket.socket(ai[0], ai[1]) as s:
+    s.settimeout(3)
+    s.connect(ai[4])
+    s.sendall(b"from a\n")
+    print(ai[4][0].split("%")[0], ai[4][3] == socket.if_nametoindex("eth0"),
+          s.makefile().readline().strip())' 2>&1)
+diag "$out"
+check "the NSS module gives $b_ll with eth0 as its scope; connecting to it gets b's echo" \
+    test "$out" = "$b_ll True echo: from a"
 check_wait 10 "the prober gets answers at the link-local address" answers_grow
 
 t2=$(measure ip -n "$(lab_ns b)" link set eth0 down)

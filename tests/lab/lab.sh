@@ -516,3 +516,58 @@ lab_gone() {
 lab_txt() {
 	lab_browse_last "$@" | cut -d';' -f10-
 }
+
+# The NSS module in lookups on a lab host.  lab_nss_require checks for it
+# (and, for a sanitizer build, finds the ASan runtime the programs that
+# load it need); lab_nss_setup HOST gives HOST the module and a private
+# "hosts: files disco" (etc.files-first); lab_nss HOST CONF COMMAND...
+# runs COMMAND on HOST with $LAB_DIR/HOST/etc.CONF laid over /etc (an
+# overlay: a pristine root may have no /etc/hosts to bind a file on),
+# the module, and the lookup socket and domain link beside HOST's
+# discod.sock; nscd's socket hidden.
+lab_nss_require() {
+	LAB_NSS_MODULE=$top_builddir/nss/.libs/libnss_disco.so.2
+	[ -e "$LAB_NSS_MODULE" ] ||
+		{ echo "Bail out! $LAB_NSS_MODULE not built"; exit 1; }
+	command -v getent >/dev/null 2>&1 || lab_unavailable "getent not installed"
+	# The sanitizer build's module leaves ASan's runtime to the program
+	# (leaks are the unit test's business: tests/unit/check_nss runs
+	# under LeakSanitizer).
+	LAB_NSS_PRELOAD=
+	if nm -D "$LAB_NSS_MODULE" 2>/dev/null | grep -q ' U __asan_'; then
+		LAB_NSS_PRELOAD=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+		[ -e "$LAB_NSS_PRELOAD" ] || {
+			echo "Bail out! no ASan runtime to load the sanitizer build's module"
+			exit 1
+		}
+	fi
+}
+
+lab_nss_setup() {
+	local dir
+	dir=$(lab_hostdir "$1")
+	mkdir -p "$dir/etc.files-first" "$dir/empty"
+	printf 'hosts: files disco\n' >"$dir/etc.files-first/nsswitch.conf"
+	printf '127.0.0.1 localhost\n' >"$dir/etc.files-first/hosts"
+	chmod -R a+rX "$dir/etc.files-first" "$dir/empty"
+	cp "$LAB_NSS_MODULE" "$dir/libnss_disco.so.2"
+	chmod a+rx "$dir/libnss_disco.so.2"
+}
+
+lab_nss() {
+	local h=$1 conf=$2
+	shift 2
+	# shellcheck disable=SC2016 # the inner shell expands its arguments
+	lab_on "$h" env P="$LAB_NSS_PRELOAD" sh -c '
+		d=$1 conf=$2; shift 2
+		w=$(mktemp -d "$d/work.XXXXXX") &&
+		mount -t overlay overlay \
+		    -o "lowerdir=/etc,upperdir=$d/etc.$conf,workdir=$w" /etc ||
+			exit 125
+		[ ! -d /run/nscd ] || mount --bind "$d/empty" /run/nscd
+		[ -z "$P" ] || export LD_PRELOAD="$P" \
+		    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+		exec env LD_LIBRARY_PATH="$d" DISCO_LOOKUP_SOCKET="$d/lookup.sock" \
+		    DISCO_DOMAIN_LINK="$d/domain" "$@"' sh "$(lab_hostdir "$h")" \
+	    "$conf" "$@"
+}

@@ -15,21 +15,8 @@ set -u
 . "$top_srcdir/tests/lab/lab.sh"
 
 lab_require_users
-module=$top_builddir/nss/.libs/libnss_disco.so.2
-[ -e "$module" ] || { echo "Bail out! $module not built"; exit 1; }
-command -v getent >/dev/null 2>&1 || lab_unavailable "getent not installed"
+lab_nss_require
 command -v dig >/dev/null 2>&1 || lab_unavailable "dig not installed (bind9-dnsutils)"
-# The sanitizer build's module leaves ASan's runtime to the program:
-# preload it into the programs that resolve through the module (leaks are
-# the unit test's business: tests/unit/check_nss runs under LeakSanitizer).
-preload=
-if nm -D "$module" 2>/dev/null | grep -q ' U __asan_'; then
-	preload=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
-	[ -e "$preload" ] || {
-		echo "Bail out! no ASan runtime to load the sanitizer build's module"
-		exit 1
-	}
-fi
 lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
 dir=$(lab_hostdir a)
 # A low per-user cap, to show the lookup socket's clients count.
@@ -37,35 +24,16 @@ printf '[control]\nmax-clients-per-uid = 4\n' >"$dir/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 plan 15
 
-# The module and its files: a private nsswitch.conf and hosts (an overlay
-# on /etc inside the host: a pristine root may have no /etc/hosts to
-# bind a file on), the lab's lookup socket and domain link (discod -s
-# puts them beside its socket).
-mkdir -p "$dir/etc.files-first" "$dir/etc.disco-first" "$dir/empty"
-printf 'hosts: files disco\n' >"$dir/etc.files-first/nsswitch.conf"
+# "hosts: files disco" (lab_nss's files-first), and "hosts: disco files"
+# with an /etc/hosts that also names http.service.disco.
+lab_nss_setup a
+mkdir -p "$dir/etc.disco-first"
 printf 'hosts: disco files\n' >"$dir/etc.disco-first/nsswitch.conf"
-printf '127.0.0.1 localhost\n' >"$dir/etc.files-first/hosts"
 printf '127.0.0.1 localhost\n%s.99 http.service.disco\n' "$LAB_SUBNET" \
     >"$dir/etc.disco-first/hosts"
-chmod -R a+rX "$dir/etc.files-first" "$dir/etc.disco-first" "$dir/empty"
-cp "$module" "$dir/libnss_disco.so.2"
-chmod a+rx "$dir/libnss_disco.so.2"
-# nss CONF COMMAND...: COMMAND on a, resolving through the module with
-# etc.CONF's nsswitch.conf and hosts (no nscd: its socket is hidden).
+chmod -R a+rX "$dir/etc.disco-first"
 nss() {
-	local conf=$1
-	shift
-	lab_on a env P="$preload" sh -c '
-		d=$1 conf=$2; shift 2
-		w=$(mktemp -d "$d/work.XXXXXX") &&
-		mount -t overlay overlay \
-		    -o "lowerdir=/etc,upperdir=$d/etc.$conf,workdir=$w" /etc ||
-			exit 125
-		[ ! -d /run/nscd ] || mount --bind "$d/empty" /run/nscd
-		[ -z "$P" ] || export LD_PRELOAD="$P" \
-		    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
-		exec env LD_LIBRARY_PATH="$d" DISCO_LOOKUP_SOCKET="$d/lookup.sock" \
-		    DISCO_DOMAIN_LINK="$d/domain" "$@"' sh "$dir" "$conf" "$@"
+	lab_nss a "$@"
 }
 
 lab_spawn b w1 avahi-publish -s "Web B" _http._tcp 8080

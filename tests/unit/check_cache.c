@@ -269,6 +269,23 @@ START_TEST(test_cache_silent_path_is_an_update_once)
 	cache_set_path_silent(&c, i, 1, 0);
 	ck_assert(cache_path_usable(&i->paths[1]));
 	ck_assert_int_eq(nev[CACHE_UPDATE], 2);
+	/* The prober's whole verdict: one update however much turned. */
+	{
+		const unsigned char one[2] = { 0, 1 }, none[2] = { 0, 0 };
+
+		nev[CACHE_UPDATE] = 0;
+		cache_set_liveness(&c, i, 1, one);
+		ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+		cache_set_liveness(&c, i, 0, none); /* both turn */
+		ck_assert_int_eq(nev[CACHE_UPDATE], 2);
+		ck_assert(i->unreachable && cache_path_usable(&i->paths[1]));
+		cache_set_liveness(&c, i, 0, none);
+		cache_set_liveness(&c, i, 0, NULL);
+		ck_assert_int_eq(nev[CACHE_UPDATE], 2);
+		cache_set_liveness(&c, i, 1, NULL);
+		ck_assert_int_eq(nev[CACHE_UPDATE], 3);
+		ck_assert(!i->unreachable);
+	}
 	/* Lost while silent: the other path keeps its own state. */
 	cache_set_path_silent(&c, i, 0, 1);
 	ck_assert_int_eq(cache_lost(&c, i, 3, AF_INET6), 0);
