@@ -551,17 +551,6 @@ liveness_recv(int fd, unsigned char *buf, size_t size, int *family,
 
 		memcpy(addr, &sin->sin_addr, 4);
 		*port = ntohs(sin->sin_port);
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-		     cm = CMSG_NXTHDR(&msg, cm)) {
-			struct in_pktinfo pi;
-
-			if (cm->cmsg_level != IPPROTO_IP ||
-			    cm->cmsg_type != IP_PKTINFO ||
-			    cm->cmsg_len < CMSG_LEN(sizeof(pi)))
-				continue;
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			*ifindex = pi.ipi_ifindex;
-		}
 	} else if (ss.ss_family == AF_INET6 &&
 	    msg.msg_namelen == sizeof(struct sockaddr_in6)) {
 		const struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
@@ -569,19 +558,27 @@ liveness_recv(int fd, unsigned char *buf, size_t size, int *family,
 		memcpy(addr, &sin6->sin6_addr, 16);
 		*port = ntohs(sin6->sin6_port);
 		*ifindex = (int)sin6->sin6_scope_id;
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-		     cm = CMSG_NXTHDR(&msg, cm)) {
-			struct in6_pktinfo pi;
-
-			if (cm->cmsg_level != IPPROTO_IPV6 ||
-			    cm->cmsg_type != IPV6_PKTINFO ||
-			    cm->cmsg_len < CMSG_LEN(sizeof(pi)))
-				continue;
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			*ifindex = (int)pi.ipi6_ifindex;
-		}
-	} else
+	} else {
 		*family = AF_UNSPEC;
+		return (n);
+	}
+	/* The interface it came in on, from IP_PKTINFO or IPV6_PKTINFO. */
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		struct in_pktinfo  pi;
+		struct in6_pktinfo pi6;
+
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			*ifindex = pi.ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
+			*ifindex = (int)pi6.ipi6_ifindex;
+		}
+	}
 	return (n);
 }
 

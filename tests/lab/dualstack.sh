@@ -17,27 +17,15 @@ set -u
 LAB_NET=46
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 plan 15
-db=$(lab_hostdir b)
-sa=$(lab_hostdir a)/discod.sock
 nsa=$(lab_ns a)
 b4=$LAB_SUBNET.2
 b6=${LAB_SUBNET6}:2
-mkdir -p "$db/services"
-printf '[Service]\nName=Dual on b\nType=_dual._tcp\nPort=7071\n' \
-    >"$db/services/dual.dnssd"
-printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_dnssd b "Dual on b" _dual._tcp 7071
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
 
-# addrs VERB-ARGS...: "FAMILY ADDRESS" for each address in the reply to
-# discoctl -j VERB-ARGS on a (one instance, or the first), sorted.
-addrs() {
-	lab_ctl a -j "$@" | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readline())
-i = r.get("instance") or (r.get("instances") or [{}])[0]
-for a in i.get("addresses", []):
-    print(a["family"], a["address"])' | sort
+addrs() {	# VERB-ARGS...: "FAMILY ADDRESS" of each address, sorted
+	lab_addrs a "$@" | awk '{ print $1, $3 }'
 }
 both() {
 	[ "$(addrs resolve "Dual on b" _dual._tcp)" = "ipv4 $b4
@@ -54,8 +42,7 @@ only() {	# FAMILY ADDRESS OTHER
 check "discoctl list --family ipv4 shows $b4, not $b6" only ipv4 "$b4" "$b6"
 check "discoctl list --family ipv6 shows $b6, not $b4" only ipv6 "$b6" "$b4"
 liveness() {	# FIELD
-	lab_ctl a -j status | python3 -c '
-import json, sys; print(json.load(sys.stdin)["liveness"][sys.argv[1]])' "$1"
+	lab_liveness a "$1"
 }
 two_peers() {
 	[ "$(liveness peers)" = 2 ] && [ "$(liveness peers_ipv6)" = 1 ] &&
@@ -87,15 +74,10 @@ check "and pick still gives it" picked
 check "and list still lists it" lab_ctl a list _dual._tcp
 
 # Both silent: out, in stale.sh's bound.
-t=$(lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" \
-    "Dual on b" _dual._tcp ip -n "$nsa" -6 route add blackhole "$b6/128" |
-    tail -n 1)
-within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
-	local r=${1%% *} m=${1##* }
-	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
-}
+t=$(lab_stale_measure a "Dual on b" _dual._tcp \
+    ip -n "$nsa" -6 route add blackhole "$b6/128")
 check "and $b6 blackholed too: out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" \
-    within "$t"
+    lab_stale_within "$t"
 not_picked() {
 	! picked
 }

@@ -22,13 +22,9 @@ LAB_NET=6
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 plan 26
 da=$(lab_hostdir a)
-db=$(lab_hostdir b)
 sa=$da/discod.sock
 b_global=${LAB_SUBNET6}:2
-mkdir -p "$db/services"
-printf '[Service]\nName=Six on b\nType=_six._tcp\nPort=7070\n' \
-    >"$db/services/six.dnssd"
-printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_dnssd b "Six on b" _six._tcp 7070
 printf '[dns]\nlisten = [::1]:8653\n' >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
@@ -52,23 +48,16 @@ no_ipv4() {
 check "neither a nor b has an IPv4 address on the link; b has $b_global" \
     no_ipv4
 
-# addrs VERB-ARGS...: "FAMILY ADDRESS INTERFACE" for each address in the
-# reply to discoctl -j VERB-ARGS on a (one instance, or the first).
-addrs() {
-	lab_ctl a -j "$@" | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readline())
-i = r.get("instance") or (r.get("instances") or [{}])[0]
-for a in i.get("addresses", []):
-    print(a["family"], a["address"], a.get("interface", ""))'
+addrs() {	# VERB-ARGS...: "FAMILY INTERFACE ADDRESS" of each address
+	lab_addrs a "$@"
 }
 resolved_at() {	# ADDRESS: resolve gives exactly that one address
-	[ "$(addrs resolve "Six on b" _six._tcp)" = "ipv6 $1 eth0" ]
+	[ "$(addrs resolve "Six on b" _six._tcp)" = "ipv6 eth0 $1" ]
 }
 check_wait 30 "a resolves b's service to $b_global only, on eth0" \
     resolved_at "$b_global"
 check "pick gives the same address" \
-    test "$(addrs pick _six._tcp)" = "ipv6 $b_global eth0"
+    test "$(addrs pick _six._tcp)" = "ipv6 eth0 $b_global"
 check "list --family ipv6 lists it" \
     lab_ctl a list _six._tcp --family ipv6
 no_v4() {
@@ -109,8 +98,7 @@ check "the NSS module: getent ahostsv6 six.service.disco gives $b_global" \
 
 # The prober: b's address, asked over IPv6, answers.
 liveness() {	# FIELD
-	lab_ctl a -j status | python3 -c '
-import json, sys; print(json.load(sys.stdin)["liveness"][sys.argv[1]])' "$1"
+	lab_liveness a "$1"
 }
 answers_grow() {
 	local n
@@ -121,19 +109,14 @@ answers_grow() {
 check_wait 10 "a's prober probes b over IPv6 and gets answers" answers_grow
 
 measure() {	# COMMAND...: "RESOLVE_MS REMOVE_MS"
-	lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" \
-	    "Six on b" _six._tcp "$@" | tail -n 1
-}
-within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
-	local r=${1%% *} m=${1##* }
-	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
+	lab_stale_measure a "Six on b" _six._tcp "$@"
 }
 not_picked() {
 	! lab_ctl a -j pick _six._tcp | grep -q '"name":"Six on b"'
 }
 t1=$(measure kill -KILL "$(lab_avahi_pid b)")
 check "b's avahi-daemon killed -9 ($b_global): out of resolve in ${t1%% *} ms (<= 5000), removed in ${t1##* } ms (<= 10000)" \
-    within "$t1"
+    lab_stale_within "$t1"
 check "and out of pick" not_picked
 lab_avahi_start b || diag "avahi-daemon on b did not come back"
 check_wait 30 "b's avahi-daemon back: a resolves b's service again" \
@@ -150,7 +133,7 @@ diag "$out"
 check "discoctl's text shows the address with its scope" \
     grep -qF "$b_ll%eth0" <<<"$out"
 check "pick gives $b_ll%eth0" \
-    test "$(addrs pick _six._tcp)" = "ipv6 $b_ll%eth0 eth0"
+    test "$(addrs pick _six._tcp)" = "ipv6 eth0 $b_ll%eth0"
 check "a TCP connect to $b_ll%eth0 gets b's echo" tcp "$b_ll%eth0"
 out=$(demo)
 diag "$out"
@@ -180,7 +163,7 @@ check_wait 10 "the prober gets answers at the link-local address" answers_grow
 
 t2=$(measure ip -n "$(lab_ns b)" link set eth0 down)
 check "b's link cut ($b_ll%eth0): out of resolve in ${t2%% *} ms (<= 5000), removed in ${t2##* } ms (<= 10000)" \
-    within "$t2"
+    lab_stale_within "$t2"
 check "and out of pick" not_picked
 ip -n "$(lab_ns b)" link set eth0 up
 check_wait 30 "b's link back: a resolves b's service again" \

@@ -571,3 +571,58 @@ lab_nss() {
 		    DISCO_DOMAIN_LINK="$d/domain" "$@"' sh "$(lab_hostdir "$h")" \
 	    "$conf" "$@"
 }
+
+# lab_dnssd HOST NAME TYPE PORT: a service file for HOST's discod, in
+# $LAB_DIR/HOST/services, which its discod.conf then names (before
+# lab_discod_start).
+lab_dnssd() {
+	local dir
+	dir=$(lab_hostdir "$1")
+	mkdir -p "$dir/services"
+	printf '[Service]\nName=%s\nType=%s\nPort=%s\n' "$2" "$3" "$4" \
+	    >"$dir/services/${3#_}-$4.dnssd"
+	grep -qs '^services-dir' "$dir/discod.conf" ||
+		printf '[announce]\nservices-dir = %s/services\n' "$dir" \
+		    >>"$dir/discod.conf"
+}
+
+# lab_liveness HOST FIELD: that field of "liveness" in HOST's status.
+lab_liveness() {
+	lab_ctl "$1" -j status | python3 -c '
+import json, sys; print(json.load(sys.stdin)["liveness"][sys.argv[1]])' "$2"
+}
+
+# lab_stale_measure HOST NAME TYPE COMMAND...: run COMMAND, which makes
+# the host of instance NAME vanish, and print "RESOLVE_MS REMOVE_MS": when
+# HOST's discod stopped resolving it and when its watcher got "remove"
+# (tests/lab/clients/stale_measure.py).
+lab_stale_measure() {
+	local h=$1
+	shift
+	: "${top_srcdir:?}"
+	lab_on "$h" python3 "$top_srcdir/tests/lab/clients/stale_measure.py" \
+	    "$(lab_hostdir "$h")/discod.sock" "$@" | tail -n 1
+}
+
+# lab_stale_within "R M": both seen, R <= 5000 and M <= 10000 ms: the
+# bound for every fault that takes a host away without a goodbye (the
+# default [liveness] thresholds, doc/liveness.md).
+lab_stale_within() {
+	local r=${1%% *} m=${1##* }
+	[ "$r" -ge 0 ] 2>/dev/null && [ "$r" -le 5000 ] &&
+	    [ "$m" -ge 0 ] 2>/dev/null && [ "$m" -le 10000 ]
+}
+
+# lab_addrs HOST VERB-ARGS...: "FAMILY INTERFACE ADDRESS" for each address
+# of the instance in the reply to discoctl -j VERB-ARGS on HOST (resolve's
+# or pick's one, list's first), sorted.
+lab_addrs() {
+	local h=$1
+	shift
+	lab_ctl "$h" -j "$@" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+i = r.get("instance") or (r.get("instances") or [{}])[0]
+for a in i.get("addresses", []):
+    print(a["family"], a.get("interface", ""), a["address"])' | sort
+}

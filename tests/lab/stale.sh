@@ -13,11 +13,7 @@ set -u
 RUNS=3
 SECONDS=0
 lab_up a b c || { echo "Bail out! lab did not come up"; exit 1; }
-db=$(lab_hostdir b)
-mkdir -p "$db/services"
-printf '[Service]\nName=Stale via discod\nType=_stale._tcp\nPort=6001\n' \
-    >"$db/services/stale.dnssd"
-printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_dnssd b "Stale via discod" _stale._tcp 6001
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
@@ -49,12 +45,7 @@ LAB_PIDS+=("$live")
 measure() {	# NAME COMMAND...: "RESOLVE_MS REMOVE_MS"
 	local name=$1
 	shift
-	lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" "$name" \
-	    _stale._tcp "$@" | tail -n 1
-}
-within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
-	local r=${1%% *} m=${1##* }
-	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
+	lab_stale_measure a "$name" _stale._tcp "$@"
 }
 
 back() {
@@ -75,7 +66,7 @@ for run in $(seq 1 "$RUNS"); do
 	lab_wait 20 lab_ctl a resolve "$other" _stale._tcp ||
 		diag "run $run: $other not resolved on a before the fault"
 	t=$(measure "$timed" kill -KILL "$(lab_avahi_pid b)")
-	check "run $run: avahi-daemon on b killed -9: \"$timed\" out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" within "$t"
+	check "run $run: avahi-daemon on b killed -9: \"$timed\" out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" lab_stale_within "$t"
 	resolves+=("${t%% *}")
 	removes+=("${t##* }")
 	other_out() {
@@ -90,7 +81,7 @@ done
 lab_spawn b publink avahi-publish -s "Stale Link" _stale._tcp 6002
 check_wait 20 "b back: its discod's service is seen again" back
 t=$(measure "Stale Link" ip -n "$(lab_ns b)" link set eth0 down)
-check "b's link cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms" within "$t"
+check "b's link cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms" lab_stale_within "$t"
 resolves+=("${t%% *}")
 removes+=("${t##* }")
 pick_not_b() {

@@ -17,28 +17,16 @@ set -u
 LAB_LINKS=2
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 plan 13
-db=$(lab_hostdir b)
-sa=$(lab_hostdir a)/discod.sock
 nsa=$(lab_ns a)
 nsb=$(lab_ns b)
-mkdir -p "$db/services"
-printf '[Service]\nName=Two on b\nType=_two._tcp\nPort=7072\n' \
-    >"$db/services/two.dnssd"
-printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
+lab_dnssd b "Two on b" _two._tcp 7072
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
 
-# links VERB-ARGS...: "FAMILY INTERFACE" for each address of the instance
-# in the reply to discoctl -j VERB-ARGS on a, sorted; IPv4 ones with the
-# address too.
+# links VERB-ARGS...: "FAMILY INTERFACE" of each address, sorted; IPv4
+# ones with the address too (the IPv6 ones are link-local, made up).
 links() {
-	lab_ctl a -j "$@" | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readline())
-i = r.get("instance") or (r.get("instances") or [{}])[0]
-for a in i.get("addresses", []):
-    ip = a["address"] if a["family"] == "ipv4" else ""
-    print(a["family"], a.get("interface", ""), ip)' | sort
+	lab_addrs a "$@" | awk '{ print $1, $2, ($1 == "ipv4" ? $3 : "") }'
 }
 all4="ipv4 eth0 $LAB_SUBNET.2
 ipv4 eth1 $LAB_SUBNET1.2
@@ -57,12 +45,8 @@ shows_only() {	# WANTED UNWANTED
 }
 check "discoctl list --interface eth1 shows $LAB_SUBNET1.2, not $LAB_SUBNET.2" \
     shows_only "$LAB_SUBNET1.2" "$LAB_SUBNET.2"
-liveness() {	# FIELD
-	lab_ctl a -j status | python3 -c '
-import json, sys; print(json.load(sys.stdin)["liveness"][sys.argv[1]])' "$1"
-}
 four() {
-	[ "$(liveness peers)" = 4 ] && [ "$(liveness peers_ipv6)" = 2 ]
+	[ "$(lab_liveness a peers)" = 4 ] && [ "$(lab_liveness a peers_ipv6)" = 2 ]
 }
 check_wait 10 "a's prober probes b's four addresses" four
 
@@ -95,15 +79,10 @@ ip -n "$nsb" link set eth1 up
 check_wait 15 "b's eth1 up: its eth1 addresses come back" resolves_to "$all4"
 
 # Both of b's links cut: the host is gone.
-t=$(lab_on a python3 "$top_srcdir/tests/lab/clients/stale_measure.py" "$sa" \
-    "Two on b" _two._tcp sh -c "ip -n $nsb link set eth0 down &&
-	ip -n $nsb link set eth1 down" | tail -n 1)
-within() {	# "R M" -> R <= 5000 and M <= 10000, both seen
-	local r=${1%% *} m=${1##* }
-	[ "$r" -ge 0 ] && [ "$r" -le 5000 ] && [ "$m" -ge 0 ] && [ "$m" -le 10000 ]
-}
+t=$(lab_stale_measure a "Two on b" _two._tcp sh -c \
+    "ip -n $nsb link set eth0 down && ip -n $nsb link set eth1 down")
 check "both of b's links cut: out of resolve in ${t%% *} ms (<= 5000), removed in ${t##* } ms (<= 10000)" \
-    within "$t"
+    lab_stale_within "$t"
 not_picked() {
 	! picked
 }
