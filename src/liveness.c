@@ -278,41 +278,30 @@ liveness_key(const struct cache_path *p, struct peer *key)
  * address not probed yet (seen since the last tick) counts as answering;
  * with none probed at all, the verdict is Avahi's alone.
  */
-/* The peer at path's address, if it is probed and known. */
-static const struct peer *
-liveness_peer_at(const struct cache_path *path)
-{
-	struct peer key;
-
-	if (!liveness_probed(path))
-		return (NULL);
-	liveness_key(path, &key);
-	return (RB_FIND(peer_tree, &lv.peers, &key));
-}
-
 static void
 liveness_verdict(struct instance *i)
 {
 	const struct peer *p;
+	struct peer	   key;
 	unsigned char	   stack[16] = { 0 }, *silent;
 	size_t		   k, n = 0, unreachable = 0, removed = 0;
 
+	silent = i->npaths <= sizeof(stack) ? stack : xcalloc(i->npaths, 1);
 	for (k = 0; k < i->npaths; k++) {
+		silent[k] = 0;
 		if (!liveness_probed(&i->paths[k]))
 			continue;
 		n++;
-		if ((p = liveness_peer_at(&i->paths[k])) == NULL)
+		liveness_key(&i->paths[k], &key);
+		if ((p = RB_FIND(peer_tree, &lv.peers, &key)) == NULL)
 			continue;
-		unreachable += p->unreachable != 0;
+		silent[k] = p->unreachable != 0;
+		unreachable += silent[k];
 		removed += p->removed != 0;
 	}
-	silent = i->npaths <= sizeof(stack) ? stack : xcalloc(i->npaths, 1);
-	for (k = 0; k < i->npaths; k++) {
-		p = unreachable > 0 && unreachable < n ?
-		    liveness_peer_at(&i->paths[k]) :
-		    NULL;
-		silent[k] = p != NULL && p->unreachable;
-	}
+	/* Silent addresses leave the answers only while another answers. */
+	for (k = 0; k < i->npaths && unreachable == n; k++)
+		silent[k] = 0;
 	cache_set_liveness(lv.cache, i, n == 0 || unreachable < n, silent);
 	if (silent != stack)
 		free(silent);
@@ -461,6 +450,7 @@ liveness_answered(int family, const unsigned char *addr, int ifindex,
     const unsigned char *msg, size_t n, uint16_t qid)
 {
 	struct peer key, *p;
+	size_t	    k;
 
 	memset(&key, 0, sizeof(key));
 	key.family = family;
@@ -470,9 +460,12 @@ liveness_answered(int family, const unsigned char *addr, int ifindex,
 	    liveness_answers(p, msg, n, qid))
 		return (p);
 	if (family == AF_INET) {
-		RB_FOREACH(p, peer_tree, &lv.peers) {
-			if (p->family == AF_INET &&
-			    memcmp(p->addr, key.addr, 4) == 0 &&
+		/* At that address on another interface: a lookup for each. */
+		for (k = 0; k < lv.nifs4; k++) {
+			if (lv.ifs4[k].ifindex == ifindex)
+				continue;
+			key.ifindex = lv.ifs4[k].ifindex;
+			if ((p = RB_FIND(peer_tree, &lv.peers, &key)) != NULL &&
 			    liveness_answers(p, msg, n, qid))
 				return (p);
 		}
@@ -620,8 +613,18 @@ liveness_peer(const struct cache_path *path, const char *host)
 	struct peer key, *p;
 
 	liveness_key(path, &key);
-	if ((p = RB_FIND(peer_tree, &lv.peers, &key)) != NULL)
+	if ((p = RB_FIND(peer_tree, &lv.peers, &key)) != NULL) {
+		/*
+		 * The host was renamed (Avahi's "b-2.local" after a conflict):
+		 * ask for the name it answers to now, or it would be found
+		 * silent.
+		 */
+		if (strcasecmp(p->host, host) != 0) {
+			free(p->host);
+			p->host = xstrdup(host);
+		}
 		return (p);
+	}
 	p = xcalloc(1, sizeof(*p));
 	liveness_key(path, p);
 	cache_path_text(path, p->text, sizeof(p->text));

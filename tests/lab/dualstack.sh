@@ -16,7 +16,7 @@ set -u
 
 LAB_NET=46
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
-plan 15
+plan 18
 nsa=$(lab_ns a)
 b4=$LAB_SUBNET.2
 b6=${LAB_SUBNET6}:2
@@ -91,4 +91,19 @@ check_wait 10 "$b6 answers again: b's instance is back" \
 ip -n "$nsa" route del blackhole "$b4/32"
 check_wait 10 "$b4 too: no address unreachable" unreachable_is 0
 check_wait 10 "and resolve gives both addresses again" both
+# b renamed (as Avahi does after a name conflict): the prober asks for
+# the new name at both addresses, and b stays reachable past
+# unreachable-ms.
+lab_on b avahi-set-host-name lab-b-renamed >/dev/null 2>&1 ||
+	diag "avahi-set-host-name failed"
+renamed() {
+	lab_ctl a -j resolve "Dual on b" _dual._tcp |
+	    grep -q '"host":"lab-b-renamed.local"'
+}
+check_wait 20 "b renamed: a resolves its instance on lab-b-renamed.local" \
+    renamed
+sleep 5
+check "and 5 s later (past unreachable-ms) no address of b is unreachable" \
+    unreachable_is 0
+check "and it still resolves, reachable" reachable
 diag "dual stack, both families cut: out of resolve in ${t%% *} ms, removed in ${t##* } ms"
