@@ -595,3 +595,18 @@ cache_set_hidden(struct cache *c, struct instance *i, int hidden)
 	if (!hidden)
 		cache_emit(c, CACHE_ADD, i);
 }
+
+/*
+ * A wide-area instance whose source (etcd) is out of reach: kept, and
+ * marked in every answer until it is in reach again.
+ */
+void
+cache_set_stale(struct cache *c, struct instance *i, int stale)
+{
+	if (i->stale == !!stale)
+		return;
+	instance_changed(c, i);
+	i->stale = !!stale;
+	if (i->resolved && !i->hidden)
+		cache_emit(c, CACHE_UPDATE, i);
+}

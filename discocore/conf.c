@@ -35,6 +35,10 @@ enum config_type {
 	CONFIG_STRING, /* any text */
 	CONFIG_LISTEN, /* address:port pairs, or none */
 	CONFIG_DOMAIN, /* a DNS name */
+	CONFIG_URLS,   /* http:// or https:// URLs */
+	CONFIG_ADDRS,  /* numeric IPv4 or IPv6 addresses */
+	CONFIG_HOSTID, /* a host's id in wide-area keys */
+	CONFIG_PREFIX, /* a wide-area key prefix */
 };
 
 struct config_key {
@@ -101,6 +105,22 @@ static const struct config_key config_keys[] = {
 	{ "dns", "ttl", CONFIG_UINT, OFF(dns_ttl), 0, 3600 },
 	{ "dns", "tcp-clients-max", CONFIG_UINT, OFF(dns_tcp_clients_max), 1,
 	    100000 },
+	{ "wide-area", "endpoints", CONFIG_URLS, OFF(wa_endpoints), 0, 0 },
+	{ "wide-area", "prefix", CONFIG_PREFIX, OFF(wa_prefix), 0, 0 },
+	{ "wide-area", "domain", CONFIG_DOMAIN, OFF(wa_domain), 0, 0 },
+	{ "wide-area", "host", CONFIG_HOSTID, OFF(wa_host), 0, 0 },
+	{ "wide-area", "lease-ttl", CONFIG_UINT, OFF(wa_lease_ttl), 2, 3600 },
+	{ "wide-area", "timeout-ms", CONFIG_UINT, OFF(wa_timeout_ms), 100,
+	    60000 },
+	{ "wide-area", "ca", CONFIG_PATH, OFF(wa_ca), 0, 0 },
+	{ "wide-area", "cert", CONFIG_PATH, OFF(wa_cert), 0, 0 },
+	{ "wide-area", "key", CONFIG_PATH, OFF(wa_key), 0, 0 },
+	{ "wide-area", "user", CONFIG_NAME, OFF(wa_user), 0, 0 },
+	{ "wide-area", "password-file", CONFIG_PATH, OFF(wa_password_file), 0,
+	    0 },
+	{ "wide-area", "publish", CONFIG_WORDS, OFF(wa_publish), 0, 0 },
+	{ "wide-area", "import", CONFIG_WORDS, OFF(wa_import), 0, 0 },
+	{ "wide-area", "addresses", CONFIG_ADDRS, OFF(wa_addresses), 0, 0 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -280,6 +300,10 @@ config_defaults(struct config *conf)
 	conf->dns_domain = xstrdup(DNS_DOMAIN_DEFAULT);
 	conf->dns_ttl = 5;
 	conf->dns_tcp_clients_max = 64;
+	conf->wa_prefix = xstrdup("/disco/");
+	conf->wa_domain = xstrdup("site");
+	conf->wa_lease_ttl = 5;
+	conf->wa_timeout_ms = 2000;
 }
 
 void
@@ -299,6 +323,18 @@ config_clear(struct config *conf)
 	free(conf->browse_subtypes);
 	free(conf->check_targets);
 	free(conf->services_visible);
+	free(conf->wa_endpoints);
+	free(conf->wa_prefix);
+	free(conf->wa_domain);
+	free(conf->wa_host);
+	free(conf->wa_ca);
+	free(conf->wa_cert);
+	free(conf->wa_key);
+	free(conf->wa_user);
+	free(conf->wa_password_file);
+	free(conf->wa_publish);
+	free(conf->wa_import);
+	free(conf->wa_addresses);
 	access_rule_clear(&conf->access_register);
 	while (conf->naccess_types > 0)
 		access_rule_clear(&conf->access_types[--conf->naccess_types]);
@@ -332,6 +368,70 @@ config_parse_number(const char *value, unsigned long long *out, int base)
 		return (-1);
 	*out = n;
 	return ((int)(end - value));
+}
+
+/*
+ * [wide-area] values: endpoints as http:// or https://HOST:PORT URLs
+ * (16 at most, no path), addresses numeric, a host id and a prefix as
+ * keys hold them.
+ */
+static int
+config_check_wide_area(struct config_parser *p, const struct config_key *k,
+    const char *value)
+{
+	char	     *copy, *w, *save = NULL, *host;
+	unsigned char addr[16];
+	const char   *why = NULL;
+	unsigned int  nw = 0;
+
+	if (k->type == CONFIG_HOSTID)
+		why = wa_host_id_invalid(value);
+	else if (k->type == CONFIG_PREFIX)
+		why = wa_prefix_invalid(value);
+	if (why != NULL) {
+		config_error(p, p->line, "[%s] %s: \"%.60s\" %s", k->section,
+		    k->name, value, why);
+		return (-1);
+	}
+	if (k->type != CONFIG_URLS && k->type != CONFIG_ADDRS)
+		return (0);
+	copy = xstrdup(value);
+	for (w = strtok_r(copy, " \t,", &save); w != NULL && why == NULL;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		if (++nw > 16)
+			why = "more than 16";
+		else if (k->type == CONFIG_ADDRS) {
+			if (inet_pton(AF_INET, w, addr) == 1) {
+				if (wa_addr_unusable(AF_INET, addr))
+					why = "is not an address other hosts "
+					      "can reach";
+			} else if (inet_pton(AF_INET6, w, addr) == 1) {
+				if (wa_addr_unusable(AF_INET6, addr))
+					why = "is not an address other hosts "
+					      "can reach";
+			} else
+				why = "is not a numeric IPv4 or IPv6 address";
+		} else {
+			host = strncmp(w, "http://", 7) == 0 ? w + 7 :
+			    strncmp(w, "https://", 8) == 0   ? w + 8 :
+							       NULL;
+			if (host == NULL || *host == '\0' || *host == '/' ||
+			    strchr(host, '/') != NULL || strlen(w) > 256 ||
+			    strpbrk(w, "?#@") != NULL)
+				why = "is not http://HOST:PORT or "
+				      "https://HOST:PORT";
+		}
+		if (why != NULL)
+			config_error(p, p->line, "[%s] %s: \"%.60s\" %s",
+			    k->section, k->name, w, why);
+	}
+	free(copy);
+	if (nw == 0 && why == NULL) {
+		why = "is empty";
+		config_error(p, p->line, "[%s] %s: %s", k->section, k->name,
+		    why);
+	}
+	return (why != NULL ? -1 : 0);
 }
 
 static int
@@ -382,7 +482,9 @@ config_set(struct config_parser *p, const struct config_key *k,
 		*(char **)(void *)field = xstrdup(value);
 		return (0);
 	case CONFIG_WORDS:
-		if (strcmp(k->name, "types") == 0) {
+		if (strcmp(k->name, "types") == 0 ||
+		    strcmp(k->name, "publish") == 0 ||
+		    strcmp(k->name, "import") == 0) {
 			char	   *copy = xstrdup(value), *w, *save = NULL;
 			const char *why = NULL;
 
@@ -472,6 +574,15 @@ config_set(struct config_parser *p, const struct config_key *k,
 		*(char **)(void *)field = d;
 		return (0);
 	}
+	case CONFIG_URLS:
+	case CONFIG_ADDRS:
+	case CONFIG_HOSTID:
+	case CONFIG_PREFIX:
+		if (config_check_wide_area(p, k, value) == -1)
+			return (-1);
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
+		return (0);
 	case CONFIG_MODE:
 		used = config_parse_number(value, &n, 8);
 		if (used <= 0 || value[used] != '\0' || n > 0777 ||
@@ -649,6 +760,40 @@ config_reader(char *str, int num, void *arg)
 	return (str);
 }
 
+/* The line a key was set on, 0 if it was not. */
+static int
+config_seen(const struct config_parser *p, const char *section,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return (p->seen[i]);
+	}
+	return (0);
+}
+
+/* Keys that go together: a user and its password, a cert and its key. */
+static void
+config_check_pairs(struct config_parser *p)
+{
+	static const char *pairs[][2] = { { "user", "password-file" },
+		{ "cert", "key" } };
+	size_t		   k;
+	int		   a, b;
+
+	for (k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+		a = config_seen(p, "wide-area", pairs[k][0]);
+		b = config_seen(p, "wide-area", pairs[k][1]);
+		if ((a == 0) != (b == 0))
+			config_error(p, a != 0 ? a : b,
+			    "[wide-area] %s: needs %s too",
+			    pairs[k][a != 0 ? 0 : 1], pairs[k][a != 0 ? 1 : 0]);
+	}
+}
+
 /*
  * Parse an open stream into conf (which holds defaults or earlier values).
  * Returns the number of errors, each appended to errors when not NULL.
@@ -674,6 +819,7 @@ config_parse(FILE *f, const char *fname, struct config *conf,
 		config_error(&p, 0, "cannot parse: out of memory");
 	if (ferror(f))
 		config_error(&p, 0, "read error: %s", strerror(errno));
+	config_check_pairs(&p);
 	return (p.nerrors);
 }
 

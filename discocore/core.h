@@ -98,6 +98,16 @@ struct config {
 	char		   *dns_domain;	    /* lower case, no final dot */
 	unsigned int	    dns_ttl;	    /* seconds, every answer */
 	unsigned int	    dns_tcp_clients_max;
+	char		   *wa_endpoints;  /* etcd URLs; NULL: no wide area */
+	char		   *wa_prefix;	   /* of every key, ends with '/' */
+	char		   *wa_domain;	   /* of imported instances */
+	char		   *wa_host;	   /* this host's id in keys */
+	unsigned int	    wa_lease_ttl;  /* seconds */
+	unsigned int	    wa_timeout_ms; /* one call to etcd */
+	char		   *wa_ca, *wa_cert, *wa_key; /* TLS files */
+	char		   *wa_user, *wa_password_file;
+	char		   *wa_publish, *wa_import; /* types; NULL: all */
+	char		   *wa_addresses; /* published; NULL: the host's */
 };
 
 int  access_rule_parse(const char *, int, int, struct access_rule *, char *,
@@ -308,6 +318,7 @@ struct instance {
 	int		   unreachable; /* its host stopped answering */
 	double		   unreachable_since;
 	int		   hidden;     /* gone for watchers and list */
+	int		   stale;      /* wide area: etcd out of reach, kept */
 	double		   first_seen; /* seconds since the epoch */
 	double		   last_changed;
 	double		   last_confirmed;
@@ -372,6 +383,7 @@ void	    cache_ntop6(const unsigned char *, char *);
 void	    cache_set_reachable(struct cache *, struct instance *, int);
 void	    cache_set_hidden(struct cache *, struct instance *, int);
 void cache_set_path_silent(struct cache *, struct instance *, size_t, int);
+void cache_set_stale(struct cache *, struct instance *, int);
 void cache_set_liveness(struct cache *, struct instance *, int,
     const unsigned char *);
 
@@ -451,5 +463,93 @@ struct instance *cindex_pick(struct cindex *, const char *, int, enum policy,
 int cindex_txt(struct cindex *, const char *, const char *, struct instance ***,
     size_t *);
 long cindex_txt_count(struct cindex *, const char *, const char *);
+
+/* widearea.c: records in etcd and etcd's v3 JSON answers (no HTTP). */
+#define WA_HOST_ID_MAX 63
+#define WA_PREFIX_MAX  128
+#define WA_KEY_MAX     1024
+#define WA_VALUE_MAX   16384
+#define WA_ADDRS_MAX   8
+
+struct wa_key {
+	char host[WA_HOST_ID_MAX + 1];
+	char type[SERVICE_SUBTYPE_NAME_MAX];
+	char name[SERVICE_NAME_MAX + 1];
+};
+
+struct wa_addr {
+	int	      family;
+	unsigned char addr[16];
+};
+
+/* One announcement as other hosts read it. */
+struct wa_record {
+	char	       name[SERVICE_NAME_MAX + 1];
+	char	       type[SERVICE_SUBTYPE_NAME_MAX];
+	char	       host[256];
+	unsigned int   port;
+	struct txt     txt;
+	char	      *subtypes[SERVICE_SUBTYPES_MAX];
+	size_t	       nsubtypes;
+	struct wa_addr addrs[WA_ADDRS_MAX];
+	size_t	       naddrs;
+};
+
+struct wa_header {
+	long long revision;
+	long long member;
+};
+
+/* A key and value as etcd gives them, decoded from base64 (NUL added). */
+struct wa_kv {
+	char	   *key;
+	size_t	    keylen;
+	char	   *value;
+	size_t	    valuelen;
+	long long   create_revision;
+	long long   mod_revision;
+	long long   lease;
+	int	    deleted; /* a watch's DELETE event */
+	const char *bad;     /* why the value cannot be read, or NULL */
+};
+
+struct wa_range {
+	struct wa_header header;
+	struct wa_kv	*kvs;
+	size_t		 nkvs;
+	long long	 count;
+	int		 more;
+};
+
+struct wa_watch {
+	struct wa_header header;
+	int		 created;
+	int		 canceled;
+	long long	 compact_revision;
+	struct wa_kv	*events;
+	size_t		 nevents;
+};
+
+const char *wa_host_id_invalid(const char *);
+const char *wa_prefix_invalid(const char *);
+int   wa_key_make(char *, size_t, const char *, const char *, const char *,
+      const char *);
+int   wa_key_parse(const char *, size_t, const char *, struct wa_key *,
+      const char **);
+void  wa_record_clear(struct wa_record *);
+char *wa_value_make(const struct wa_record *, size_t *);
+int   wa_value_parse(const char *, size_t, struct wa_record *, char *, size_t);
+int   wa_addr_unusable(int, const unsigned char *);
+void  wa_kvs_free(struct wa_kv *, size_t);
+int   wa_range_parse(const char *, size_t, size_t, struct wa_range *, char *,
+      size_t);
+int   wa_watch_parse(const char *, size_t, size_t, struct wa_watch *, char *,
+      size_t);
+int   wa_lease_parse(const char *, size_t, long long *, long long *, char *,
+      size_t);
+int   wa_answer_parse(const char *, size_t, struct wa_header *, char *, size_t);
+int   wa_token_parse(const char *, size_t, char *, size_t, char *, size_t);
+char *wa_b64(const void *, size_t);
+size_t wa_range_end(const char *, size_t, char *);
 
 #endif

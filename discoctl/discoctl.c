@@ -48,6 +48,7 @@ const struct ctl_cmd *ctl_cmd; /* the command running, for messages */
 #define CTL_O_CHECK    0x0400UL /* --check-*, --interval, --rise, --fall */
 #define CTL_O_SUBTYPES 0x0800UL /* --subtype, as often as wanted */
 #define CTL_O_PERSIST  0x1000UL
+#define CTL_O_DOMAIN   0x2000UL /* --domain */
 
 static int  ctl_help(struct ctl_env *, int, char **);
 static void ctl_push(const char ***, size_t *, const char *);
@@ -67,8 +68,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "types", ctl_types, 0, 0, "types",
 	    "The service types on the network, with how many instances each.\n" },
 	{ "list", ctl_list,
-	    CTL_O_SUBTYPE | CTL_O_TXT | CTL_O_WHERE | CTL_O_LONG, 0,
-	    "list [TYPE] [KEY[=VALUE] ...] [options]",
+	    CTL_O_SUBTYPE | CTL_O_TXT | CTL_O_WHERE | CTL_O_LONG | CTL_O_DOMAIN,
+	    0, "list [TYPE] [KEY[=VALUE] ...] [options]",
 	    "The instances of TYPE (every type without one) that pass the\n"
 	    "filters: each KEY (present in TXT) or KEY=VALUE (exact value).\n"
 	    "Exits 1 when none passes.\n"
@@ -76,34 +77,42 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "  --txt KEY[=VALUE]   a filter, as the operands are\n"
 	    "  --family ipv4|ipv6  only addresses of that family\n"
 	    "  --interface NAME    only addresses seen on that interface\n"
+	    "  --domain DOMAIN     only instances of that domain: local (the\n"
+	    "                      link's) or the wide area's ([wide-area])\n"
 	    "  -l, --long          a row per address, with its family and\n"
 	    "                      interface\n" },
-	{ "resolve", ctl_resolve, CTL_O_WAIT | CTL_O_ADDR, 0,
+	{ "resolve", ctl_resolve, CTL_O_WAIT | CTL_O_ADDR | CTL_O_DOMAIN, 0,
 	    "resolve NAME TYPE | FULLNAME [options]",
 	    "One instance, by name and type or by its full name (dots in the\n"
 	    "name escaped: My\\.Printer._ipp._tcp.local).\n"
 	    "  --wait MS   wait that long for it to appear (at most 60000)\n"
-	    "  --addr      print \"ADDRESS PORT\" only (its first address)\n" },
+	    "  --addr      print \"ADDRESS PORT\" only (its first address)\n"
+	    "  --domain D  the instance's domain (local; the wide area's)\n" },
 	{ "pick", ctl_pick,
 	    CTL_O_SUBTYPE | CTL_O_TXT | CTL_O_WHERE | CTL_O_PICK | CTL_O_WAIT |
-		CTL_O_ADDR,
+		CTL_O_ADDR | CTL_O_DOMAIN,
 	    0, "pick TYPE [KEY[=VALUE] ...] [options]",
 	    "One reachable instance of TYPE that passes the filters (as list\n"
 	    "takes them), chosen by a policy.\n"
 	    "  --policy weighted|round-robin|random|sticky   (weighted)\n"
 	    "  --key KEY           what sticky hashes (a user, a session)\n"
+	    "  --prefer local      this link's instances while there are\n"
+	    "                      any, else the wide area's\n"
 	    "  --wait MS           wait that long for a first instance\n"
-	    "  --subtype, --txt, --family, --interface   as for list\n"
+	    "  --subtype, --txt, --family, --interface, --domain   as for\n"
+	    "                      list\n"
 	    "  --addr              print \"ADDRESS PORT\" only, for scripts:\n"
 	    "                      read host port < <(discoctl pick --addr T)\n" },
 	{ "watch", ctl_watch,
-	    CTL_O_SUBTYPE | CTL_O_TXT | CTL_O_WHERE | CTL_O_SINCE, 0,
-	    "watch [TYPE] [KEY[=VALUE] ...] [options]",
+	    CTL_O_SUBTYPE | CTL_O_TXT | CTL_O_WHERE | CTL_O_SINCE |
+		CTL_O_DOMAIN,
+	    0, "watch [TYPE] [KEY[=VALUE] ...] [options]",
 	    "The instances present, then each change as it happens (add,\n"
 	    "update, remove, resync), until interrupted.\n"
 	    "  --since INDEX       no snapshot: the events after INDEX (the\n"
 	    "                      last one seen), then the live ones\n"
-	    "  --subtype, --txt, --family, --interface   as for list\n" },
+	    "  --subtype, --txt, --family, --interface, --domain   as for\n"
+	    "                      list\n" },
 	{ "publish", ctl_publish,
 	    CTL_O_SUBTYPES | CTL_O_TXT | CTL_O_LEASE | CTL_O_PERSIST |
 		CTL_O_CHECK,
@@ -431,6 +440,9 @@ ctl_add_filters(struct ctl_env *env, struct json_object *req)
 	if (env->interface != NULL)
 		json_object_object_add(req, "interface",
 		    json_object_new_string(env->interface));
+	if (env->domain != NULL)
+		json_object_object_add(req, "domain",
+		    json_object_new_string(env->domain));
 }
 
 /*
@@ -498,6 +510,8 @@ enum {
 	OPT_CHECK_TIMEOUT,
 	OPT_RISE,
 	OPT_FALL,
+	OPT_DOMAIN,
+	OPT_PREFER,
 };
 
 static const struct option ctl_longopts[] = {
@@ -530,6 +544,8 @@ static const struct option ctl_longopts[] = {
 	{ "check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT },
 	{ "rise", required_argument, NULL, OPT_RISE },
 	{ "fall", required_argument, NULL, OPT_FALL },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "prefer", required_argument, NULL, OPT_PREFER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -547,7 +563,10 @@ ctl_opt_class(int ch)
 		return (CTL_O_WHERE);
 	case OPT_POLICY:
 	case OPT_KEY:
+	case OPT_PREFER:
 		return (CTL_O_PICK);
+	case OPT_DOMAIN:
+		return (CTL_O_DOMAIN);
 	case OPT_WAIT:
 		return (CTL_O_WAIT);
 	case OPT_SINCE:
@@ -787,6 +806,12 @@ ctl_options(struct ctl_env *env, const struct ctl_cmd *cmd, int argc,
 			break;
 		case OPT_KEY:
 			env->key = optarg;
+			break;
+		case OPT_DOMAIN:
+			env->domain = optarg;
+			break;
+		case OPT_PREFER:
+			env->prefer = optarg;
 			break;
 		case OPT_WAIT:
 			env->wait_ms = ctl_number("--wait", optarg, 0, 60000);

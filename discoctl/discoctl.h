@@ -33,6 +33,7 @@ struct ctl_env {
 	const char **subtypes; /* publish and run: every --subtype */
 	size_t	     nsubtypes;
 	const char  *family, *interface;
+	const char  *domain, *prefer; /* --domain, --prefer */
 	const char  *policy, *key;
 	const char  *name, *type; /* run */
 	long	     port;	  /* run; 0 when not given */

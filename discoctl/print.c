@@ -482,7 +482,7 @@ print_size(char *buf, size_t len, double bytes)
 static void
 print_status_groups(struct json_object *reply)
 {
-	struct json_object *br, *lv, *dns, *rc;
+	struct json_object *br, *lv, *dns, *rc, *wa;
 	char		    every[32];
 
 	if ((br = print_get(reply, "browse")) != NULL) {
@@ -520,6 +520,24 @@ print_status_groups(struct json_object *reply)
 			    print_str(lv, "answers"));
 		else
 			print_field("liveness", NULL, "not probing");
+	}
+	if ((wa = print_get(reply, "wide_area")) != NULL &&
+	    strcmp(print_str(wa, "state"), "off") != 0) {
+		print_field("wide area",
+		    json_object_get_boolean(print_get(wa, "stale")) ?
+			print_color_of("unreachable") :
+			NULL,
+		    "%s (%s) via %s as host %s: %s published, %s imported "
+		    "as %s%s",
+		    print_str(wa, "state"),
+		    json_object_get_boolean(print_get(wa, "stale")) ? "stale" :
+								      "current",
+		    print_str(wa, "endpoint"), print_str(wa, "host"),
+		    print_str(wa, "published"), print_str(wa, "imported"),
+		    print_str(wa, "domain"),
+		    print_get(wa, "error") != NULL ? "; last error:" : "");
+		if (print_get(wa, "error") != NULL)
+			print_field("", NULL, "%s", print_str(wa, "error"));
 	}
 	if ((dns = print_get(reply, "dns")) != NULL) {
 		rc = print_get(dns, "rcodes");
@@ -760,7 +778,10 @@ print_addrs_cell(struct print_table *t, struct json_object *inst)
 	print_cell_escaped(t, text, cols);
 }
 
-/* The instance's name, marked when its host stopped answering. */
+/*
+ * The instance's name, marked when its host stopped answering, or when
+ * it comes from a wide area out of reach (stale).
+ */
 static void
 print_name_cell(struct print_table *t, struct json_object *inst)
 {
@@ -769,6 +790,11 @@ print_name_cell(struct print_table *t, struct json_object *inst)
 	if (print_get(inst, "reachable") != NULL &&
 	    !json_object_get_boolean(print_get(inst, "reachable"))) {
 		snprintf(buf, sizeof(buf), "%s (unreachable)",
+		    print_str(inst, "name"));
+		print_cell(t, buf, print_color_of("unreachable"));
+	} else if (print_get(inst, "stale") != NULL &&
+	    json_object_get_boolean(print_get(inst, "stale"))) {
+		snprintf(buf, sizeof(buf), "%s (stale)",
 		    print_str(inst, "name"));
 		print_cell(t, buf, print_color_of("unreachable"));
 	} else

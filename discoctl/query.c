@@ -155,6 +155,9 @@ ctl_resolve(struct ctl_env *env, int argc, char **argv)
 		    json_object_new_string(argv[1]));
 		json_object_object_add(req, "type",
 		    json_object_new_string(argv[2]));
+		if (env->domain != NULL)
+			json_object_object_add(req, "domain",
+			    json_object_new_string(env->domain));
 	}
 	ctl_wait(env, req);
 	d = ctl_open(env);
@@ -181,6 +184,9 @@ ctl_pick(struct ctl_env *env, int argc, char **argv)
 	if (env->policy != NULL)
 		json_object_object_add(req, "policy",
 		    json_object_new_string(env->policy));
+	if (env->prefer != NULL)
+		json_object_object_add(req, "prefer",
+		    json_object_new_string(env->prefer));
 	if (env->key != NULL)
 		json_object_object_add(req, "key",
 		    json_object_new_string(env->key));

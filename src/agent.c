@@ -39,6 +39,7 @@ discod_start(void)
 	announce_init(discod->base, &discod->conf);
 	browse_init(discod->base, &discod->conf, &discod->cache);
 	liveness_init(discod->base, &discod->conf, &discod->cache);
+	widearea_init(discod->base, &discod->conf, &discod->cache);
 	dns_init(discod->base, &discod->conf, &discod->cache);
 	metrics_init(discod->base, &discod->conf);
 	control_lookup_domain(discod->conf.dns_domain);
@@ -48,6 +49,7 @@ discod_start(void)
 void
 discod_stop(void)
 {
+	widearea_shutdown(); /* its lease revoked: its records gone */
 	announce_shutdown();
 	metrics_shutdown();
 	dns_shutdown();
@@ -111,6 +113,32 @@ discod_read_config(const char *path, int explicit, struct config *conf,
 		return (0);
 	n = config_load(path, conf, errors);
 	return (n != 0 ? -1 : 0);
+}
+
+static int
+discod_str_differ(const char *a, const char *b)
+{
+	return ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0));
+}
+
+/* Does [wide-area] differ?  Its session is made once, at the start. */
+static int
+discod_wide_area_changed(const struct config *a, const struct config *b)
+{
+	return (discod_str_differ(a->wa_endpoints, b->wa_endpoints) ||
+	    discod_str_differ(a->wa_prefix, b->wa_prefix) ||
+	    discod_str_differ(a->wa_domain, b->wa_domain) ||
+	    discod_str_differ(a->wa_host, b->wa_host) ||
+	    discod_str_differ(a->wa_ca, b->wa_ca) ||
+	    discod_str_differ(a->wa_cert, b->wa_cert) ||
+	    discod_str_differ(a->wa_key, b->wa_key) ||
+	    discod_str_differ(a->wa_user, b->wa_user) ||
+	    discod_str_differ(a->wa_password_file, b->wa_password_file) ||
+	    discod_str_differ(a->wa_publish, b->wa_publish) ||
+	    discod_str_differ(a->wa_import, b->wa_import) ||
+	    discod_str_differ(a->wa_addresses, b->wa_addresses) ||
+	    a->wa_lease_ttl != b->wa_lease_ttl ||
+	    a->wa_timeout_ms != b->wa_timeout_ms);
 }
 
 /*
@@ -184,6 +212,8 @@ discod_reload(void)
 		strcmp(conf.metrics_listen, discod->conf.metrics_listen) != 0))
 		log_warnx("reload: [metrics] listen changes at the next "
 			  "restart");
+	if (discod_wide_area_changed(&conf, &discod->conf))
+		log_warnx("reload: [wide-area] changes at the next restart");
 	free(discod->conf.dns_domain);
 	discod->conf.dns_domain = conf.dns_domain;
 	conf.dns_domain = NULL;

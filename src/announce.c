@@ -109,6 +109,7 @@ announce_wish(struct announcement *a, int on, int anew)
 	free(m->def->name);
 	m->def->name = xstrdup(a->name);
 	avahi_send(m);
+	widearea_announce(a->id, a->final_name, a->def, on);
 }
 
 /* Take the announcement off the network (peers receive goodbyes). */
@@ -267,6 +268,7 @@ announce_free(struct announcement *a)
 	    "announce: withdrawn \"%s\" %s (%s)", a->final_name, a->def->type,
 	    announce_origin(a, buf, sizeof(buf)));
 	announce_reply(a);
+	widearea_announce(a->id, a->final_name, a->def, 0);
 	m = avahi_msg_new(AVAHI_MSG_GROUP); /* def NULL: forget it */
 	m->id = a->id;
 	avahi_send(m);
@@ -322,6 +324,7 @@ announce_avahi_msg(struct avahi_msg *m)
 		free(a->final_name);
 		a->final_name = xstrdup(m->name);
 		a->renames++;
+		widearea_announce(a->id, a->final_name, a->def, 1);
 		if (a->waiter == NULL)
 			announce_event(a, "renamed", ev);
 		else

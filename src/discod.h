@@ -283,6 +283,7 @@ struct instance_filter {
 	size_t	    ntxt;
 	int	    family;    /* 0: either */
 	const char *interface; /* NULL: any */
+	const char *domain;    /* NULL: any ("local", or the wide area's) */
 };
 
 int instance_filter_parse(struct json_object *, struct instance_filter *, int,
@@ -490,6 +491,37 @@ void notify_status(const char *, ...) __attribute__((format(printf, 1, 2)));
 void notify_stopping(void);
 void notify_reloading(void);
 void notify_watchdog_start(struct event_base *);
+
+/* etcd.c: POSTs to etcd's v3 JSON API on the loop (libcurl multi). */
+#define ETCD_BODY_MAX (64 * 1024 * 1024) /* a unary call's answer */
+#define ETCD_LINE_MAX (8 * 1024 * 1024)	 /* one line of a stream */
+
+struct etcd_req;
+struct etcd_opts {
+	const char  *ca, *cert, *key; /* TLS files, or NULL */
+	char	     token[512];      /* from authenticate, or "" */
+	unsigned int connect_timeout_ms;
+};
+typedef int (*etcd_line_cb)(struct etcd_req *, const char *, size_t, void *);
+typedef void (*etcd_done_cb)(struct etcd_req *, int, long, const char *, size_t,
+    const char *, void *);
+
+void		 etcd_init(struct event_base *);
+void		 etcd_shutdown(void);
+struct etcd_req *etcd_post(const struct etcd_opts *, const char *, const char *,
+    const char *, long, etcd_line_cb, etcd_done_cb, void *);
+void		 etcd_cancel(struct etcd_req *);
+unsigned int	 etcd_requests(void);
+
+/* widearea.c: announcements shared through etcd ([wide-area]). */
+void widearea_init(struct event_base *, const struct config *, struct cache *);
+void widearea_shutdown(void);
+void widearea_announce(unsigned long, const char *, const struct service_def *,
+    int);
+int  widearea_has_subtype(const struct instance *, const char *);
+struct json_object *widearea_status_json(void);
+unsigned int	    widearea_published(void);
+int		    widearea_stale(void);
 
 /* agent.c: the agent as a whole (main() is in discod.c). */
 struct discod {

@@ -31,7 +31,8 @@ instance_filter_parse(struct json_object *req, struct instance_filter *f,
 	if (proto_get_string(req, "type", type_required, &f->type, err) == -1 ||
 	    proto_get_string(req, "subtype", 0, &f->subtype, err) == -1 ||
 	    proto_get_string(req, "family", 0, &fam, err) == -1 ||
-	    proto_get_string(req, "interface", 0, &f->interface, err) == -1)
+	    proto_get_string(req, "interface", 0, &f->interface, err) == -1 ||
+	    proto_get_string(req, "domain", 0, &f->domain, err) == -1)
 		return (-1);
 	if (f->type != NULL && (why = service_type_invalid(f->type)) != NULL) {
 		proto_error_set(err, PROTO_E_BAD_FIELD, "type",
@@ -99,7 +100,10 @@ instance_filter_match(const struct instance_filter *f, const struct instance *i)
 
 	if (!i->resolved || i->hidden)
 		return (0);
-	if (f->subtype != NULL && !browse_has_subtype(i, f->subtype))
+	if (f->domain != NULL && strcasecmp(i->domain, f->domain) != 0)
+		return (0);
+	if (f->subtype != NULL && !browse_has_subtype(i, f->subtype) &&
+	    widearea_has_subtype(i, f->subtype) != 1)
 		return (0);
 	for (k = 0; k < f->ntxt; k++) {
 		if (!cache_txt_match(i, f->txt[k]))
@@ -131,7 +135,7 @@ int
 instance_filter_narrow(const struct instance_filter *f)
 {
 	return (f->subtype != NULL || f->ntxt > 0 || f->family != 0 ||
-	    f->interface != NULL);
+	    f->interface != NULL || f->domain != NULL);
 }
 
 /*
@@ -241,6 +245,7 @@ instance_filter_copy(struct instance_filter *dst,
 	dst->type = instance_filter_strdup(src->type);
 	dst->subtype = instance_filter_strdup(src->subtype);
 	dst->interface = instance_filter_strdup(src->interface);
+	dst->domain = instance_filter_strdup(src->domain);
 	for (k = 0; k < src->ntxt; k++)
 		dst->txt[k] = instance_filter_strdup(src->txt[k]);
 }
@@ -254,6 +259,7 @@ instance_filter_clear(struct instance_filter *f)
 	free((char *)(uintptr_t)f->type);
 	free((char *)(uintptr_t)f->subtype);
 	free((char *)(uintptr_t)f->interface);
+	free((char *)(uintptr_t)f->domain);
 	for (k = 0; k < f->ntxt; k++)
 		free((char *)(uintptr_t)f->txt[k]);
 	memset(f, 0, sizeof(*f));

@@ -332,7 +332,8 @@ instance_json_write(const struct instance *i, size_t *lenp)
 		    cache_path_text(&i->paths[k], text, sizeof(text)));
 		jt_kstr(&t, "family",
 		    i->paths[k].family == AF_INET6 ? "ipv6" : "ipv4");
-		jt_kstr(&t, "interface", i->paths[k].ifname);
+		jt_kstr(&t, "interface",
+		    i->paths[k].ifname[0] != '\0' ? i->paths[k].ifname : NULL);
 		jt_add(&t, "}", 1);
 	}
 	jt_add(&t, "]", 1);
@@ -342,6 +343,10 @@ instance_json_write(const struct instance *i, size_t *lenp)
 	jt_lit(&t, !i->unreachable ? "true" : "false");
 	if (i->unreachable)
 		jt_kdouble(&t, "unreachable_since", i->unreachable_since);
+	if (i->stale) {
+		jt_key(&t, "stale");
+		jt_lit(&t, "true");
+	}
 	jt_kdouble(&t, "first_seen", i->first_seen);
 	jt_kdouble(&t, "last_changed", i->last_changed);
 	jt_kdouble(&t, "last_confirmed", i->last_confirmed);

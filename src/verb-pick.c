@@ -62,41 +62,18 @@ pick_draw(void)
 	return ((uint32_t)((z ^ (z >> 31)) >> 32));
 }
 
-static int
-verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
-    struct proto_error *err)
+/* The policy's choice among the instances f passes; n: how many. */
+static struct instance *
+pick_choose(const struct instance_filter *fp, enum policy p, const char *key,
+    size_t *np)
 {
-	struct instance_filter f;
+	struct instance_filter f = *fp;
 	struct cache	      *cache = &discod->cache;
 	struct instance	      *i, **cand = NULL, *chosen;
-	size_t		       size = 0, k;
-	const char	      *pol = "weighted", *key = NULL;
-	enum policy	       p;
-	long long	       wait_ms = 0;
-	size_t		       n = 0;
+	size_t		       size = 0, k, n = 0;
 
-	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1 ||
-	    proto_get_string(req->msg.obj, "policy", 0, &pol, err) == -1 ||
-	    proto_get_string(req->msg.obj, "key", 0, &key, err) == -1 ||
-	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX,
-		&wait_ms, err) == -1)
-		return (VERB_ERROR);
-	if (policy_from_name(pol, &p) == -1) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "policy",
-		    "policy must "
-		    "be weighted, round-robin, random or sticky");
-		return (VERB_ERROR);
-	}
-	if (p == POLICY_STICKY && key == NULL) {
-		proto_error_set(err, PROTO_E_BAD_FIELD, "key",
-		    "policy sticky "
-		    "needs a key");
-		return (VERB_ERROR);
-	}
-	if (f.subtype != NULL &&
-	    browse_subtype_want(f.subtype, f.type, c->uid, err) == -1)
-		return (VERB_ERROR);
-	if (f.subtype == NULL && f.ntxt == 0 && f.interface == NULL) {
+	if (f.subtype == NULL && f.ntxt == 0 && f.interface == NULL &&
+	    f.domain == NULL) {
 		n = cindex_candidates(&discod->index, f.type, f.family);
 		chosen = n == 0 ? NULL :
 				  cindex_pick(&discod->index, f.type, f.family,
@@ -128,6 +105,57 @@ verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
 				      pick_cursor(f.type), pick_draw());
 		free(cand);
 	}
+	*np = n;
+	return (chosen);
+}
+
+static int
+verb_pick_exec(struct client *c, struct request *req, struct json_object *reply,
+    struct proto_error *err)
+{
+	struct instance_filter f;
+	struct instance	      *chosen;
+	const char	      *pol = "weighted", *key = NULL, *prefer = NULL;
+	enum policy	       p;
+	long long	       wait_ms = 0;
+	size_t		       n = 0;
+
+	if (instance_filter_parse(req->msg.obj, &f, 1, err) == -1 ||
+	    proto_get_string(req->msg.obj, "policy", 0, &pol, err) == -1 ||
+	    proto_get_string(req->msg.obj, "key", 0, &key, err) == -1 ||
+	    proto_get_string(req->msg.obj, "prefer", 0, &prefer, err) == -1 ||
+	    proto_get_int(req->msg.obj, "wait_ms", 0, 0, PENDING_WAIT_MAX,
+		&wait_ms, err) == -1)
+		return (VERB_ERROR);
+	if (policy_from_name(pol, &p) == -1) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "policy",
+		    "policy must "
+		    "be weighted, round-robin, random or sticky");
+		return (VERB_ERROR);
+	}
+	if (p == POLICY_STICKY && key == NULL) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "key",
+		    "policy sticky "
+		    "needs a key");
+		return (VERB_ERROR);
+	}
+	if (f.subtype != NULL &&
+	    browse_subtype_want(f.subtype, f.type, c->uid, err) == -1)
+		return (VERB_ERROR);
+	if (prefer != NULL && strcmp(prefer, "local") != 0) {
+		proto_error_set(err, PROTO_E_BAD_FIELD, "prefer",
+		    "prefer must be \"local\"");
+		return (VERB_ERROR);
+	}
+	chosen = NULL;
+	if (prefer != NULL && f.domain == NULL) {
+		/* the link's own instances first, the wide area's if none */
+		f.domain = "local";
+		chosen = pick_choose(&f, p, key, &n);
+		f.domain = NULL;
+	}
+	if (chosen == NULL)
+		chosen = pick_choose(&f, p, key, &n);
 	if (chosen == NULL) {
 		if (wait_ms > 0 && req->run == REQUEST_FIRST)
 			return (pending_add(c, &verb_pick, req, wait_ms));

@@ -64,6 +64,7 @@ status_fill(struct json_object *reply)
 	json_object_object_add(reply, "browse", browse_status_json());
 	json_object_object_add(reply, "liveness", liveness_status_json());
 	json_object_object_add(reply, "dns", dns_status_json());
+	json_object_object_add(reply, "wide_area", widearea_status_json());
 	json_object_object_add(reply, "rss_kib",
 	    json_object_new_int64(discod_rss_kib()));
 }

@@ -626,3 +626,349 @@ i = r.get("instance") or (r.get("instances") or [{}])[0]
 for a in i.get("addresses", []):
     print(a["family"], a.get("interface", ""), a["address"])' | sort
 }
+
+# ---------------------------------------------------------------------
+# Routed labs and etcd, for wide-area tests.
+#
+#	lab_up_routed a b -- c d	# two LANs joined by a router
+#	lab_etcd_start			# a 3-member etcd cluster
+#	lab_etcdctl put k v		# etcdctl (API 3) against it
+#
+# lab_up_routed puts the hosts before "--" on LAN 1 (bridge br0,
+# $LAB_SUBNET.0/24) and those after it on LAN 2 (bridge br1,
+# $LAB_SUBNET1.0/24), each numbered as lab_up numbers them (a=.1, b=.2,
+# c=.3, d=.4 above); the router, namespace "rt", has .254 on each LAN and
+# on a third one (br2, $LAB_SUBNET_ETCD.0/24) where the etcd members
+# live; every host and member routes the others through it.  The router
+# forwards unicast (net.ipv4.ip_forward=1, and IPv6 too under LAB_NET=46)
+# and never multicast: nothing there routes multicast (no mrouted, so
+# mc_forwarding stays 0) and no avahi-daemon runs there (no reflector),
+# so mDNS stays on its LAN.  Nothing routes out of the lab: the router
+# has no uplink and no default route.  LAB_NET=6 (no IPv4) and
+# LAB_LINKS=2 are not for routed labs.
+#
+# lab_etcd_start starts members e1, e2 and e3 (namespaces of their own,
+# $LAB_DIR/eK/ holding the data dir "data" and the log "etcd.log"): on
+# br2 at $LAB_SUBNET_ETCD.201-203 in a routed lab, or on br0 at
+# $LAB_SUBNET.201-203 (beside the hosts) after a plain lab_up.  The root
+# namespace has no route to them: lab_etcdctl runs etcdctl inside e1's
+# namespace, lab_etcdctl_on HOST inside a host's.  Their namespaces are in
+# LAB_HOSTS, so lab_down (the EXIT trap) kills them by PID (KILL, once
+# every process in LAB_PIDS has been stopped: the agents go while etcd is
+# still there) and removes the namespaces; their data dirs go with
+# $LAB_DIR.  Their PIDs are not in LAB_PIDS on purpose: a leader given
+# TERM first hands its leadership over, and when every member stops at
+# once that hangs until lab_stop's 5 s KILL.  "rt", "e1", "e2" and "e3"
+# are taken: no host may be named so.
+
+LAB_SUBNET_ETCD=192.0.2		# TEST-NET-1: the etcd members' LAN
+LAB_SUBNET6_ETCD=2001:db8:b:
+LAB_ROUTED=0		# set by lab_up_routed (lab_up does not read it)
+LAB_ETCD_N=3
+LAB_ETCD_NS=		# the namespace etcd's clients run in (lab_etcdctl)
+
+# lab_ns_add NAME: a bare namespace for NAME (the router, an etcd
+# member): lo up, no duplicate address detection, directories that
+# lab_on needs, and listed in LAB_HOSTS so lab_down removes it.
+lab_ns_add() {
+	local h=$1 ns dir
+	ns=$(lab_ns "$h")
+	dir=$(lab_hostdir "$h")
+	mkdir -p "$dir/run/avahi-daemon" "$dir/services"
+	ip netns add "$ns" || return 1
+	LAB_HOSTS+=("$h")
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+	    net.ipv6.conf.all.accept_dad=0 >/dev/null 2>&1 || true
+	ip -n "$ns" link set lo up
+}
+
+# lab_default_route NAME LAN: NAME's routes to the other LANs go through
+# the router's leg on LAN (0, 1 or 2).
+lab_default_route() {
+	local ns sub6
+	ns=$(lab_ns "$1")
+	ip -n "$ns" route add default via "$(lab_router_ip "$2")" || return 1
+	case ${LAB_NET:-4} in
+	*6*)
+		case $2 in
+		0) sub6=$LAB_SUBNET6 ;;
+		1) sub6=$LAB_SUBNET6_1 ;;
+		*) sub6=$LAB_SUBNET6_ETCD ;;
+		esac
+		ip -n "$ns" -6 route add default via "$sub6:254"
+		;;
+	esac
+}
+
+# lab_router_ip LAN: the router's IPv4 address on LAN 0, 1 or 2.
+lab_router_ip() {
+	case $1 in
+	0) echo "$LAB_SUBNET.254" ;;
+	1) echo "$LAB_SUBNET1.254" ;;
+	*) echo "$LAB_SUBNET_ETCD.254" ;;
+	esac
+}
+
+# lab_ip4 HOST: HOST's IPv4 address (its first interface's).
+lab_ip4() {
+	ip -n "$(lab_ns "$1")" -4 -o addr show scope global |
+	    awk '{ sub("/.*", "", $4); print $4; exit }'
+}
+
+# lab_hosts_start HOST...: for hosts lab_host_add made: wait for their
+# links, start their D-Bus and then their avahi-daemon (LAB_NO_AVAHI
+# honoured), as lab_up does.
+lab_hosts_start() {
+	local h
+	for h in "$@"; do
+		lab_wait 10 lab_dad_done "$h" ||
+			echo "# lab: IPv6 DAD on $h did not finish" >&2
+	done
+	for h in "$@"; do
+		lab_dbus_spawn "$h"
+	done
+	for h in "$@"; do
+		lab_dbus_ready "$h" || return 1
+	done
+	for h in "$@"; do
+		case " ${LAB_NO_AVAHI:-} " in
+		*" $h "*) echo "# lab: no avahi-daemon on $h (LAB_NO_AVAHI)" ;;
+		*) lab_avahi_spawn "$h" ;;
+		esac
+	done
+	for h in "$@"; do
+		case " ${LAB_NO_AVAHI:-} " in
+		*" $h "*) ;;
+		*) lab_avahi_ready "$h" || return 1 ;;
+		esac
+	done
+}
+
+# lab_up_routed HOST... -- HOST...: a lab of two LANs joined by a router
+# (see above); lab_down undoes it at exit.
+lab_up_routed() {
+	local h n=1 lan=0 br all=() none=()
+	case ${LAB_NET:-4} in
+	*4*) ;;
+	*) echo "# lab: a routed lab needs IPv4 (LAB_NET=4 or 46)" >&2; return 1 ;;
+	esac
+	if [ "${LAB_LINKS:-1}" != 1 ]; then
+		echo "# lab: a routed lab has one link per host (no LAB_LINKS)" >&2
+		return 1
+	fi
+	for h in "$@"; do
+		case $h in
+		rt|e[0-9]*)
+			echo "# lab: host name $h is the lab's own" >&2
+			return 1
+			;;
+		esac
+	done
+	# The bridge namespace and no hosts yet (they come below; an empty
+	# array, which shellcheck counts as arguments).
+	lab_up "${none[@]}" || return 1
+	LAB_ROUTED=1
+	br=$LAB_ID-br
+	ip -n "$br" link add br1 type bridge stp_state 0 forward_delay 0 \
+	    mcast_snooping 0 &&
+	ip -n "$br" link add br2 type bridge stp_state 0 forward_delay 0 \
+	    mcast_snooping 0 &&
+	ip -n "$br" link set br1 up &&
+	ip -n "$br" link set br2 up || return 1
+
+	lab_ns_add rt || return 1
+	lab_link_add rt 254 0 "$LAB_SUBNET" "$LAB_SUBNET6" &&
+	lab_link_add rt 254 1 "$LAB_SUBNET1" "$LAB_SUBNET6_1" &&
+	lab_link_add rt 254 2 "$LAB_SUBNET_ETCD" "$LAB_SUBNET6_ETCD" || return 1
+	ip netns exec "$(lab_ns rt)" sysctl -qw net.ipv4.ip_forward=1 >/dev/null ||
+		return 1
+	case ${LAB_NET:-4} in
+	*6*) ip netns exec "$(lab_ns rt)" sysctl -qw \
+		net.ipv6.conf.all.forwarding=1 >/dev/null || return 1 ;;
+	esac
+
+	for h in "$@"; do
+		if [ "$h" = -- ]; then
+			lan=1
+			continue
+		fi
+		if [ "$lan" = 0 ]; then
+			lab_host_add "$h" "$n"
+		else
+			# Made on br0 with LAN 2's addresses, then moved to
+			# br1 before anything on it speaks mDNS.
+			LAB_SUBNET=$LAB_SUBNET1 LAB_SUBNET6=$LAB_SUBNET6_1 \
+			    lab_host_add "$h" "$n"
+			ip -n "$br" link set "v$n-0" master br1 || return 1
+		fi
+		lab_default_route "$h" "$lan" || return 1
+		all+=("$h")
+		n=$((n + 1))
+	done
+	lab_hosts_start "${all[@]}"
+}
+
+# lab_etcd_ip K: member eK's IPv4 address.
+lab_etcd_ip() {
+	if [ "$LAB_ROUTED" = 1 ]; then
+		echo "$LAB_SUBNET_ETCD.$((200 + $1))"
+	else
+		echo "$LAB_SUBNET.$((200 + $1))"
+	fi
+}
+
+# lab_etcd_endpoint K: member eK's client URL.
+lab_etcd_endpoint() {
+	echo "http://$(lab_etcd_ip "$1"):2379"
+}
+
+# lab_etcd_endpoints: every member's client URL, comma-separated.
+lab_etcd_endpoints() {
+	local k out=
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		out+=${out:+,}$(lab_etcd_endpoint "$k")
+	done
+	echo "$out"
+}
+
+lab_etcd_pid() {
+	eval "echo \${LAB_ETCD_PID_$1:-}"
+}
+
+# lab_etcd_spawn K: start member eK in the background, its log appended
+# to $LAB_DIR/eK/etcd.log (a restart adds to it).  The initial-cluster
+# flags only count on the first start; a restart finds its data dir and
+# rejoins as the member it was.
+lab_etcd_spawn() {
+	local k=$1 h=e$1 ip dir cluster='' j LAB_CMD
+	ip=$(lab_etcd_ip "$k")
+	dir=$(lab_hostdir "$h")
+	for ((j = 1; j <= LAB_ETCD_N; j++)); do
+		cluster+=${cluster:+,}e$j=http://$(lab_etcd_ip "$j"):2380
+	done
+	echo "# lab: etcd $h starting $(date +%T.%N)" >>"$dir/etcd.log"
+	# Heartbeat 100 ms and election timeout 1 s (etcd's defaults) keep
+	# failover quick: a new leader about 1-2 s after one dies.
+	lab_cmd "$h" etcd --name "$h" --data-dir "$dir/data" \
+	    --listen-client-urls "http://$ip:2379" \
+	    --advertise-client-urls "http://$ip:2379" \
+	    --listen-peer-urls "http://$ip:2380" \
+	    --initial-advertise-peer-urls "http://$ip:2380" \
+	    --initial-cluster "$cluster" \
+	    --initial-cluster-state new --initial-cluster-token "$LAB_ID" \
+	    --heartbeat-interval 100 --election-timeout 1000 \
+	    --logger zap --log-outputs stderr
+	"${LAB_CMD[@]}" >>"$dir/etcd.log" 2>&1 &
+	LAB_LAST_PID=$!
+	# Out of the job table: the shell still reaps it, and does not
+	# print "Killed" when lab_down or a crash test kills it.
+	disown "$LAB_LAST_PID"
+	eval "LAB_ETCD_PID_$k=$LAB_LAST_PID"
+}
+
+# lab_etcd_listening K: member eK accepts clients.
+lab_etcd_listening() {
+	[ -n "$(ip netns exec "$(lab_ns "e$1")" ss -Hltn \
+	    "src $(lab_etcd_ip "$1") and sport = :2379" 2>/dev/null)" ]
+}
+
+# lab_etcdctl ARGS...: etcdctl (API 3) against every member, run in e1's
+# namespace (dial timeout 2 s, command timeout 5 s unless ARGS say).
+lab_etcdctl() {
+	ip netns exec "$LAB_ETCD_NS" env ETCDCTL_API=3 etcdctl \
+	    --endpoints="$(lab_etcd_endpoints)" --dial-timeout=2s \
+	    --command-timeout=5s "$@"
+}
+
+# lab_etcdctl_on HOST ARGS...: the same from inside HOST.
+lab_etcdctl_on() {
+	local h=$1
+	shift
+	lab_on "$h" env ETCDCTL_API=3 etcdctl \
+	    --endpoints="$(lab_etcd_endpoints)" --dial-timeout=2s \
+	    --command-timeout=5s "$@"
+}
+
+# lab_etcd_healthy [K...]: members K (all by default) answer a
+# linearizable read: each is up and the cluster has a leader.
+lab_etcd_healthy() {
+	local k eps=
+	if [ $# = 0 ]; then
+		for ((k = 1; k <= LAB_ETCD_N; k++)); do
+			set -- "$@" "$k"
+		done
+	fi
+	for k in "$@"; do
+		eps+=${eps:+,}$(lab_etcd_endpoint "$k")
+	done
+	ip netns exec "$LAB_ETCD_NS" env ETCDCTL_API=3 etcdctl \
+	    --endpoints="$eps" --dial-timeout=2s --command-timeout=3s \
+	    endpoint health >/dev/null 2>&1
+}
+
+# lab_etcd_logs: every member's log on stderr, as TAP comments (for a
+# test that failed).
+lab_etcd_logs() {
+	local k
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		sed "s/^/# e$k: /" "$(lab_hostdir "e$k")/etcd.log" >&2
+	done
+}
+
+# lab_etcd_start: the 3-member cluster (see above); waits (30 s at most)
+# until every member reports healthy.
+lab_etcd_start() {
+	local k h
+	: "${LAB_ID:?lab_etcd_start needs a lab: lab_up or lab_up_routed first}"
+	command -v etcd >/dev/null 2>&1 || lab_unavailable "etcd not installed"
+	command -v etcdctl >/dev/null 2>&1 ||
+		lab_unavailable "etcdctl not installed"
+	case ${LAB_NET:-4} in
+	*4*) ;;
+	*) echo "# lab: etcd needs IPv4 (LAB_NET=4 or 46)" >&2; return 1 ;;
+	esac
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		h=e$k
+		lab_ns_add "$h" || return 1
+		if [ "$LAB_ROUTED" = 1 ]; then
+			LAB_NET=4 lab_link_add "$h" $((200 + k)) 2 \
+			    "$LAB_SUBNET_ETCD" "$LAB_SUBNET6_ETCD" &&
+			LAB_NET=4 lab_default_route "$h" 2 || return 1
+		else
+			LAB_NET=4 lab_link_add "$h" $((200 + k)) 0 "$LAB_SUBNET" \
+			    "$LAB_SUBNET6" || return 1
+		fi
+	done
+	LAB_ETCD_NS=$(lab_ns e1)
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		lab_etcd_spawn "$k"
+	done
+	lab_wait 30 lab_etcd_healthy || {
+		echo "# lab: the etcd cluster did not become healthy" >&2
+		lab_etcd_logs
+		return 1
+	}
+}
+
+# lab_etcd_member_stop K [SIGNAL]: stop member eK by its PID (TERM, or
+# SIGNAL: KILL for a crash); its data dir stays.
+lab_etcd_member_stop() {
+	local k=$1 pid
+	pid=$(lab_etcd_pid "$k")
+	[ -n "$pid" ] || return 0
+	lab_stop "$pid" "${2:-TERM}"
+	eval "LAB_ETCD_PID_$k="
+}
+
+# lab_etcd_member_start K: start member eK again on its data dir and wait
+# (15 s at most) until it accepts clients.  It rejoins the cluster; wait
+# for lab_etcd_healthy K to know it serves (that needs a quorum).
+lab_etcd_member_start() {
+	local k=$1
+	[ -z "$(lab_etcd_pid "$k")" ] || return 0
+	lab_etcd_spawn "$k"
+	lab_wait 15 lab_etcd_listening "$k" || {
+		echo "# lab: etcd e$k does not listen" >&2
+		return 1
+	}
+}

@@ -400,7 +400,9 @@ reference_text(const struct instance *i)
 			    "ipv6" :
 			    "ipv4"));
 		json_object_object_add(a, "interface",
-		    json_object_new_string(i->paths[k].ifname));
+		    i->paths[k].ifname[0] != '\0' ?
+			json_object_new_string(i->paths[k].ifname) :
+			NULL);
 		json_object_array_add(addrs, a);
 	}
 	json_object_object_add(o, "addresses", addrs);
@@ -410,6 +412,8 @@ reference_text(const struct instance *i)
 	if (i->unreachable)
 		json_object_object_add(o, "unreachable_since",
 		    json_object_new_double(i->unreachable_since));
+	if (i->stale)
+		json_object_object_add(o, "stale", json_object_new_boolean(1));
 	json_object_object_add(o, "first_seen",
 	    json_object_new_double(i->first_seen));
 	json_object_object_add(o, "last_changed",
@@ -490,12 +494,15 @@ START_TEST(test_instance_text_is_what_json_c_prints)
 			paths[k].addr[0] = xrand() % 2 ? 0xfe : 0x20;
 			paths[k].addr[1] = 0x80;
 			paths[k].addr[15] = (unsigned char)xrand();
-			strlcpy(paths[k].ifname, ifn, sizeof(paths[k].ifname));
+			/* a wide-area address has no interface */
+			strlcpy(paths[k].ifname, xrand() % 5 != 0 ? ifn : "",
+			    sizeof(paths[k].ifname));
 		}
 		i.paths = paths;
 		i.local = (int)(xrand() % 2);
 		i.unreachable = (int)(xrand() % 2);
 		i.unreachable_since = when[xrand() % 8];
+		i.stale = (int)(xrand() % 3 == 0);
 		i.first_seen = when[xrand() % 8];
 		i.last_changed = when[xrand() % 8] + (xrand() % 1000) / 7.0;
 		i.last_confirmed = (double)xrand() / 3.0;
