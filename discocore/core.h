@@ -495,9 +495,9 @@ struct wa_record {
 	size_t	       naddrs;
 };
 
+/* (Member and cluster ids are uint64: not read, nothing needs them.) */
 struct wa_header {
 	long long revision;
-	long long member;
 };
 
 /* A key and value as etcd gives them, decoded from base64 (NUL added). */

@@ -572,8 +572,7 @@ wa_header(struct json_object *o, struct wa_header *h, char *err, size_t errsize)
 	memset(h, 0, sizeof(*h));
 	if (!json_object_object_get_ex(o, "header", &v) ||
 	    !json_object_is_type(v, json_type_object) ||
-	    wa_int64(v, "revision", &h->revision) == -1 || h->revision < 0 ||
-	    wa_int64(v, "member_id", &h->member) == -1) {
+	    wa_int64(v, "revision", &h->revision) == -1 || h->revision < 0) {
 		snprintf(err, errsize, "no valid header");
 		return (-1);
 	}

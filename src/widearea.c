@@ -438,6 +438,20 @@ wa_mark_stale(int stale)
 
 /* ---- the session ---- */
 
+static void wa_fail(const char *, const char *);
+
+/* A call whose answer made no sense: what it was, in the log. */
+static void
+wa_fail_answer(const char *what, const char *why, const char *body,
+    size_t len)
+{
+	char msg[400];
+
+	snprintf(msg, sizeof(msg), "%s; the answer (%zu bytes) begins: %.120s",
+	    why, len, body);
+	wa_fail(what, msg);
+}
+
 static void
 wa_cancel_all(void)
 {
@@ -531,7 +545,8 @@ wa_lease_granted(struct etcd_req *r, int ok, long http, const char *body,
 	}
 	if (wa_lease_parse(body, len, &id, &ttl, err, sizeof(err)) == -1 ||
 	    id == 0 || ttl <= 0) {
-		wa_fail("lease grant", err[0] != '\0' ? err : "no lease");
+		wa_fail_answer("lease grant", err[0] != '\0' ? err : "no lease",
+		    body, len);
 		return;
 	}
 	wa.lease = id;
@@ -568,8 +583,7 @@ wa_keepalive_done(struct etcd_req *r, int ok, long http, const char *body,
 		return;
 	}
 	if (wa_lease_parse(body, len, &id, &ttl, err, sizeof(err)) == -1) {
-		log_debug("wide-area: the keepalive's answer: %.300s", body);
-		wa_fail("lease keepalive", err);
+		wa_fail_answer("lease keepalive", err, body, len);
 		return;
 	}
 	if (ttl <= 0) {
@@ -613,7 +627,7 @@ wa_authenticated(struct etcd_req *r, int ok, long http, const char *body,
 	}
 	if (wa_token_parse(body, len, wa.opts.token, sizeof(wa.opts.token), err,
 		sizeof(err)) == -1) {
-		wa_fail("authenticate", err);
+		wa_fail_answer("authenticate", err, body, len);
 		return;
 	}
 	if (wa.lease != 0)
@@ -998,7 +1012,7 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 	}
 	if (wa_range_parse(body, len, WA_KEYS_MAX, &rr, err, sizeof(err)) ==
 	    -1) {
-		wa_fail("range", err);
+		wa_fail_answer("range", err, body, len);
 		return;
 	}
 	RB_FOREACH(m, wa_key_tree, &wa.imps)

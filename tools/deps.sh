@@ -7,7 +7,7 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libavahi-client-dev libevent-dev libjson-c-dev libinih-dev
-	libbsd-dev libsystemd-dev libldns-dev check
+	libbsd-dev libsystemd-dev libldns-dev libcurl4-openssl-dev check
 	# run
 	avahi-daemon dbus bash-completion
 	# test and lint

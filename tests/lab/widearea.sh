@@ -84,7 +84,9 @@ a4=$(lab_ip4 a)
 d4=$(lab_ip4 d)
 
 check_wait 20 "c lists a's service through etcd, in the domain site, at a's address" \
-    has_row c "Web on a site $a4" _wa._tcp
+    has_row c "Web on a site $a4" _wa._tcp ||
+	diag "etcd holds: $(lab_etcdctl get --prefix /disco/ --keys-only | tr '\n' ' ');" \
+	    "a: $(lab_ctl a -j status | grep -o '"wide_area":{[^}]*}')"
 browse_c=$(lab_on c timeout 5 avahi-browse -pt _wa._tcp 2>&1)
 diag "avahi-browse -pt _wa._tcp on c: $(tr '\n' ' ' <<<"$browse_c")"
 sees_d_not_a() {
