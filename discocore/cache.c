@@ -197,13 +197,29 @@ cache_remove(struct cache *c, struct instance *i)
 void
 cache_clear(struct cache *c)
 {
-	struct instance *i;
+	cache_clear_keep(c, NULL);
+}
 
-	while ((i = RB_MIN(instance_tree, &c->tree)) != NULL) {
+/*
+ * Every instance gone but those of the domain keep (NULL: none kept):
+ * what Avahi found goes when Avahi starts again, what the wide area
+ * brought stays.  Watchers get one "resync".
+ */
+void
+cache_clear_keep(struct cache *c, const char *keep)
+{
+	struct instance *i, *next;
+
+	for (i = RB_MIN(instance_tree, &c->tree); i != NULL; i = next) {
+		next = RB_NEXT(instance_tree, &c->tree, i);
+		if (keep != NULL && strcasecmp(i->domain, keep) == 0)
+			continue;
 		RB_REMOVE(instance_tree, &c->tree, i);
+		c->total--;
+		if (i->resolved)
+			c->count--;
 		instance_free(c, i);
 	}
-	c->count = c->total = 0;
 	cache_emit(c, CACHE_RESYNC, NULL);
 }
 

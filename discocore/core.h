@@ -367,6 +367,7 @@ const char	*cache_event_name(enum cache_event_kind);
 void		 cache_init(struct cache *, void (*)(void *));
 void		 cache_hook_add(struct cache *, struct cache_hook *);
 void		 cache_clear(struct cache *);
+void		 cache_clear_keep(struct cache *, const char *);
 void		 cache_destroy(struct cache *);
 struct instance *cache_find(struct cache *, const char *, const char *,
     const char *);

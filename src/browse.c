@@ -304,8 +304,11 @@ browse_avahi_msg(struct avahi_msg *m)
 
 	switch (m->kind) {
 	case AVAHI_MSG_CLEAR:
-		/* Avahi runs (again): the cache is rebuilt from scratch. */
-		cache_clear(br.cache); /* watchers get "resync" */
+		/*
+		 * Avahi runs (again): what it found is found anew; the wide
+		 * area's instances are not Avahi's, and stay.
+		 */
+		cache_clear_keep(br.cache, widearea_domain());
 		TAILQ_FOREACH(sb, &br.subs, entry)
 			browse_sub_clear(sb);
 		break;

@@ -522,6 +522,7 @@ int  widearea_has_subtype(const struct instance *, const char *);
 struct json_object *widearea_status_json(void);
 unsigned int	    widearea_published(void);
 int		    widearea_stale(void);
+const char	   *widearea_domain(void);
 
 /* agent.c: the agent as a whole (main() is in discod.c). */
 struct discod {

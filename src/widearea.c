@@ -442,8 +442,7 @@ static void wa_fail(const char *, const char *);
 
 /* A call whose answer made no sense: what it was, in the log. */
 static void
-wa_fail_answer(const char *what, const char *why, const char *body,
-    size_t len)
+wa_fail_answer(const char *what, const char *why, const char *body, size_t len)
 {
 	char msg[400];
 
@@ -1035,7 +1034,8 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 
 /*
  * Read the prefix, then watch it from the revision read; or, when a
- * watch ran before (a failover), resume it where it stopped.
+ * watch ran before (a failover) and answers are current, resume it where
+ * it stopped.
  */
 static void
 wa_import_start(void)
@@ -1043,7 +1043,12 @@ wa_import_start(void)
 	char   end[WA_PREFIX_MAX + 1], *k64, *e64, body[1024];
 	size_t elen, plen = strlen(wa.conf->wa_prefix);
 
-	if (wa.watch_rev > 0) {
+	/*
+	 * Stale: read it all, which only a quorum answers (a watch is
+	 * served by a member alone, and a leader cut off from the others
+	 * may still renew leases for an election timeout).
+	 */
+	if (wa.watch_rev > 0 && !wa.stale) {
 		wa_watch_start();
 		return;
 	}
@@ -1282,4 +1287,11 @@ int
 widearea_stale(void)
 {
 	return (wa.stale);
+}
+
+/* The wide area's domain while it runs, else NULL. */
+const char *
+widearea_domain(void)
+{
+	return (wa.state != WA_OFF ? wa.conf->wa_domain : NULL);
 }

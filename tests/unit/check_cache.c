@@ -194,6 +194,39 @@ START_TEST(test_cache_clear_tells_watchers_to_resync)
 }
 END_TEST
 
+/*
+ * Avahi starting again clears what it found, not what the wide area
+ * brought: the domain kept stays, counted and findable, and watchers
+ * get one resync.
+ */
+START_TEST(test_cache_clear_keep_keeps_one_domain)
+{
+	struct instance *i;
+	struct txt	 txt = { 0 };
+	unsigned char	 a4[4] = { 192, 0, 2, 1 };
+	int		 is_new;
+
+	i = seen("A", 2, AF_INET);
+	cache_resolved(&c, i, 2, AF_INET, "a.local", 80, &txt, a4);
+	i = cache_seen(&c, "A", "_demo._tcp", "site", -1, "", AF_INET, 0,
+	    &is_new);
+	cache_resolved(&c, i, -1, AF_INET, "a.site", 80, &txt, a4);
+	cache_seen(&c, "B", "_demo._tcp", "Site", -1, "", AF_INET, 0, &is_new);
+	ck_assert_uint_eq(c.total, 3);
+	ck_assert_uint_eq(c.count, 2);
+	cache_clear_keep(&c, "site");
+	ck_assert_int_eq(nev[CACHE_RESYNC], 1);
+	ck_assert_uint_eq(c.total, 2);
+	ck_assert_uint_eq(c.count, 1);
+	ck_assert_ptr_null(cache_find(&c, "A", "_demo._tcp", "local"));
+	ck_assert_ptr_nonnull(cache_find(&c, "A", "_demo._tcp", "site"));
+	ck_assert_ptr_nonnull(cache_find(&c, "B", "_demo._tcp", "site"));
+	cache_clear_keep(&c, NULL);
+	ck_assert_uint_eq(c.total, 0);
+	ck_assert_uint_eq(c.count, 0);
+}
+END_TEST
+
 START_TEST(test_cache_hooks_hear_each_event_in_the_order_added)
 {
 	static char	  la[] = "a", lb[] = "b";
@@ -377,6 +410,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_names_compare_without_case);
 	tcase_add_test(tc, test_cache_type_iteration_stays_in_type);
 	tcase_add_test(tc, test_cache_clear_tells_watchers_to_resync);
+	tcase_add_test(tc, test_cache_clear_keep_keeps_one_domain);
 	tcase_add_test(tc, test_cache_txt_filters);
 	tcase_add_test(tc, test_cache_hooks_hear_each_event_in_the_order_added);
 	tcase_add_test(tc, test_cache_drops_the_memo_on_every_change);
