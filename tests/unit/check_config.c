@@ -235,6 +235,88 @@ START_TEST(test_config_every_error_is_reported_in_one_pass)
 }
 END_TEST
 
+
+/* [wide-area]: off by default; every key read; its defaults. */
+START_TEST(test_config_wide_area_keys)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_ptr_null(conf.wa_endpoints);
+	ck_assert_str_eq(conf.wa_prefix, "/disco/");
+	ck_assert_str_eq(conf.wa_domain, "site");
+	ck_assert_uint_eq(conf.wa_lease_ttl, 5);
+	ck_assert_uint_eq(conf.wa_timeout_ms, 2000);
+	teardown();
+	ck_assert_int_eq(parse("[wide-area]\n"
+			       "endpoints = http://192.0.2.1:2379, "
+			       "https://etcd.example:2379\n"
+			       "prefix = /sd/\ndomain = Corp.Example\n"
+			       "host = web-1.dc2\nlease-ttl = 10\n"
+			       "timeout-ms = 500\nca = /etc/ca.pem\n"
+			       "cert = /etc/c.pem\nkey = /etc/k.pem\n"
+			       "user = disco-web1\npassword-file = /etc/pw\n"
+			       "publish = _http._tcp _ssh._tcp\n"
+			       "import = _http._tcp\n"
+			       "addresses = 192.0.2.10 2001:db8::10\n"),
+	    0);
+	ck_assert_str_eq(conf.wa_endpoints,
+	    "http://192.0.2.1:2379, https://etcd.example:2379");
+	ck_assert_str_eq(conf.wa_prefix, "/sd/");
+	ck_assert_str_eq(conf.wa_domain, "corp.example");
+	ck_assert_str_eq(conf.wa_host, "web-1.dc2");
+	ck_assert_uint_eq(conf.wa_lease_ttl, 10);
+	ck_assert_uint_eq(conf.wa_timeout_ms, 500);
+	ck_assert_str_eq(conf.wa_key, "/etc/k.pem");
+	ck_assert_str_eq(conf.wa_user, "disco-web1");
+	ck_assert_str_eq(conf.wa_publish, "_http._tcp _ssh._tcp");
+	ck_assert_str_eq(conf.wa_addresses, "192.0.2.10 2001:db8::10");
+}
+END_TEST
+
+/* Each bad [wide-area] value: its line, its key, why. */
+START_TEST(test_config_wide_area_bad_values)
+{
+	static const struct {
+		const char *text, *error;
+	} cases[] = {
+		{ "endpoints = etcd:2379",
+		    "\"etcd:2379\" is not http://HOST:PORT or https://HOST:PORT" },
+		{ "endpoints = http://192.0.2.1:2379/v3",
+		    "is not http://HOST:PORT" },
+		{ "endpoints = http://user@192.0.2.1:2379",
+		    "is not http://HOST:PORT" },
+		{ "endpoints = ,", "endpoints: is empty" },
+		{ "prefix = /disco", "must end with '/'" },
+		{ "host = a/b", "may hold only letters" },
+		{ "host = ..", "may not be" },
+		{ "domain = local", "is mDNS's own domain" },
+		{ "lease-ttl = 1", "outside 2..3600" },
+		{ "timeout-ms = 99", "outside 100..60000" },
+		{ "addresses = 127.0.0.1", "is not an address other hosts" },
+		{ "addresses = fe80::1", "is not an address other hosts" },
+		{ "addresses = example.com", "is not a numeric IPv4 or IPv6" },
+		{ "publish = http", "publish:" },
+		{ "ca = relative.pem", "is not an absolute path" },
+		{ "user = disco", "[wide-area] user: needs password-file too" },
+		{ "key = /k.pem", "[wide-area] key: needs cert too" },
+	};
+	char   text[256];
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		snprintf(text, sizeof(text), "[wide-area]\n%s\n",
+		    cases[k].text);
+		ck_assert_msg(parse(text) == 1, "%s: not one error",
+		    cases[k].text);
+		ck_assert_msg(strstr(first_error(), "test.conf:2: ") ==
+			first_error(),
+		    "%s: %s", cases[k].text, first_error());
+		ck_assert_msg(strstr(first_error(), cases[k].error) != NULL,
+		    "%s: %s", cases[k].text, first_error());
+		teardown();
+	}
+}
+END_TEST
+
 START_TEST(test_access_root_may_always_register)
 {
 	struct access_creds cr = { 0, 0, NULL, 0 };
@@ -378,6 +460,8 @@ config_suite(void)
 	tcase_add_test(tc, test_config_syntax_error_names_the_line);
 	tcase_add_test(tc, test_config_long_line_is_refused_not_split);
 	tcase_add_test(tc, test_config_every_error_is_reported_in_one_pass);
+	tcase_add_test(tc, test_config_wide_area_keys);
+	tcase_add_test(tc, test_config_wide_area_bad_values);
 	tcase_add_test(tc, test_access_root_may_always_register);
 	tcase_add_test(tc, test_access_register_names_users_and_groups);
 	tcase_add_test(tc, test_access_restricted_type_compares_without_case);
