@@ -368,6 +368,9 @@ instance_parse(struct json_object *o, struct disco_instance *i)
 		i->local = json_object_get_boolean(local);
 	/* An older agent says nothing: reachable, as it would pick it. */
 	i->reachable = reach == NULL || json_object_get_boolean(reach);
+	if (json_object_object_get_ex(o, "stale", &since) &&
+	    json_object_is_type(since, json_type_boolean))
+		i->stale = json_object_get_boolean(since);
 	if (json_object_object_get_ex(o, "unreachable_since", &since) &&
 	    (json_object_is_type(since, json_type_double) ||
 		json_object_is_type(since, json_type_int)))
@@ -878,6 +881,7 @@ req_query(const char *verb, const struct disco_query *q)
 	req_string(req, "subtype", q->subtype);
 	req_string(req, "family", q->family);
 	req_string(req, "interface", q->interface);
+	req_string(req, "domain", q->domain);
 	if (req_strings(req, "txt", q->txt) != 0) {
 		json_object_put(req);
 		return (NULL);
@@ -924,6 +928,7 @@ disco_pick_query_sized(struct disco *d, const struct disco_query *in,
 	if ((req = req_query("pick", q)) != NULL) {
 		req_string(req, "policy", q->policy);
 		req_string(req, "key", q->key);
+		req_string(req, "prefer", q->prefer);
 		if (q->wait_ms > 0)
 			json_object_object_add(req, "wait_ms",
 			    json_object_new_int(q->wait_ms));

@@ -169,7 +169,11 @@ struct disco_instance {
 	int			 reachable;
 	double			 unreachable_since; /* epoch seconds, or 0 */
 	char			*fullname;	/* "My\\.Printer._ipp._tcp.local" */
-	void			*reserved[8];
+	/* 1 when it came from the wide area (doc/wide-area.md) and the
+	   agent has not been able to refresh it from etcd lately */
+	int			 stale;
+	int			 reserved_int;
+	void			*reserved[7];
 };
 
 /* Free one instance, or an array of n; NULL is allowed. */
@@ -309,6 +313,11 @@ struct disco_query {
 	const char		*key;		/* for policy "sticky" */
 	int			 wait_ms;	/* > 0: wait that long for a
 						   first instance */
+	/* Added later (zero in older programs, as for any field): */
+	const char		*domain;	/* "local" (the link's) or the
+						   wide area's; NULL: both */
+	const char		*prefer;	/* pick: "local" prefers the
+						   link's instances */
 };
 
 /*

@@ -434,7 +434,10 @@ START_TEST(test_libdisco_list_query_sends_every_filter)
 	    "\"A\",\"type\":\"_t._tcp\",\"domain\":\"local\",\"host\":"
 	    "\"a.local\",\"port\":80,\"txt\":[\"k=v\"],\"addresses\":"
 	    "[{\"family\":\"ipv6\",\"address\":\"fe80::1%lo\","
-	    "\"interface\":\"lo\"}]}]}";
+	    "\"interface\":\"lo\"}]},{\"name\":\"W\",\"type\":\"_t._tcp\","
+	    "\"domain\":\"site\",\"host\":\"w.site\",\"port\":81,"
+	    "\"addresses\":[{\"family\":\"ipv4\",\"address\":"
+	    "\"192.0.2.7\",\"interface\":null}],\"stale\":true}]}";
 	const char	      *txt[] = { "k", NULL };
 	struct disco_query     q = { 0 };
 	struct disco_instance *insts;
@@ -453,6 +456,8 @@ START_TEST(test_libdisco_list_query_sends_every_filter)
 	q.interface = "lo";
 	q.txt = txt;
 	q.policy = "random"; /* pick only: list does not send it */
+	q.domain = "site";
+	q.prefer = "local"; /* pick only */
 	ck_assert_int_eq(disco_list_query(x, &q, &insts, &n, 2000), 0);
 	canned_request(fd, req, sizeof(req));
 	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"list\""));
@@ -461,10 +466,17 @@ START_TEST(test_libdisco_list_query_sends_every_filter)
 	ck_assert_ptr_nonnull(strstr(req, "\"family\":\"ipv6\""));
 	ck_assert_ptr_nonnull(strstr(req, "\"interface\":\"lo\""));
 	ck_assert_ptr_nonnull(strstr(req, "\"txt\":[\"k\"]"));
+	ck_assert_ptr_nonnull(strstr(req, "\"domain\":\"site\""));
 	ck_assert_ptr_null(strstr(req, "policy"));
-	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_null(strstr(req, "prefer"));
+	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(insts[0].name, "A");
 	ck_assert_int_eq(insts[0].addresses[0].family, AF_INET6);
+	ck_assert_int_eq(insts[0].stale, 0);
+	/* a wide-area instance: no interface, and stale */
+	ck_assert_str_eq(insts[1].domain, "site");
+	ck_assert_ptr_null(insts[1].addresses[0].interface);
+	ck_assert_int_eq(insts[1].stale, 1);
 	disco_instances_free(insts, n);
 	canned_done(x, pid, path);
 }
@@ -489,12 +501,14 @@ START_TEST(test_libdisco_pick_query_sends_policy_key_and_wait)
 	q.policy = "sticky";
 	q.key = "user-1";
 	q.wait_ms = 250;
+	q.prefer = "local";
 	ck_assert_int_eq(disco_pick_query(x, &q, &inst, 2000), 0);
 	canned_request(fd, req, sizeof(req));
 	ck_assert_ptr_nonnull(strstr(req, "\"verb\":\"pick\""));
 	ck_assert_ptr_nonnull(strstr(req, "\"policy\":\"sticky\""));
 	ck_assert_ptr_nonnull(strstr(req, "\"key\":\"user-1\""));
 	ck_assert_ptr_nonnull(strstr(req, "\"wait_ms\":250"));
+	ck_assert_ptr_nonnull(strstr(req, "\"prefer\":\"local\""));
 	ck_assert_ptr_null(strstr(req, "family"));
 	ck_assert_ptr_null(strstr(req, "txt"));
 	ck_assert_str_eq(inst->name, "B");
