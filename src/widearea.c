@@ -301,6 +301,7 @@ wa_imp_find(const char *key)
 {
 	struct wa_imp k;
 
+	memset(&k, 0, sizeof(k));
 	k.key = (char *)(uintptr_t)key;
 	return (RB_FIND(wa_key_tree, &wa.imps, &k));
 }
