@@ -121,7 +121,7 @@ wa_key_parse(const char *key, size_t len, const char *prefix, struct wa_key *k,
 {
 	size_t	    plen = strlen(prefix), i, n;
 	const char *p, *end = key + len, *slash;
-	int	    hi, lo;
+	int	    hi, lo, c;
 
 	memset(k, 0, sizeof(*k));
 	*why = NULL;
@@ -172,7 +172,20 @@ wa_key_parse(const char *key, size_t len, const char *prefix, struct wa_key *k,
 				*why = "a bad %-escape in the name part";
 				return (-1);
 			}
-			k->name[i++] = (char)(hi << 4 | lo);
+			/*
+			 * Only what wa_key_make() escapes, as it writes it:
+			 * one name has one key, so no host holds two records
+			 * of one name under two spellings.
+			 */
+			c = hi << 4 | lo;
+			if ((c != '%' && c != '/' && c >= 0x20 && c != 0x7f) ||
+			    (p[1] >= 'a' && p[1] <= 'f') ||
+			    (p[2] >= 'a' && p[2] <= 'f')) {
+				*why = "a needless or lower-case %-escape in "
+				       "the name part";
+				return (-1);
+			}
+			k->name[i++] = (char)c;
 			p += 2;
 		} else
 			k->name[i++] = *p;
@@ -247,13 +260,24 @@ wa_fail(char *err, size_t size, const char *field, const char *why)
 	return (-1);
 }
 
+/*
+ * A JSON string whose C string is all of it: a \u0000 would cut it short,
+ * and what was read would not be what was written.
+ */
+static int
+wa_is_string(struct json_object *v)
+{
+	return (json_object_is_type(v, json_type_string) &&
+	    strlen(json_object_get_string(v)) ==
+		(size_t)json_object_get_string_len(v));
+}
+
 static const char *
 wa_string(struct json_object *o, const char *key, size_t max)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
+	if (!json_object_object_get_ex(o, key, &v) || !wa_is_string(v) ||
 	    (size_t)json_object_get_string_len(v) > max)
 		return (NULL);
 	return (json_object_get_string(v));
@@ -336,7 +360,7 @@ wa_value_parse(const char *text, size_t len, struct wa_record *r, char *err,
 		n = json_object_array_length(a);
 		for (k = 0; k < n; k++) {
 			item = json_object_array_get_idx(a, k);
-			if (!json_object_is_type(item, json_type_string) ||
+			if (!wa_is_string(item) ||
 			    json_object_get_string_len(item) >
 				(TXT_STRING_MAX + 2) / 3 * 4 ||
 			    (blen = b64_pton(json_object_get_string(item), buf,
@@ -357,7 +381,7 @@ wa_value_parse(const char *text, size_t len, struct wa_record *r, char *err,
 		n = json_object_array_length(a);
 		for (k = 0; k < n; k++) {
 			item = json_object_array_get_idx(a, k);
-			if (!json_object_is_type(item, json_type_string) ||
+			if (!wa_is_string(item) ||
 			    service_subtype_invalid(
 				json_object_get_string(item)) != NULL) {
 				json_object_put(o);
@@ -383,9 +407,7 @@ wa_value_parse(const char *text, size_t len, struct wa_record *r, char *err,
 	}
 	for (k = 0; k < n; k++) {
 		item = json_object_array_get_idx(a, k);
-		s = json_object_is_type(item, json_type_string) ?
-		    json_object_get_string(item) :
-		    "";
+		s = wa_is_string(item) ? json_object_get_string(item) : "";
 		if (inet_pton(AF_INET, s, r->addrs[k].addr) == 1)
 			r->addrs[k].family = AF_INET;
 		else if (inet_pton(AF_INET6, s, r->addrs[k].addr) == 1)
@@ -501,15 +523,23 @@ static int
 wa_kv_read(struct json_object *o, struct wa_kv *kv)
 {
 	memset(kv, 0, sizeof(*kv));
+	/*
+	 * A key of any length etcd holds: a long one is no key a disco host
+	 * writes, which wa_key_parse says; failing here would fail the whole
+	 * answer, every record with it, for one host's key.
+	 */
 	if (!json_object_is_type(o, json_type_object) ||
-	    wa_bytes(o, "key", WA_KEY_MAX, &kv->key, &kv->keylen) == -1 ||
+	    wa_bytes(o, "key", INT_MAX, &kv->key, &kv->keylen) == -1 ||
 	    kv->keylen == 0) {
 		free(kv->key);
 		memset(kv, 0, sizeof(*kv));
 		return (-1);
 	}
+	/* (the text's length bounds the bytes only to a multiple of 3) */
 	if (wa_bytes(o, "value", WA_VALUE_MAX, &kv->value, &kv->valuelen) ==
-	    -1) {
+		-1 ||
+	    kv->valuelen > WA_VALUE_MAX) {
+		free(kv->value);
 		kv->bad = "a value over 16384 bytes, or not base64";
 		kv->value = xstrdup("");
 		kv->valuelen = 0;
@@ -659,9 +689,13 @@ wa_watch_parse(const char *text, size_t len, size_t max, struct wa_watch *w,
 		snprintf(err, errsize, "no result");
 		return (-1);
 	}
-	if (wa_header(o, &w->header, err, errsize) == -1 ||
-	    wa_int64(o, "compact_revision", &w->compact_revision) == -1) {
+	if (wa_header(o, &w->header, err, errsize) == -1) {
 		json_object_put(top);
+		return (-1);
+	}
+	if (wa_int64(o, "compact_revision", &w->compact_revision) == -1) {
+		json_object_put(top);
+		snprintf(err, errsize, "compact_revision: not an integer");
 		return (-1);
 	}
 	if (json_object_object_get_ex(o, "created", &v))

@@ -23,6 +23,7 @@ seeds() {
 	fuzz_reply) echo "$top/fuzz/corpus/reply" ;;
 	fuzz_dns) echo "$top/fuzz/corpus/dns" ;;
 	fuzz_metrics_http) echo "$top/fuzz/corpus/http" ;;
+	fuzz_widearea) echo "$top/fuzz/corpus/widearea" ;;
 	esac
 }
 
