@@ -200,6 +200,28 @@ etcd_deliver_cb(evutil_socket_t fd, short what, void *arg)
 		etcd_free(r); /* cancelled: out of the list already */
 }
 
+/*
+ * "HTTP status 400: {"error":"etcdserver: ..."}": etcd says why in its
+ * answer (a bad password, a permission, a token expired), printable
+ * bytes of it only.
+ */
+static void
+etcd_why_status(char *why, size_t size, long http, const char *body, size_t len)
+{
+	size_t at, k;
+	int    n;
+
+	n = snprintf(why, size, "HTTP status %ld", http);
+	if (n < 0 || (size_t)n + 3 >= size || body == NULL || len == 0)
+		return;
+	at = (size_t)n;
+	why[at++] = ':';
+	why[at++] = ' ';
+	for (k = 0; k < len && k < 160 && at + 1 < size; k++)
+		why[at++] = body[k] >= 0x20 && body[k] < 0x7f ? body[k] : '?';
+	why[at] = '\0';
+}
+
 /* Finished transfers: each request's callback, then it is freed. */
 static void
 etcd_check(void)
@@ -235,7 +257,8 @@ etcd_check(void)
 			    r->error[0] != '\0' ? r->error :
 						  curl_easy_strerror(rc));
 		else if (http != 200)
-			snprintf(why, sizeof(why), "HTTP status %ld", http);
+			etcd_why_status(why, sizeof(why), http, r->in.p,
+			    r->in.len);
 		else
 			why[0] = '\0';
 		r->in_callback = 1;

@@ -114,6 +114,7 @@ static struct {
 	char		   **endpoints;
 	size_t		     nendpoints, ep;
 	unsigned int	     failed;   /* endpoints failed in a row */
+	unsigned int	     reauths;  /* tokens refused in a row */
 	unsigned int	     retry_ms; /* the last wait between rounds */
 	char		     host[WA_HOST_ID_MAX + 1];
 	char		     password[256];
@@ -508,6 +509,27 @@ wa_fail(const char *what, const char *why)
 	wa_timer_after(wa.retry_ms);
 }
 
+/*
+ * A call refused with 401: the token expired (etcd's --auth-token-ttl,
+ * 5 minutes idle by default, and keepalives do not refresh it).  Log in
+ * again on the same endpoint, keeping the lease; a token refused again
+ * at once is a failure like any other.
+ */
+static void
+wa_failed(const char *what, long http, const char *why)
+{
+	if (http == 401 && wa.conf->wa_user != NULL && wa.reauths++ < 2) {
+		log_info("wide-area: %s: %s: token refused; authenticating "
+			 "again",
+		    wa_endpoint(), what);
+		wa_cancel_all();
+		wa.synced = 0;
+		wa_connect();
+		return;
+	}
+	wa_fail(what, why);
+}
+
 static void
 wa_keepalive_due(void)
 {
@@ -540,7 +562,7 @@ wa_lease_granted(struct etcd_req *r, int ok, long http, const char *body,
 
 	wa.call = NULL;
 	if (!ok) {
-		wa_fail("lease grant", why);
+		wa_failed("lease grant", http, why);
 		return;
 	}
 	if (wa_lease_parse(body, len, &id, &ttl, err, sizeof(err)) == -1 ||
@@ -744,9 +766,11 @@ wa_pub_done(struct etcd_req *r, int ok, long http, const char *body, size_t len,
 	wa.inflight--;
 	if (!ok || wa_answer_parse(body, len, &h, err, sizeof(err)) == -1) {
 		p->sent = 0;
-		wa_fail(p->value != NULL ? "put" : "delete", ok ? err : why);
+		wa_failed(p->value != NULL ? "put" : "delete", ok ? 0 : http,
+		    ok ? err : why);
 		return;
 	}
+	wa.reauths = 0;
 	if (p->value != NULL)
 		wa.puts++;
 	else
@@ -948,7 +972,9 @@ wa_watch_line(struct etcd_req *r, const char *line, size_t len, void *arg)
 			wa.watch_rev = 0;
 			wa.resyncs++;
 			wa_import_start();
-		} else
+		} else if (memmem(line, len, "invalid auth token", 18) != NULL)
+			wa_failed("watch", 401, "canceled: invalid auth token");
+		else
 			wa_fail("watch", "canceled by etcd");
 		return (-1);
 	}
@@ -1007,7 +1033,7 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 
 	wa.call = NULL;
 	if (!ok) {
-		wa_fail("range", why);
+		wa_failed("range", http, why);
 		return;
 	}
 	if (wa_range_parse(body, len, WA_KEYS_MAX, &rr, err, sizeof(err)) ==
@@ -1026,6 +1052,7 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 			wa_imp_free(m);
 	}
 	wa_kvs_free(rr.kvs, rr.nkvs);
+	wa.reauths = 0; /* (keepalives take no token: they prove nothing) */
 	wa.watch_rev = rr.header.revision + 1;
 	wa.synced = 1;
 	wa_mark_stale(0);

@@ -13,7 +13,7 @@ packages=(
 	# test and lint
 	avahi-utils iproute2 python3 procps socat mandoc shellcheck cppcheck
 	clang-format systemd util-linux valgrind bind9-dnsutils haproxy prometheus
-	etcd-server etcd-client
+	etcd-server etcd-client openssl
 	# the sanitizer and fuzzing build
 	clang libclang-rt-14-dev llvm
 )

@@ -381,6 +381,8 @@ lab_share() {
 lab_down() {
 	local i pid h ns
 	set +e
+	# How long the test took, in its log: CI's time is a budget.
+	echo "# lab: the test ran ${SECONDS}s"
 	for ((i = ${#LAB_PIDS[@]} - 1; i >= 0; i--)); do
 		pid=${LAB_PIDS[$i]}
 		kill -TERM "$pid" 2>/dev/null
@@ -660,12 +662,39 @@ for a in i.get("addresses", []):
 # TERM first hands its leadership over, and when every member stops at
 # once that hangs until lab_stop's 5 s KILL.  "rt", "e1", "e2" and "e3"
 # are taken: no host may be named so.
+#
+# A test sets these after sourcing lab.sh (the environment's are not
+# read: a test that does not set them gets what it always had), before
+# lab_etcd_start, and keeps them for the whole test.  LAB_ETCD_N (3) is
+# the number of members: 1 gives a one-member cluster, quicker to start,
+# without failover.  LAB_ETCD_ARGS holds extra words for every member's
+# command line ("--auth-token-ttl 2").
+#
+# LAB_ETCD_TLS=1 serves etcd's clients over TLS.  lab_etcd_start makes,
+# with the openssl CLI, a throwaway CA in $LAB_ETCD_PKI ($LAB_DIR/etcd-pki:
+# ca.pem, ca-key.pem), a certificate for each member (eK.pem, eK-key.pem:
+# CN=eK, subjectAltName IP:<its address>, serverAuth and clientAuth, as
+# etcd's JSON gateway dials its own gRPC server with it) and a client one
+# for etcdctl (root.pem, root-key.pem: CN=root).  The members listen on
+# https:// client URLs with --cert-file, --key-file, --trusted-ca-file
+# and --client-cert-auth (peer traffic stays http://).
+# lab_etcd_endpoint(s) print https:// URLs; lab_etcdctl, lab_etcdctl_on
+# and lab_etcd_healthy give etcdctl --cacert, --cert and --key.  Once the
+# test has added the user root and run "auth enable", etcd takes that
+# certificate's CN for the user: etcdctl speaks gRPC, where
+# --client-cert-auth maps CN=root to root, no password needed.  A test
+# that wants another user adds --user NAME:PASSWORD, whose token wins over
+# the CN.  lab_pki_ca and lab_pki_cert make more: another CA, a client
+# certificate for each host's discod (without a CN: see lab_pki_cert).
 
 LAB_SUBNET_ETCD=192.0.2		# TEST-NET-1: the etcd members' LAN
 LAB_SUBNET6_ETCD=2001:db8:b:
 LAB_ROUTED=0		# set by lab_up_routed (lab_up does not read it)
-LAB_ETCD_N=3
+LAB_ETCD_N=3		# members (a test may set 1 before lab_etcd_start)
+LAB_ETCD_TLS=0		# 1: TLS for etcd's clients (see above)
+LAB_ETCD_ARGS=		# extra words for every member's command line
 LAB_ETCD_NS=		# the namespace etcd's clients run in (lab_etcdctl)
+LAB_ETCD_PKI=		# the lab CA's directory under LAB_ETCD_TLS=1
 
 # lab_ns_add NAME: a bare namespace for NAME (the router, an etcd
 # member): lo up, no duplicate address detection, directories that
@@ -817,9 +846,60 @@ lab_etcd_ip() {
 	fi
 }
 
+# lab_etcd_tls: etcd's clients use TLS (LAB_ETCD_TLS=1).
+lab_etcd_tls() {
+	[ "$LAB_ETCD_TLS" = 1 ]
+}
+
+# lab_pki_ca DIR: a throwaway CA in DIR (made, mode 0700): ca.pem and
+# ca-key.pem, an EC P-256 key, valid 2 days.
+lab_pki_ca() {
+	local d=$1
+	mkdir -p "$d" && chmod 700 "$d" || return 1
+	if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/ca-key.pem" -out "$d/ca.pem" -days 2 \
+	    -subj "/CN=disco lab CA ${d##*/}" \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1; then
+		echo "# lab: openssl could not make a CA in $d" >&2
+		return 1
+	fi
+}
+
+# lab_pki_cert DIR NAME SUBJECT [IP]: NAME.pem and NAME-key.pem (mode
+# 0600) in DIR for SUBJECT (openssl's -subj: "/CN=root", "/O=disco/OU=a"),
+# signed by DIR's CA: with IP a server certificate (subjectAltName IP:IP,
+# serverAuth and clientAuth), without one a client certificate
+# (clientAuth).  A client certificate for etcd's JSON gateway, which
+# discod speaks, must have no CN: with --client-cert-auth and auth
+# enabled, etcd 3.4 answers every /v3/ request that comes with one "HTTP
+# 400 CommonName of client sending a request against gateway will be
+# ignored and not used as expected", whatever token it carries.
+lab_pki_cert() {
+	local d=$1 name=$2 subj=$3 ip=${4:-}
+	{
+		echo "basicConstraints=critical,CA:FALSE"
+		echo "keyUsage=critical,digitalSignature"
+		echo "extendedKeyUsage=${ip:+serverAuth,}clientAuth"
+		[ -z "$ip" ] || echo "subjectAltName=IP:$ip"
+	} >"$d/$name.ext"
+	rm -f "$d/$name.pem"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/$name-key.pem" -subj "$subj" 2>/dev/null |
+	    openssl x509 -req -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 2 \
+		-extfile "$d/$name.ext" -out "$d/$name.pem" >/dev/null 2>&1
+	if [ ! -s "$d/$name.pem" ]; then
+		echo "# lab: openssl could not make $d/$name.pem" >&2
+		return 1
+	fi
+}
+
 # lab_etcd_endpoint K: member eK's client URL.
 lab_etcd_endpoint() {
-	echo "http://$(lab_etcd_ip "$1"):2379"
+	local scheme=http
+	lab_etcd_tls && scheme=https
+	echo "$scheme://$(lab_etcd_ip "$1"):2379"
 }
 
 # lab_etcd_endpoints: every member's client URL, comma-separated.
@@ -840,24 +920,31 @@ lab_etcd_pid() {
 # flags only count on the first start; a restart finds its data dir and
 # rejoins as the member it was.
 lab_etcd_spawn() {
-	local k=$1 h=e$1 ip dir cluster='' j LAB_CMD
+	local k=$1 h=e$1 ip dir cluster='' j LAB_CMD url tls=()
 	ip=$(lab_etcd_ip "$k")
 	dir=$(lab_hostdir "$h")
 	for ((j = 1; j <= LAB_ETCD_N; j++)); do
 		cluster+=${cluster:+,}e$j=http://$(lab_etcd_ip "$j"):2380
 	done
+	url=$(lab_etcd_endpoint "$k")
+	if lab_etcd_tls; then
+		tls=(--cert-file "$LAB_ETCD_PKI/$h.pem"
+		    --key-file "$LAB_ETCD_PKI/$h-key.pem"
+		    --trusted-ca-file "$LAB_ETCD_PKI/ca.pem" --client-cert-auth)
+	fi
 	echo "# lab: etcd $h starting $(date +%T.%N)" >>"$dir/etcd.log"
 	# Heartbeat 100 ms and election timeout 1 s (etcd's defaults) keep
 	# failover quick: a new leader about 1-2 s after one dies.
+	# shellcheck disable=SC2086 # LAB_ETCD_ARGS is words
 	lab_cmd "$h" etcd --name "$h" --data-dir "$dir/data" \
-	    --listen-client-urls "http://$ip:2379" \
-	    --advertise-client-urls "http://$ip:2379" \
+	    --listen-client-urls "$url" --advertise-client-urls "$url" \
+	    "${tls[@]}" \
 	    --listen-peer-urls "http://$ip:2380" \
 	    --initial-advertise-peer-urls "http://$ip:2380" \
 	    --initial-cluster "$cluster" \
 	    --initial-cluster-state new --initial-cluster-token "$LAB_ID" \
 	    --heartbeat-interval 100 --election-timeout 1000 \
-	    --logger zap --log-outputs stderr
+	    --logger zap --log-outputs stderr ${LAB_ETCD_ARGS:-}
 	"${LAB_CMD[@]}" >>"$dir/etcd.log" 2>&1 &
 	LAB_LAST_PID=$!
 	# Out of the job table: the shell still reaps it, and does not
@@ -872,27 +959,38 @@ lab_etcd_listening() {
 	    "src $(lab_etcd_ip "$1") and sport = :2379" 2>/dev/null)" ]
 }
 
+# lab_etcdctl_argv ENDPOINTS: the etcdctl command line against ENDPOINTS
+# in LAB_ETCDCTL (API 3, dial timeout 2 s; under LAB_ETCD_TLS=1 the lab
+# CA and the root client certificate).
+lab_etcdctl_argv() {
+	LAB_ETCDCTL=(env ETCDCTL_API=3 etcdctl --endpoints="$1" --dial-timeout=2s)
+	if lab_etcd_tls; then
+		LAB_ETCDCTL+=(--cacert="$LAB_ETCD_PKI/ca.pem"
+		    --cert="$LAB_ETCD_PKI/root.pem"
+		    --key="$LAB_ETCD_PKI/root-key.pem")
+	fi
+}
+
 # lab_etcdctl ARGS...: etcdctl (API 3) against every member, run in e1's
 # namespace (dial timeout 2 s, command timeout 5 s unless ARGS say).
 lab_etcdctl() {
-	ip netns exec "$LAB_ETCD_NS" env ETCDCTL_API=3 etcdctl \
-	    --endpoints="$(lab_etcd_endpoints)" --dial-timeout=2s \
-	    --command-timeout=5s "$@"
+	local LAB_ETCDCTL
+	lab_etcdctl_argv "$(lab_etcd_endpoints)"
+	ip netns exec "$LAB_ETCD_NS" "${LAB_ETCDCTL[@]}" --command-timeout=5s "$@"
 }
 
 # lab_etcdctl_on HOST ARGS...: the same from inside HOST.
 lab_etcdctl_on() {
-	local h=$1
+	local h=$1 LAB_ETCDCTL
 	shift
-	lab_on "$h" env ETCDCTL_API=3 etcdctl \
-	    --endpoints="$(lab_etcd_endpoints)" --dial-timeout=2s \
-	    --command-timeout=5s "$@"
+	lab_etcdctl_argv "$(lab_etcd_endpoints)"
+	lab_on "$h" "${LAB_ETCDCTL[@]}" --command-timeout=5s "$@"
 }
 
 # lab_etcd_healthy [K...]: members K (all by default) answer a
 # linearizable read: each is up and the cluster has a leader.
 lab_etcd_healthy() {
-	local k eps=
+	local k eps='' LAB_ETCDCTL
 	if [ $# = 0 ]; then
 		for ((k = 1; k <= LAB_ETCD_N; k++)); do
 			set -- "$@" "$k"
@@ -901,8 +999,8 @@ lab_etcd_healthy() {
 	for k in "$@"; do
 		eps+=${eps:+,}$(lab_etcd_endpoint "$k")
 	done
-	ip netns exec "$LAB_ETCD_NS" env ETCDCTL_API=3 etcdctl \
-	    --endpoints="$eps" --dial-timeout=2s --command-timeout=3s \
+	lab_etcdctl_argv "$eps"
+	ip netns exec "$LAB_ETCD_NS" "${LAB_ETCDCTL[@]}" --command-timeout=3s \
 	    endpoint health >/dev/null 2>&1
 }
 
@@ -915,14 +1013,19 @@ lab_etcd_logs() {
 	done
 }
 
-# lab_etcd_start: the 3-member cluster (see above); waits (30 s at most)
-# until every member reports healthy.
+# lab_etcd_start: the cluster of LAB_ETCD_N members (see above), over TLS
+# under LAB_ETCD_TLS=1; waits (30 s at most) until every member reports
+# healthy.
 lab_etcd_start() {
 	local k h
 	: "${LAB_ID:?lab_etcd_start needs a lab: lab_up or lab_up_routed first}"
 	command -v etcd >/dev/null 2>&1 || lab_unavailable "etcd not installed"
 	command -v etcdctl >/dev/null 2>&1 ||
 		lab_unavailable "etcdctl not installed"
+	if lab_etcd_tls; then
+		command -v openssl >/dev/null 2>&1 ||
+			lab_unavailable "openssl not installed"
+	fi
 	case ${LAB_NET:-4} in
 	*4*) ;;
 	*) echo "# lab: etcd needs IPv4 (LAB_NET=4 or 46)" >&2; return 1 ;;
@@ -940,6 +1043,15 @@ lab_etcd_start() {
 		fi
 	done
 	LAB_ETCD_NS=$(lab_ns e1)
+	if lab_etcd_tls; then
+		LAB_ETCD_PKI=$LAB_DIR/etcd-pki
+		lab_pki_ca "$LAB_ETCD_PKI" || return 1
+		for ((k = 1; k <= LAB_ETCD_N; k++)); do
+			lab_pki_cert "$LAB_ETCD_PKI" "e$k" "/CN=e$k" \
+			    "$(lab_etcd_ip "$k")" || return 1
+		done
+		lab_pki_cert "$LAB_ETCD_PKI" root /CN=root || return 1
+	fi
 	for ((k = 1; k <= LAB_ETCD_N; k++)); do
 		lab_etcd_spawn "$k"
 	done

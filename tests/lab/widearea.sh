@@ -32,7 +32,7 @@ for cmd in etcd etcdctl; do
 done
 lab_up_routed a b -- c d || { echo "Bail out! lab did not come up"; exit 1; }
 lab_etcd_start || { echo "Bail out! etcd did not come up"; exit 1; }
-plan 27
+plan 28
 
 TTL=3
 for h in a b c d; do
@@ -114,6 +114,12 @@ picked_on_c() {	# the site has a's and d's (c imports d's too)
 	[ "$seen_a" = 1 ]
 }
 check "c picks among the site's instances (a's, d's), a's among 20 picks" picked_on_c
+# Programs that only resolve names: DNS on c answers with a's address.
+dns_on_c() {
+	lab_on c dig @127.0.0.1 -p 8653 +time=2 +tries=1 +short A \
+	    wa.service.disco | grep -qxF "$a4"
+}
+check "c's DNS interface: wa.service.disco has a's address (from etcd)" dns_on_c
 check "c has d's service (its LAN) in the domain local" \
     has_row c "Web on d local $d4" _wa._tcp
 check_wait 10 "b has a's service twice: from the LAN (local) and from etcd (site)" \
