@@ -235,7 +235,6 @@ START_TEST(test_config_every_error_is_reported_in_one_pass)
 }
 END_TEST
 
-
 /* [wide-area]: off by default; every key read; its defaults. */
 START_TEST(test_config_wide_area_keys)
 {
