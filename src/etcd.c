@@ -306,6 +306,49 @@ etcd_shutdown(void)
 }
 
 /*
+ * An easy handle for POST body to base + path with o's TLS files and
+ * token; its header list in *headers, to free after the call.  NULL when
+ * the URL is too long.
+ */
+static CURL *
+etcd_easy(const struct etcd_opts *o, const char *base, const char *path,
+    const char *body, long timeout_ms, struct curl_slist **headers)
+{
+	CURL *easy;
+	char  url[1024], auth[1100];
+
+	*headers = NULL;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >=
+	    sizeof(url))
+		return (NULL);
+	if ((easy = curl_easy_init()) == NULL)
+		fatalx("%s: curl_easy_init", __func__);
+	*headers = curl_slist_append(NULL, "Content-Type: application/json");
+	/* no "Expect: 100-continue" and its wait on big bodies */
+	*headers = curl_slist_append(*headers, "Expect:");
+	if (o->token[0] != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: %s", o->token);
+		*headers = curl_slist_append(*headers, auth);
+	}
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *headers);
+	curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)o->connect_timeout_ms);
+	if (timeout_ms > 0)
+		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	if (o->ca != NULL)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca);
+	if (o->cert != NULL)
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, o->cert);
+	if (o->key != NULL)
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, o->key);
+	return (easy);
+}
+
+/*
  * POST body to base (an endpoint's URL) + path.  line NULL: a unary call,
  * whose whole answer cb receives; else a stream whose lines line
  * receives, then cb its end.  timeout_ms bounds the whole call (0: none,
@@ -316,58 +359,71 @@ etcd_post(const struct etcd_opts *o, const char *base, const char *path,
     const char *body, long timeout_ms, etcd_line_cb line, etcd_done_cb cb,
     void *arg)
 {
-	struct etcd_req *r;
-	char		 url[1024], auth[1100];
+	struct etcd_req	  *r;
+	CURL		  *easy;
+	struct curl_slist *headers;
 
-	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >=
-	    sizeof(url))
+	if ((easy = etcd_easy(o, base, path, body, timeout_ms, &headers)) ==
+	    NULL)
 		return (NULL);
 	r = xcalloc(1, sizeof(*r));
+	r->easy = easy;
+	r->headers = headers;
 	r->stream = line != NULL;
 	r->max = r->stream ? ETCD_LINE_MAX : ETCD_BODY_MAX;
 	r->line = line;
 	r->cb = cb;
 	r->arg = arg;
-	if ((r->easy = curl_easy_init()) == NULL)
-		fatalx("%s: curl_easy_init", __func__);
 	if (r->stream &&
 	    (r->deliver = event_new(et.base, -1, 0, etcd_deliver_cb, r)) ==
 		NULL)
 		fatalx("%s: event_new", __func__);
-	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	/* no "Expect: 100-continue" and its wait on big bodies */
-	r->headers = curl_slist_append(r->headers, "Expect:");
-	if (o->token[0] != '\0') {
-		snprintf(auth, sizeof(auth), "Authorization: %s", o->token);
-		r->headers = curl_slist_append(r->headers, auth);
-	}
-	curl_easy_setopt(r->easy, CURLOPT_URL, url);
-	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-	curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, body);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, etcd_write_fn);
-	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->error);
-	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)o->connect_timeout_ms);
-	if (timeout_ms > 0)
-		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, etcd_write_fn);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error);
 	/* a stream's member gone silent: TCP keepalives notice */
-	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPIDLE, 2L);
-	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPINTVL, 1L);
-	if (o->ca != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_CAINFO, o->ca);
-	if (o->cert != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_SSLCERT, o->cert);
-	if (o->key != NULL)
-		curl_easy_setopt(r->easy, CURLOPT_SSLKEY, o->key);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, 2L);
+	curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, 1L);
 	TAILQ_INSERT_TAIL(&et.reqs, r, entry);
-	if (curl_multi_add_handle(et.multi, r->easy) != CURLM_OK)
+	if (curl_multi_add_handle(et.multi, easy) != CURLM_OK)
 		fatalx("%s: curl_multi_add_handle", __func__);
 	return (r);
+}
+
+static size_t
+etcd_discard_fn(char *data, size_t size, size_t nmemb, void *arg)
+{
+	return (size * nmemb);
+}
+
+/*
+ * The one call that waits, at most timeout_ms: for discod's last words
+ * (the lease revoked as it stops), when the loop is ending anyway.  0
+ * when etcd answered 200.
+ */
+int
+etcd_post_wait(const struct etcd_opts *o, const char *base, const char *path,
+    const char *body, long timeout_ms)
+{
+	struct curl_slist *headers;
+	CURL		  *easy;
+	long		   http = 0;
+	int		   rc = -1;
+
+	if ((easy = etcd_easy(o, base, path, body, timeout_ms, &headers)) ==
+	    NULL)
+		return (-1);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, etcd_discard_fn);
+	if (curl_easy_perform(easy) == CURLE_OK &&
+	    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http) ==
+		CURLE_OK &&
+	    http == 200)
+		rc = 0;
+	curl_easy_cleanup(easy);
+	curl_slist_free_all(headers);
+	return (rc);
 }
 
 /* Drop a request: its callbacks are not called again. */

@@ -34,7 +34,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 
 #include "discod.h"
@@ -118,15 +117,17 @@ static struct {
 	unsigned int	     retry_ms; /* the last wait between rounds */
 	char		     host[WA_HOST_ID_MAX + 1];
 	char		     password[256];
-	long long	     lease;
-	long long	     watch_rev; /* the next revision to watch */
-	int		     synced;	/* the prefix read: answers current */
-	int		     stale;	/* imported instances marked stale */
-	struct etcd_req	    *call;	/* auth, lease or range */
-	struct etcd_req	    *keepalive;
-	struct etcd_req	    *watch;
-	struct event	    *timer; /* keepalive or retry */
-	unsigned int	     inflight;
+	/* "key":...,"range_end":...: every key under the prefix */
+	char		 prefix_range[2 * (WA_PREFIX_MAX + 3) / 3 * 4 + 32];
+	long long	 lease;
+	long long	 watch_rev; /* the next revision to watch */
+	int		 synced;    /* the prefix read: answers current */
+	int		 stale;	    /* imported instances marked stale */
+	struct etcd_req *call;	    /* auth, lease or range */
+	struct etcd_req *keepalive;
+	struct etcd_req *watch;
+	struct event	*timer; /* keepalive or retry */
+	unsigned int	 inflight;
 	TAILQ_HEAD(, wa_pub) pubs;
 	struct wa_key_tree  imps;
 	struct wa_name_tree names;
@@ -636,6 +637,16 @@ wa_keepalive_send(int connecting)
 		wa_fail("lease keepalive", "URL too long");
 }
 
+/* The lease this host held, if etcd still has it (a failover); else one. */
+static void
+wa_lease_get(void)
+{
+	if (wa.lease != 0)
+		wa_keepalive_send(1);
+	else
+		wa_lease_grant();
+}
+
 static void
 wa_authenticated(struct etcd_req *r, int ok, long http, const char *body,
     size_t len, const char *why, void *arg)
@@ -652,10 +663,7 @@ wa_authenticated(struct etcd_req *r, int ok, long http, const char *body,
 		wa_fail_answer("authenticate", err, body, len);
 		return;
 	}
-	if (wa.lease != 0)
-		wa_keepalive_send(1);
-	else
-		wa_lease_grant();
+	wa_lease_get();
 }
 
 /*
@@ -688,10 +696,7 @@ wa_connect(void)
 			wa_fail("authenticate", "URL too long");
 		return;
 	}
-	if (wa.lease != 0)
-		wa_keepalive_send(1);
-	else
-		wa_lease_grant();
+	wa_lease_get();
 }
 
 static void
@@ -1005,18 +1010,11 @@ wa_watch_ended(struct etcd_req *r, int ok, long http, const char *body,
 static void
 wa_watch_start(void)
 {
-	char   end[WA_PREFIX_MAX + 1], *k64, *e64, body[1024];
-	size_t elen, plen = strlen(wa.conf->wa_prefix);
+	char body[1024];
 
-	elen = wa_range_end(wa.conf->wa_prefix, plen, end);
-	k64 = wa_b64(wa.conf->wa_prefix, plen);
-	e64 = wa_b64(end, elen);
 	snprintf(body, sizeof(body),
-	    "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\","
-	    "\"start_revision\":\"%lld\"}}",
-	    k64, e64, wa.watch_rev);
-	free(k64);
-	free(e64);
+	    "{\"create_request\":{%s,\"start_revision\":\"%lld\"}}",
+	    wa.prefix_range, wa.watch_rev);
 	if ((wa.watch = etcd_post(&wa.opts, wa_endpoint(), "/v3/watch", body, 0,
 		 wa_watch_line, wa_watch_ended, NULL)) == NULL)
 		wa_fail("watch", "URL too long");
@@ -1068,8 +1066,7 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 static void
 wa_import_start(void)
 {
-	char   end[WA_PREFIX_MAX + 1], *k64, *e64, body[1024];
-	size_t elen, plen = strlen(wa.conf->wa_prefix);
+	char body[1024];
 
 	/*
 	 * Stale: read it all, which only a quorum answers (a watch is
@@ -1080,13 +1077,7 @@ wa_import_start(void)
 		wa_watch_start();
 		return;
 	}
-	elen = wa_range_end(wa.conf->wa_prefix, plen, end);
-	k64 = wa_b64(wa.conf->wa_prefix, plen);
-	e64 = wa_b64(end, elen);
-	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"range_end\":\"%s\"}",
-	    k64, e64);
-	free(k64);
-	free(e64);
+	snprintf(body, sizeof(body), "{%s}", wa.prefix_range);
 	if ((wa.call = etcd_post(&wa.opts, wa_endpoint(), "/v3/kv/range", body,
 		 (long)wa.conf->wa_timeout_ms * 4, NULL, wa_range_done,
 		 NULL)) == NULL)
@@ -1145,7 +1136,8 @@ void
 widearea_init(struct event_base *base, const struct config *conf,
     struct cache *cache)
 {
-	char *copy, *w, *save = NULL;
+	char  *copy, *w, *save = NULL, end[WA_PREFIX_MAX + 1], *k64, *e64;
+	size_t plen, elen;
 
 	TAILQ_INIT(&wa.pubs);
 	RB_INIT(&wa.imps);
@@ -1169,6 +1161,14 @@ widearea_init(struct event_base *base, const struct config *conf,
 		log_warnx("wide-area: no password; wide area off");
 		return;
 	}
+	plen = strlen(conf->wa_prefix);
+	elen = wa_range_end(conf->wa_prefix, plen, end);
+	k64 = wa_b64(conf->wa_prefix, plen);
+	e64 = wa_b64(end, elen);
+	snprintf(wa.prefix_range, sizeof(wa.prefix_range),
+	    "\"key\":\"%s\",\"range_end\":\"%s\"", k64, e64);
+	free(k64);
+	free(e64);
 	copy = xstrdup(conf->wa_endpoints);
 	for (w = strtok_r(copy, " \t,", &save); w != NULL;
 	     w = strtok_r(NULL, " \t,", &save)) {
@@ -1199,42 +1199,20 @@ widearea_init(struct event_base *base, const struct config *conf,
 void
 widearea_shutdown(void)
 {
-	struct wa_pub	  *p;
-	struct wa_imp	  *m;
-	CURL		  *easy;
-	char		   url[1100], body[64], auth[600];
-	struct curl_slist *h = NULL;
+	struct wa_pub *p;
+	struct wa_imp *m;
+	char	       body[64];
 
 	if (wa.state == WA_OFF)
 		return;
 	wa_cancel_all();
-	if (wa.lease != 0 && (easy = curl_easy_init()) != NULL) {
-		snprintf(url, sizeof(url), "%s/v3/lease/revoke", wa_endpoint());
+	if (wa.lease != 0) {
 		snprintf(body, sizeof(body), "{\"ID\":\"%lld\"}", wa.lease);
-		if (wa.opts.token[0] != '\0') {
-			snprintf(auth, sizeof(auth), "Authorization: %s",
-			    wa.opts.token);
-			h = curl_slist_append(h, auth);
-		}
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(easy, CURLOPT_URL, url);
-		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body);
-		curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-		    (long)wa.conf->wa_timeout_ms);
-		if (wa.opts.ca != NULL)
-			curl_easy_setopt(easy, CURLOPT_CAINFO, wa.opts.ca);
-		if (wa.opts.cert != NULL)
-			curl_easy_setopt(easy, CURLOPT_SSLCERT, wa.opts.cert);
-		if (wa.opts.key != NULL)
-			curl_easy_setopt(easy, CURLOPT_SSLKEY, wa.opts.key);
-		if (curl_easy_perform(easy) != CURLE_OK)
-			log_info("wide-area: lease revoke failed: its "
-				 "records go within %us",
+		if (etcd_post_wait(&wa.opts, wa_endpoint(), "/v3/lease/revoke",
+			body, (long)wa.conf->wa_timeout_ms) == -1)
+			log_info("wide-area: lease revoke failed: its records "
+				 "go within %us",
 			    wa.conf->wa_lease_ttl);
-		curl_easy_cleanup(easy);
-		curl_slist_free_all(h);
 	}
 	while ((p = TAILQ_FIRST(&wa.pubs)) != NULL)
 		wa_pub_free(p);

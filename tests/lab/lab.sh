@@ -1084,3 +1084,41 @@ lab_etcd_member_start() {
 		return 1
 	}
 }
+
+# Wide-area tests (widearea.sh, widearea_secure.sh):
+# lab_wa_rows HOST ARGS...: "NAME DOMAIN IPV4[,IPV4] [stale]" per instance
+# of discoctl list ARGS (nothing when none), sorted.  (The LAN's
+# instances have IPv6 link-local addresses too; the wide area has no use
+# for those.)
+lab_wa_rows() {
+	local h=$1
+	shift
+	lab_ctl "$h" -j list "$@" 2>/dev/null | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline() or "{}")
+for i in r.get("instances", []):
+    print(i["name"], i["domain"],
+          ",".join(a["address"] for a in i["addresses"] if a["family"] == "ipv4"),
+          "stale" if i.get("stale") else "")' | sed 's/ *$//' | sort
+}
+
+# lab_wa_has HOST ROW ARGS...: lab_wa_rows HOST ARGS has ROW.
+lab_wa_has() {
+	local h=$1 want=$2
+	shift 2
+	lab_wa_rows "$h" "$@" | grep -qxF "$want"
+}
+
+# lab_wa_none HOST NAME ARGS...: no instance named NAME in the rows.
+lab_wa_none() {
+	local h=$1 name=$2
+	shift 2
+	! lab_wa_rows "$h" "$@" | grep -q "^$name "
+}
+
+# lab_wa_status HOST FIELD: a field of discoctl status's wide_area.
+lab_wa_status() {
+	lab_ctl "$1" -j status | python3 -c '
+import json, sys
+print(json.loads(sys.stdin.readline())["wide_area"].get(sys.argv[1], ""))' "$2"
+}

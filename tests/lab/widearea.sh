@@ -32,7 +32,7 @@ for cmd in etcd etcdctl; do
 done
 lab_up_routed a b -- c d || { echo "Bail out! lab did not come up"; exit 1; }
 lab_etcd_start || { echo "Bail out! etcd did not come up"; exit 1; }
-plan 28
+plan 29
 
 TTL=3
 for h in a b c d; do
@@ -51,44 +51,15 @@ for h in a b c d; do
 	lab_discod_start "$h" || { echo "Bail out! discod did not start on $h"; exit 1; }
 done
 
-# rows HOST ARGS...: "NAME DOMAIN IPV4[,IPV4] [stale]" per instance of
-# list ARGS (nothing when none), sorted.  (The LAN's instances have IPv6
-# link-local addresses too; the wide area has no use for those.)
-rows() {
-	local h=$1
-	shift
-	lab_ctl "$h" -j list "$@" 2>/dev/null | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readline() or "{}")
-for i in r.get("instances", []):
-    print(i["name"], i["domain"],
-          ",".join(a["address"] for a in i["addresses"] if a["family"] == "ipv4"),
-          "stale" if i.get("stale") else "")' | sed 's/ *$//' | sort
-}
-has_row() {	# HOST ROW ARGS...
-	local h=$1 want=$2
-	shift 2
-	rows "$h" "$@" | grep -qxF "$want"
-}
-no_name() {	# HOST NAME ARGS...
-	local h=$1 name=$2
-	shift 2
-	! rows "$h" "$@" | grep -q "^$name "
-}
-wa_status() {	# HOST FIELD
-	lab_ctl "$1" -j status | python3 -c '
-import json, sys
-print(json.loads(sys.stdin.readline())["wide_area"].get(sys.argv[1], ""))' "$2"
-}
 a4=$(lab_ip4 a)
 d4=$(lab_ip4 d)
 
 check_wait 20 "c lists a's service through etcd, in the domain site, at a's address" \
-    has_row c "Web on a site $a4" _wa._tcp
-has_row c "Web on a site $a4" _wa._tcp ||
+    lab_wa_has c "Web on a site $a4" _wa._tcp
+lab_wa_has c "Web on a site $a4" _wa._tcp ||
 	diag "etcd holds: $(lab_etcdctl get --prefix /disco/ --keys-only | tr '\n' ' ');" \
 	    "a: $(lab_ctl a -j status | grep -o '"wide_area":{[^}]*}');" \
-	    "rows: $(rows c _wa._tcp | tr "\n" "|"); c: $(lab_ctl c -j status | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["wide_area"])')"
+	    "rows: $(lab_wa_rows c _wa._tcp | tr "\n" "|"); c: $(lab_ctl c -j status | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["wide_area"])')"
 browse_c=$(lab_on c timeout 5 avahi-browse -pt _wa._tcp 2>&1)
 diag "avahi-browse -pt _wa._tcp on c: $(tr '\n' ' ' <<<"$browse_c")"
 sees_d_not_a() {
@@ -121,12 +92,12 @@ dns_on_c() {
 }
 check "c's DNS interface: wa.service.disco has a's address (from etcd)" dns_on_c
 check "c has d's service (its LAN) in the domain local" \
-    has_row c "Web on d local $d4" _wa._tcp
+    lab_wa_has c "Web on d local $d4" _wa._tcp
 check_wait 10 "b has a's service twice: from the LAN (local) and from etcd (site)" \
-    has_row b "Web on a site $a4" _wa._tcp --domain site
+    lab_wa_has b "Web on a site $a4" _wa._tcp --domain site
 only_local() {
-	[ "$(rows b _wa._tcp --domain local | grep -c .)" = 1 ] &&
-	    has_row b "Web on a local $a4" _wa._tcp --domain local
+	[ "$(lab_wa_rows b _wa._tcp --domain local | grep -c .)" = 1 ] &&
+	    lab_wa_has b "Web on a local $a4" _wa._tcp --domain local
 }
 check "b's list --domain local has a's LAN instance only" only_local
 prefer_local() {
@@ -138,7 +109,7 @@ prefer_local() {
 }
 check "b: pick --prefer local takes the LAN's instance (20 of 20)" prefer_local
 not_own() {
-	[ "$(rows a _wa._tcp --domain site)" = "Web on d site $d4" ]
+	[ "$(lab_wa_rows a _wa._tcp --domain site)" = "Web on d site $d4" ]
 }
 check "a does not import its own record (only d's is in site on a)" not_own
 
@@ -147,17 +118,17 @@ lab_spawn a publish "$top_builddir/discoctl/discoctl" \
     -s "$(lab_hostdir a)/discod.sock" publish "Reg on a" _wa._tcp 9090 v=1
 pub=$LAB_LAST_PID
 t0=$(date +%s%N)
-check_wait 10 "a registration on a reaches c" has_row c "Reg on a site $a4" _wa._tcp
+check_wait 10 "a registration on a reaches c" lab_wa_has c "Reg on a site $a4" _wa._tcp
 diag "registration a -> c seen after $((($(date +%s%N) - t0) / 1000000)) ms (polled)"
 txt_on_c() {
 	lab_ctl c -j resolve "Reg on a" _wa._tcp --domain site | grep -q "\"$1\""
 }
 check "c has its TXT" txt_on_c v=1
 lab_stop "$pub"
-check_wait 3 "withdrawn on a: gone on c within 3 s" no_name c "Reg on a" _wa._tcp
+check_wait 3 "withdrawn on a: gone on c within 3 s" lab_wa_none c "Reg on a" _wa._tcp
 
 # Hostile values under the prefix: refused, counted, nothing else lost.
-rej0=$(wa_status c rejected)
+rej0=$(lab_wa_status c rejected)
 lab_etcdctl put /disco/x/_wa._tcp/Bad1 'not json' >/dev/null
 lab_etcdctl put /disco/x/_wa._tcp/Bad2 \
     '{"v":1,"name":"Other","type":"_wa._tcp","host":"x.site","port":1,"addresses":["192.0.2.9"]}' >/dev/null
@@ -168,14 +139,14 @@ lab_etcdctl put /disco/x/_wa._tcp/Bad4 \
 lab_etcdctl put /disco/x/_wa._tcp/Good \
     '{"v":1,"name":"Good","type":"_wa._tcp","host":"x.site","port":7,"addresses":["192.0.2.9"]}' >/dev/null
 refused() {
-	[ "$(wa_status c rejected)" -ge $((rej0 + 4)) ]
+	[ "$(lab_wa_status c rejected)" -ge $((rej0 + 4)) ]
 }
 check_wait 10 "c refuses four bad values (bad JSON, a name not the key's, loopback, 20 kB)" refused
-check_wait 5 "c imports the valid one written with them" has_row c "Good site 192.0.2.9" _wa._tcp
+check_wait 5 "c imports the valid one written with them" lab_wa_has c "Good site 192.0.2.9" _wa._tcp
 intact() {
-	has_row c "Web on a site $a4" _wa._tcp && no_name c Bad1 _wa._tcp &&
-	    no_name c Other _wa._tcp && no_name c Bad3 _wa._tcp &&
-	    no_name c Bad4 _wa._tcp
+	lab_wa_has c "Web on a site $a4" _wa._tcp && lab_wa_none c Bad1 _wa._tcp &&
+	    lab_wa_none c Other _wa._tcp && lab_wa_none c Bad3 _wa._tcp &&
+	    lab_wa_none c Bad4 _wa._tcp
 }
 check "c still has a's service, and none of the bad ones" intact
 lab_etcdctl del --prefix /disco/x/ >/dev/null
@@ -186,16 +157,16 @@ lab_etcdctl put /disco/y/_wa._tcp/Twin \
 lab_etcdctl put /disco/z/_wa._tcp/Twin \
     '{"v":1,"name":"Twin","type":"_wa._tcp","host":"z.site","port":2,"addresses":["192.0.2.2"]}' >/dev/null
 check_wait 5 "one name from two hosts: c shows the older (y's) once" \
-    has_row c "Twin site 192.0.2.1" _wa._tcp
+    lab_wa_has c "Twin site 192.0.2.1" _wa._tcp
 lab_etcdctl del /disco/y/_wa._tcp/Twin >/dev/null
 check_wait 5 "the older deleted: the other (z's) is shown" \
-    has_row c "Twin site 192.0.2.2" _wa._tcp
+    lab_wa_has c "Twin site 192.0.2.2" _wa._tcp
 lab_etcdctl del --prefix /disco/z/ >/dev/null
 
 # a's discod killed -9: its lease ends its records.
 kill -KILL "$(lab_discod_pid a)"
 t0=$(date +%s%N)
-lab_wait $((TTL + 3)) no_name c "Web on a" _wa._tcp
+lab_wait $((TTL + 3)) lab_wa_none c "Web on a" _wa._tcp
 gone_ms=$((($(date +%s%N) - t0) / 1000000))
 diag "a killed -9: its record gone on c after $gone_ms ms (lease TTL ${TTL}s)"
 within() {
@@ -203,14 +174,14 @@ within() {
 }
 check "a killed -9: its record gone on c within TTL + 1 s ($gone_ms ms)" within
 lab_discod_start a || { echo "Bail out! discod did not restart on a"; exit 1; }
-check_wait 10 "a restarted: its service back on c" has_row c "Web on a site $a4" _wa._tcp
+check_wait 10 "a restarted: its service back on c" lab_wa_has c "Web on a site $a4" _wa._tcp
 one_key() {
 	[ "$(lab_etcdctl get --prefix /disco/a/ --keys-only | grep -c .)" = 1 ]
 }
 check_wait 5 "a restarted: one key under a's prefix in etcd, no leftover" one_key
 
 # The member c's session uses stops: nothing changes for c's clients.
-ep=$(wa_status c endpoint)
+ep=$(lab_wa_status c endpoint)
 for k in 1 2 3; do
 	[ "$(lab_etcd_endpoint "$k")" = "$ep" ] && m=$k
 done
@@ -219,13 +190,13 @@ diag "stopped member e$m, c's endpoint ($ep)"
 steady() {
 	local k
 	for ((k = 0; k < 30; k++)); do
-		has_row c "Web on a site $a4" _wa._tcp || return 1
+		lab_wa_has c "Web on a site $a4" _wa._tcp || return 1
 		sleep 0.1
 	done
 }
 check "c's member stopped: a's service on c throughout the next 3 s" steady
 moved() {
-	[ "$(wa_status c endpoint)" != "$ep" ] && [ "$(wa_status c stale)" = False ]
+	[ "$(lab_wa_status c endpoint)" != "$ep" ] && [ "$(lab_wa_status c stale)" = False ]
 }
 check_wait 5 "c's session on another member, not stale" moved
 
@@ -234,14 +205,14 @@ check_wait 5 "c's session on another member, not stale" moved
 n=$((m % 3 + 1))
 lab_etcd_member_stop "$n"
 check_wait 15 "no quorum: c keeps a's service, marked stale" \
-    has_row c "Web on a site $a4 stale" _wa._tcp
+    lab_wa_has c "Web on a site $a4 stale" _wa._tcp
 lan_fresh() {
-	has_row c "Web on d local $d4" _wa._tcp --domain local &&
+	lab_wa_has c "Web on d local $d4" _wa._tcp --domain local &&
 	    [ "$(lab_ctl c resolve "Web on d" _wa._tcp --addr)" = "$d4 8081" ]
 }
 check "no quorum: c's LAN instance unaffected (listed, resolved, not stale)" lan_fresh
 stale_status() {
-	[ "$(wa_status c stale)" = True ]
+	[ "$(lab_wa_status c stale)" = True ]
 }
 check "no quorum: status wide_area.stale on c" stale_status
 # Meanwhile a registers a service that etcd cannot take yet.
@@ -250,13 +221,25 @@ lab_spawn a publish2 "$top_builddir/discoctl/discoctl" \
 lab_etcd_member_start "$m"
 lab_etcd_member_start "$n"
 current() {
-	has_row c "Web on a site $a4" _wa._tcp &&
-	    has_row c "Late on a site $a4" _wa._tcp &&
-	    [ "$(wa_status c stale)" = False ]
+	lab_wa_has c "Web on a site $a4" _wa._tcp &&
+	    lab_wa_has c "Late on a site $a4" _wa._tcp &&
+	    [ "$(lab_wa_status c stale)" = False ]
 }
 check_wait 20 "quorum back: c current again, with what a registered meanwhile" current
 exactly() {
-	[ "$(rows c _wa._tcp --domain site | cut -d' ' -f1-3 | sort | uniq -d)" = "" ] &&
+	[ "$(lab_wa_rows c _wa._tcp --domain site | cut -d' ' -f1-3 | sort | uniq -d)" = "" ] &&
 	    [ "$(lab_etcdctl get --prefix /disco/a/ --keys-only | grep -c .)" = 2 ]
 }
 check "nothing duplicated: one row per instance on c, two keys for a" exactly
+
+# d's discod stopped cleanly: its lease revoked, its record gone at once,
+# not a TTL later.
+lab_stop "$(lab_discod_pid d)"
+t0=$(date +%s%N)
+lab_wait 5 lab_wa_none c "Web on d" _wa._tcp --domain site
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+diag "d stopped (SIGTERM): its record gone on c after $stop_ms ms"
+revoked() {
+	[ "$stop_ms" -lt 1500 ]
+}
+check "d stopped: its record gone on c within 1.5 s, under the ${TTL}s lease ($stop_ms ms)" revoked

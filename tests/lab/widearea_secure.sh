@@ -133,45 +133,18 @@ restart_d() {
 	lab_discod_start d || bail "discod did not restart on d"
 }
 
-# rows HOST ARGS...: "NAME DOMAIN IPV4" per instance of list ARGS, sorted.
-rows() {
-	local h=$1
-	shift
-	lab_ctl "$h" -j list "$@" 2>/dev/null | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.readline() or "{}")
-for i in r.get("instances", []):
-    print(i["name"], i["domain"],
-          ",".join(a["address"] for a in i["addresses"] if a["family"] == "ipv4"),
-          "stale" if i.get("stale") else "")' | sed 's/ *$//' | sort
-}
-has_row() {	# HOST ROW ARGS...
-	local h=$1 want=$2
-	shift 2
-	rows "$h" "$@" | grep -qxF "$want"
-}
-no_name() {	# HOST NAME ARGS...
-	local h=$1 name=$2
-	shift 2
-	! rows "$h" "$@" | grep -q "^$name "
-}
-wa_status() {	# HOST FIELD
-	lab_ctl "$1" -j status | python3 -c '
-import json, sys
-print(json.loads(sys.stdin.readline())["wide_area"].get(sys.argv[1], ""))' "$2"
-}
 a4=$(lab_ip4 a)
 c4=$(lab_ip4 c)
 d4=$(lab_ip4 d)
 
 check_wait 20 "c lists a's service through etcd (TLS, client certificate, disco-a's token), in site" \
-    has_row c "Web on a site $a4" _wa._tcp
-has_row c "Web on a site $a4" _wa._tcp ||
+    lab_wa_has c "Web on a site $a4" _wa._tcp
+lab_wa_has c "Web on a site $a4" _wa._tcp ||
 	diag "etcd holds: $(lab_etcdctl get --prefix /disco/ --keys-only | tr '\n' ' ')" \
 	    "a: $(lab_ctl a -j status | grep -o '"wide_area":{[^}]*}')" \
 	    "c: $(lab_ctl c -j status | grep -o '"wide_area":{[^}]*}')"
 check_wait 10 "a lists c's service through etcd (as disco-c), in site" \
-    has_row a "Web on c site $c4" _wa._tcp --domain site
+    lab_wa_has a "Web on c site $c4" _wa._tcp --domain site
 keys() {
 	lab_etcdctl get --prefix /disco/ --keys-only | grep . | sort
 }
@@ -214,25 +187,25 @@ check "disco-a may put and delete under /disco/a/" own_ok
 # failing HOST PATTERN: HOST's wide area failed twice at least and is not
 # up; its error matches PATTERN (grep -Ei).
 failing() {
-	[ "$(wa_status "$1" failovers)" -ge 2 ] &&
-	    [ "$(wa_status "$1" state)" != up ] &&
-	    wa_status "$1" error | grep -Eqi -- "$2"
+	[ "$(lab_wa_status "$1" failovers)" -ge 2 ] &&
+	    [ "$(lab_wa_status "$1" state)" != up ] &&
+	    lab_wa_status "$1" error | grep -Eqi -- "$2"
 }
 nothing_of_d() {
 	[ -z "$(lab_etcdctl get --prefix /disco/d/ --keys-only)" ] &&
-	    two_keys && no_name a "Web on d" _wa._tcp --domain site &&
-	    [ -z "$(rows d _wa._tcp --domain site)" ]
+	    two_keys && lab_wa_none a "Web on d" _wa._tcp --domain site &&
+	    [ -z "$(lab_wa_rows d _wa._tcp --domain site)" ]
 }
 
 # d with a wrong password.
 check_wait 10 "d, wrong password: fails again and again, its status error names authenticate" \
     failing d authenticat
-diag "d's error: $(wa_status d error)"
+diag "d's error: $(lab_wa_status d error)"
 check "d, wrong password: nothing of d's in etcd nor on a, nothing imported on d" \
     nothing_of_d
 lan_d() {
-	has_row d "Web on c local $c4" _wa._tcp &&
-	    has_row c "Web on d local $d4" _wa._tcp --domain local
+	lab_wa_has d "Web on c local $c4" _wa._tcp &&
+	    lab_wa_has c "Web on d local $d4" _wa._tcp --domain local
 }
 check_wait 10 "d, wrong password: its LAN works (d lists c's service, c lists d's)" \
     lan_d
@@ -241,7 +214,7 @@ check_wait 10 "d, wrong password: its LAN works (d lists c's service, c lists d'
 restart_d "${pw[d]}" "$OTHER/ca.pem" "$PKI/disco-d"
 check_wait 10 "d, another CA: refuses etcd's certificate (its error names it), again and again" \
     failing d certificate
-diag "d's error: $(wa_status d error)"
+diag "d's error: $(lab_wa_status d error)"
 check "d, another CA: nothing of d's in etcd nor on a, nothing imported on d" \
     nothing_of_d
 
@@ -252,7 +225,7 @@ refused_rogue() {
 }
 check_wait 10 "d, a client certificate from another CA: refused, again and again, nothing imported" \
     refused_rogue
-diag "d's error: $(wa_status d error)"
+diag "d's error: $(lab_wa_status d error)"
 
 # d claiming c's host id, as disco-d: its put under /disco/c/ refused.
 c_record() {
@@ -263,23 +236,23 @@ print([(k["key"], k["value"], k["mod_revision"]) for k in json.load(sys.stdin).g
 c_before=$(c_record)
 restart_d "${pw[d]}" "$PKI/ca.pem" "$PKI/disco-d" c
 forbidden() {
-	[ "$(wa_status d failovers)" -ge 2 ] &&
-	    wa_status d error | grep -q 'put: HTTP status 403'
+	[ "$(lab_wa_status d failovers)" -ge 2 ] &&
+	    lab_wa_status d error | grep -q 'put: HTTP status 403'
 }
 check_wait 10 "d as host c: etcd refuses its put (status error: put, HTTP status 403)" \
     forbidden
 intact() {
 	[ "$(c_record)" = "$c_before" ] && two_keys &&
-	    [ "$(rows a _wa._tcp --domain site)" = "Web on c site $c4" ]
+	    [ "$(lab_wa_rows a _wa._tcp --domain site)" = "Web on c site $c4" ]
 }
 check "d as host c: c's record unchanged in etcd, a lists c's service only" intact
 
 # The right settings: d joins.
 restart_d "${pw[d]}" "$PKI/ca.pem" "$PKI/disco-d"
 check_wait 10 "d, the right settings: a lists d's service through etcd" \
-    has_row a "Web on d site $d4" _wa._tcp --domain site
+    lab_wa_has a "Web on d site $d4" _wa._tcp --domain site
 check_wait 5 "d, the right settings: d imports a's service" \
-    has_row d "Web on a site $a4" _wa._tcp --domain site
+    lab_wa_has d "Web on a site $a4" _wa._tcp --domain site
 
 # No password in the logs (every run of d's included) nor in status.
 cat "$(lab_hostdir d)/discod.log" >>"$(lab_hostdir d)/discod-runs.log"
