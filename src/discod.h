@@ -511,9 +511,9 @@ void		 etcd_shutdown(void);
 struct etcd_req *etcd_post(const struct etcd_opts *, const char *, const char *,
     const char *, long, etcd_line_cb, etcd_done_cb, void *);
 void		 etcd_cancel(struct etcd_req *);
-int		 etcd_post_wait(const struct etcd_opts *, const char *,
-    const char *, const char *, long);
-unsigned int	 etcd_requests(void);
+int etcd_post_wait(const struct etcd_opts *, const char *, const char *,
+    const char *, long);
+unsigned int etcd_requests(void);
 
 /* widearea.c: announcements shared through etcd ([wide-area]). */
 void widearea_init(struct event_base *, const struct config *, struct cache *);
