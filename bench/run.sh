@@ -34,6 +34,10 @@
 #     into its cache in one go, every verb timed next to the echo server,
 #     and its memory per instance (bench/agent.sh; make bench-agent runs
 #     it alone, in seconds).
+#  7. The wide area (bench/widearea.sh; make bench-widearea runs it
+#     alone): a registration on a seen on c, another subnet, through etcd,
+#     next to the same LAN's mDNS time on b.  BENCH_WIDEAREA=0 leaves it
+#     out; skipped when etcd is not installed.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/lab/lab.sh
@@ -369,5 +373,16 @@ echo
 lab_down
 if [ "${BENCH_AGENT_K:-10000}" != 0 ]; then
 	top_builddir=$top_builddir bash "$top_srcdir/bench/agent.sh" || exit 1
+fi
+
+# 7. The wide area (bench/widearea.sh, a lab of its own).
+if [ "${BENCH_WIDEAREA:-1}" != 0 ]; then
+	echo
+	if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
+		env top_srcdir="$top_srcdir" top_builddir="$top_builddir" \
+		    bash "$top_srcdir/bench/widearea.sh" || exit 1
+	else
+		echo "# etcd not installed: the wide-area step is skipped"
+	fi
 fi
 exit 0

@@ -508,6 +508,7 @@ typedef void (*etcd_done_cb)(struct etcd_req *, int, long, const char *, size_t,
 
 void		 etcd_init(struct event_base *);
 void		 etcd_shutdown(void);
+void		 etcd_connections_max(long);
 struct etcd_req *etcd_post(const struct etcd_opts *, const char *, const char *,
     const char *, long, etcd_line_cb, etcd_done_cb, void *);
 void		 etcd_cancel(struct etcd_req *);

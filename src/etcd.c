@@ -288,6 +288,13 @@ etcd_init(struct event_base *base)
 	et.initialized = 1;
 }
 
+/* At most n connections to one member (a bench's many agents). */
+void
+etcd_connections_max(long n)
+{
+	curl_multi_setopt(et.multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+}
+
 void
 etcd_shutdown(void)
 {

@@ -134,7 +134,7 @@ static struct {
 	unsigned int	    nimps, nactive;
 	/* for status and metrics */
 	unsigned long long puts, deletes, events, rejected, conflicts;
-	unsigned long long failovers, resyncs, leases;
+	unsigned long long failovers, resyncs, leases, logins;
 	double		   since; /* of the state */
 	char		   error[256];
 } wa = { .state = WA_OFF };
@@ -663,6 +663,7 @@ wa_authenticated(struct etcd_req *r, int ok, long http, const char *body,
 		wa_fail_answer("authenticate", err, body, len);
 		return;
 	}
+	wa.logins++;
 	wa_lease_get();
 }
 
@@ -1269,6 +1270,8 @@ widearea_status_json(void)
 	    json_object_new_int64((int64_t)wa.resyncs));
 	json_object_object_add(o, "leases",
 	    json_object_new_int64((int64_t)wa.leases));
+	json_object_object_add(o, "logins",
+	    json_object_new_int64((int64_t)wa.logins));
 	json_object_object_add(o, "revision",
 	    json_object_new_int64(wa.watch_rev > 0 ? wa.watch_rev - 1 : 0));
 	if (wa.error[0] != '\0')

@@ -16,6 +16,8 @@
 #   two members stopped (no quorum): c's wide-area instances kept and
 #   marked stale, its LAN answers unaffected; members back: current again,
 #   with what a registered meanwhile;
+# - etcd compacted past c's watch while c was stopped: c reads the prefix
+#   again (status resyncs) and has what it missed;
 # - values no disco host writes (bad JSON, a name not the key's, a huge
 #   value, a bad address) are refused, counted, and nothing else lost;
 # - two hosts publishing one name: the older record is the one shown.
@@ -32,7 +34,7 @@ for cmd in etcd etcdctl; do
 done
 lab_up_routed a b -- c d || { echo "Bail out! lab did not come up"; exit 1; }
 lab_etcd_start || { echo "Bail out! etcd did not come up"; exit 1; }
-plan 29
+plan 31
 
 TTL=3
 for h in a b c d; do
@@ -231,6 +233,41 @@ exactly() {
 	    [ "$(lab_etcdctl get --prefix /disco/a/ --keys-only | grep -c .)" = 2 ]
 }
 check "nothing duplicated: one row per instance on c, two keys for a" exactly
+
+# etcd compacted past c's watch while c was away: c cannot resume where it
+# stopped, reads the prefix again (resyncs), and has what it missed.  c's
+# discod is stopped (SIGSTOP), then the member its watch is on (so that
+# no event of what follows reaches c's socket), then a registers and etcd
+# is compacted to the latest revision; c, going on, finds its watch ended
+# and resumes it on another member from its last revision.
+res0=$(lab_wa_status c resyncs)
+ep=$(lab_wa_status c endpoint)
+for k in 1 2 3; do
+	[ "$(lab_etcd_endpoint "$k")" = "$ep" ] && m=$k
+done
+cpid=$(lab_discod_pid c)
+kill -STOP "$cpid"
+lab_etcd_member_stop "$m"
+lab_spawn a publish3 "$top_builddir/discoctl/discoctl" \
+    -s "$(lab_hostdir a)/discod.sock" publish "Missed by c" _wa._tcp 9292
+pub3=$LAB_LAST_PID
+in_etcd() {
+	lab_etcdctl get "/disco/a/_wa._tcp/Missed by c" --keys-only | grep -q .
+}
+lab_wait 10 in_etcd || diag "a's registration did not reach etcd"
+rev=$(lab_etcdctl get /disco/ --prefix --keys-only -w json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["header"]["revision"])')
+lab_etcdctl compact "$rev" >/dev/null || diag "etcdctl compact $rev failed"
+kill -CONT "$cpid"
+check_wait 15 "etcd compacted past c's watch: c reads the prefix again and has what it missed" \
+    lab_wa_has c "Missed by c site $a4" _wa._tcp
+resynced() {
+	[ "$(lab_wa_status c resyncs)" -gt "$res0" ]
+}
+check "c's status counts the resync after the compaction (resyncs $res0 -> $(lab_wa_status c resyncs))" resynced
+resynced || diag "c's log: $(grep 'wide-area' "$(lab_hostdir c)/discod.log" | tail -n 8 | tr '\n' '|')"
+lab_stop "$pub3"
+lab_etcd_member_start "$m"
 
 # d's discod stopped cleanly: its lease revoked, its record gone at once,
 # not a TTL later.

@@ -23,6 +23,8 @@
 #   and c's record, which d's discod takes for a leftover of its own and
 #   deletes, stays as it was;
 # - with the right settings, d joins the site;
+# - a's token expired (etcd --auth-token-ttl 2): a logs in again, and a
+#   registration made then reaches c;
 # - no password is in any discod's log (-v) or status.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -45,8 +47,11 @@ lab_up_routed a -- c d || bail "lab did not come up"
 # member is enough, and starts quicker.
 LAB_ETCD_TLS=1
 LAB_ETCD_N=1
+# Tokens that expire after 2 s unused (300 s by default), so that a
+# token refused (HTTP 401) and discod logging in again is seen here.
+LAB_ETCD_ARGS="--auth-token-ttl 2"
 lab_etcd_start || bail "etcd did not come up"
-plan 17
+plan 18
 
 PKI=$LAB_ETCD_PKI
 OTHER=$LAB_DIR/other-ca
@@ -253,6 +258,28 @@ check_wait 10 "d, the right settings: a lists d's service through etcd" \
     lab_wa_has a "Web on d site $d4" _wa._tcp --domain site
 check_wait 5 "d, the right settings: d imports a's service" \
     lab_wa_has d "Web on a site $a4" _wa._tcp --domain site
+
+# a's token expired: a's discod is idle for 4 s (keepalives take no
+# token and do not keep it), then registers a service.  etcd refuses the
+# put (401); discod logs in again on the same member and the put goes.
+refused_on_a() {
+	grep -c 'token refused' "$(lab_hostdir a)/discod.log"
+}
+logins0=$(lab_wa_status a logins)
+refused0=$(refused_on_a)
+sleep 4
+lab_spawn a publish "$top_builddir/discoctl/discoctl" \
+    -s "$(lab_hostdir a)/discod.sock" publish "Late on a" _wa._tcp 9090
+pub=$LAB_LAST_PID
+relogin() {
+	lab_wa_has c "Late on a site $a4" _wa._tcp &&
+	    [ "$(lab_wa_status a logins)" -gt "$logins0" ] &&
+	    [ "$(refused_on_a)" -gt "$refused0" ]
+}
+check_wait 10 "a's token expired (unused for 4 s): a logs in again and its new registration reaches c" \
+    relogin
+diag "a's logins: $logins0 -> $(lab_wa_status a logins); 'token refused' in its log: $refused0 -> $(refused_on_a)"
+lab_stop "$pub"
 
 # No password in the logs (every run of d's included) nor in status.
 cat "$(lab_hostdir d)/discod.log" >>"$(lab_hostdir d)/discod-runs.log"
