@@ -20,7 +20,8 @@
 #   again (status resyncs) and has what it missed;
 # - values no disco host writes (bad JSON, a name not the key's, a huge
 #   value, a bad address) are refused, counted, and nothing else lost;
-# - two hosts publishing one name: the older record is the one shown.
+# - two hosts publishing one name: the older record is the one shown;
+# - per type: a publishes two of its three types, d imports one.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh
@@ -34,7 +35,7 @@ for cmd in etcd etcdctl; do
 done
 lab_up_routed a b -- c d || { echo "Bail out! lab did not come up"; exit 1; }
 lab_etcd_start || { echo "Bail out! etcd did not come up"; exit 1; }
-plan 31
+plan 34
 
 TTL=3
 for h in a b c d; do
@@ -47,7 +48,13 @@ lease-ttl = $TTL
 timeout-ms = 1000
 EOF
 done
+# Per type: a publishes _wa._tcp and _wai._tcp, not _wax._tcp; d
+# imports _wai._tcp only.
+echo "publish = _wa._tcp _wai._tcp" >>"$(lab_hostdir a)/discod.conf"
+echo "import = _wai._tcp" >>"$(lab_hostdir d)/discod.conf"
 lab_dnssd a "Web on a" _wa._tcp 8080
+lab_dnssd a "Imp on a" _wai._tcp 8082
+lab_dnssd a "Lan on a" _wax._tcp 8083
 lab_dnssd d "Web on d" _wa._tcp 8081
 for h in a b c d; do
 	lab_discod_start "$h" || { echo "Bail out! discod did not start on $h"; exit 1; }
@@ -114,6 +121,20 @@ not_own() {
 	[ "$(lab_wa_rows a _wa._tcp --domain site)" = "Web on d site $d4" ]
 }
 check "a does not import its own record (only d's is in site on a)" not_own
+check_wait 5 "per type: d (import = _wai._tcp) imports a's _wai._tcp service" \
+    lab_wa_has d "Imp on a site $a4" _wai._tcp --domain site
+imports_only() {
+	[ -z "$(lab_wa_rows d _wa._tcp --domain site)" ] &&
+	    lab_wa_has c "Imp on a site $a4" _wai._tcp --domain site
+}
+check "per type: d imports no _wa._tcp instance (c, importing all, has both types)" imports_only
+publishes_only() {
+	[ -z "$(lab_etcdctl get --prefix /disco/a/_wax._tcp/ --keys-only)" ] &&
+	    lab_wa_none c "Lan on a" _wax._tcp &&
+	    lab_wa_has b "Lan on a local $a4" _wax._tcp
+}
+check_wait 5 "per type: a (publish = _wa._tcp _wai._tcp) keeps _wax._tcp off etcd; it is on a's LAN only" \
+    publishes_only
 
 # A registration on a: reaches c; its TXT changes; it goes at once.
 lab_spawn a publish "$top_builddir/discoctl/discoctl" \
@@ -178,7 +199,7 @@ check "a killed -9: its record gone on c within TTL + 1 s ($gone_ms ms)" within
 lab_discod_start a || { echo "Bail out! discod did not restart on a"; exit 1; }
 check_wait 10 "a restarted: its service back on c" lab_wa_has c "Web on a site $a4" _wa._tcp
 one_key() {
-	[ "$(lab_etcdctl get --prefix /disco/a/ --keys-only | grep -c .)" = 1 ]
+	[ "$(lab_etcdctl get --prefix /disco/a/_wa._tcp/ --keys-only | grep -c .)" = 1 ]
 }
 check_wait 5 "a restarted: one key under a's prefix in etcd, no leftover" one_key
 
@@ -230,7 +251,7 @@ current() {
 check_wait 20 "quorum back: c current again, with what a registered meanwhile" current
 exactly() {
 	[ "$(lab_wa_rows c _wa._tcp --domain site | cut -d' ' -f1-3 | sort | uniq -d)" = "" ] &&
-	    [ "$(lab_etcdctl get --prefix /disco/a/ --keys-only | grep -c .)" = 2 ]
+	    [ "$(lab_etcdctl get --prefix /disco/a/_wa._tcp/ --keys-only | grep -c .)" = 2 ]
 }
 check "nothing duplicated: one row per instance on c, two keys for a" exactly
 
