@@ -138,7 +138,7 @@ instance_changed(struct cache *c, struct instance *i)
 }
 
 static void
-cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
+cache_raise(struct cache *c, enum cache_event_kind kind, struct instance *i)
 {
 	struct cache_hook *h;
 
@@ -149,6 +149,54 @@ cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
 	}
 	TAILQ_FOREACH(h, &c->hooks, entry)
 		h->event(c, kind, i, h->arg);
+}
+
+static void
+cache_emit(struct cache *c, enum cache_event_kind kind, struct instance *i)
+{
+	struct instance *held = c->held;
+	int		 waits = kind == CACHE_ADD || kind == CACHE_UPDATE;
+
+	if (held != NULL && (held != i || !waits)) {
+		/* another event: what waits goes first */
+		c->held = NULL;
+		cache_raise(c, c->held_kind, held);
+	}
+	if (c->holding && i != NULL && waits) {
+		/* an "add" then "update"s are one "add" */
+		if (c->held == NULL)
+			c->held_kind = kind;
+		c->held = i;
+		instance_changed(c, i);
+		return;
+	}
+	cache_raise(c, kind, i);
+}
+
+/*
+ * Changes that come together as one event: from cache_hold to
+ * cache_release, one instance's "add" and "update"s wait, and
+ * cache_release raises one ("add" if the first was).  The wide area
+ * resolves all of a record's addresses at once, and a watcher should not
+ * see an "add" with the first address, then an "update" with the rest.
+ * Any other event (another instance's, a removal) raises the waiting one
+ * first, so the order of events holds; another instance's then waits.
+ */
+void
+cache_hold(struct cache *c)
+{
+	c->holding = 1;
+}
+
+void
+cache_release(struct cache *c)
+{
+	struct instance *held = c->held;
+
+	c->holding = 0;
+	c->held = NULL;
+	if (held != NULL)
+		cache_raise(c, c->held_kind, held);
 }
 
 /* memo_free: how to drop an instance's memo (NULL: it has none). */
@@ -170,6 +218,8 @@ cache_hook_add(struct cache *c, struct cache_hook *h)
 static void
 instance_free(struct cache *c, struct instance *i)
 {
+	if (c->held == i)
+		c->held = NULL; /* gone unseen: nothing to raise */
 	instance_changed(c, i);
 	free(i->name);
 	cache_str_put(c, i->type);

@@ -358,6 +358,9 @@ struct cache {
 	unsigned int	     total;
 	unsigned long long   index; /* of the last event */
 	TAILQ_HEAD(, cache_hook) hooks;
+	int		      holding;	 /* cache_hold: events of ... */
+	struct instance	     *held;	 /* ... this instance wait */
+	enum cache_event_kind held_kind; /* the one to raise */
 	void (*memo_free)(void *);
 	struct cache_str **strs; /* shared strings (cache.c) */
 	size_t		   nstrbuckets, nstrs;
@@ -366,6 +369,8 @@ struct cache {
 const char	*cache_event_name(enum cache_event_kind);
 void		 cache_init(struct cache *, void (*)(void *));
 void		 cache_hook_add(struct cache *, struct cache_hook *);
+void		 cache_hold(struct cache *);
+void		 cache_release(struct cache *);
 void		 cache_clear(struct cache *);
 void		 cache_clear_keep(struct cache *, const char *);
 void		 cache_destroy(struct cache *);

@@ -219,6 +219,7 @@ wa_cache_put(struct wa_imp *m)
 	size_t		      k;
 	int		      is_new, idx;
 
+	cache_hold(wa.cache); /* one event for all the record's addresses */
 	i = cache_find(wa.cache, m->rec.name, m->rec.type, wa.conf->wa_domain);
 	/* paths whose address is gone or of another family */
 	for (k = i != NULL ? i->npaths : 0; i != NULL && k-- > 0;) {
@@ -240,6 +241,7 @@ wa_cache_put(struct wa_imp *m)
 	}
 	if (i != NULL)
 		cache_set_stale(wa.cache, i, wa.stale);
+	cache_release(wa.cache);
 }
 
 /* The oldest record of a name is the one shown; the others wait. */

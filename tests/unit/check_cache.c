@@ -111,6 +111,72 @@ START_TEST(test_cache_first_resolution_adds_then_changes_update)
 }
 END_TEST
 
+/* The wide area's addresses come together: one "add" with all of them. */
+START_TEST(test_cache_hold_makes_one_event_of_several_paths)
+{
+	struct instance *i;
+	struct txt	 t = { 0 };
+	struct in_addr	 a4, b4;
+
+	inet_pton(AF_INET, "198.51.100.2", &a4);
+	inet_pton(AF_INET, "198.51.100.3", &b4);
+	/* without cache_hold: "add" with the first path, then "update" */
+	i = seen("A", -1, AF_INET);
+	cache_resolved(&c, i, -1, AF_INET, "a.site", 80, &t, &a4);
+	i = seen("A", -2, AF_INET);
+	cache_resolved(&c, i, -2, AF_INET, "a.site", 80, &t, &b4);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+
+	memset(nev, 0, sizeof(nev));
+	cache_hold(&c);
+	i = seen("B", -1, AF_INET);
+	cache_resolved(&c, i, -1, AF_INET, "b.site", 80, &t, &a4);
+	i = seen("B", -2, AF_INET);
+	cache_resolved(&c, i, -2, AF_INET, "b.site", 80, &t, &b4);
+	ck_assert_int_eq(nev[CACHE_ADD] + nev[CACHE_UPDATE], 0);
+	cache_release(&c);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 0);
+	ck_assert_str_eq(last_name, "B");
+	ck_assert_uint_eq(i->index, c.index);
+	ck_assert_int_eq(i->paths[0].resolved && i->paths[1].resolved, 1);
+
+	/* held changes of an instance seen before: one "update" */
+	memset(nev, 0, sizeof(nev));
+	cache_hold(&c);
+	cache_resolved(&c, i, -1, AF_INET, "b.site", 81, &t, &b4);
+	cache_resolved(&c, i, -2, AF_INET, "b.site", 81, &t, &a4);
+	cache_release(&c);
+	ck_assert_int_eq(nev[CACHE_ADD], 0);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+
+	/* another instance's event raises the held one first, in order */
+	memset(nev, 0, sizeof(nev));
+	cache_hold(&c);
+	cache_resolved(&c, i, -1, AF_INET, "b.site", 82, &t, &b4);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 0);
+	i = seen("C", -1, AF_INET);
+	cache_resolved(&c, i, -1, AF_INET, "c.site", 80, &t, &a4);
+	ck_assert_int_eq(nev[CACHE_UPDATE], 1);
+	ck_assert_str_eq(last_name, "B");
+	cache_release(&c);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_str_eq(last_name, "C");
+
+	/* a held instance removed: its "add", then its "remove" */
+	memset(nev, 0, sizeof(nev));
+	cache_hold(&c);
+	i = seen("D", -1, AF_INET);
+	cache_resolved(&c, i, -1, AF_INET, "d.site", 80, &t, &a4);
+	ck_assert_int_eq(cache_lost(&c, i, -1, AF_INET), 1);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+	ck_assert_int_eq(nev[CACHE_REMOVE], 1);
+	cache_release(&c);
+	ck_assert_int_eq(nev[CACHE_ADD], 1);
+}
+END_TEST
+
 START_TEST(test_cache_link_local_ipv6_carries_its_scope)
 {
 	struct instance *i;
@@ -404,6 +470,7 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_unresolved_instance_raises_no_event);
 	tcase_add_test(tc,
 	    test_cache_first_resolution_adds_then_changes_update);
+	tcase_add_test(tc, test_cache_hold_makes_one_event_of_several_paths);
 	tcase_add_test(tc, test_cache_link_local_ipv6_carries_its_scope);
 	tcase_add_test(tc, test_cache_instance_leaves_with_its_last_path);
 	tcase_add_test(tc, test_cache_remove_unknown_path_is_noop);
