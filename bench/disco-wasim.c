@@ -165,7 +165,7 @@ sim_post(struct agent *ag, const char *path, const char *body,
 	struct etcd_req *r;
 
 	sim.requests++;
-	r = etcd_post(&sim.opts, ag->ep, path, body, line != NULL ? 0 : 10000,
+	r = etcd_post(&sim.opts, ag->ep, path, body, line != NULL ? 0 : 60000,
 	    line, cb, arg);
 	if (r == NULL)
 		fatalx("%s%s: URL too long", ag->ep, path);
@@ -387,6 +387,30 @@ sim_put(struct agent *ag, unsigned int r, unsigned int v, etcd_done_cb cb,
 }
 
 /* Run the loop until done() holds or seconds pass; 0 when it held. */
+/* Where the agents are, when a step takes too long. */
+static void
+sim_progress(void)
+{
+	unsigned int a, leased = 0, written = 0, watching = 0, all = 0;
+	size_t	     least = SIZE_MAX;
+
+	for (a = 0; a < sim.n; a++) {
+		leased += sim.agents[a].lease != 0;
+		written += sim.agents[a].lease != 0 &&
+		    sim.agents[a].puts_left == 0;
+		watching += sim.agents[a].watching;
+		all += sim.agents[a].nknown == (size_t)sim.n * sim.s;
+		if (sim.agents[a].nknown < least)
+			least = sim.agents[a].nknown;
+	}
+	fprintf(stderr,
+	    "disco-wasim: %u agents: %u with a lease, %u with their records "
+	    "written, %u watching, %u holding all %u records (the fewest: "
+	    "%zu); %u requests in flight\n",
+	    sim.n, leased, written, watching, all, sim.n * sim.s, least,
+	    etcd_requests());
+}
+
 static void
 sim_wake(evutil_socket_t fd, short what, void *arg)
 {
@@ -400,6 +424,7 @@ sim_until(int (*done)(void), unsigned int seconds, const char *step)
 	sim.step = step;
 	while (!sim.failed && !done()) {
 		if (now_ns() >= deadline) {
+			sim_progress();
 			sim_fail("not done within %u s", seconds);
 			break;
 		}
@@ -739,7 +764,7 @@ main(int argc, char **argv)
 		NULL ||
 	    event_add(wake, &tv) == -1)
 		fatalx("event_add");
-	etcd_connections_max((long)(sim.n / sim.neps + 64));
+	etcd_connections_max(0); /* each agent its own, as N discods */
 	plen = strlen(sim.prefix);
 	elen = wa_range_end(sim.prefix, plen, endkey);
 	k64 = wa_b64(sim.prefix, plen);

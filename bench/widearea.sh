@@ -122,6 +122,25 @@ lab_cmd b stdbuf -oL avahi-browse -r -p -k "$TYPE"
 browse_pid=$!
 LAB_PIDS+=("$browse_pid")
 exec {bfd}>&-
+# etcd's own tool on c, the floor of the etcd path: etcdctl watch on the
+# keys a's discod writes, its lines stamped the same way ("PUT" or
+# "DELETE", then the key, then the value).
+elog=$(lab_hostdir c)/etcdctl-watch.log
+exec {efd}> >(exec "$BENCH" stamp >"$elog")
+estamp_pid=$!
+LAB_PIDS+=("$estamp_pid")
+lab_etcdctl_argv "$(lab_etcd_endpoints)"
+lab_cmd c "${LAB_ETCDCTL[@]}" watch --prefix "/disco/a/$TYPE/"
+"${LAB_CMD[@]}" 1>&"$efd" 2>"$(lab_hostdir c)/etcdctl-watch.err" &
+ewatch_pid=$!
+LAB_PIDS+=("$ewatch_pid")
+exec {efd}>&-
+# etcd_us EVENT NAME: when etcdctl watch on c printed NAME's key after
+# EVENT (PUT or DELETE).
+etcd_us() {
+	awk -v ev="$1" -v key="/disco/a/$TYPE/$2" \
+	    'prev == ev && $2 == key { print $1; exit } { prev = $2 }' "$elog"
+}
 lab_spawn b watch "$BENCH" watch -s "$(lab_hostdir b)/discod.sock" -t "$TYPE" -w 900
 bwatch=$LAB_LAST_PID
 bwlog=$(lab_hostdir b)/watch.log
@@ -149,13 +168,14 @@ sleep 1		# avahi-browse's querier in place
 echo
 echo "## Wide area: discoctl publish on a, seen on b (a's LAN) and on c (the other subnet, only through etcd)"
 echo "# avahi-b: avahi-browse -rp on b (mDNS); disco-b: b's discod, domain local (mDNS);"
+echo "# etcdctl-c: etcdctl watch on c (etcd's own tool: the floor of the etcd path);"
 echo "# etcd-c: c's discod, domain site (etcd); c-avahi: etcd-c minus avahi-b"
-printf '%-6s | %-39s | %s\n' "" "seen, ms after publish started" \
+printf '%-6s | %-49s | %s\n' "" "seen, ms after publish started" \
     "gone, ms after publish was stopped"
-printf '%-6s | %9s %9s %9s %9s | %9s %9s %9s %9s\n' round avahi-b disco-b \
-    etcd-c c-avahi avahi-b disco-b etcd-c c-avahi
+printf '%-6s | %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n' round avahi-b \
+    disco-b etcdctl-c etcd-c c-avahi avahi-b disco-b etcdctl-c etcd-c c-avahi
 # Each column's figures, space-separated, for the medians.
-cols=(sa sd sc sx ga gd gc gx)
+cols=(sa sd se sc sx ga gd ge gc gx)
 declare -A all
 bsite=
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
@@ -174,6 +194,7 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	td=$(first_us "$bwlog" '"event":"add"' "$local_re")
 	tc=$(first_us "$cwlog" '"event":"add"' "$site_re")
 	tbs=$(first_us "$bwlog" '"event":"add"' "$site_re")
+	te=$(etcd_us PUT "$name")
 	sleep 1
 	t1=$(now_us)
 	lab_stop "$ppid"
@@ -184,16 +205,17 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	tag=$(first_us "$blog" " -;" ";$name;$TYPE;")
 	tdg=$(first_us "$bwlog" '"event":"remove"' "$local_re")
 	tcg=$(first_us "$cwlog" '"event":"remove"' "$site_re")
+	teg=$(etcd_us DELETE "$name")
 	sa=$(ms_since "$t0" "$ta") sd=$(ms_since "$t0" "$td")
-	sc=$(ms_since "$t0" "$tc")
+	sc=$(ms_since "$t0" "$tc") se=$(ms_since "$t0" "$te")
 	ga=$(ms_since "$t1" "$tag") gd=$(ms_since "$t1" "$tdg")
-	gc=$(ms_since "$t1" "$tcg")
+	gc=$(ms_since "$t1" "$tcg") ge=$(ms_since "$t1" "$teg")
 	sx=- gx=-
 	[ -z "$ta" ] || [ -z "$tc" ] || sx=$(((tc - ta) / 1000))
 	[ -z "$tag" ] || [ -z "$tcg" ] || gx=$(((tcg - tag) / 1000))
 	[ -z "$tbs" ] || bsite+=" $(((tbs - t0) / 1000))"
-	printf '%-6s | %9s %9s %9s %9s | %9s %9s %9s %9s\n' "$r" "$sa" "$sd" \
-	    "$sc" "$sx" "$ga" "$gd" "$gc" "$gx"
+	printf '%-6s | %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n' "$r" \
+	    "$sa" "$sd" "$se" "$sc" "$sx" "$ga" "$gd" "$ge" "$gc" "$gx"
 	for c in "${cols[@]}"; do
 		[ "${!c}" = - ] || all[$c]+=" ${!c}"
 	done
@@ -204,8 +226,9 @@ for c in "${cols[@]}"; do
 	m=$(tr ' ' '\n' <<<"${all[$c]:-}" | grep . | median)
 	meds+=("${m:--}")
 done
-printf '%-6s | %9s %9s %9s %9s | %9s %9s %9s %9s\n' median "${meds[@]}"
-echo "median, wide area minus LAN (c's discod minus b's avahi-browse): seen ${meds[3]} ms, gone ${meds[7]} ms"
+printf '%-6s | %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n' median \
+    "${meds[@]}"
+echo "median, wide area minus LAN (c's discod minus b's avahi-browse): seen ${meds[4]} ms, gone ${meds[9]} ms"
 m=$(tr ' ' '\n' <<<"$bsite" | grep . | median)
 echo "(b's discod also had it through etcd, domain site: median ${m:--} ms after publish started)"
 echo
@@ -213,6 +236,8 @@ lab_stop "$bwatch"
 lab_stop "$cwatch"
 lab_stop "$browse_pid"
 lab_stop "$stamp_pid"	# it ends by itself at avahi-browse's end
+lab_stop "$ewatch_pid"
+lab_stop "$estamp_pid"
 
 if [ "${BENCH_WASIM:-1}" != 0 ]; then
 	if [ -x "$top_builddir/bench/disco-wasim" ]; then

@@ -288,7 +288,7 @@ etcd_init(struct event_base *base)
 	et.initialized = 1;
 }
 
-/* At most n connections to one member (a bench's many agents). */
+/* At most n connections to one member, 0: any (a bench of many agents). */
 void
 etcd_connections_max(long n)
 {
