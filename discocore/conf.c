@@ -112,6 +112,7 @@ static const struct config_key config_keys[] = {
 	{ "wide-area", "lease-ttl", CONFIG_UINT, OFF(wa_lease_ttl), 2, 3600 },
 	{ "wide-area", "timeout-ms", CONFIG_UINT, OFF(wa_timeout_ms), 100,
 	    60000 },
+	{ "wide-area", "read-page", CONFIG_UINT, OFF(wa_read_page), 1, 10000 },
 	{ "wide-area", "ca", CONFIG_PATH, OFF(wa_ca), 0, 0 },
 	{ "wide-area", "cert", CONFIG_PATH, OFF(wa_cert), 0, 0 },
 	{ "wide-area", "key", CONFIG_PATH, OFF(wa_key), 0, 0 },
@@ -304,6 +305,7 @@ config_defaults(struct config *conf)
 	conf->wa_domain = xstrdup("site");
 	conf->wa_lease_ttl = 5;
 	conf->wa_timeout_ms = 2000;
+	conf->wa_read_page = 1000;
 }
 
 void

@@ -104,6 +104,7 @@ struct config {
 	char		   *wa_host;	   /* this host's id in keys */
 	unsigned int	    wa_lease_ttl;  /* seconds */
 	unsigned int	    wa_timeout_ms; /* one call to etcd */
+	unsigned int	    wa_read_page;  /* keys per read of the prefix */
 	char		   *wa_ca, *wa_cert, *wa_key; /* TLS files */
 	char		   *wa_user, *wa_password_file;
 	char		   *wa_publish, *wa_import; /* types; NULL: all */

@@ -138,7 +138,8 @@ discod_wide_area_changed(const struct config *a, const struct config *b)
 	    discod_str_differ(a->wa_import, b->wa_import) ||
 	    discod_str_differ(a->wa_addresses, b->wa_addresses) ||
 	    a->wa_lease_ttl != b->wa_lease_ttl ||
-	    a->wa_timeout_ms != b->wa_timeout_ms);
+	    a->wa_timeout_ms != b->wa_timeout_ms ||
+	    a->wa_read_page != b->wa_read_page);
 }
 
 /*

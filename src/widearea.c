@@ -119,6 +119,9 @@ static struct {
 	char		     password[256];
 	/* "key":...,"range_end":...: every key under the prefix */
 	char		 prefix_range[2 * (WA_PREFIX_MAX + 3) / 3 * 4 + 32];
+	char		 range_end64[(WA_PREFIX_MAX + 3) / 3 * 4 + 1];
+	long long	 read_rev;  /* of a read in pages, from its first */
+	char		*read_from; /* the next page's first key, base64 */
 	long long	 lease;
 	long long	 watch_rev; /* the next revision to watch */
 	int		 synced;    /* the prefix read: answers current */
@@ -132,6 +135,7 @@ static struct {
 	struct wa_key_tree  imps;
 	struct wa_name_tree names;
 	unsigned int	    nimps, nactive;
+	unsigned long long  pages; /* of the prefix, read */
 	/* for status and metrics */
 	unsigned long long puts, deletes, events, rejected, conflicts;
 	unsigned long long failovers, resyncs, leases, logins;
@@ -391,6 +395,14 @@ wa_import_kv(const struct wa_kv *kv, int full)
 			wa_imp_free(m);
 		return;
 	}
+	if (m == NULL && wa.nimps >= WA_KEYS_MAX) {
+		/* a writer gone wild must not take every host's memory */
+		wa_reject(kv->key,
+		    "the site has more records than discod "
+		    "keeps (200000)");
+		wa_record_clear(&rec);
+		return;
+	}
 	if (m == NULL) {
 		m = xcalloc(1, sizeof(*m));
 		m->key = xstrdup(kv->key);
@@ -509,7 +521,12 @@ wa_fail(const char *what, const char *why)
 	    wa.retry_ms * 2 > WA_RETRY_MAX_MS ? WA_RETRY_MAX_MS :
 						wa.retry_ms * 2;
 	wa_set_state(WA_WAITING);
-	wa_timer_after(wa.retry_ms);
+	/*
+	 * Half the wait at random: hosts that lost etcd together (a quorum
+	 * lost) come back spread out, not all reading the prefix at once.
+	 */
+	wa_timer_after(wa.retry_ms / 2 +
+	    arc4random_uniform(wa.retry_ms / 2 + 1));
 }
 
 /*
@@ -1023,13 +1040,41 @@ wa_watch_start(void)
 		wa_fail("watch", "URL too long");
 }
 
+static void wa_range_done(struct etcd_req *, int, long, const char *, size_t,
+    const char *, void *);
+
+/*
+ * One page of the prefix (read-page keys): the first from the prefix's
+ * start, the next ones from after the last key read, at the revision of
+ * the first, so that the pages show one moment of the store.
+ */
+static void
+wa_range_send(void)
+{
+	char body[2 * WA_KEY_MAX + 512];
+
+	if (wa.read_from == NULL)
+		snprintf(body, sizeof(body), "{%s,\"limit\":\"%u\"}",
+		    wa.prefix_range, wa.conf->wa_read_page);
+	else
+		snprintf(body, sizeof(body),
+		    "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":\"%u\","
+		    "\"revision\":\"%lld\"}",
+		    wa.read_from, wa.range_end64, wa.conf->wa_read_page,
+		    wa.read_rev);
+	if ((wa.call = etcd_post(&wa.opts, wa_endpoint(), "/v3/kv/range", body,
+		 (long)wa.conf->wa_timeout_ms * 4, NULL, wa_range_done,
+		 NULL)) == NULL)
+		wa_fail("range", "URL too long");
+}
+
 static void
 wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
     size_t len, const char *why, void *arg)
 {
 	struct wa_range rr;
 	struct wa_imp  *m, *next;
-	char		err[256] = "";
+	char		err[256] = "", *last;
 	size_t		k;
 
 	wa.call = NULL;
@@ -1042,10 +1087,29 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 		wa_fail_answer("range", err, body, len);
 		return;
 	}
-	RB_FOREACH(m, wa_key_tree, &wa.imps)
-		m->seen = 0;
+	wa.pages++;
 	for (k = 0; k < rr.nkvs; k++)
 		wa_import_kv(&rr.kvs[k], 1);
+	if (rr.more && rr.nkvs > 0) {
+		/* the next page: after the last key, at the first's revision */
+		if (wa.read_rev == 0)
+			wa.read_rev = rr.header.revision;
+		last = xmalloc(rr.kvs[rr.nkvs - 1].keylen + 1);
+		memcpy(last, rr.kvs[rr.nkvs - 1].key,
+		    rr.kvs[rr.nkvs - 1].keylen);
+		last[rr.kvs[rr.nkvs - 1].keylen] = '\0';
+		free(wa.read_from);
+		wa.read_from = wa_b64(last, rr.kvs[rr.nkvs - 1].keylen + 1);
+		free(last);
+		wa_kvs_free(rr.kvs, rr.nkvs);
+		wa_range_send();
+		return;
+	}
+	if (wa.read_rev != 0)
+		rr.header.revision = wa.read_rev; /* what the pages show */
+	wa.read_rev = 0;
+	free(wa.read_from);
+	wa.read_from = NULL;
 	/* what is no longer there was deleted while we did not watch */
 	for (m = RB_MIN(wa_key_tree, &wa.imps); m != NULL; m = next) {
 		next = RB_NEXT(wa_key_tree, &wa.imps, m);
@@ -1069,7 +1133,7 @@ wa_range_done(struct etcd_req *r, int ok, long http, const char *body,
 static void
 wa_import_start(void)
 {
-	char body[1024];
+	struct wa_imp *m;
 
 	/*
 	 * Stale: read it all, which only a quorum answers (a watch is
@@ -1080,11 +1144,12 @@ wa_import_start(void)
 		wa_watch_start();
 		return;
 	}
-	snprintf(body, sizeof(body), "{%s}", wa.prefix_range);
-	if ((wa.call = etcd_post(&wa.opts, wa_endpoint(), "/v3/kv/range", body,
-		 (long)wa.conf->wa_timeout_ms * 4, NULL, wa_range_done,
-		 NULL)) == NULL)
-		wa_fail("range", "URL too long");
+	RB_FOREACH(m, wa_key_tree, &wa.imps)
+		m->seen = 0;
+	wa.read_rev = 0;
+	free(wa.read_from);
+	wa.read_from = NULL;
+	wa_range_send();
 }
 
 /* ---- the module ---- */
@@ -1170,6 +1235,7 @@ widearea_init(struct event_base *base, const struct config *conf,
 	e64 = wa_b64(end, elen);
 	snprintf(wa.prefix_range, sizeof(wa.prefix_range),
 	    "\"key\":\"%s\",\"range_end\":\"%s\"", k64, e64);
+	strlcpy(wa.range_end64, e64, sizeof(wa.range_end64));
 	free(k64);
 	free(e64);
 	copy = xstrdup(conf->wa_endpoints);
@@ -1229,6 +1295,7 @@ widearea_shutdown(void)
 	while (wa.nendpoints > 0)
 		free(wa.endpoints[--wa.nendpoints]);
 	free(wa.endpoints);
+	free(wa.read_from);
 	event_free(wa.timer);
 	etcd_shutdown();
 	explicit_bzero(wa.password, sizeof(wa.password));
@@ -1274,6 +1341,8 @@ widearea_status_json(void)
 	    json_object_new_int64((int64_t)wa.leases));
 	json_object_object_add(o, "logins",
 	    json_object_new_int64((int64_t)wa.logins));
+	json_object_object_add(o, "pages",
+	    json_object_new_int64((int64_t)wa.pages));
 	json_object_object_add(o, "revision",
 	    json_object_new_int64(wa.watch_rev > 0 ? wa.watch_rev - 1 : 0));
 	if (wa.error[0] != '\0')

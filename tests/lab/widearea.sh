@@ -35,7 +35,7 @@ for cmd in etcd etcdctl; do
 done
 lab_up_routed a b -- c d || { echo "Bail out! lab did not come up"; exit 1; }
 lab_etcd_start || { echo "Bail out! etcd did not come up"; exit 1; }
-plan 34
+plan 35
 
 TTL=3
 for h in a b c d; do
@@ -52,6 +52,8 @@ done
 # imports _wai._tcp only.
 echo "publish = _wa._tcp _wai._tcp" >>"$(lab_hostdir a)/discod.conf"
 echo "import = _wai._tcp" >>"$(lab_hostdir d)/discod.conf"
+# c reads the prefix two keys a page: every read of it there is paged.
+echo "read-page = 2" >>"$(lab_hostdir c)/discod.conf"
 lab_dnssd a "Web on a" _wa._tcp 8080
 lab_dnssd a "Imp on a" _wai._tcp 8082
 lab_dnssd a "Lan on a" _wax._tcp 8083
@@ -77,6 +79,7 @@ sees_d_not_a() {
 }
 check "mDNS does not cross the router: avahi-browse on c sees d's service, not a's" \
     sees_d_not_a
+
 resolved_on_c() {
 	[ "$(lab_ctl c resolve "Web on a" _wa._tcp --domain site --addr)" = "$a4 8080" ]
 }
@@ -238,6 +241,7 @@ stale_status() {
 	[ "$(lab_wa_status c stale)" = True ]
 }
 check "no quorum: status wide_area.stale on c" stale_status
+pages0=$(lab_wa_status c pages)
 # Meanwhile a registers a service that etcd cannot take yet.
 lab_spawn a publish2 "$top_builddir/discoctl/discoctl" \
     -s "$(lab_hostdir a)/discod.sock" publish "Late on a" _wa._tcp 9191
@@ -249,6 +253,12 @@ current() {
 	    [ "$(lab_wa_status c stale)" = False ]
 }
 check_wait 20 "quorum back: c current again, with what a registered meanwhile" current
+paged() {	# a's three records, then d's: two pages at least
+	[ "$(lab_wa_status c pages)" -ge $((pages0 + 2)) ] &&
+	    lab_wa_has c "Imp on a site $a4" _wai._tcp &&
+	    lab_wa_has c "Web on d site $d4" _wa._tcp --domain site
+}
+check "c (read-page = 2) read the prefix again in pages, the last page's records kept ($pages0 -> $(lab_wa_status c pages))" paged
 exactly() {
 	[ "$(lab_wa_rows c _wa._tcp --domain site | cut -d' ' -f1-3 | sort | uniq -d)" = "" ] &&
 	    [ "$(lab_etcdctl get --prefix /disco/a/_wa._tcp/ --keys-only | grep -c .)" = 2 ]

@@ -244,13 +244,15 @@ START_TEST(test_config_wide_area_keys)
 	ck_assert_str_eq(conf.wa_domain, "site");
 	ck_assert_uint_eq(conf.wa_lease_ttl, 5);
 	ck_assert_uint_eq(conf.wa_timeout_ms, 2000);
+	ck_assert_uint_eq(conf.wa_read_page, 1000);
 	teardown();
 	ck_assert_int_eq(parse("[wide-area]\n"
 			       "endpoints = http://192.0.2.1:2379, "
 			       "https://etcd.example:2379\n"
 			       "prefix = /sd/\ndomain = Corp.Example\n"
 			       "host = web-1.dc2\nlease-ttl = 10\n"
-			       "timeout-ms = 500\nca = /etc/ca.pem\n"
+			       "timeout-ms = 500\nread-page = 50\n"
+			       "ca = /etc/ca.pem\n"
 			       "cert = /etc/c.pem\nkey = /etc/k.pem\n"
 			       "user = disco-web1\npassword-file = /etc/pw\n"
 			       "publish = _http._tcp _ssh._tcp\n"
@@ -264,6 +266,7 @@ START_TEST(test_config_wide_area_keys)
 	ck_assert_str_eq(conf.wa_host, "web-1.dc2");
 	ck_assert_uint_eq(conf.wa_lease_ttl, 10);
 	ck_assert_uint_eq(conf.wa_timeout_ms, 500);
+	ck_assert_uint_eq(conf.wa_read_page, 50);
 	ck_assert_str_eq(conf.wa_key, "/etc/k.pem");
 	ck_assert_str_eq(conf.wa_user, "disco-web1");
 	ck_assert_str_eq(conf.wa_publish, "_http._tcp _ssh._tcp");
@@ -290,6 +293,8 @@ START_TEST(test_config_wide_area_bad_values)
 		{ "domain = local", "is mDNS's own domain" },
 		{ "lease-ttl = 1", "outside 2..3600" },
 		{ "timeout-ms = 99", "outside 100..60000" },
+		{ "read-page = 0", "outside 1..10000" },
+		{ "read-page = 10001", "outside 1..10000" },
 		{ "addresses = 127.0.0.1", "is not an address other hosts" },
 		{ "addresses = fe80::1", "is not an address other hosts" },
 		{ "addresses = example.com", "is not a numeric IPv4 or IPv6" },
