@@ -61,7 +61,7 @@ check "a broken file is reported with file and line" \
 check "every error of it" \
     grep -q 'broken.dnssd:5: \[Service\] TxtText=: "=novalue": TXT key is empty' \
     "$da/discod.log"
-check "and it is not announced" lab_gone b Broken _http._tcp
+check "and it is not announced" lab_unseen b Broken _http._tcp
 
 # Socket registrations.
 lab_spawn a pub "$top_builddir/discoctl/discoctl" -s "$sa" publish "Pub Killed" \

@@ -58,7 +58,7 @@ plan 14
 
 sleep 3
 check "tcp check, nobody listening: not announced (b sees nothing)" \
-    lab_gone b "Tcp Checked" _hc._tcp
+    lab_unseen b "Tcp Checked" _hc._tcp
 lab_spawn a listener python3 -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -474,6 +474,7 @@ lab_ctl() {
 # instance, its parseable output in $LAB_DIR/HOST/browse.log.
 lab_browse_start() {
 	lab_spawn "$1" browse stdbuf -oL avahi-browse -a -r -p -k
+	eval "LAB_BROWSE_PID_$1=$LAB_LAST_PID"
 }
 
 # A name as avahi-browse -p prints it: every byte but letters, digits, '-'
@@ -506,12 +507,27 @@ lab_seen() {
 	return 1
 }
 
-# lab_gone HOST NAME TYPE: HOST's browser saw NAME go (or never saw it).
+# lab_gone HOST NAME TYPE: HOST's browser saw NAME resolved once, and
+# then saw it go.  (A name never seen is not "gone": lab_unseen.)
 lab_gone() {
+	local name
+	name=$(lab_avahi_escape "$2")
+	grep -qF "=;eth0;IPv4;$name;$3;local" "$(lab_hostdir "$1")/browse.log" ||
+	    return 1
 	case $(lab_browse_last "$@") in
-	-*|"") return 0 ;;
+	-*) return 0 ;;
 	esac
 	return 1
+}
+
+# lab_unseen HOST NAME TYPE: HOST's browser (lab_browse_start) is still
+# running and never printed a line about NAME.
+lab_unseen() {
+	local name
+	name=$(lab_avahi_escape "$2")
+	kill -0 "$(eval "echo \${LAB_BROWSE_PID_$1:-0}")" 2>/dev/null &&
+	    ! grep -qF ";eth0;IPv4;$name;$3;local" \
+		"$(lab_hostdir "$1")/browse.log"
 }
 
 # lab_txt HOST NAME TYPE: the TXT field of NAME's last resolution.

@@ -31,11 +31,24 @@ two() {
 }
 lab_wait 15 two || echo "# the published instances did not reach a"
 
-# The suite prints its own TAP; its points are counted into ours.
-out=$LAB_DIR/check.tap
+# The suite prints its own TAP (its plan at the end); its points become
+# ours, and our plan is its plan plus ours, so that a point it never ran
+# is missing here too.  Its exit status is a point of its own: without
+# it (Check absent, the program not built) nothing else would fail.
+full=$LAB_DIR/check.full
 lab_on a env DISCO_SOCKET="$sa" CK_DEFAULT_TIMEOUT=30 \
-    "$top_builddir/tests/unit/check_libdisco" | grep -E '^(not )?ok ' | tee "$out"
-TAP_N=$(grep -c -E '^(not )?ok ' "$out")
+    "$top_builddir/tests/unit/check_libdisco" >"$full" 2>&1
+ck_rc=$?
+grep -E '^(not )?ok ' "$full"
+TAP_N=$(grep -c -E '^(not )?ok ' "$full")
+ck_plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$full" | head -n 1)
+ck_whole() {
+	[ "$ck_rc" = 0 ] && [ -n "$ck_plan" ] && [ "$ck_plan" -gt 0 ] &&
+	    [ "$ck_plan" = "$TAP_N" ]
+}
+ck_whole || diag "check_libdisco: exit $ck_rc, plan ${ck_plan:-none}, $TAP_N points; its end:" \
+    "$(tail -n 5 "$full")"
+check "check_libdisco against a's discod: its whole plan (${ck_plan:-none}) ran, exit 0" ck_whole
 
 reply=$(lab_on a env DISCO_SOCKET="$sa" "$top_builddir/examples/demo-connect" \
     _demo._tcp "from a" 2>&1)
@@ -69,4 +82,6 @@ rc=$?
 took=$(( (${EPOCHREALTIME/./} - start) / 1000 ))
 check "agent killed mid-call: discoctl exits 3 (after ${took} ms)" \
     test "$rc" = 3 -a "$took" -lt 2000
-plan "$TAP_N"
+# Check's plan plus our five points (the count of ours is fixed here, not
+# taken from what ran).
+plan $((${ck_plan:-0} + 5))
