@@ -42,6 +42,8 @@ set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
+# shellcheck source=bench/lib.sh
+. "$top_srcdir/bench/lib.sh"
 
 BENCH=$top_builddir/bench/disco-bench
 BENCH_K=${BENCH_K:-"10 1000 2000"}
@@ -92,21 +94,6 @@ rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-now_us() {
-	echo "${EPOCHREALTIME/./}"
-}
-
-# first_us FILE TEXT1 TEXT2: the time stamp of FILE's first line holding
-# both texts, empty when there is none.
-first_us() {
-	awk -v a="$2" -v b="$3" \
-	    'index($0, a) && index($0, b) { print $1; exit }' "$1"
-}
-
-# wait_for SECONDS COMMAND...: bounded, as every wait here.
-wait_for() {
-	lab_wait "$@"
-}
 
 # probe_line WHAT LOG: disco-bench probe's summary in LOG, as one line.
 probe_line() {
@@ -117,9 +104,6 @@ probe_line() {
 		    what, v["resolves"], v["p50_us"], v["max_us"], v["over_100ms"], v["errors"], v["not_found"] }' "$2"
 }
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
 
 echo "# disco bench, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "# machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"

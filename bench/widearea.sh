@@ -26,6 +26,8 @@ set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/lab/lab.sh
 . "$top_srcdir/tests/lab/lab.sh"
+# shellcheck source=bench/lib.sh
+. "$top_srcdir/bench/lib.sh"
 
 BENCH=$top_builddir/bench/disco-bench
 CTL=$top_builddir/discoctl/discoctl
@@ -38,25 +40,7 @@ for cmd in etcd etcdctl; do
 	command -v "$cmd" >/dev/null || lab_unavailable "$cmd not installed"
 done
 
-now_us() {
-	echo "${EPOCHREALTIME/./}"
-}
 
-# first_us FILE TEXT1 TEXT2: the time stamp of FILE's first line holding
-# both texts, empty when there is none.
-first_us() {
-	awk -v a="$2" -v b="$3" \
-	    'index($0, a) && index($0, b) { print $1; exit }' "$1"
-}
-
-# wait_for SECONDS COMMAND...: bounded, as every wait here.
-wait_for() {
-	lab_wait "$@"
-}
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
 
 # ms_since T0 T: T - T0 in ms, "-" when T is empty.
 ms_since() {
@@ -178,6 +162,14 @@ printf '%-6s | %9s %9s %9s %9s %9s | %9s %9s %9s %9s %9s\n' round avahi-b \
 cols=(sa sd se sc sx ga gd ge gc gx)
 declare -A all
 bsite=
+# all_three MARK EVENT: avahi-browse on b printed MARK (= or -) for
+# $name, and b's and c's discod watchers the EVENT (add or remove).
+# shellcheck disable=SC2317 # called through wait_for
+all_three() {
+	grep -q " $1;[^;]*;[^;]*;$name;$TYPE;" "$blog" &&
+	    grep "\"event\":\"$2\"" "$bwlog" | grep -qF "$local_re" &&
+	    grep "\"event\":\"$2\"" "$cwlog" | grep -qF "$site_re"
+}
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	name=wb-$r
 	local_re="\"name\":\"$name\",\"type\":\"$TYPE\",\"domain\":\"local\""
@@ -186,9 +178,7 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	lab_spawn a "pub-$r" "$CTL" -s "$(lab_hostdir a)/discod.sock" \
 	    publish "$name" "$TYPE" "$PORT" "r=$r"
 	ppid=$LAB_LAST_PID
-	wait_for 20 sh -c "grep -q ' =;[^;]*;[^;]*;$name;$TYPE;' '$blog' &&
-	    grep '\"event\":\"add\"' '$bwlog' | grep -qF '$local_re' &&
-	    grep '\"event\":\"add\"' '$cwlog' | grep -qF '$site_re'" ||
+	wait_for 20 all_three = add ||
 		echo "# round $r: not seen by all three within 20 s" >&2
 	ta=$(first_us "$blog" " =;" ";$name;$TYPE;")
 	td=$(first_us "$bwlog" '"event":"add"' "$local_re")
@@ -198,9 +188,7 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	sleep 1
 	t1=$(now_us)
 	lab_stop "$ppid"
-	wait_for 20 sh -c "grep -q ' -;[^;]*;[^;]*;$name;$TYPE;' '$blog' &&
-	    grep '\"event\":\"remove\"' '$bwlog' | grep -qF '$local_re' &&
-	    grep '\"event\":\"remove\"' '$cwlog' | grep -qF '$site_re'" ||
+	wait_for 20 all_three - remove ||
 		echo "# round $r: removal not seen by all three within 20 s" >&2
 	tag=$(first_us "$blog" " -;" ";$name;$TYPE;")
 	tdg=$(first_us "$bwlog" '"event":"remove"' "$local_re")
