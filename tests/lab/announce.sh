@@ -76,7 +76,8 @@ check_wait 5 "its client killed with SIGKILL: gone on b" \
 # A lease nobody renews, and one that is renewed.
 lab_on a python3 -c '
 import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 f.write(json.dumps({"verb": "register", "name": "Lease Lapses",
     "type": "_demo._tcp", "port": 4001, "ttl": 2}) + "\n"); f.flush()
 print(f.readline(), flush=True)
@@ -145,7 +146,8 @@ check "SIGTERM is passed on to the command (it exits 42)" test $? = 42
 # Bad requests name the field; nothing else is lost.
 bad=$(lab_on a python3 -c '
 import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 for req in ({"name": "x" * 64, "type": "_demo._tcp", "port": 1},
             {"name": "ok", "type": "demo._tcp", "port": 1},
             {"name": "ok", "type": "_demo._tcp", "port": 0},
@@ -178,7 +180,8 @@ other=$(lab_on a setpriv --reuid=nobody --regid=nogroup --clear-groups \
     /usr/bin/env PATH=/usr/bin:/bin \
     python3 -c '
 import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 def call(req):
     f.write(json.dumps(req) + "\n"); f.flush(); return json.loads(f.readline())
 r = call({"verb": "register", "name": "Nobody Svc", "type": "_demo._tcp",

@@ -33,7 +33,21 @@ check "and says the agent is not running" \
     grep -q 'not running' "$LAB_DIR/err"
 lab_ctl a -t 0 status >/dev/null 2>&1
 check "a bad timeout exits 2" test $? = 2
-DISCO_SOCKET=$(lab_hostdir a)/discod.sock lab_on a env \
-    DISCO_SOCKET="$(lab_hostdir a)/discod.sock" "$top_builddir/discoctl/discoctl" \
-    status >/dev/null
-check "DISCO_SOCKET picks the socket" test $? = 0
+# Without -s: the discod that answers through DISCO_SOCKET must be the
+# one this test started (not any agent on the default socket), and
+# DISCO_SOCKET naming a socket nobody listens on must fail.
+env_status() {	# SOCKET: discoctl --json status with DISCO_SOCKET=SOCKET
+	lab_on a env DISCO_SOCKET="$1" "$top_builddir/discoctl/discoctl" \
+	    --json status
+}
+env_socket() {
+	local pid
+	pid=$(env_status "$(lab_hostdir a)/discod.sock" | python3 -c '
+import json, sys; print(json.load(sys.stdin)["pid"])') || return 1
+	echo "pid $pid through DISCO_SOCKET, started $(lab_discod_pid a)"
+	[ "$pid" = "$(lab_discod_pid a)" ] || return 1
+	env_status "$LAB_DIR/nothing.sock" >/dev/null 2>&1
+	[ $? = 3 ]
+}
+check "DISCO_SOCKET picks the socket: the test's discod answers through it, nobody through a dead one" \
+    env_socket

@@ -154,7 +154,8 @@ check "a registration's owner gets a health event when it turns healthy" \
     grep -q "True {'healthy': True, 'output': 'HTTP 200: ok', 'event': 'health'" <<<"$events"
 bad=$(lab_on a python3 -c '
 import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 f.write(json.dumps({"verb": "register", "name": "x", "type": "_hc._tcp",
     "port": 1, "check": {"type": "http"}}) + "\n"); f.flush()
 print(json.loads(f.readline())["error"]["field"])' "$da/discod.sock")
@@ -191,7 +192,8 @@ print(sum(1 for s in json.load(sys.stdin)["services"]
 check_wait 20 "100 services with checks every second: all healthy" all_healthy
 lat=$(lab_on a python3 -c '
 import json, socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 t = []
 for i in range(200):
     t0 = time.monotonic()

@@ -66,10 +66,26 @@ sys.exit(not (len(ii) == 1 and ii[0]["name"] == sys.argv[1] and
 }
 check_wait 20 "a 63-byte name, a 255-byte and a binary string arrive whole; of a key given twice only the first on the wire is kept; a key with a tab is dropped, not the instance" \
     hostile_ok
-check "resolve by that name answers" \
-    lab_ctl a -j resolve "$long_name" _hostile._tcp
+# resolved ARGS...: resolve on a answers with b's instance: that name,
+# type, host, port 6000 and b's IPv4 address.
+resolved() {
+	lab_ctl a -j resolve "$@" | "$PY" -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+i = r.get("instance") or {}
+print(r.get("ok"), i.get("name"), i.get("host"), i.get("port"),
+      i.get("addresses"), file=sys.stderr)
+sys.exit(not (r.get("ok") is True and i.get("name") == sys.argv[1] and
+              i.get("type") == "_hostile._tcp" and i.get("host") == "lab-b.local" and
+              i.get("port") == 6000 and
+              {"family": "ipv4", "address": sys.argv[2]} in
+              [{"family": a.get("family"), "address": a.get("address")}
+               for a in i.get("addresses", [])]))' "$long_name" "$LAB_SUBNET.2"
+}
+check "resolve by that name answers with it: b's host, port 6000 and address" \
+    resolved "$long_name" _hostile._tcp
 check "and by its full name" \
-    lab_ctl a -j resolve "$long_name._hostile._tcp.local"
+    resolved "$long_name._hostile._tcp.local"
 
 # Churn: c's 1000 come, go (avahi-daemon stopped: goodbyes) and come back,
 # twice, while a watcher counts and a client lists.
@@ -131,11 +147,19 @@ print(json.dumps({"lists": lists, "error": error, "bad": bad,
 PY
 cpid=$!
 LAB_PIDS+=("$cpid")
+# count: how many of c's instances a list on a returns; fails when the
+# list does (no reply, or an error reply), which is not 0 instances.
+# (discoctl list exits 1 on an empty list too: the reply decides.)
 count() {
-	lab_ctl a -j list _churn._tcp | grep -o '"name":"churn-' | wc -l
+	lab_ctl a -j list _churn._tcp | "$PY" -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+if r.get("ok") is not True:
+    sys.exit(1)
+print(sum(1 for i in r["instances"] if i["name"].startswith("churn-")))'
 }
-all_in() { [ "$(count)" = "$CHURN" ]; }
-none_in() { [ "$(count)" = 0 ]; }
+all_in() { local n; n=$(count) && [ "$n" = "$CHURN" ]; }
+none_in() { local n; n=$(count) && [ "$n" = 0 ]; }
 for round in 1 2; do
 	# Not lab_avahi_start: loading 1000 files takes it longer than that
 	# waits; the check below has its own bound.

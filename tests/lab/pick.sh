@@ -28,7 +28,8 @@ check_wait 15 "four weighted instances in a's cache" four
 picks() {
 	lab_on a python3 - "$sa" "$@" <<'PY'
 import collections, json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
 policy, key = sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
 seq = []
 for n in range(1000):

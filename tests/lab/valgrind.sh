@@ -49,30 +49,40 @@ def conn():
 s, f = conn()
 w, wf = conn()
 w.sendall(b'{"verb":"watch","type":"_vg._tcp"}\n'); wf.readline()
+# Each request with the reply it must get: "ok", or the error's code.
 reqs = [
-    {"verb": "register", "name": "Client VG", "type": "_vg._tcp",
-     "port": 9000, "txt": ["a=1"], "subtypes": ["_x"],
-     "check": {"type": "tcp", "host": "127.0.0.1", "port": 1,
-               "interval": "500ms", "timeout": "200ms"}},
-    {"verb": "register", "name": "Lease VG", "type": "_vg._tcp",
-     "port": 9001, "ttl": 60, "persist": True},
-    {"verb": "list", "type": "_vg._tcp", "txt": ["k=v"]},
-    {"verb": "resolve", "fullname": "Peer VG._vg._tcp.local"},
-    {"verb": "pick", "type": "_vg._tcp", "policy": "sticky", "key": "u"},
-    {"verb": "types"}, {"verb": "services"}, {"verb": "status"},
-    {"verb": "resolve", "name": "Nobody", "type": "_vg._tcp",
-     "wait_ms": 300},
-    {"verb": "renew", "registration": 2},
-    {"verb": "nonsense"},
+    ({"verb": "register", "name": "Client VG", "type": "_vg._tcp",
+      "port": 9000, "txt": ["a=1"], "subtypes": ["_x"],
+      "check": {"type": "tcp", "host": "127.0.0.1", "port": 1,
+                "interval": "500ms", "timeout": "200ms"}}, "ok"),
+    ({"verb": "register", "name": "Lease VG", "type": "_vg._tcp",
+      "port": 9001, "ttl": 60, "persist": True}, "ok"),
+    ({"verb": "list", "type": "_vg._tcp", "txt": ["k=v"]}, "ok"),
+    ({"verb": "resolve", "fullname": "Peer VG._vg._tcp.local"}, "ok"),
+    ({"verb": "pick", "type": "_vg._tcp", "policy": "sticky", "key": "u"}, "ok"),
+    ({"verb": "types"}, "ok"), ({"verb": "services"}, "ok"),
+    ({"verb": "status"}, "ok"),
+    ({"verb": "resolve", "name": "Nobody", "type": "_vg._tcp",
+      "wait_ms": 300}, "not-found"),
+    ({"verb": "renew"}, "ok"),
+    ({"verb": "nonsense"}, "unknown-verb"),
+    ({"verb": "unregister"}, "ok"),
 ]
-for r in reqs:
+lease = None    # the id the register of "Lease VG" answered with
+def call(r):
     s.sendall(json.dumps(r).encode() + b"\n")
     while True:
         m = json.loads(f.readline())
         if "ok" in m:
-            print(r["verb"], m["ok"])
-            break
-s.sendall(b'{"verb":"unregister","registration":2}\n'); f.readline()
+            return m
+for r, want in reqs:
+    if r["verb"] in ("renew", "unregister"):
+        r["registration"] = lease
+    m = call(r)
+    got = "ok" if m["ok"] is True else m.get("error", {}).get("code")
+    if r.get("name") == "Lease VG" and m["ok"]:
+        lease = m["registration"]["id"]
+    print(r["verb"], got, "as expected" if got == want else "(%s expected)" % want)
 # Vanishing clients: half a line; a waiting request.
 v = socket.socket(socket.AF_UNIX); v.connect(path); v.sendall(b'{"verb":"li'); v.close()
 v = socket.socket(socket.AF_UNIX); v.connect(path)
@@ -80,8 +90,10 @@ v.sendall(b'{"verb":"pick","type":"_none._tcp","wait_ms":5000}\n'); v.close()
 time.sleep(1)
 s.close(); w.close()
 PY
-check "every request was answered (valgrind slows, never breaks)" \
-    test "$(wc -l <"$da/client.out")" = 11
+diag "$(cat "$da/client.out")"
+# 12 replies, each as it must be: ok, or the error expected.
+check "every request was answered, as it must be (valgrind slows, never breaks)" \
+    test "$(grep -c ' as expected$' "$da/client.out")" = 12 -a "$(wc -l <"$da/client.out")" = 12
 kill -HUP "$pid"
 sleep 2
 lab_stop "$(lab_avahi_pid a)" KILL

@@ -16,6 +16,7 @@ sock, name, typ, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 
 def conn():
     s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)    # a reply that never comes fails, never hangs
     s.connect(sock)
     return s, s.makefile("rw")
 
