@@ -24,11 +24,12 @@ instance_cmp(struct instance *a, struct instance *b)
 {
 	int rc;
 
-	if ((rc = strcasecmp(a->type, b->type)) != 0)
+	/* Types and domains are shared strings: the same one, equal. */
+	if (a->type != b->type && (rc = strcasecmp(a->type, b->type)) != 0)
 		return (rc);
 	if ((rc = strcasecmp(a->name, b->name)) != 0)
 		return (rc);
-	return (strcasecmp(a->domain, b->domain));
+	return (a->domain == b->domain ? 0 : strcasecmp(a->domain, b->domain));
 }
 
 #ifndef __unused
@@ -67,6 +68,24 @@ static uint64_t
 cache_str_hash(const char *s)
 {
 	return (core_hash_mix(core_hash_bytes(CORE_HASH_START, s, strlen(s))));
+}
+
+/* The shared copy of s, if one is held; s itself if not. */
+static const char *
+cache_str_find(struct cache *c, const char *s)
+{
+	uint64_t	  h;
+	struct cache_str *cs;
+
+	if (c->nstrbuckets == 0)
+		return (s);
+	h = cache_str_hash(s);
+	for (cs = c->strs[h & (c->nstrbuckets - 1)]; cs != NULL;
+	     cs = cs->next) {
+		if (cs->hash == h && strcmp(cs->s, s) == 0)
+			return (cs->s);
+	}
+	return (s);
 }
 
 static char *
@@ -126,6 +145,70 @@ cache_str_put(struct cache *c, char *s)
 	*pp = cs->next;
 	c->nstrs--;
 	free(cs);
+}
+
+/*
+ * Instances by name, type and domain in a hash table beside the tree: a
+ * lookup reads one or two instances, where the tree's walk reads about
+ * log2(n) of them and their names, each a cache miss once the cache is
+ * bigger than the CPU's (doc/performance.md).  Hashed folded to lower
+ * case, as strcasecmp compares them (discod keeps the C locale).
+ */
+static uint64_t
+cache_key_hash(const char *name, const char *type, const char *domain)
+{
+	const char *parts[3] = { type, name, domain };
+	uint64_t    h = CORE_HASH_START;
+	const char *p;
+	size_t	    k;
+
+	for (k = 0; k < 3; k++) {
+		for (p = parts[k]; *p != '\0'; p++) {
+			h ^= (unsigned char)(*p >= 'A' && *p <= 'Z' ?
+				*p - 'A' + 'a' :
+				*p);
+			h *= 0x100000001b3ULL;
+		}
+		h ^= 0xff; /* no byte of a string: where one ends */
+		h *= 0x100000001b3ULL;
+	}
+	return (core_hash_mix(h));
+}
+
+static void
+cache_byname_add(struct cache *c, struct instance *i)
+{
+	struct instance **nb, *j, *next;
+	size_t		  k, nnb;
+
+	if (c->total >= c->nbuckets) {
+		nnb = c->nbuckets == 0 ? 64 : c->nbuckets * 2;
+		nb = xcalloc(nnb, sizeof(*nb));
+		for (k = 0; k < c->nbuckets; k++) {
+			for (j = c->byname[k]; j != NULL; j = next) {
+				next = j->hnext;
+				j->hnext = nb[j->hash & (nnb - 1)];
+				nb[j->hash & (nnb - 1)] = j;
+			}
+		}
+		free(c->byname);
+		c->byname = nb;
+		c->nbuckets = nnb;
+	}
+	i->hash = cache_key_hash(i->name, i->type, i->domain);
+	i->hnext = c->byname[i->hash & (c->nbuckets - 1)];
+	c->byname[i->hash & (c->nbuckets - 1)] = i;
+}
+
+static void
+cache_byname_remove(struct cache *c, struct instance *i)
+{
+	struct instance **pp;
+
+	for (pp = &c->byname[i->hash & (c->nbuckets - 1)]; *pp != i;
+	     pp = &(*pp)->hnext)
+		;
+	*pp = i->hnext;
 }
 
 /* Whatever the daemon made of the instance is out of date. */
@@ -221,6 +304,7 @@ instance_free(struct cache *c, struct instance *i)
 	if (c->held == i)
 		c->held = NULL; /* gone unseen: nothing to raise */
 	instance_changed(c, i);
+	cache_byname_remove(c, i);
 	free(i->name);
 	cache_str_put(c, i->type);
 	cache_str_put(c, i->domain);
@@ -288,19 +372,32 @@ cache_destroy(struct cache *c)
 	free(c->strs); /* every string went with its last instance */
 	c->strs = NULL;
 	c->nstrbuckets = c->nstrs = 0;
+	free(c->byname);
+	c->byname = NULL;
+	c->nbuckets = 0;
 }
 
 struct instance *
 cache_find(struct cache *c, const char *name, const char *type,
     const char *domain)
 {
-	struct instance key;
+	struct instance *i;
+	uint64_t	 h;
 
-	memset(&key, 0, sizeof(key));
-	key.name = (char *)name;
-	key.type = (char *)type;
-	key.domain = (char *)domain;
-	return (RB_FIND(instance_tree, &c->tree, &key));
+	if (c->nbuckets == 0)
+		return (NULL);
+	h = cache_key_hash(name, type, domain);
+	/* The shared strings, so that most comparisons are of pointers. */
+	type = cache_str_find(c, type);
+	domain = cache_str_find(c, domain);
+	for (i = c->byname[h & (c->nbuckets - 1)]; i != NULL; i = i->hnext) {
+		if (i->hash == h &&
+		    (i->type == type || strcasecmp(i->type, type) == 0) &&
+		    strcasecmp(i->name, name) == 0 &&
+		    (i->domain == domain || strcasecmp(i->domain, domain) == 0))
+			return (i);
+	}
+	return (NULL);
 }
 
 /* The first instance of a type (in name order), or of any type for NULL. */
@@ -361,6 +458,7 @@ cache_seen(struct cache *c, const char *name, const char *type,
 		i->domain = cache_str_get(c, domain);
 		i->first_seen = clock_wall();
 		RB_INSERT(instance_tree, &c->tree, i);
+		cache_byname_add(c, i);
 		c->total++;
 	}
 	instance_changed(c, i);

@@ -304,6 +304,8 @@ struct ix_member;
 
 struct instance {
 	RB_ENTRY(instance) entry;
+	struct instance	  *hnext; /* the next in its bucket of cache->byname */
+	uint64_t	   hash;  /* of name, type and domain, case folded */
 	char		  *name;
 	char		  *type;
 	char		  *domain;
@@ -365,6 +367,8 @@ struct cache {
 	void (*memo_free)(void *);
 	struct cache_str **strs; /* shared strings (cache.c) */
 	size_t		   nstrbuckets, nstrs;
+	struct instance	 **byname; /* every instance by its hash */
+	size_t		   nbuckets;
 };
 
 const char	*cache_event_name(enum cache_event_kind);

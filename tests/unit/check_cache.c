@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <string.h>
 
 #include <check.h>
@@ -229,6 +230,57 @@ START_TEST(test_cache_names_compare_without_case)
 	ck_assert_ptr_nonnull(cache_find(&c, "printer", "_DEMO._tcp", "LOCAL"));
 	seen("PRINTER", 2, AF_INET);
 	ck_assert_uint_eq(c.total, 1);
+}
+END_TEST
+
+/*
+ * Lookups go through the hash table beside the tree: every instance is
+ * found, in any case, while the table grows and after others leave, and
+ * one that left is not; and parts whose bytes run together alike
+ * ("x" "_ab._tcp" "local", "x" "_ab._tc" "plocal") are not taken for one
+ * another.
+ */
+START_TEST(test_cache_find_by_hash_holds_through_growth_and_removal)
+{
+	struct instance *i;
+	char		 name[32], upper[32];
+	int		 is_new, k, j;
+
+	for (k = 0; k < 1000; k++) {
+		snprintf(name, sizeof(name), "Host-%d", k);
+		cache_seen(&c, name, k % 2 ? "_a._tcp" : "_b._udp", "local", 1,
+		    "e", AF_INET, 0, &is_new);
+		ck_assert_int_eq(is_new, 1);
+	}
+	ck_assert_uint_eq(c.total, 1000);
+	for (k = 0; k < 1000; k++) {
+		snprintf(name, sizeof(name), "host-%d", k);
+		for (j = 0; name[j] != '\0'; j++)
+			upper[j] = (char)toupper((unsigned char)name[j]);
+		upper[j] = '\0';
+		ck_assert_ptr_nonnull(i = cache_find(&c, upper,
+					  k % 2 ? "_A._TCP" : "_B._udp",
+					  "Local"));
+		ck_assert_str_eq(i->name + 5, name + 5);
+		ck_assert_ptr_null(cache_find(&c, name,
+		    k % 2 ? "_b._udp" : "_a._tcp", "local"));
+	}
+	for (k = 0; k < 1000; k += 2) {
+		snprintf(name, sizeof(name), "Host-%d", k);
+		i = cache_find(&c, name, "_b._udp", "local");
+		ck_assert_ptr_nonnull(i);
+		ck_assert_int_eq(cache_lost(&c, i, 1, AF_INET), 1);
+	}
+	ck_assert_uint_eq(c.total, 500);
+	for (k = 0; k < 1000; k++) {
+		snprintf(name, sizeof(name), "Host-%d", k);
+		i = cache_find(&c, name, k % 2 ? "_a._tcp" : "_b._udp",
+		    "local");
+		ck_assert_int_eq(i != NULL, k % 2);
+	}
+	cache_seen(&c, "x", "_ab._tcp", "local", 1, "e", AF_INET, 0, &is_new);
+	ck_assert_ptr_null(cache_find(&c, "x", "_ab._tc", "plocal"));
+	ck_assert_ptr_null(cache_find(&c, "x_", "ab._tcp", "local"));
 }
 END_TEST
 
@@ -475,6 +527,8 @@ cache_suite(void)
 	tcase_add_test(tc, test_cache_instance_leaves_with_its_last_path);
 	tcase_add_test(tc, test_cache_remove_unknown_path_is_noop);
 	tcase_add_test(tc, test_cache_names_compare_without_case);
+	tcase_add_test(tc,
+	    test_cache_find_by_hash_holds_through_growth_and_removal);
 	tcase_add_test(tc, test_cache_type_iteration_stays_in_type);
 	tcase_add_test(tc, test_cache_clear_tells_watchers_to_resync);
 	tcase_add_test(tc, test_cache_clear_keep_keeps_one_domain);
