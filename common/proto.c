@@ -189,6 +189,124 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 	return (0);
 }
 
+/*
+ * The common shape of a resolve request, read a byte at a time without an
+ * object made: {"verb":"resolve","name":N,"type":T}, with "domain" and
+ * "id" if wanted, in any order, blanks between tokens.  Strings are
+ * printable ASCII without escapes and shorter than PROTO_SCAN_STR_MAX; an
+ * id is such a string or an integer of at most 15 digits, without a
+ * leading zero or "-0", so that it is written back as it came.  Anything
+ * else (another field, an escape, a byte over 0x7e, null, a key twice)
+ * returns 0: the request goes the whole way, proto_request_parse.  1 when
+ * it matched; the whole way reads the same request from the same line
+ * (fuzz_resolve_scan and check_proto hold it to that).
+ */
+static const char *
+ps_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return (p);
+}
+
+/* A string without escapes at p ('"'), its bytes in *s and *n. */
+static const char *
+ps_string(const char *p, const char *end, const char **s, size_t *n)
+{
+	const char *q;
+
+	if (p >= end || *p != '"')
+		return (NULL);
+	for (q = ++p; q < end && *q != '"'; q++) {
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e ||
+		    *q == '\\')
+			return (NULL);
+	}
+	if (q >= end || q - p >= PROTO_SCAN_STR_MAX)
+		return (NULL);
+	*s = p;
+	*n = (size_t)(q - p);
+	return (q + 1);
+}
+
+int
+proto_resolve_scan(const char *line, size_t len, struct proto_resolve *r)
+{
+	static const char *const keys[] = { "verb", "name", "type", "domain",
+		"id" };
+	char	   *dst[] = { NULL, r->name, r->type, r->domain, NULL };
+	const char *p = line, *end = line + len, *k, *v, *q;
+	size_t	    kn, vn, j;
+	unsigned    seen = 0;
+
+	r->has_domain = 0;
+	r->id = NULL;
+	r->id_len = 0;
+	p = ps_blank(p, end);
+	if (p >= end || *p++ != '{')
+		return (0);
+	for (;;) {
+		p = ps_blank(p, end);
+		if ((p = ps_string(p, end, &k, &kn)) == NULL)
+			return (0);
+		for (j = 0; j < 5; j++) {
+			if (strlen(keys[j]) == kn &&
+			    memcmp(keys[j], k, kn) == 0)
+				break;
+		}
+		if (j == 5 || (seen & (1U << j)))
+			return (0);
+		seen |= 1U << j;
+		p = ps_blank(p, end);
+		if (p >= end || *p++ != ':')
+			return (0);
+		p = ps_blank(p, end);
+		if (j == 4 && p < end && *p != '"') {
+			/* An integer id: -?(0|[1-9][0-9]{0,14}), not -0. */
+			q = p;
+			if (q < end && *q == '-')
+				q++;
+			v = q;
+			while (q < end && *q >= '0' && *q <= '9')
+				q++;
+			vn = (size_t)(q - v);
+			if (vn == 0 || vn > 15 ||
+			    (*v == '0' && (vn > 1 || v != p)))
+				return (0);
+			if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
+				return (0);
+			r->id = p;
+			r->id_len = (size_t)(q - p);
+			p = q;
+		} else {
+			q = p;
+			if ((p = ps_string(p, end, &v, &vn)) == NULL)
+				return (0);
+			if (j == 0 && (vn != 7 || memcmp(v, "resolve", 7) != 0))
+				return (0);
+			if (j == 4) {
+				r->id = q;
+				r->id_len = (size_t)(p - q);
+			} else if (dst[j] != NULL) {
+				memcpy(dst[j], v, vn);
+				dst[j][vn] = '\0';
+			}
+		}
+		p = ps_blank(p, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p >= end || *p++ != '}')
+			return (0);
+		break;
+	}
+	if (ps_blank(p, end) != end || (seen & 7) != 7)
+		return (0);
+	r->has_domain = (seen & 8) != 0;
+	return (1);
+}
+
 void
 proto_request_clear(struct proto_request *req)
 {

@@ -75,6 +75,22 @@ struct proto_buf {
 void proto_buf_grow(struct proto_buf *, size_t);
 void proto_buf_str(struct proto_buf *, const char *, size_t);
 
+/*
+ * A resolve request in its common shape, read without building objects
+ * (proto_resolve_scan).  Strings point nowhere into the line: they are
+ * copied, NUL-terminated; the id is its bytes in the line, quotes and all.
+ */
+#define PROTO_SCAN_STR_MAX 256
+struct proto_resolve {
+	char	    name[PROTO_SCAN_STR_MAX];
+	char	    type[PROTO_SCAN_STR_MAX];
+	char	    domain[PROTO_SCAN_STR_MAX];
+	int	    has_domain;
+	const char *id; /* NULL: no id */
+	size_t	    id_len;
+};
+int proto_resolve_scan(const char *, size_t, struct proto_resolve *);
+
 struct json_object *proto_raw_new(const char *, size_t);
 const char	   *proto_raw_text(struct json_object *, size_t *);
 

@@ -3,7 +3,10 @@
  * and the reply encoder.  Whatever the bytes, no crash, no leak, and an
  * accepted request's reply is one line of valid JSON; discod's writer
  * (proto_text) writes the request's objects and the reply byte for byte
- * as json-c does.
+ * as json-c does.  When proto_resolve_scan takes the line for a resolve in
+ * its usual shape, the whole decoder reads the same request from it: verb,
+ * name, type, domain, an id written back as the same bytes, and nothing
+ * else.
  */
 #include "config.h"
 
@@ -30,6 +33,51 @@ same_text(struct json_object *o)
 		abort();
 }
 
+/* What proto_resolve_scan took, held to what the decoder read. */
+static void
+same_resolve(const struct proto_resolve *r, const struct proto_request *req)
+{
+	static const char *const known[] = { "verb", "name", "type", "domain",
+		"id" };
+	struct json_object	*v;
+	const char		*id;
+	size_t			 k, n;
+	int			 found;
+
+	if (strcmp(req->verb, "resolve") != 0)
+		abort();
+	if (!json_object_object_get_ex(req->obj, "name", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), r->name) != 0)
+		abort();
+	if (!json_object_object_get_ex(req->obj, "type", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), r->type) != 0)
+		abort();
+	if (json_object_object_get_ex(req->obj, "domain", &v) != r->has_domain)
+		abort();
+	if (r->has_domain &&
+	    (!json_object_is_type(v, json_type_string) ||
+		strcmp(json_object_get_string(v), r->domain) != 0))
+		abort();
+	if ((req->id == NULL) != (r->id == NULL))
+		abort();
+	if (req->id != NULL) {
+		id = proto_text(req->id, &n);
+		if (n != r->id_len || memcmp(id, r->id, n) != 0)
+			abort();
+	}
+	json_object_object_foreach(req->obj, key, val)
+	{
+		(void)val;
+		found = 0;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			found |= strcmp(key, known[k]) == 0;
+		if (!found)
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,8 +91,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		     b;
 	size_t		     i, len;
 	char		    *line;
+	struct proto_resolve r;
+	int		     scanned;
 
+	scanned = size < PROTO_LINE_MAX &&
+	    proto_resolve_scan((const char *)data, size, &r);
 	if (proto_request_parse((const char *)data, size, &req, &err) == 0) {
+		if (scanned)
+			same_resolve(&r, &req);
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			proto_get_string(req.obj, fields[i], 0, &s, &err);
 			proto_get_int(req.obj, fields[i], 0, 0, 65535, &n,
@@ -52,8 +106,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			proto_get_bool(req.obj, fields[i], 0, &b, &err);
 		}
 		reply = proto_reply_new(req.id);
-	} else
+	} else {
+		if (scanned)
+			abort(); /* the usual shape is always a request */
 		reply = proto_reply_error(req.id, &err);
+	}
 	if (reply == NULL)
 		abort();
 	/* discod's writer: json-c's bytes, for the request and the reply. */

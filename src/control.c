@@ -577,6 +577,8 @@ control_client_line(struct client *c, const char *line, size_t len)
 	struct json_object *reply;
 
 	c->requests++;
+	if (verb_resolve_fast(c, line, len))
+		return;
 	if (proto_request_parse(line, len, &req.msg, &err) == -1) {
 		log_debug("client %lu: %s", c->id, err.message);
 		control_client_error(c, req.msg.id, &err);

@@ -437,6 +437,10 @@ extern const struct verb verb_metrics;
 
 struct json_object *verb_dispatch(struct client *, struct request *);
 size_t		    verb_count(void);
+size_t		    verb_index(const struct verb *);
+void		    verb_count_done(const struct verb *, const char *,
+		   const struct timespec *);
+int		    verb_resolve_fast(struct client *, const char *, size_t);
 const struct verb  *verb_at(size_t);
 struct json_object *status_json(void);
 

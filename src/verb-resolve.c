@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <string.h>
+#include <time.h>
+
 #include <avahi-common/domain.h>
 
 #include "discod.h"
@@ -54,6 +57,68 @@ verb_resolve_exec(struct client *c, struct request *req,
 	}
 	json_object_object_add(reply, "instance", instance_json(i));
 	return (VERB_DONE);
+}
+
+/*
+ * A resolve in its usual shape, of an instance that is there, answered
+ * without the request's objects or the reply's: the line read by
+ * proto_resolve_scan, the reply written around the instance's text.  The
+ * same reply, byte for byte, as the whole way (check_resolve_fast), and
+ * the same count in metrics.  0 for anything else, which goes the whole
+ * way: another shape, a lookup-socket client, an instance not found (the
+ * error, or the wait for wait_ms, is the whole way's).
+ */
+#define FAST_OK "\"ok\":true,\"instance\":"
+
+/* Bytes into a buffer made big enough beforehand. */
+static void
+fast_add(struct proto_buf *b, const char *s, size_t n)
+{
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+int
+verb_resolve_fast(struct client *c, const char *line, size_t len)
+{
+	static struct proto_buf b;
+	struct proto_resolve	r;
+	struct timespec		t0;
+	struct instance	       *i;
+	struct json_object     *o;
+	const char	       *text;
+	size_t			tlen, need;
+
+	if (c->flags & CLIENT_LOOKUP)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!proto_resolve_scan(line, len, &r))
+		return (0);
+	i = cache_find(&discod->cache, r.name, r.type,
+	    r.has_domain ? r.domain : "local");
+	if (i == NULL || !i->resolved || i->hidden || i->unreachable)
+		return (0);
+	o = instance_json(i);
+	if ((text = proto_raw_text(o, &tlen)) == NULL)
+		fatalx("%s: an instance's text is not raw", __func__);
+	/* {"id":ID,"ok":true,"instance":TEXT}, as proto_reply_new orders it. */
+	need = r.id_len + tlen + 40;
+	b.len = 0;
+	if (b.cap <= need)
+		proto_buf_grow(&b, need);
+	if (r.id != NULL) {
+		fast_add(&b, "{\"id\":", sizeof("{\"id\":") - 1);
+		fast_add(&b, r.id, r.id_len);
+		fast_add(&b, ",", 1);
+	} else
+		fast_add(&b, "{", 1);
+	fast_add(&b, FAST_OK, sizeof(FAST_OK) - 1);
+	fast_add(&b, text, tlen);
+	fast_add(&b, "}", 1);
+	json_object_put(o);
+	control_send_line(c, b.p, b.len);
+	verb_count_done(&verb_resolve, "ok", &t0);
+	return (1);
 }
 
 const struct verb verb_resolve = {

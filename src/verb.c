@@ -52,6 +52,19 @@ verb_find(const char *name)
 	return (VERB_COUNT);
 }
 
+/* A verb's place in the table (what metrics count it by). */
+size_t
+verb_index(const struct verb *v)
+{
+	size_t i;
+
+	for (i = 0; i < VERB_COUNT; i++) {
+		if (verb_table[i] == v)
+			return (i);
+	}
+	return (VERB_COUNT);
+}
+
 static double
 verb_seconds_since(const struct timespec *t0)
 {
@@ -60,6 +73,14 @@ verb_seconds_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return ((double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9);
+}
+
+/* A request answered outside verb_dispatch, counted as it would count it. */
+void
+verb_count_done(const struct verb *v, const char *result,
+    const struct timespec *t0)
+{
+	metrics_request(verb_index(v), result, verb_seconds_since(t0));
 }
 
 static struct json_object *verb_run(struct client *, struct request *, size_t);

@@ -518,6 +518,105 @@ START_TEST(test_proto_raw_is_written_as_it_is)
 }
 END_TEST
 
+/*
+ * proto_resolve_scan takes a resolve in its usual shape, and nothing
+ * else: every line it declines goes the whole way, so a decline is never
+ * wrong, but a take must read what the decoder reads.
+ */
+START_TEST(test_resolve_scan_takes_the_usual_shape_only)
+{
+	static const char *const takes[] = {
+		"{\"verb\":\"resolve\",\"name\":\"web 1\",\"type\":\"_http._tcp\"}",
+		" {\t\"type\" : \"_http._tcp\" , \"name\":\"web 1\", "
+		"\"verb\":\"resolve\" } \r",
+		"{\"id\":-12,\"verb\":\"resolve\",\"name\":\"web 1\","
+		"\"type\":\"_http._tcp\"}",
+		"{\"id\":0,\"verb\":\"resolve\",\"name\":\"web 1\","
+		"\"type\":\"_http._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"web 1\",\"type\":\"_http._tcp\","
+		"\"domain\":\"site\",\"id\":\"a/b 1\"}",
+	};
+	static const char *const declines[] = {
+		/* other verbs, other fields, another shape */
+		"{\"verb\":\"pick\",\"name\":\"w\",\"type\":\"_http._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_http._tcp\","
+		"\"wait_ms\":10}",
+		"{\"verb\":\"resolve\",\"fullname\":\"w._http._tcp.local\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\"}",
+		"{\"verb\":\"resolve\",\"type\":\"_http._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":null,\"type\":\"_http._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_http._tcp\","
+		"\"domain\":null}",
+		"[\"verb\",\"resolve\"]",
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_http._tcp\"",
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_http._tcp\"}x",
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_http._tcp\",}",
+		/* a key twice: the decoder keeps the last */
+		"{\"verb\":\"resolve\",\"name\":\"w\",\"name\":\"v\","
+		"\"type\":\"_http._tcp\"}",
+		/* escapes, bytes over 0x7e, control bytes */
+		"{\"verb\":\"resolve\",\"name\":\"w\\u0031\",\"type\":\"_t._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\\\\1\",\"type\":\"_t._tcp\"}",
+		"{\"v\\u0065rb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"caf\xc3\xa9\",\"type\":\"_t._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\x7f\",\"type\":\"_t._tcp\"}",
+		"{\"verb\":\"resolve\",\"name\":\"w\t\",\"type\":\"_t._tcp\"}",
+		/* ids that would not be written back as they came */
+		"{\"id\":-0,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":007,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":1.5,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":1e3,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":1234567890123456,\"verb\":\"resolve\",\"name\":\"w\","
+		"\"type\":\"_t._tcp\"}",
+		"{\"id\":true,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":null,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+		"{\"id\":-,\"verb\":\"resolve\",\"name\":\"w\",\"type\":\"_t._tcp\"}",
+	};
+	struct proto_resolve r;
+	struct proto_request req;
+	struct proto_error   err;
+	char		     longname[PROTO_SCAN_STR_MAX + 64];
+	const char	    *id;
+	size_t		     k, n;
+
+	for (k = 0; k < sizeof(takes) / sizeof(takes[0]); k++) {
+		ck_assert_msg(proto_resolve_scan(takes[k], strlen(takes[k]),
+				  &r) == 1,
+		    "declined %s", takes[k]);
+		ck_assert_int_eq(proto_request_parse(takes[k], strlen(takes[k]),
+				     &req, &err),
+		    0);
+		ck_assert_str_eq(r.name, "web 1");
+		ck_assert_str_eq(r.type, "_http._tcp");
+		ck_assert_int_eq(r.has_domain, k == 4);
+		if (r.has_domain)
+			ck_assert_str_eq(r.domain, "site");
+		ck_assert_int_eq(r.id != NULL, req.id != NULL);
+		if (req.id != NULL) {
+			id = proto_text(req.id, &n);
+			ck_assert_uint_eq(n, r.id_len);
+			ck_assert(memcmp(id, r.id, n) == 0);
+		}
+		proto_request_clear(&req);
+	}
+	for (k = 0; k < sizeof(declines) / sizeof(declines[0]); k++)
+		ck_assert_msg(proto_resolve_scan(declines[k],
+				  strlen(declines[k]), &r) == 0,
+		    "took %s", declines[k]);
+	/* A string too long for the scan's buffers goes the whole way. */
+	memset(longname, 'a', sizeof(longname));
+	n = (size_t)snprintf(longname, sizeof(longname),
+	    "{\"verb\":\"resolve\",\"type\":\"_t._tcp\",\"name\":\"%0*d\"}",
+	    PROTO_SCAN_STR_MAX, 0);
+	ck_assert_int_eq(proto_resolve_scan(longname, n, &r), 0);
+	n = (size_t)snprintf(longname, sizeof(longname),
+	    "{\"verb\":\"resolve\",\"type\":\"_t._tcp\",\"name\":\"%0*d\"}",
+	    PROTO_SCAN_STR_MAX - 1, 0);
+	ck_assert_int_eq(proto_resolve_scan(longname, n, &r), 1);
+	ck_assert_uint_eq(strlen(r.name), PROTO_SCAN_STR_MAX - 1);
+}
+END_TEST
+
 static Suite *
 proto_suite(void)
 {
@@ -548,6 +647,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_json_read_refuses_what_rfc8259_does);
 	tcase_add_test(tc, test_json_read_depth_is_json_cs);
 	tcase_add_test(tc, test_json_read_stops_at_the_count);
+	tcase_add_test(tc, test_resolve_scan_takes_the_usual_shape_only);
 	suite_add_tcase(s, tc);
 	return (s);
 }

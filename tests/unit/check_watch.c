@@ -204,6 +204,78 @@ ask(int fd, const char *line)
 }
 
 /*
+ * A resolve in its usual shape is answered by verb_resolve_fast; the same
+ * request with a field it does not take ("wait_ms":0) goes the whole way.
+ * The two replies are the same bytes, for every shape of id, blanks,
+ * case and domain; and what the fast way declines (not found, unreachable,
+ * the lookup socket's rules) is answered as before.
+ */
+/* shape with its "%s" replaced by extra, into out. */
+static void
+shape_fill(char *out, size_t size, const char *shape, const char *extra)
+{
+	const char *at = strstr(shape, "%s");
+
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_lt(snprintf(out, size, "%.*s%s%s", (int)(at - shape),
+			     shape, extra, at + 2),
+	    (int)size);
+}
+
+START_TEST(test_resolve_fast_is_the_whole_way)
+{
+	static const char *const shapes[] = {
+		"{\"verb\":\"resolve\",\"name\":\"I0\",\"type\":\"_t._tcp\"%s}",
+		"{\"id\":7,\"verb\":\"resolve\",\"name\":\"I0\","
+		"\"type\":\"_t._tcp\"%s}",
+		"{\"verb\":\"resolve\",\"name\":\"i0\",\"type\":\"_T._TCP\","
+		"\"domain\":\"LOCAL\",\"id\":\"a/b c\"%s}",
+		" { \"type\" : \"_t._tcp\" ,\t\"id\":-15, \"name\":\"I1\","
+		"\"verb\":\"resolve\" %s} ",
+		"{\"verb\":\"resolve\",\"name\":\"I2\",\"type\":\"_t._tcp\","
+		"\"id\":0%s}",
+	};
+	char		 fast[4096], whole[4096], req[512];
+	struct instance *i2;
+	int		 fd;
+	size_t		 k;
+
+	agent_up();
+	fd = client_new();
+	resolve2("I0", AF_INET, "role=web", "path=/x\"y");
+	resolve("I1", AF_INET6, NULL);
+	resolve("I2", AF_INET, "n=2");
+	for (k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		shape_fill(req, sizeof(req), shapes[k], "");
+		snprintf(fast, sizeof(fast), "%s", ask(fd, req));
+		shape_fill(req, sizeof(req), shapes[k], ",\"wait_ms\":0");
+		snprintf(whole, sizeof(whole), "%s", ask(fd, req));
+		ck_assert_int_eq(lines_with(fast, "\"ok\":true", NULL), 1);
+		ck_assert_str_eq(fast, whole);
+	}
+	ck_assert_ptr_nonnull(strstr(fast,
+	    "{\"id\":0,\"ok\":true,"
+	    "\"instance\":{\"name\":\"I2\""));
+	/* Unreachable, then gone: the whole way's not-found, the same. */
+	ck_assert_ptr_nonnull(i2 = cache_find(&discod->cache, "I2", "_t._tcp",
+				  "local"));
+	cache_set_reachable(&discod->cache, i2, 0);
+	shape_fill(req, sizeof(req), shapes[4], "");
+	snprintf(fast, sizeof(fast), "%s", ask(fd, req));
+	ck_assert_ptr_nonnull(strstr(fast, "\"code\":\"not-found\""));
+	shape_fill(req, sizeof(req), shapes[4], ",\"wait_ms\":0");
+	ck_assert_str_eq(fast, ask(fd, req));
+	ck_assert_ptr_nonnull(
+	    strstr(ask(fd,
+		       "{\"verb\":\"resolve\",\"name\":\"I9\","
+		       "\"type\":\"_t._tcp\"}"),
+		"\"code\":\"not-found\""));
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
  * pick and list through the control path answer from the index: a TXT
  * filter lists in name order what a walk would, unreachable instances
  * are listed but never picked, a family keeps to its addresses, and
@@ -590,6 +662,7 @@ watch_suite(void)
 	tcase_add_test(t, test_instance_texts_stay_within_their_budget);
 	tcase_add_test(t, test_instance_text_is_what_json_c_prints);
 	tcase_add_test(t, test_instance_times_print_as_printf_does);
+	tcase_add_test(t, test_resolve_fast_is_the_whole_way);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);
