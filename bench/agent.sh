@@ -76,8 +76,13 @@ rss2=$(rss_kb "$apid")
 echo "memory once one client asked for every instance: RSS $rss0 -> $rss2 kB, $(((rss2 - rss0) * 1024 / K)) bytes per instance"
 # -R: after resolve, an echo server answering with as many bytes as
 # resolve's replies (the row echo-BYTES): what the answer's size alone costs.
+# -I: each verb's requests in BENCH_ROUNDS rounds alternating with rounds
+# to the echo server, each verb's row after its own echo row: this
+# machine's speed moves from one second to the next (the echo's own p50
+# by half), and a verb timed seconds after its echo took that for its own.
 out=$("$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" \
-    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" -R "${pin[@]}") || exit 1
+    -c "$BENCH_CLIENTS" -n "$BENCH_REQUESTS" -I "${BENCH_ROUNDS_I:-10}" -R \
+    "${pin[@]}") || exit 1
 echo "$out"
 "$BENCH" load -s "$dir/agent.sock" -t "$type" -k "$K" -c 1 \
     -n "${BENCH_LIST_ALL:-20}" -V list-all "${pin[@]}" | grep -v '^verb'

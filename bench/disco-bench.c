@@ -5,6 +5,7 @@
  *
  *	disco-bench load -s socket -t type -k count [-p prefix] [-c clients]
  *	    [-n requests] [-V verbs] [-C client-cpu,server-cpu] [-R]
+ *	    [-I rounds]
  *	disco-bench idle -s socket -P pid [-n connections]
  *	disco-bench watch -s socket [-t type] [-n count] [-w seconds]
  *	disco-bench probe -s socket | -E -n name -t type [-i interval-ms]
@@ -22,7 +23,12 @@
  * list-all (every instance of the type: its bytes a second are printed).
  * The same run measures a bare Unix-socket echo server forked from this
  * program: one poll(2) loop that writes every line back, which is all a
- * local agent could do without doing any work.  With -R, after resolve,
+ * local agent could do without doing any work.  With -I ROUNDS, each
+ * verb's requests go in ROUNDS rounds that alternate with as many rounds
+ * to the echo server (each verb's row follows its own echo row), so that
+ * a change in the machine's speed during the run, which on a shared
+ * virtual machine moves the echo's own p50 by half from one second to
+ * the next, falls on both alike.  With -R, after resolve,
  * a second echo server answers each line with as many bytes as resolve's
  * replies had on average: the floor for an answer of that size.
  *
@@ -92,6 +98,7 @@ struct load {
 	unsigned int instances;
 	unsigned int clients;
 	unsigned int per_client;
+	unsigned int first; /* the first request's number (-I's rounds) */
 	/* dns: where to send, and the query (its id is set per query). */
 	struct sockaddr_storage addr;
 	socklen_t		addrlen;
@@ -124,6 +131,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "usage: disco-bench load -s socket -t type -k count [-p prefix] "
 	    "[-c clients]\n"
 	    "           [-n requests] [-V verbs] [-C client-cpu,server-cpu] [-R]\n"
+	    "           [-I rounds]\n"
 	    "       disco-bench idle -s socket -P pid [-n connections]\n"
 	    "       disco-bench watch -s socket [-t type] [-n count] "
 	    "[-w seconds]\n"
@@ -403,7 +411,7 @@ worker_run(void *arg)
 		die("%s: %s", l->socket, strerror(errno));
 	pthread_barrier_wait(w->start);
 	for (i = 0; i < l->per_client; i++) {
-		len = request_line(l, w->index, i, req, sizeof(req));
+		len = request_line(l, w->index, l->first + i, req, sizeof(req));
 		t0 = now_ns(CLOCK_MONOTONIC);
 		if (conn_send(&c, req, len) == -1 ||
 		    conn_line(&c, &line, &consumed) == -1)
@@ -438,20 +446,30 @@ percentile(const uint64_t *v, size_t n, unsigned int pct)
 	return (v[i == 0 ? 0 : i - 1]);
 }
 
+/* Latencies gathered over one or more runs, and what they cost. */
+struct samples {
+	uint64_t    *v;
+	size_t	     n;
+	uint64_t     elapsed, bytes; /* ns, reply bytes */
+	unsigned int failed;
+};
+
+/* One run of l's clients, its latencies added to s. */
 static void
-load_run(struct load *l, struct result *r, void *(*run)(void *))
+load_collect(struct load *l, struct samples *s, void *(*run)(void *))
 {
 	pthread_barrier_t start;
 	struct worker	 *w;
 	pthread_t	 *t;
-	uint64_t	 *all, t0, elapsed;
-	size_t		  n = 0;
+	uint64_t	 *all, t0;
 	unsigned int	  i, j;
 
 	w = calloc(l->clients, sizeof(*w));
 	t = calloc(l->clients, sizeof(*t));
 	all = calloc((size_t)l->clients * l->per_client, sizeof(*all));
-	if (w == NULL || t == NULL || all == NULL)
+	s->v = realloc(s->v,
+	    (s->n + (size_t)l->clients * l->per_client) * sizeof(*s->v));
+	if (w == NULL || t == NULL || all == NULL || s->v == NULL)
 		die("out of memory");
 	pthread_barrier_init(&start, NULL, l->clients + 1);
 	for (i = 0; i < l->clients; i++) {
@@ -466,31 +484,50 @@ load_run(struct load *l, struct result *r, void *(*run)(void *))
 	t0 = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < l->clients; i++)
 		pthread_join(t[i], NULL);
-	elapsed = now_ns(CLOCK_MONOTONIC) - t0;
+	s->elapsed += now_ns(CLOCK_MONOTONIC) - t0;
 	pthread_barrier_destroy(&start);
 
-	memset(r, 0, sizeof(*r));
 	for (i = 0; i < l->clients; i++) {
 		for (j = 0; j < w[i].done; j++)
-			all[n++] = w[i].lat_ns[j];
-		if (w[i].failed > 0 && r->failed == 0)
+			s->v[s->n++] = w[i].lat_ns[j];
+		if (w[i].failed > 0 && s->failed == 0)
 			fprintf(stderr, "disco-bench: %s: a failed reply: %s\n",
 			    l->verb, w[i].first_error);
-		r->failed += w[i].failed;
-		r->bytes += w[i].bytes;
+		s->failed += w[i].failed;
+		s->bytes += w[i].bytes;
 	}
-	qsort(all, n, sizeof(*all), cmp_u64);
-	r->requests = (unsigned int)n;
-	if (n > 0) { /* dns: every query may have been lost */
-		r->p50 = percentile(all, n, 50);
-		r->p90 = percentile(all, n, 90);
-		r->p99 = percentile(all, n, 99);
-		r->max = all[n - 1];
-	}
-	r->rate = (double)n * 1e9 / (double)elapsed;
 	free(all);
 	free(t);
 	free(w);
+}
+
+/* The figures of what s gathered; s is emptied. */
+static void
+samples_result(struct samples *s, struct result *r)
+{
+	memset(r, 0, sizeof(*r));
+	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	r->requests = (unsigned int)s->n;
+	r->failed = s->failed;
+	r->bytes = s->bytes;
+	if (s->n > 0) { /* dns: every query may have been lost */
+		r->p50 = percentile(s->v, s->n, 50);
+		r->p90 = percentile(s->v, s->n, 90);
+		r->p99 = percentile(s->v, s->n, 99);
+		r->max = s->v[s->n - 1];
+	}
+	r->rate = s->elapsed > 0 ? (double)s->n * 1e9 / (double)s->elapsed : 0;
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+load_run(struct load *l, struct result *r, void *(*run)(void *))
+{
+	struct samples s = { 0 };
+
+	load_collect(l, &s, run);
+	samples_result(&s, r);
 }
 
 /*
@@ -685,11 +722,15 @@ cmd_load(int argc, char **argv)
 	pid_t	      echo_pid;
 	int	      ch, failed = 0, client_cpu = -1, server_cpu = -1;
 	int	      sized_echo = 0;
+	unsigned int  rounds = 1, k;
 
 	memset(&l, 0, sizeof(l));
 	l.prefix = "bench-";
-	while ((ch = getopt(argc, argv, "C:c:k:n:p:Rs:t:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:I:k:n:p:Rs:t:V:")) != -1) {
 		switch (ch) {
+		case 'I':
+			rounds = (unsigned int)number(optarg, "-I", 1000);
+			break;
 		case 'R':
 			sized_echo = 1;
 			break;
@@ -747,14 +788,14 @@ cmd_load(int argc, char **argv)
 		if (l.per_client < 20)
 			l.per_client = 20;
 		l.verb = "echo";
-		{
+		if (rounds == 1) {
 			const char *sock = l.socket;
 
 			l.socket = echo_path;
 			load_run(&l, &echo, worker_run);
 			l.socket = sock;
+			result_print("echo", &l, &echo, NULL);
 		}
-		result_print("echo", &l, &echo, NULL);
 		if ((vcopy = strdup(verbs)) == NULL)
 			die("out of memory");
 		for (vl = strtok_r(vcopy, ",", &save2); vl != NULL;
@@ -768,7 +809,35 @@ cmd_load(int argc, char **argv)
 			    strcmp(vl, "list-all") != 0)
 				die("-V: unknown verb \"%s\"", vl);
 			l.verb = vl;
-			load_run(&l, &r, worker_run);
+			if (rounds == 1)
+				load_run(&l, &r, worker_run);
+			else {
+				/*
+				 * -I: the verb's requests and as many to the
+				 * echo server in alternate rounds, so that
+				 * both see the same moments of the machine.
+				 */
+				struct samples se = { 0 }, sv = { 0 };
+				const char    *sock = l.socket;
+				unsigned int   per = l.per_client;
+
+				l.per_client = per / rounds > 0 ? per / rounds :
+								  1;
+				for (k = 0; k < rounds; k++) {
+					l.first = k * l.per_client;
+					l.verb = "echo";
+					l.socket = echo_path;
+					load_collect(&l, &se, worker_run);
+					l.verb = vl;
+					l.socket = sock;
+					load_collect(&l, &sv, worker_run);
+				}
+				l.per_client = per;
+				l.first = 0;
+				samples_result(&se, &echo);
+				samples_result(&sv, &r);
+				result_print("echo", &l, &echo, NULL);
+			}
 			result_print(vl, &l, &r, &echo);
 			if (strcmp(vl, "list-all") == 0 && r.requests > 0)
 				printf(
