@@ -20,11 +20,14 @@
  * answer does).  Verbs (-V): resolve (a different instance each time),
  * pick (weighted), pick-rr, pick-random, pick-sticky (a different key
  * each time), list (with a TXT filter that one instance passes),
- * list-all (every instance of the type: its bytes a second are printed).
+ * list-all (every instance of the type: its bytes a second are printed),
+ * resolve-whole (resolve with "wait_ms":0, a field verb_resolve_fast does
+ * not take: the whole request path, for comparison).
  * The same run measures a bare Unix-socket echo server forked from this
  * program: one poll(2) loop that writes every line back, which is all a
  * local agent could do without doing any work.  With -I ROUNDS, each
- * verb's requests go in ROUNDS rounds that alternate with as many rounds
+ * verb's requests go in ROUNDS rounds (fewer if a round would be under
+ * 200 requests a client) that alternate with as many rounds
  * to the echo server (each verb's row follows its own echo row), so that
  * a change in the machine's speed during the run, which on a shared
  * virtual machine moves the echo's own p50 by half from one second to
@@ -385,6 +388,12 @@ request_line(const struct load *l, unsigned int worker, unsigned int i,
 		    "{\"verb\":\"list\",\"type\":\"%s\","
 		    "\"txt\":[\"n=%u\"]}\n",
 		    l->type, n);
+	else if (strcmp(l->verb, "resolve-whole") == 0)
+		/* A field the fast way does not take: the whole way. */
+		len = snprintf(buf, size,
+		    "{\"verb\":\"resolve\",\"name\":"
+		    "\"%s%u\",\"type\":\"%s\",\"wait_ms\":0}\n",
+		    l->prefix, n, l->type);
 	else /* resolve; also what the echo server gets */
 		len = snprintf(buf, size,
 		    "{\"verb\":\"resolve\",\"name\":"
@@ -801,6 +810,7 @@ cmd_load(int argc, char **argv)
 		for (vl = strtok_r(vcopy, ",", &save2); vl != NULL;
 		     vl = strtok_r(NULL, ",", &save2)) {
 			if (strcmp(vl, "resolve") != 0 &&
+			    strcmp(vl, "resolve-whole") != 0 &&
 			    strcmp(vl, "pick") != 0 &&
 			    strcmp(vl, "pick-rr") != 0 &&
 			    strcmp(vl, "pick-random") != 0 &&
