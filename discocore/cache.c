@@ -154,7 +154,7 @@ cache_str_put(struct cache *c, char *s)
  * bigger than the CPU's (doc/performance.md).  Hashed folded to lower
  * case, as strcasecmp compares them (discod keeps the C locale).
  */
-static uint64_t
+static uint32_t
 cache_key_hash(const char *name, const char *type, const char *domain)
 {
 	const char *parts[3] = { type, name, domain };
@@ -172,7 +172,7 @@ cache_key_hash(const char *name, const char *type, const char *domain)
 		h ^= 0xff; /* no byte of a string: where one ends */
 		h *= 0x100000001b3ULL;
 	}
-	return (core_hash_mix(h));
+	return ((uint32_t)core_hash_mix(h));
 }
 
 static void
@@ -382,7 +382,7 @@ cache_find(struct cache *c, const char *name, const char *type,
     const char *domain)
 {
 	struct instance *i;
-	uint64_t	 h;
+	uint32_t	 h;
 
 	if (c->nbuckets == 0)
 		return (NULL);

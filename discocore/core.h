@@ -305,7 +305,6 @@ struct ix_member;
 struct instance {
 	RB_ENTRY(instance) entry;
 	struct instance	  *hnext; /* the next in its bucket of cache->byname */
-	uint64_t	   hash;  /* of name, type and domain, case folded */
 	char		  *name;
 	char		  *type;
 	char		  *domain;
@@ -319,6 +318,7 @@ struct instance {
 	int		   local;	/* announced by this host */
 	int		   resolved;	/* host, port and TXT known */
 	int		   unreachable; /* its host stopped answering */
+	uint32_t	   hash; /* of name, type and domain, case folded */
 	double		   unreachable_since;
 	int		   hidden;     /* gone for watchers and list */
 	int		   stale;      /* wide area: etcd out of reach, kept */
