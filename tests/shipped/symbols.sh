@@ -4,12 +4,14 @@
 # soname libdisco.so.1; the header declares the same functions and the
 # version script names the same.  A symbol added, removed or leaking out
 # of the library fails here, so an ABI change is a decision, not a slip.
+# debian/libdisco1.symbols (the package's symbols file) names the same,
+# each at DISCO_1.
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 # shellcheck source=tests/tap.sh
 . "$top_srcdir/tests/tap.sh"
 
-plan 5
+plan 6
 lib=$top_builddir/.libs/libdisco.so.1
 list=$top_srcdir/lib/libdisco.symbols
 tmp=$(mktemp -d)
@@ -35,3 +37,7 @@ check "disco.h declares exactly those functions" \
 sed -n 's/^[[:space:]]*\(disco_[a-z0-9_]*\);$/\1/p' \
     "$top_srcdir/lib/libdisco.map" | LC_ALL=C sort >"$tmp/map"
 check "the version script names exactly those" diff -u "$list" "$tmp/map"
+sed -n 's/^ \(disco_[a-z0-9_]*\)@DISCO_1 .*/\1/p' \
+    "$top_srcdir/debian/libdisco1.symbols" | LC_ALL=C sort >"$tmp/deb"
+check "debian/libdisco1.symbols names exactly those, at DISCO_1" \
+    diff -u "$list" "$tmp/deb"
