@@ -187,7 +187,9 @@ main(int argc, char *argv[])
 			break;
 		if (pfd[1].revents & POLLIN &&
 		    (c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
-			(void)write(c, "sturdy\n", 7);
+			/* A client gone before its greeting is no matter. */
+			if (write(c, "sturdy\n", 7) == -1)
+				perror("sturdy-service: greeting");
 			close(c);
 		}
 		if (pfd[0].revents != 0 &&

@@ -322,8 +322,9 @@ lib_reconnect(struct disco *d, long long deadline)
 	if (d->connected)
 		return (0);
 	for (;;) {
-		if (d->timer)
-			(void)read(d->fd, &ticks, sizeof(ticks));
+		/* The timer's count is not needed, only its reset. */
+		if (d->timer && read(d->fd, &ticks, sizeof(ticks)) == -1)
+			ticks = 0;
 		if ((left = d->retry_at - lib_now_ms()) > 0) {
 			if (deadline >= 0 && lib_now_ms() + left > deadline)
 				return (DISCO_EUNREACHABLE);

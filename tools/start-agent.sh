@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix=${PREFIX:-/usr/local}
-tools/deps.sh
+tools/deps.sh build
 ./autogen.sh
 ./configure --prefix="$prefix" --sysconfdir=/etc --localstatedir=/var \
     --runstatedir=/run --with-systemdsystemunitdir=/etc/systemd/system \
