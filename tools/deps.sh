@@ -51,10 +51,11 @@ deb_root=${DISCO_DEB_ROOT:-/var/cache/disco-ci/debian12-root}
 deb_root_packages=dbus,avahi-daemon,procps,systemd,libavahi-client3,libbsd0,libcurl4,libevent-2.1-7,libinih1,libjson-c5,libldns3,python3
 if [ ! -e "$deb_root/.disco-root-ok" ] ||
     [ "$(cat "$deb_root/.disco-root-ok")" != "$deb_root_packages" ]; then
-	mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' \
-	    /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-	    /etc/apt/sources.list 2>/dev/null)
+	# (Either file may be missing: set -e and pipefail must not stop here.)
+	mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+	    awk '$1 == "URIs:" { print $2; exit }') || true
+	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' \
+	    /etc/apt/sources.list 2>/dev/null) || true
 	rm -rf "$deb_root"
 	mkdir -p "$(dirname "$deb_root")"
 	debootstrap --variant=minbase --include="$deb_root_packages" bookworm \

@@ -13,7 +13,7 @@ set -u
 lab_up a b || { echo "Bail out! lab did not come up"; exit 1; }
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
-plan 7
+plan 8
 lab_spawn b p1 avahi-publish -s "W One" _weighted._tcp 5001 weight=1
 lab_spawn b p2 avahi-publish -s "W Three" _weighted._tcp 5003 weight=3
 lab_spawn b p3 avahi-publish -s "W Six" _weighted._tcp 5006 weight=6
@@ -79,11 +79,18 @@ lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" pick --wait 10000 _late._tcp
     >"$LAB_DIR/late.out" 2>&1 &
 waiter=$!
 sleep 1
+published=$(date +%s%N)
 lab_spawn b late avahi-publish -s "Late One" _late._tcp 5100
 wait "$waiter"
 rc=$?
+# The moment it appears, not at the end of the wait: Avahi takes about a
+# second to probe and announce it, the wait is 10 s.
+took_ms=$((($(date +%s%N) - published) / 1000000))
+diag "pick --wait answered ${took_ms} ms after the publish"
 check "pick --wait answers once the instance appears (exit $rc)" \
     grep -q '^Late One' "$LAB_DIR/late.out"
+check "... within 5 s of its publication, not at the wait's end" \
+    test "$took_ms" -lt 5000
 lab_on a "$top_builddir/discoctl/discoctl" -s "$sa" pick --wait 500 _never._tcp \
     >/dev/null 2>&1
 check "pick --wait on what never comes: not found after the wait" test $? = 1

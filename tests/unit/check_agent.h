@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -40,6 +41,7 @@ agent_up_with(void (*tune)(struct config *))
 		tune(&discod->conf);
 	ck_assert_ptr_nonnull(discod->base = event_base_new());
 	ck_assert_int_eq(control_open(&discod->conf), 0);
+	clock_gettime(CLOCK_MONOTONIC, &discod->started); /* as main does */
 	discod_start();
 }
 

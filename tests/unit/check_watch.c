@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -270,6 +271,148 @@ START_TEST(test_resolve_fast_is_the_whole_way)
 		       "{\"verb\":\"resolve\",\"name\":\"I9\","
 		       "\"type\":\"_t._tcp\"}"),
 		"\"code\":\"not-found\""));
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * resolve with wait_ms, issue 25's "a successful wait_ms": asked before
+ * the instance exists, answered the moment the cache has it (no reply
+ * before, one after); one that never comes gets not-found, and not
+ * before its wait_ms.
+ */
+START_TEST(test_resolve_waits_for_an_instance)
+{
+	struct timespec t0, t1;
+	const char     *s;
+	double		ms;
+	int		fd, k;
+
+	agent_up();
+	fd = client_new();
+	send_line(fd,
+	    "{\"id\":1,\"verb\":\"resolve\",\"name\":\"Late\","
+	    "\"type\":\"_t._tcp\",\"wait_ms\":10000}");
+	ck_assert_str_eq(drain(fd), "");
+	resolve("Late", AF_INET, "n=1");
+	s = drain(fd);
+	ck_assert_int_eq(lines_with(s, "\"id\":1", "\"ok\":true"), 1);
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"Late\""));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	send_line(fd,
+	    "{\"id\":2,\"verb\":\"resolve\",\"name\":\"Never\","
+	    "\"type\":\"_t._tcp\",\"wait_ms\":200}");
+	for (k = 0, s = ""; k < 300 && *s == '\0'; k++) {
+		usleep(10000);
+		s = drain(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_int_eq(lines_with(s, "\"id\":2", "\"code\":\"not-found\""),
+	    1);
+	/* (Timers start from the loop's cached time: a few ms early.) */
+	ck_assert_msg(ms >= 180, "not-found after %.0f ms of 200", ms);
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * The interface filter of list and pick: an instance on eth1 only, one
+ * on eth0 only; each filter answers with its own, an unknown interface
+ * with none (and pick with not-found).
+ */
+START_TEST(test_list_and_pick_filter_by_interface)
+{
+	struct instance *i;
+	struct txt	 t = { 0 };
+	unsigned char	 addr[4] = { 198, 51, 100, 10 };
+	const char	*s;
+	int		 fd, k, is_new;
+
+	agent_up();
+	fd = client_new();
+	resolve("On0", AF_INET, NULL); /* eth0, ifindex 2 */
+	i = cache_seen(&discod->cache, "On1", "_t._tcp", "local", 3, "eth1",
+	    AF_INET, 0, &is_new);
+	cache_resolved(&discod->cache, i, 3, AF_INET, "h1.local", 81, &t,
+	    addr);
+	s = ask(fd,
+	    "{\"verb\":\"list\",\"type\":\"_t._tcp\","
+	    "\"interface\":\"eth1\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"On1\""));
+	ck_assert_ptr_null(strstr(s, "\"name\":\"On0\""));
+	s = ask(fd,
+	    "{\"verb\":\"list\",\"type\":\"_t._tcp\","
+	    "\"interface\":\"eth0\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"name\":\"On0\""));
+	ck_assert_ptr_null(strstr(s, "\"name\":\"On1\""));
+	s = ask(fd,
+	    "{\"verb\":\"list\",\"type\":\"_t._tcp\","
+	    "\"interface\":\"eth9\"}");
+	ck_assert_int_eq(lines_with(s, "\"ok\":true", NULL), 1);
+	ck_assert_ptr_null(strstr(s, "\"name\":\"On"));
+	for (k = 0; k < 10; k++) {
+		s = ask(fd,
+		    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+		    "\"policy\":\"random\",\"interface\":\"eth1\"}");
+		ck_assert_ptr_nonnull(strstr(s, "\"name\":\"On1\""));
+	}
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"interface\":\"eth9\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"code\":\"not-found\""));
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * status says what it is: this build's version and protocol, its pid, an
+ * uptime that grows, Avahi's state with its since and error (Avahi is
+ * absent here), browse's paused flag and the prober's figures.
+ */
+START_TEST(test_status_says_what_it_is)
+{
+	struct json_object *o, *v, *av;
+	double		    up1, up2;
+	int		    fd;
+
+	agent_up();
+	fd = client_new();
+	ck_assert_ptr_nonnull(o = json_tokener_parse(ask(fd,
+				  "{\"verb\":\"status\"}")));
+	ck_assert(json_object_object_get_ex(o, "version", &v));
+	ck_assert_str_eq(json_object_get_string(v), PACKAGE_VERSION);
+	ck_assert(json_object_object_get_ex(o, "protocol", &v));
+	ck_assert_int_eq(json_object_get_int(v), DISCO_PROTO_VERSION);
+	ck_assert(json_object_object_get_ex(o, "pid", &v));
+	ck_assert_int_eq(json_object_get_int(v), (int)getpid());
+	ck_assert(json_object_object_get_ex(o, "uptime", &v));
+	up1 = json_object_get_double(v);
+	ck_assert(up1 >= 0 && up1 < 60);
+	ck_assert(json_object_object_get_ex(o, "avahi", &av));
+	ck_assert(json_object_object_get_ex(av, "state", &v));
+	ck_assert_str_ne(json_object_get_string(v), "running");
+	ck_assert(json_object_object_get_ex(av, "since", &v));
+	ck_assert(json_object_get_int64(v) > 0);
+	ck_assert(json_object_object_get_ex(o, "browse", &v));
+	ck_assert(json_object_object_get_ex(v, "paused", &v));
+	ck_assert(json_object_is_type(v, json_type_boolean));
+	ck_assert(json_object_object_get_ex(o, "liveness", &v));
+	ck_assert(json_object_object_get_ex(v, "queries_sent", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0); /* the prober is off */
+	json_object_put(o);
+	usleep(50000);
+	ck_assert_ptr_nonnull(o = json_tokener_parse(ask(fd,
+				  "{\"verb\":\"status\"}")));
+	ck_assert(json_object_object_get_ex(o, "uptime", &v));
+	up2 = json_object_get_double(v);
+	ck_assert_msg(up2 >= up1 + 0.04, "uptime %.3f then %.3f", up1, up2);
+	json_object_put(o);
 	close(fd);
 	spin();
 }
@@ -663,6 +806,9 @@ watch_suite(void)
 	tcase_add_test(t, test_instance_text_is_what_json_c_prints);
 	tcase_add_test(t, test_instance_times_print_as_printf_does);
 	tcase_add_test(t, test_resolve_fast_is_the_whole_way);
+	tcase_add_test(t, test_resolve_waits_for_an_instance);
+	tcase_add_test(t, test_list_and_pick_filter_by_interface);
+	tcase_add_test(t, test_status_says_what_it_is);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);
