@@ -338,8 +338,7 @@ START_TEST(test_list_and_pick_filter_by_interface)
 	resolve("On0", AF_INET, NULL); /* eth0, ifindex 2 */
 	i = cache_seen(&discod->cache, "On1", "_t._tcp", "local", 3, "eth1",
 	    AF_INET, 0, &is_new);
-	cache_resolved(&discod->cache, i, 3, AF_INET, "h1.local", 81, &t,
-	    addr);
+	cache_resolved(&discod->cache, i, 3, AF_INET, "h1.local", 81, &t, addr);
 	s = ask(fd,
 	    "{\"verb\":\"list\",\"type\":\"_t._tcp\","
 	    "\"interface\":\"eth1\"}");
