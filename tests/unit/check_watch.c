@@ -417,6 +417,73 @@ START_TEST(test_status_says_what_it_is)
 }
 END_TEST
 
+/* Lines fd is sent within ms milliseconds, until one holds want. */
+static const char *
+wait_for_line(int fd, const char *want, int ms)
+{
+	static char all[65536];
+	size_t	    len = 0;
+	int	    k;
+
+	all[0] = '\0';
+	for (k = 0; k < ms / 10 && strstr(all, want) == NULL; k++) {
+		usleep(10000);
+		len += (size_t)snprintf(all + len, sizeof(all) - len, "%s",
+		    drain(fd));
+		if (len >= sizeof(all) - 1)
+			break;
+	}
+	return (all);
+}
+
+/*
+ * A lease (issue 25: "the expired event"): renewed, a registration with
+ * ttl 1 outlives its first second; not renewed, it is withdrawn and its
+ * client hears "expired" with its id, about a second after the last
+ * renew, and it is gone from services.
+ */
+#define REG_ID "\"registration\":{\"id\":"
+START_TEST(test_lease_expires_without_renew)
+{
+	struct timespec t0, t1;
+	const char     *s, *r;
+	char		req[128], want[64];
+	double		ms;
+	int		fd, id = 0;
+
+	agent_up();
+	fd = client_new();
+	send_line(fd,
+	    "{\"id\":1,\"verb\":\"register\",\"name\":\"Leased\","
+	    "\"type\":\"_http._tcp\",\"port\":8000,\"ttl\":1}");
+	s = wait_for_line(fd, "\"ok\":", 2000);
+	ck_assert_int_eq(lines_with(s, "\"id\":1", "\"ok\":true"), 1);
+	ck_assert_ptr_nonnull(r = strstr(s, REG_ID));
+	ck_assert_int_eq(sscanf(r + strlen(REG_ID), "%d", &id), 1);
+	snprintf(req, sizeof(req), "{\"verb\":\"renew\",\"registration\":%d}",
+	    id);
+	usleep(600000);
+	ck_assert_int_eq(lines_with(ask(fd, req), "\"ok\":true", NULL), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(600000); /* 1.2 s after register: alive, thanks to renew */
+	ck_assert_ptr_nonnull(strstr(ask(fd, "{\"verb\":\"services\"}"),
+	    "\"Leased\""));
+	snprintf(want, sizeof(want), "\"event\":\"expired\"");
+	s = wait_for_line(fd, want, 3000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	snprintf(want, sizeof(want), "\"id\":%d", id);
+	ck_assert_int_eq(lines_with(s, "\"event\":\"expired\"", want), 1);
+	ck_assert_msg(ms >= 900 && ms < 2500, "expired %.0f ms after renew",
+	    ms);
+	ck_assert_ptr_null(strstr(ask(fd, "{\"verb\":\"services\"}"),
+	    "\"Leased\""));
+	close(fd);
+	spin();
+}
+END_TEST
+
 /*
  * pick and list through the control path answer from the index: a TXT
  * filter lists in name order what a walk would, unreachable instances
@@ -808,6 +875,7 @@ watch_suite(void)
 	tcase_add_test(t, test_resolve_waits_for_an_instance);
 	tcase_add_test(t, test_list_and_pick_filter_by_interface);
 	tcase_add_test(t, test_status_says_what_it_is);
+	tcase_add_test(t, test_lease_expires_without_renew);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return (s);
