@@ -41,7 +41,7 @@ printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n'
     "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 38
+plan 40
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
@@ -217,6 +217,26 @@ check "updated in place: b never saw it go" \
     test "$(grep -c -F -- '-;eth0;IPv4;Web\032on\032lab-a' "$(lab_hostdir b)/browse.log")" = 0
 check_wait 5 "reload: the removed file's service is gone from b" \
     lab_gone b "lab-a 100%" _ssh._tcp
+
+# reload's answer (issue 25): a broken file is counted in errors and makes
+# discoctl reload exit 1; without it, 0 errors, exit 0, and services is
+# the agent's own count of what it announces.
+printf '[Service]\nName=Broken\nType=_http._tcp\nPort=notaport\n' \
+    >"$da/services/broken.dnssd"
+out=$(lab_ctl a -j reload)
+rc=$?
+field() {
+	python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2" 2>/dev/null
+}
+check "reload with a broken file: errors 1, discoctl exit 1 (exit $rc)" \
+    test "$rc" = 1 -a "$(field "$out" errors)" = 1
+rm "$da/services/broken.dnssd"
+out=$(lab_ctl a reload)
+rc=$?
+count=$(lab_ctl a -j services | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["services"]))')
+diag "reload: $out; services lists $count"
+check "reload without it: exit 0, its services the count services lists" \
+    test "$rc" = 0 -a "$out" = "reloaded: $count service(s), 0 file(s) with errors (see the agent's log)"
 
 # avahi-daemon on a restarts (its goodbyes empty b's view first): every
 # announcement comes back with no client action.
