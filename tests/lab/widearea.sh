@@ -286,7 +286,11 @@ in_etcd() {
 	lab_etcdctl get "/disco/a/_wa._tcp/Missed by c" --keys-only | grep -q .
 }
 lab_wait 10 in_etcd || diag "a's registration did not reach etcd"
-rev=$(lab_etcdctl get /disco/ --prefix --keys-only -w json |
+# One more write after a's, outside disco's prefix: compacting to the
+# revision of a's put alone would keep that revision, and c could resume
+# its watch there without reading the prefix again.
+lab_etcdctl put /lab/after-missed 1 >/dev/null || diag "etcdctl put failed"
+rev=$(lab_etcdctl get /lab/after-missed --keys-only -w json |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["header"]["revision"])')
 lab_etcdctl compact "$rev" >/dev/null || diag "etcdctl compact $rev failed"
 kill -CONT "$cpid"
