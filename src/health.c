@@ -339,7 +339,12 @@ health_http_cb(struct evhttp_request *req, void *arg)
 	n = (size_t)evbuffer_copyout(body, buf, n);
 	buf[n] = '\0';
 	found = h->spec->expect == NULL ? buf : strstr(buf, h->spec->expect);
-	snprintf(out, sizeof(out), "HTTP %d: %.400s", code, buf);
+	if (code >= 200 && code < 400 && found == NULL)
+		/* Say why a good status failed: the text is not there. */
+		snprintf(out, sizeof(out), "HTTP %d without \"%.64s\": %.320s",
+		    code, h->spec->expect, buf);
+	else
+		snprintf(out, sizeof(out), "HTTP %d: %.400s", code, buf);
 	health_result(h, code >= 200 && code < 400 && found != NULL, out);
 }
 
