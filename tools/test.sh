@@ -116,6 +116,16 @@ done
 echo "thread sanitizer build: $([ "$tsan_status" = 0 ] && echo PASS || echo FAIL)"
 stage "thread sanitizer"
 echo "time: $stages"
+# Where make check's time went: the slowest shell tests of each build.
+slowest() { # slowest DIR LABEL
+	local top
+	top=$(grep -r --include='*.log' -H '^# took [0-9]* s$' "$1" 2>/dev/null |
+	    sed 's|^\(.*\)\.log:# took \([0-9]*\) s$|\2 \1|; s| '"$1"'/| |' |
+	    sort -rn | head -n 8 | awk '{ printf "%s%s %s s", (NR > 1 ? "; " : ""), $2, $1 }')
+	[ -z "$top" ] || echo "slowest ($2): $top"
+}
+slowest tests main
+slowest "$san/tree/tests" sanitizers
 [ "$tsan_status" = 0 ] || san_status=1
 
 # Totals from the automake test logs.
