@@ -71,7 +71,8 @@ for ((i = 0; i < 50; i++)); do
 	[ -s "$tmp/ports" ] && break
 	sleep 0.1
 done
-read -r open web closed <"$tmp/ports" || bail "the targets did not start"
+read -r open web closed <"$tmp/ports" ||
+    { echo "Bail out! the targets did not start"; exit 1; }
 diag "listening: tcp $open, http $web; nobody on $closed"
 
 # service FILE NAME PORT CHECK-LINES: a .dnssd file.

@@ -99,7 +99,7 @@ for ((i = 0; i < 50; i++)); do
 	[ -S "$sock" ] && break
 	sleep 0.1
 done
-[ -S "$sock" ] || bail "the stand-in agent did not start"
+[ -S "$sock" ] || { echo "Bail out! the stand-in agent did not start"; exit 1; }
 
 # ask ARGS...: run discoctl against the stand-in (bounded); rc is its
 # exit status, r the last request it sent (one JSON object).
