@@ -41,7 +41,7 @@ printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n'
     "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 40
+plan 42
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
@@ -72,6 +72,31 @@ check_wait 10 "a socket registration is seen on b" \
 kill -KILL "$pub"
 check_wait 5 "its client killed with SIGKILL: gone on b" \
     lab_gone b "Pub Killed" _demo._tcp
+
+# TXT as an object and subtypes, over the socket: b sees the subtype
+# and the TXT strings.
+lab_spawn a objtxt python3 -c '
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.write(json.dumps({"verb": "register", "name": "Obj Txt",
+    "type": "_demo._tcp", "port": 4003, "subtypes": ["_edge", "_blue"],
+    "txt": {"role": "web", "tls": True}}) + "\n"); f.flush()
+print(f.readline(), flush=True)
+time.sleep(60)' "$sa"
+objtxt=$LAB_LAST_PID
+sub_seen() { # LABEL
+	lab_on b avahi-browse -pt "$1._sub._demo._tcp" | grep -q '^+;eth0;IPv4;Obj\\032Txt;'
+}
+check_wait 10 "register with subtypes [_edge, _blue]: b finds it under each subtype" \
+    eval 'sub_seen _edge && sub_seen _blue'
+txt_on_b() {
+	lab_on b avahi-browse -prt _demo._tcp |
+	    grep '^=;eth0;IPv4;Obj\\032Txt;' | grep '"role=web"' | grep -q '"tls"'
+}
+check_wait 5 "register with txt {role: web, tls: true}: b resolves TXT role=web and tls" \
+    txt_on_b
+lab_stop "$objtxt"
 
 # A lease nobody renews, and one that is renewed.
 lab_on a python3 -c '
