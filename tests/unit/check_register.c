@@ -1,0 +1,252 @@
+/*
+ * register through discod's control path (issue 25): what discod.conf's
+ * [announce] limits do to it, and the request's forms that only the lab
+ * saw before: TXT as an object, subtypes and their bounds.  The agent
+ * runs without Avahi (check_agent.h): registrations wait for it, which
+ * is all these need.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "check_agent.h"
+#include "check_main.h"
+#include "discod.h"
+
+/* Send a request, return the reply line (the only line expected). */
+static const char *
+request(int fd, const char *line)
+{
+	send_line(fd, line);
+	return (drain(fd));
+}
+
+/* A client of another user than root. */
+static int
+client_of(uid_t uid)
+{
+	struct client *c;
+	int	       sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+	    0);
+	ck_assert_ptr_nonnull(c = control_adopt(sv[0]));
+	c->uid = uid;
+	return (sv[1]);
+}
+
+/* register NAME of _t._tcp with EXTRA (",..." or ""); the reply. */
+static const char *
+reg(int fd, const char *name, const char *extra)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line),
+	    "{\"verb\":\"register\",\"name\":\"%s\",\"type\":\"_t._tcp\","
+	    "\"port\":80%s}",
+	    name, extra);
+	return (request(fd, line));
+}
+
+static int
+accepted(const char *reply)
+{
+	return (strstr(reply, "\"ok\":true") != NULL);
+}
+
+static void
+tune_limits(struct config *conf)
+{
+	conf->registrations_per_uid = 2;
+	conf->ttl_max = 60;
+}
+
+/*
+ * registrations-per-uid = 2: a user's third registration is refused and
+ * says why; root is not counted; another user has a count of their own;
+ * a registration withdrawn frees its place.
+ */
+START_TEST(test_registrations_per_uid_bounds_each_user)
+{
+	const char *r;
+	int	    u1, u2, root, id = 0;
+
+	agent_up_with(tune_limits);
+	u1 = client_of(1000);
+	u2 = client_of(1001);
+	root = client_new();
+	ck_assert(accepted(reg(u1, "One", "")));
+	r = reg(u1, "Two", "");
+	ck_assert(accepted(r));
+	ck_assert_int_eq(sscanf(strstr(r, "\"registration\":{\"id\":") + 21,
+			     "%d", &id),
+	    1);
+	r = reg(u1, "Three", "");
+	ck_assert_msg(!accepted(r), "a third registration: %s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"permission-denied\""));
+	ck_assert_ptr_nonnull(strstr(r, "registrations-per-uid"));
+	ck_assert_ptr_nonnull(strstr(r, "uid 1000"));
+	/* Another user, and root, are not held by uid 1000's count. */
+	ck_assert(accepted(reg(u2, "Other", "")));
+	ck_assert(accepted(reg(root, "Root 1", "")));
+	ck_assert(accepted(reg(root, "Root 2", "")));
+	ck_assert(accepted(reg(root, "Root 3", "")));
+	/* One withdrawn: room for one more, not two. */
+	{
+		char line[96];
+
+		snprintf(line, sizeof(line),
+		    "{\"verb\":\"unregister\",\"registration\":%d}", id);
+		ck_assert(accepted(request(u1, line)));
+	}
+	ck_assert(accepted(reg(u1, "Three", "")));
+	ck_assert(!accepted(reg(u1, "Four", "")));
+	close(u1);
+	close(u2);
+	close(root);
+	spin();
+}
+END_TEST
+
+/* ttl-max = 60: a lease up to it is taken, one over it names the field. */
+START_TEST(test_ttl_max_bounds_the_lease)
+{
+	const char *r;
+	int	    fd;
+
+	agent_up_with(tune_limits);
+	fd = client_new();
+	r = reg(fd, "At max", ",\"ttl\":60");
+	ck_assert_msg(accepted(r), "%s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"ttl\":60"));
+	r = reg(fd, "Over max", ",\"ttl\":61");
+	ck_assert_msg(!accepted(r), "ttl 61 over ttl-max 60: %s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"bad-field\""));
+	ck_assert_ptr_nonnull(strstr(r, "\"field\":\"ttl\""));
+	/* The default (86400) is the bound without the key. */
+	close(fd);
+	spin();
+}
+END_TEST
+
+START_TEST(test_ttl_max_default_is_a_day)
+{
+	int fd;
+
+	agent_up_with(NULL);
+	fd = client_new();
+	ck_assert(accepted(reg(fd, "A day", ",\"ttl\":86400")));
+	ck_assert(!accepted(reg(fd, "Over a day", ",\"ttl\":86401")));
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * txt as an object: each key=value string, true a boolean key; what
+ * the reply and services carry is the array form.  A value of any other
+ * JSON type names its field.
+ */
+START_TEST(test_register_txt_as_an_object)
+{
+	const char *r;
+	int	    fd;
+
+	agent_up_with(NULL);
+	fd = client_new();
+	r = reg(fd, "Obj", ",\"txt\":{\"path\":\"/x\",\"tls\":true}");
+	ck_assert_msg(accepted(r), "%s", r);
+	ck_assert_msg(strstr(r, "\"txt\":[\"path=/x\",\"tls\"]") != NULL, "%s",
+	    r);
+	r = request(fd, "{\"verb\":\"services\"}");
+	ck_assert_msg(strstr(r, "\"txt\":[\"path=/x\",\"tls\"]") != NULL, "%s",
+	    r);
+	r = reg(fd, "Bad obj", ",\"txt\":{\"n\":5}");
+	ck_assert_msg(!accepted(r), "%s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"bad-field\""));
+	ck_assert_ptr_nonnull(strstr(r, "\"field\":\"txt"));
+	r = reg(fd, "Dup obj", ",\"txt\":{\"k\":\"1\",\"K\":\"2\"}");
+	ck_assert_msg(!accepted(r), "a key twice regardless of case: %s", r);
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * subtypes: kept in order in the reply and services; 16 are taken, 17
+ * are not; a label that is not one (RFC 6763 section 7.1: 1 to 63 bytes,
+ * no dot; an underscore is usual, not required) names its field.
+ */
+START_TEST(test_register_subtypes_and_their_bounds)
+{
+	char	    many[512];
+	const char *r;
+	size_t	    len;
+	int	    fd, k;
+
+	agent_up_with(NULL);
+	fd = client_new();
+	r = reg(fd, "Sub", ",\"subtypes\":[\"_printer\",\"_scan\"]");
+	ck_assert_msg(accepted(r), "%s", r);
+	ck_assert_ptr_nonnull(strstr(r,
+	    "\"subtypes\":[\"_printer\",\"_scan\"]"));
+	ck_assert_ptr_nonnull(strstr(request(fd, "{\"verb\":\"services\"}"),
+	    "\"subtypes\":[\"_printer\",\"_scan\"]"));
+	for (k = 16; k <= 17; k++) {
+		len = (size_t)snprintf(many, sizeof(many), ",\"subtypes\":[");
+		for (int j = 0; j < k; j++)
+			len += (size_t)snprintf(many + len, sizeof(many) - len,
+			    "%s\"_s%d\"", j ? "," : "", j);
+		snprintf(many + len, sizeof(many) - len, "]");
+		r = reg(fd, k == 16 ? "Sixteen" : "Seventeen", many);
+		if (k == 16)
+			ck_assert_msg(accepted(r), "16 subtypes: %s", r);
+		else {
+			ck_assert_msg(!accepted(r), "17 subtypes: %s", r);
+			ck_assert_ptr_nonnull(strstr(r,
+			    "\"field\":\"subtypes"));
+		}
+	}
+	ck_assert(accepted(reg(fd, "Plain sub",
+	    ",\"subtypes\":[\"printer\"]")));
+	{
+		static const char *bad[] = { "\"\"", "\"_a.b\"",
+			"\"_0123456789012345678901234567890123456789012345678901"
+			"234567890123\"" };
+
+		for (k = 0; k < 3; k++) {
+			snprintf(many, sizeof(many),
+			    ",\"subtypes\":[\"_ok\",%s]", bad[k]);
+			r = reg(fd, "Bad sub", many);
+			ck_assert_msg(!accepted(r), "subtype %s: %s", bad[k],
+			    r);
+			ck_assert_ptr_nonnull(strstr(r,
+			    "\"field\":\"subtypes[1]\""));
+		}
+	}
+	close(fd);
+	spin();
+}
+END_TEST
+
+static Suite *
+register_suite(void)
+{
+	Suite *s = suite_create("register");
+	TCase *t = tcase_create("limits");
+
+	tcase_add_test(t, test_registrations_per_uid_bounds_each_user);
+	tcase_add_test(t, test_ttl_max_bounds_the_lease);
+	tcase_add_test(t, test_ttl_max_default_is_a_day);
+	tcase_add_test(t, test_register_txt_as_an_object);
+	tcase_add_test(t, test_register_subtypes_and_their_bounds);
+	tcase_set_timeout(t, 30);
+	suite_add_tcase(s, t);
+	return (s);
+}
+
+CHECK_MAIN(register_suite)
