@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/services"
 printf '[announce]\nservices-dir = %s\n' "$tmp/services" >"$tmp/discod.conf"
-plan 10
+plan 17
 
 # refused DIR MODE: discod must exit 1 within 10 s and have made no socket.
 refused() {
@@ -84,3 +84,48 @@ check "an existing 0755 directory of discod's user is accepted" \
     test -S "$tmp/made/discod.sock"
 kill -TERM "$pid"
 wait "$pid"
+
+# [control] keys (issue 25): socket is where discod listens without -s,
+# and -s overrides it; socket-mode and socket-group are the socket's; a
+# socket-group that does not exist is an error and no socket is made.
+# started CONF SOCK [ARGS...]: discod with CONF until SOCK appears (5 s
+# at most); its PID in pid.
+started() {
+	local conf=$1 sock=$2 i
+	shift 2
+	"$top_builddir/discod" -d -f "$conf" "$@" >"$tmp/ctl.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+stopped() {
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+group=$(id -gn)
+printf '[announce]\nservices-dir = %s\n[control]\nsocket = %s\nsocket-mode = 0640\nsocket-group = %s\n' \
+    "$tmp/services" "$tmp/conf/discod.sock" "$group" >"$tmp/control.conf"
+check "[control] socket, without -s: discod listens there" \
+    started "$tmp/control.conf" "$tmp/conf/discod.sock"
+check "socket-mode = 0640: the socket's mode ($(stat -c %a "$tmp/conf/discod.sock" 2>&1))" \
+    test "$(stat -c %a "$tmp/conf/discod.sock" 2>&1)" = 640
+check "socket-group = $group: the socket's group" \
+    test "$(stat -c %G "$tmp/conf/discod.sock" 2>&1)" = "$group"
+check "discoctl answers on it" \
+    "$top_builddir/discoctl/discoctl" -s "$tmp/conf/discod.sock" status
+stopped
+started "$tmp/control.conf" "$tmp/flag/discod.sock" -s "$tmp/flag/discod.sock"
+flag_only() { test -S "$tmp/flag/discod.sock" && test ! -e "$tmp/conf/discod.sock"; }
+check "-s overrides [control] socket: the socket is at -s's path only" flag_only
+stopped
+printf '[announce]\nservices-dir = %s\n[control]\nsocket = %s\nsocket-group = no-such-group-disco\n' \
+    "$tmp/services" "$tmp/nogroup/discod.sock" >"$tmp/nogroup.conf"
+timeout 10 "$top_builddir/discod" -d -f "$tmp/nogroup.conf" >"$tmp/nogroup.log" 2>&1
+rc=$?
+refused_group() { test "$rc" = 1 && test ! -e "$tmp/nogroup/discod.sock"; }
+check "socket-group naming no group: discod stops with exit 1 (exit $rc), no socket" \
+    refused_group
+check "... and says which group" grep -q 'no-such-group-disco' "$tmp/nogroup.log"
