@@ -36,7 +36,7 @@ lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
 lab_spawn a watch "$top_builddir/discoctl/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
-plan 24
+plan 27
 
 lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
 lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
@@ -71,6 +71,27 @@ check "a TXT filter on a key's presence" test "$(names _demo._tcp w)" = "Demo On
 check "an IPv4-only list" test "$(names --family ipv4 _demo._tcp role=db)" = "Demo Three,"
 check "a subtype, asked for the first time, lists just its instance" \
     test "$(names --subtype _db _demo._tcp)" = "Demo Three,"
+pick_sub() {	# every pick by subtype: its one instance, 1 candidate
+	local k
+	for k in 1 2 3 4 5; do
+		lab_ctl a -j pick --subtype _db _demo._tcp | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+sys.exit(not (r["instance"]["name"] == "Demo Three" and r["candidates"] == 1))' ||
+		    return 1
+	done
+}
+check "pick --subtype _db: Demo Three each time, 1 candidate" pick_sub
+lab_spawn a subwatch "$top_builddir/discoctl/discoctl" -j -s "$sa" watch \
+    --subtype _db _demo._tcp
+subwatchlog=$(lab_hostdir a)/subwatch.log
+sub_snapshot() {
+	head -n 1 "$subwatchlog" 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+sys.exit([i["name"] for i in r["instances"]] != ["Demo Three"])'
+}
+check_wait 5 "watch --subtype _db: its snapshot holds Demo Three alone" sub_snapshot
 check "resolve by name and type" \
     sh -c "'$top_builddir/discoctl/discoctl' -s '$sa' resolve 'Demo Two' _demo._tcp | grep -q '^port *5002$'"
 check "resolve by full name" \
@@ -97,6 +118,10 @@ PY
 check "the watcher got add events" event_seen add "Demo Three"
 lab_stop "$p3"
 check_wait 10 "publisher killed: the watcher gets remove" event_seen remove "Demo Three"
+sub_removed() {
+	grep -q '"event":"remove".*"name":"Demo Three"' "$subwatchlog"
+}
+check_wait 5 "and the subtype's watcher too" sub_removed
 check "and list no longer shows it" test "$(names _demo._tcp)" = "Demo One,Demo Two,"
 
 # Odd names and hostile TXT round-trip exactly.
