@@ -485,6 +485,86 @@ START_TEST(test_lease_expires_without_renew)
 END_TEST
 
 /*
+ * pick's reply and refusals (issue 25): the policy it used (weighted
+ * when none is named) and its candidates; no type, an unknown policy,
+ * sticky without a key and a wait over 60 s each name their field.  An
+ * unreachable instance: list marks it (reachable false, the time since),
+ * resolve and pick do not return it, and once it answers again the marks
+ * go.
+ */
+START_TEST(test_pick_replies_and_refusals)
+{
+	struct instance *b;
+	const char	*s;
+	double		 since = 0, now = (double)time(NULL);
+	int		 fd, k;
+
+	agent_up();
+	fd = client_new();
+	resolve("A", AF_INET, "role=web");
+	b = resolve("B", AF_INET, "role=web");
+	s = ask(fd, "{\"verb\":\"pick\",\"type\":\"_t._tcp\"}");
+	ck_assert_msg(strstr(s, "\"policy\":\"weighted\"") != NULL, "%s", s);
+	ck_assert_ptr_nonnull(strstr(s, "\"candidates\":2"));
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"policy\":\"round-robin\"}");
+	ck_assert_ptr_nonnull(strstr(s, "\"policy\":\"round-robin\""));
+	s = ask(fd, "{\"verb\":\"pick\",\"policy\":\"random\"}");
+	ck_assert_msg(strstr(s, "\"field\":\"type\"") != NULL, "no type: %s",
+	    s);
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"policy\":\"nearest\"}");
+	ck_assert_msg(strstr(s, "\"field\":\"policy\"") != NULL, "%s", s);
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"policy\":\"sticky\"}");
+	ck_assert_msg(strstr(s, "\"field\":\"key\"") != NULL,
+	    "sticky without key: %s", s);
+	s = ask(fd,
+	    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+	    "\"wait_ms\":60001}");
+	ck_assert_msg(strstr(s, "\"field\":\"wait_ms\"") != NULL, "%s", s);
+	s = ask(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"A\",\"type\":\"_t._tcp\","
+	    "\"wait_ms\":60001}");
+	ck_assert_msg(strstr(s, "\"field\":\"wait_ms\"") != NULL, "%s", s);
+
+	cache_set_reachable(&discod->cache, b, 0);
+	s = ask(fd, "{\"verb\":\"list\",\"type\":\"_t._tcp\"}");
+	ck_assert_msg(lines_with(s, "\"name\":\"B\"", "\"reachable\":false") ==
+		1,
+	    "%s", s);
+	ck_assert_ptr_nonnull(strstr(s, "\"unreachable_since\":"));
+	ck_assert_int_eq(sscanf(strstr(s, "\"unreachable_since\":") + 20, "%lf",
+			     &since),
+	    1);
+	ck_assert_msg(since >= now - 5 && since <= now + 5,
+	    "unreachable_since %f, now %f", since, now);
+	s = ask(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"B\",\"type\":\"_t._tcp\"}");
+	ck_assert_msg(strstr(s, "\"code\":\"not-found\"") != NULL,
+	    "resolve of an unreachable instance: %s", s);
+	for (k = 0; k < 20; k++) {
+		s = ask(fd,
+		    "{\"verb\":\"pick\",\"type\":\"_t._tcp\","
+		    "\"policy\":\"random\"}");
+		ck_assert_ptr_nonnull(strstr(s, "\"candidates\":1"));
+		ck_assert_ptr_nonnull(strstr(s, "\"name\":\"A\""));
+	}
+	cache_set_reachable(&discod->cache, b, 1);
+	s = ask(fd,
+	    "{\"verb\":\"resolve\",\"name\":\"B\",\"type\":\"_t._tcp\"}");
+	ck_assert_msg(strstr(s, "\"ok\":true") != NULL, "%s", s);
+	ck_assert_ptr_null(strstr(s, "unreachable_since"));
+	ck_assert_ptr_null(strstr(s, "\"reachable\":false"));
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
  * pick and list through the control path answer from the index: a TXT
  * filter lists in name order what a walk would, unreachable instances
  * are listed but never picked, a family keeps to its addresses, and
@@ -868,6 +948,7 @@ watch_suite(void)
 
 	tcase_add_test(t, test_watch_filters_hold_for_every_event);
 	tcase_add_test(t, test_pick_and_list_answer_from_the_index);
+	tcase_add_test(t, test_pick_replies_and_refusals);
 	tcase_add_test(t, test_instance_texts_stay_within_their_budget);
 	tcase_add_test(t, test_instance_text_is_what_json_c_prints);
 	tcase_add_test(t, test_instance_times_print_as_printf_does);
