@@ -12,7 +12,7 @@ set -u
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
-plan 10
+plan 13
 
 # "STATE OUTAGES" from discod's status.
 state() {
@@ -30,14 +30,32 @@ state_down() {
 	esac
 }
 
+# avahi_fields T ERROR: avahi.since (seconds in this state) is at most
+# the seconds since T (epoch), and avahi.error is there (yes) or not (no).
+avahi_fields() {
+	lab_ctl a --json status | python3 -c '
+import json, sys, time
+a = json.load(sys.stdin)["avahi"]
+print("avahi:", json.dumps(a), file=sys.stderr)
+sys.exit(not (0 <= a["since"] <= time.time() - int(sys.argv[1]) + 1 and
+              bool(a.get("error")) == (sys.argv[2] == "yes")))' "$1" "$2"
+}
 check "avahi running at the start" state_is running 0
+check "... no avahi.error" avahi_fields 0 no
+sleep 3	# time in the running state, which the outage must not count
+t_kill=$(date +%s)
 kill -KILL "$(lab_avahi_pid a)"
 check_wait 10 "avahi-daemon killed: status answers and shows the outage" \
     state_down
 diag "state while avahi is down: $(state)"
+check "... avahi.since counts from the outage, avahi.error says why" \
+    avahi_fields "$t_kill" yes
+t_back=$(date +%s)
 lab_avahi_start a || diag "avahi-daemon did not come back"
 check_wait 40 "avahi-daemon back: running again, one outage counted" \
     state_is running 1
+check "... avahi.since counts from its return, no avahi.error" \
+    avahi_fields "$t_back" no
 check "discod is the same process" kill -0 "$pid"
 
 # D-Bus and avahi-daemon both gone.
