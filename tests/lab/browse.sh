@@ -32,11 +32,14 @@ X
 python3 -c "print('TxtText=big=' + 'x' * 251)" >>"$db/services/odd.dnssd"
 printf '[announce]\nservices-dir = %s/services\n' "$db" >"$db/discod.conf"
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
+# a resolves at most 16 instances at once (the default is 32): a sampler
+# of its status, below, sees it while c's thousand are resolved.
+printf '[browse]\nresolve-concurrency = 16\n' >"$(lab_hostdir a)/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 sa=$(lab_hostdir a)/discod.sock
 lab_spawn a watch "$top_builddir/discoctl/discoctl" -j -s "$sa" watch _demo._tcp
 watchlog=$(lab_hostdir a)/watch.log
-plan 27
+plan 28
 
 lab_spawn b p1 avahi-publish -s "Demo One" _demo._tcp 5001 role=web w=1
 lab_spawn b p2 avahi-publish -s "Demo Two" _demo._tcp 5002 role=web w=2
@@ -190,7 +193,19 @@ watchlog=$(lab_hostdir a)/watch-odd.log
 check_wait 10 "a TXT change on b: a's watcher gets update with the new TXT" \
     event_seen update "$odd" "ver=2"
 
-# c's thousand.
+# c's thousand.  The sampler writes the most resolutions in flight it has
+# seen in a's status, every 20 ms for 90 s at most.
+lab_spawn a sampler python3 -c '
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+f = s.makefile("rw")
+most, end = 0, time.monotonic() + 90
+while time.monotonic() < end:
+    f.write("{\"verb\":\"status\"}\n"); f.flush()
+    most = max(most, json.loads(f.readline())["browse"]["resolving"])
+    print(most, flush=True)
+    time.sleep(0.02)' "$sa"
+sampler=$LAB_LAST_PID
 lab_avahi_start c || diag "avahi-daemon on c did not start"
 bulk() {
 	[ "$(lab_ctl a -j list _bulk._tcp | python3 -c '
@@ -201,6 +216,10 @@ start=$(date +%s)
 check_wait 90 "$BULK instances on c: all resolved in a's cache, default avahi limits" bulk
 diag "took $(( $(date +%s) - start )) s; $(lab_ctl a -j status | python3 -c '
 import json, sys; print(json.load(sys.stdin)["browse"])')"
+lab_stop "$sampler"
+most=$(tail -n 1 "$(lab_hostdir a)/sampler.log")
+check "resolve-concurrency = 16: at most 16 resolutions in flight, and 16 reached ($most)" \
+    test "${most:-0}" -eq 16
 check "since too far back (after $BULK adds) gets resync and a snapshot" too_old
 no_failures() {
 	lab_ctl a -j status | python3 -c '

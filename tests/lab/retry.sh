@@ -39,7 +39,7 @@ printf '[browse]\ntypes = _rt._tcp _ann._tcp\nresolvers-max = 0\nresolve-concurr
     >"$da/discod.conf"
 lab_discod_start b || { echo "Bail out! discod did not start on b"; exit 1; }
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
-plan 9
+plan 10
 
 # b's services, once none is still on its way: how many established,
 # how many refused, the first refused name, the established file numbers.
@@ -102,5 +102,9 @@ check "though Avahi refused it resolvers ($fails failures)" \
     test "${fails:-0}" -ge 1
 no_retry() { [ "$(status_field retrying)" = 0 ]; }
 check_wait 30 "nothing is left waiting to be tried again" no_retry
+# resolvers-max = 0 (a's discod.conf): each resolver is closed after its
+# first answer (the default keeps up to 512 open to follow changes).
+check "resolvers-max = 0: no resolver kept open ($(status_field resolvers_open) open, $(status_field resolutions) resolutions)" \
+    test "$(status_field resolvers_open)" = 0 -a "$(status_field resolutions)" -ge "$BULK"
 ann_seen() { [ "$(count _ann._tcp)" = $((FILES - removed)) ]; }
 check_wait 60 "a sees b's $((FILES - removed)) announcements" ann_seen
