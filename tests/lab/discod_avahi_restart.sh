@@ -10,9 +10,12 @@ set -u
 . "$top_srcdir/tests/lab/lab.sh"
 
 lab_up a || { echo "Bail out! lab did not come up"; exit 1; }
+# [avahi] retry-max = 1: with D-Bus gone, discod tries again every second
+# (by default the waits double up to 30 s).
+printf '[avahi]\nretry-max = 1\n' >"$(lab_hostdir a)/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start"; exit 1; }
 pid=$(lab_discod_pid a)
-plan 13
+plan 14
 
 # "STATE OUTAGES" from discod's status.
 state() {
@@ -61,13 +64,19 @@ check "discod is the same process" kill -0 "$pid"
 # D-Bus and avahi-daemon both gone.
 kill -KILL "$(lab_avahi_pid a)" "$(lab_dbus_pid a)"
 check_wait 10 "D-Bus killed too: status still answers, avahi down" state_down
-sleep 2
+# 8 s away: by default discod would try at 1, 3, 7 and 15 s, so 6 s
+# after both are back; with retry-max = 1, within a second or two.
+sleep 8
 check "status keeps answering during the outage" state_down
 if ! lab_dbus_start a || ! lab_avahi_start a; then
 	diag "D-Bus or avahi did not come back"
 fi
+t_back=$(date +%s%N)
 check_wait 40 "both back: running again, two outages counted" \
     state_is running 2
+back_ms=$((($(date +%s%N) - t_back) / 1000000))
+check "retry-max = 1: reconnected within 3 s of their return ($back_ms ms; 6 s at the default)" \
+    test "$back_ms" -le 3000
 check "discod is still the same process" kill -0 "$pid"
 check "discod logged the outage" \
     grep -q 'avahi: running -> ' "$(lab_hostdir a)/discod.log"
