@@ -24,7 +24,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-plan 27
+plan 42
 
 sock=$tmp/agent.sock
 log=$tmp/requests
@@ -66,10 +66,15 @@ def answer(req):
     if verb == "list":
         return {"ok": True, "instances": [one, two]}
     if verb == "pick":
+        if "wait_ms" in req:    # the instance comes 1.5 s later
+            time.sleep(1.5)
+        inst = dict(one, addresses=[]) if "noaddr" in req.get("txt", []) else one
         return {"ok": True, "policy": req.get("policy", "weighted"),
-                "candidates": 2, "instance": one}
+                "candidates": 2, "instance": inst}
     if verb == "watch":
         return {"ok": True, "index": 3, "instances": []}
+    if verb == "types":         # not protocol 1: no "ok"
+        return {"greeting": "not disco"}
     return {"ok": True}
 def serve(c):
     f = c.makefile("rw")
@@ -238,3 +243,65 @@ TZ=UTC timeout 10 "$ctl" -s "$sock" --color=never --no-header list _demo._tcp \
     >"$tmp/no-header" 2>&1
 check "list --no-header: as list without its first line" \
     diff -u <(tail -n +2 "$golden/list") "$tmp/no-header"
+
+# More of discoctl's options and statuses (issue 25).
+: >"$log"
+out=$("$ctl" -s "$sock" -V 2>&1)
+rc=$?
+check "-V: its version and protocol, exit 0, no request ($out)" \
+    test "$rc" = 0 -a "$out" = "$("$ctl" --version)" -a ! -s "$log"
+check "... as the package's version" grep -q "^discoctl [0-9][0-9.]* (protocol 1)$" <<<"$out"
+ask list _demo._tcp --txt role=web
+check "list --txt role=web: txt in the request ($r)" \
+    is "$r" 'r["txt"]' '["role=web"]'
+ask pick _demo._tcp --txt noaddr --addr
+check "pick --addr of an instance without an address: exit 1 (exit $rc)" test "$rc" = 1
+ask -j pick _demo._tcp --addr
+check "-j pick --addr: the agent's JSON, not \"ADDRESS PORT\"" \
+    python3 -c 'import json, sys; json.load(open(sys.argv[1]))["instance"]' "$tmp/out"
+ask -t 500 pick _demo._tcp --wait 1500
+check "-t 500 pick --wait 1500, answered after 1.5 s: the timeout is stretched past the wait (exit $rc)" \
+    test "$rc" = 0
+ask types
+check "a reply without \"ok\" (not protocol 1): exit 3 (exit $rc)" test "$rc" = 3
+check "... saying so" grep -Eq "does not follow the protocol|not protocol v1" "$tmp/err"
+ask publish --rise 2 Nocheck _x._tcp 80
+check "publish --rise without a check: usage error, exit 2 (exit $rc)" test "$rc" = 2
+ask publish Big _x._tcp 70000
+check "publish with port 70000: exit 2 (exit $rc)" test "$rc" = 2
+ask types extra
+check "types with an extra operand: exit 2 (exit $rc)" test "$rc" = 2
+# On a terminal: --color=never and TERM=dumb keep it plain, the default
+# colors (tests/lab/discoctl.sh checks the colors themselves).
+on_tty() { # ENV... -- ARGS: discoctl's output on a pseudo-terminal
+	python3 - "$ctl" "$sock" "$@" <<'PY'
+import os, pty, sys
+ctl, sock, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+k = rest.index("--")
+env = dict(os.environ, **dict(e.split("=", 1) for e in rest[:k]))
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(ctl, [ctl, "-s", sock] + rest[k + 1:], env)
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))
+PY
+}
+has_esc() { grep -q $'\033\[' <<<"$1"; }
+no_esc() { ! has_esc "$1"; }
+out=$(on_tty TERM=xterm -- services)
+check "on a terminal, by default: colors" has_esc "$out"
+out=$(on_tty TERM=xterm -- --color=never services)
+check "on a terminal, --color=never: none" no_esc "$out"
+out=$(on_tty TERM=dumb -- services)
+check "on a terminal, TERM=dumb: none" no_esc "$out"
+out=$("$ctl" -s "$sock" --color=always services)
+check "--color=always into a pipe: colors" has_esc "$out"
