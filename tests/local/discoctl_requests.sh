@@ -24,7 +24,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-plan 42
+plan 54
 
 sock=$tmp/agent.sock
 log=$tmp/requests
@@ -60,6 +60,8 @@ def answer(req):
     if verb == "register":
         reg = dict(leased, name=req["name"], final_name=req["name"],
                    renamed=False, type=req["type"], port=req["port"])
+        if req["name"] == "Fails":
+            reg.update(state="failed", error="Local name collision")
         return {"ok": True, "registration": reg}
     if verb == "services":
         return {"ok": True, "services": [service, leased]}
@@ -87,6 +89,17 @@ def serve(c):
             r["id"] = req["id"]
         f.write(json.dumps(r) + "\n")
         f.flush()
+        # Registrations named for what happens to them next.
+        name = req.get("name") if req.get("verb") == "register" else None
+        if name == "Expires":
+            time.sleep(0.3)
+            f.write(json.dumps({"event": "expired", "id": 7}) + "\n")
+            f.flush()
+        elif name == "Vanish":
+            time.sleep(0.3)
+            c.shutdown(socket.SHUT_RDWR)
+            c.close()
+            return
 s = socket.socket(socket.AF_UNIX)
 s.bind(path)
 s.listen(8)
@@ -305,3 +318,47 @@ out=$(on_tty TERM=dumb -- services)
 check "on a terminal, TERM=dumb: none" no_esc "$out"
 out=$("$ctl" -s "$sock" --color=always services)
 check "--color=always into a pipe: colors" has_esc "$out"
+
+# publish's ends: a signal withdraws and exits 0; a lease that expires
+# exits 1 and says so; --persist exits 1 for a registration that failed.
+for sig in INT TERM HUP; do
+	: >"$log"
+	timeout 10 "$ctl" -s "$sock" publish "Sig $sig" _x._tcp 80 >"$tmp/out" 2>&1 &
+	ppid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q '"register"' "$log" && break
+		sleep 0.1
+	done
+	sleep 0.2
+	kill -"$sig" "$ppid"
+	wait "$ppid"
+	rc=$?
+	check "publish, SIG$sig: withdrawn, exit 0 (exit $rc)" test "$rc" = 0
+done
+ask publish Expires _x._tcp 80
+check "publish: the lease expired: exit 1 (exit $rc)" test "$rc" = 1
+check "... and it says so" grep -q "lease ran out without a renew" "$tmp/out"
+ask publish --persist --ttl 60 Fails _x._tcp 80
+check "publish --persist of a registration that failed: exit 1 (exit $rc)" \
+    test "$rc" = 1
+# run passes every signal it names on; the agent gone, the command runs on.
+for sig in INT HUP QUIT USR2; do
+	: >"$log"
+	"$ctl" -s "$sock" run --name Job --type _job._tcp --port 7000 -- \
+	    sh -c "trap 'exit 42' $sig; sleep 5 & wait" >/dev/null 2>&1 &
+	rpid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q '"register"' "$log" && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill -"$sig" "$rpid"
+	wait "$rpid"
+	rc=$?
+	check "run: SIG$sig to discoctl reaches the command (exit $rc)" test "$rc" = 42
+done
+ask run --name Vanish --type _job._tcp --port 7000 -- sh -c 'sleep 1; exit 7'
+check "run: the agent gone, the command runs to its end (its exit 7; exit $rc)" \
+    test "$rc" = 7
+check "... and discoctl says it is no longer announced" \
+    grep -q "no longer announced" "$tmp/err"
