@@ -5,6 +5,8 @@
  * runs without Avahi (check_agent.h): registrations wait for it, which
  * is all these need.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +235,79 @@ START_TEST(test_register_subtypes_and_their_bounds)
 }
 END_TEST
 
+/*
+ * A service file's registration is changed by its file: unregister and
+ * renew of it, even by root, are refused and say so; it stays.
+ */
+START_TEST(test_file_registration_is_not_withdrawn_over_the_socket)
+{
+	char	    path[sizeof(agent_dir) + 32], line[96];
+	const char *r, *p;
+	FILE	   *f;
+	int	    fd, id = 0;
+
+	agent_up_with(NULL);
+	snprintf(path, sizeof(path), "%s/web.dnssd", agent_dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("[Service]\nName=From a file\nType=_http._tcp\nPort=80\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	fd = client_new();
+	r = request(fd, "{\"verb\":\"reload\"}");
+	ck_assert_msg(strstr(r, "\"services\":1") != NULL, "%s", r);
+	r = request(fd, "{\"verb\":\"services\"}");
+	ck_assert_ptr_nonnull(p = strstr(r, "{\"id\":"));
+	ck_assert_int_eq(sscanf(p + 6, "%d", &id), 1);
+	ck_assert_ptr_nonnull(strstr(r, "\"origin\":{\"file\":"));
+	snprintf(line, sizeof(line),
+	    "{\"verb\":\"unregister\",\"registration\":%d}", id);
+	r = request(fd, line);
+	ck_assert_msg(!accepted(r), "unregister of a file's: %s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"permission-denied\""));
+	ck_assert_ptr_nonnull(strstr(r, "change the file and reload"));
+	snprintf(line, sizeof(line), "{\"verb\":\"renew\",\"registration\":%d}",
+	    id);
+	ck_assert(!accepted(request(fd, line)));
+	ck_assert_ptr_nonnull(strstr(request(fd, "{\"verb\":\"services\"}"),
+	    "\"From a file\""));
+	unlink(path);
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
+ * services shows a lease's ttl, what is left of it, and persist; a
+ * registration without a lease shows none of them.  status counts the
+ * registrations, and hello says the version.
+ */
+START_TEST(test_services_show_the_lease_and_status_counts_it)
+{
+	const char *r;
+	char	    want[64];
+	int	    fd;
+
+	agent_up_with(NULL);
+	fd = client_new();
+	ck_assert(accepted(reg(fd, "Leased", ",\"ttl\":30,\"persist\":true")));
+	ck_assert(accepted(reg(fd, "Plain", "")));
+	r = request(fd, "{\"verb\":\"services\"}");
+	ck_assert_msg(strstr(r, "\"name\":\"Leased\"") != NULL, "%s", r);
+	ck_assert_ptr_nonnull(strstr(strstr(r, "\"name\":\"Leased\""),
+	    "\"ttl\":30,\"lease_remaining\":30,\"persist\":true"));
+	r = strstr(r, "\"name\":\"Plain\"");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(strstr(r, "\"ttl\""));
+	ck_assert_ptr_null(strstr(r, "\"persist\""));
+	r = request(fd, "{\"verb\":\"status\"}");
+	ck_assert_msg(strstr(r, "\"services\":2") != NULL, "%s", r);
+	snprintf(want, sizeof(want), "\"version\":\"%s\"", PACKAGE_VERSION);
+	r = request(fd, "{\"verb\":\"hello\"}");
+	ck_assert_msg(strstr(r, want) != NULL, "hello: %s", r);
+	close(fd);
+	spin();
+}
+END_TEST
+
 static Suite *
 register_suite(void)
 {
@@ -244,6 +319,9 @@ register_suite(void)
 	tcase_add_test(t, test_ttl_max_default_is_a_day);
 	tcase_add_test(t, test_register_txt_as_an_object);
 	tcase_add_test(t, test_register_subtypes_and_their_bounds);
+	tcase_add_test(t,
+	    test_file_registration_is_not_withdrawn_over_the_socket);
+	tcase_add_test(t, test_services_show_the_lease_and_status_counts_it);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return (s);
