@@ -41,12 +41,22 @@ printf '[announce]\nservices-dir = %s/services\n[control]\nsocket-mode = 0666\n'
     "$da" >"$da/discod.conf"
 lab_discod_start a || { echo "Bail out! discod did not start on a"; exit 1; }
 lab_discod_start c || { echo "Bail out! discod did not start on c"; exit 1; }
-plan 42
+plan 43
 sa=$da/discod.sock
 sc=$(lab_hostdir c)/discod.sock
 
 check_wait 10 "a .dnssd file on a is seen on b, %H expanded" \
     lab_seen b "Web on lab-a" _http._tcp
+# The lab's own helpers hold: were lab_gone or lab_seen to answer yes
+# without looking, every "gone" and "seen" point here would pass for
+# nothing.
+helpers_hold() {
+	! lab_gone b "Web on lab-a" _http._tcp &&
+	    ! lab_gone b "Never Announced" _http._tcp &&
+	    ! lab_seen b "Never Announced" _http._tcp
+}
+check "lab_gone: no for a name still there or never seen; lab_seen: no for one never seen" \
+    helpers_hold
 check "with the exact TXT, binary TxtData included" \
     test "$(lab_txt b "Web on lab-a" _http._tcp)" = \
     '"path=/index.html" "note=hello world" "flag" "bin=\000\001\002"'
