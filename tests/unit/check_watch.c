@@ -437,6 +437,49 @@ wait_for_line(int fd, const char *want, int ms)
 }
 
 /*
+ * status counts the cache: instances resolved (counts.instances and
+ * browse.instances) and seen but not yet resolved (browse.unresolved),
+ * and follows a removal.
+ */
+START_TEST(test_status_counts_the_cache)
+{
+	struct json_object *o, *v;
+	int		    fd, is_new;
+
+	agent_up();
+	fd = client_new();
+	resolve("A", AF_INET, NULL);
+	resolve("B", AF_INET6, NULL);
+	cache_seen(&discod->cache, "C", "_t._tcp", "local", 2, "eth0", AF_INET,
+	    0, &is_new); /* seen, not resolved */
+	ck_assert_ptr_nonnull(o = json_tokener_parse(ask(fd,
+				  "{\"verb\":\"status\"}")));
+	ck_assert(json_object_object_get_ex(o, "counts", &v));
+	ck_assert(json_object_object_get_ex(v, "instances", &v));
+	ck_assert_int_eq(json_object_get_int(v), 2);
+	ck_assert(json_object_object_get_ex(o, "browse", &v));
+	ck_assert(json_object_object_get_ex(v, "instances", &v));
+	ck_assert_int_eq(json_object_get_int(v), 2);
+	ck_assert(json_object_object_get_ex(o, "browse", &v));
+	ck_assert(json_object_object_get_ex(v, "unresolved", &v));
+	ck_assert_int_eq(json_object_get_int(v), 1);
+	json_object_put(o);
+	resolve("C", AF_INET, NULL);
+	ck_assert_ptr_nonnull(o = json_tokener_parse(ask(fd,
+				  "{\"verb\":\"status\"}")));
+	ck_assert(json_object_object_get_ex(o, "browse", &v));
+	ck_assert(json_object_object_get_ex(v, "instances", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3);
+	ck_assert(json_object_object_get_ex(o, "browse", &v));
+	ck_assert(json_object_object_get_ex(v, "unresolved", &v));
+	ck_assert_int_eq(json_object_get_int(v), 0);
+	json_object_put(o);
+	close(fd);
+	spin();
+}
+END_TEST
+
+/*
  * A lease (issue 25: "the expired event"): renewed, a registration with
  * ttl 1 outlives its first second; not renewed, it is withdrawn and its
  * client hears "expired" with its id, about a second after the last
@@ -956,6 +999,7 @@ watch_suite(void)
 	tcase_add_test(t, test_resolve_waits_for_an_instance);
 	tcase_add_test(t, test_list_and_pick_filter_by_interface);
 	tcase_add_test(t, test_status_says_what_it_is);
+	tcase_add_test(t, test_status_counts_the_cache);
 	tcase_add_test(t, test_lease_expires_without_renew);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
