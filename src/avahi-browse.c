@@ -377,8 +377,11 @@ abrowse_resolver_cb(AvahiServiceResolver *r, AvahiIfIndex iface,
 	avahi_post(m);
 	ab.st.resolutions++;
 	bp->retry_secs = 0;
-	if (was != BPATH_RESOLVING)
-		return; /* an open resolver reporting a change */
+	bp->tries = 0; /* BROWSE_TRIES counts failures in a row */
+	if (was != BPATH_RESOLVING) {
+		abrowse_stats(); /* an open resolver reporting a change */
+		return;
+	}
 	ab.st.resolving--;
 	if (ab.st.open < ab.conf->resolvers_max) {
 		bp->state = BPATH_OPEN;

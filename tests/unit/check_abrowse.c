@@ -730,6 +730,34 @@ START_TEST(test_abrowse_forgets_a_retrying_path_withdrawn)
 }
 END_TEST
 
+/*
+ * BROWSE_TRIES counts failures in a row: a path whose resolver fails now
+ * and then, with answers in between, is tried again at once each time
+ * and never left to wait.  The published figures follow an open
+ * resolver's change at once.
+ */
+START_TEST(test_abrowse_counts_failures_in_a_row_only)
+{
+	int k;
+
+	start("resolve-concurrency = 3\nresolvers-max = 1\n");
+	browser_event(AVAHI_BROWSER_NEW, "i0");
+	found("i0");
+	ck_assert_uint_eq(mock.st.open, 1);
+	for (k = 0; k < 4; k++) {
+		failed("i0"); /* queued again, started at once */
+		ck_assert_str_eq(live(), "i0");
+		ck_assert_uint_eq(mock.st.retrying, 0);
+		found("i0");
+	}
+	ck_assert_uint_eq(mock.nr, 5);
+	ck_assert_uint_eq(mock.st.failures, 4);
+	ck_assert_uint_eq(mock.st.resolutions, 5);
+	found("i0"); /* a change reported by the open resolver */
+	ck_assert_uint_eq(mock.st.resolutions, 6);
+}
+END_TEST
+
 static Suite *
 abrowse_suite(void)
 {
@@ -765,6 +793,7 @@ abrowse_suite(void)
 	tcase_add_test(tc, test_abrowse_never_resolves_a_queued_path_withdrawn);
 	tcase_add_test(tc, test_abrowse_frees_the_resolver_of_a_path_withdrawn);
 	tcase_add_test(tc, test_abrowse_forgets_a_retrying_path_withdrawn);
+	tcase_add_test(tc, test_abrowse_counts_failures_in_a_row_only);
 	suite_add_tcase(s, tc);
 	return (s);
 }
