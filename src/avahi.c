@@ -116,31 +116,6 @@ avahi_now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-struct avahi_msg *
-avahi_msg_new(enum avahi_msg_kind kind)
-{
-	struct avahi_msg *m;
-
-	m = xcalloc(1, sizeof(*m));
-	m->kind = kind;
-	return (m);
-}
-
-void
-avahi_msg_free(struct avahi_msg *m)
-{
-	if (m == NULL)
-		return;
-	service_def_free(m->def);
-	free(m->name);
-	free(m->type);
-	free(m->domain);
-	free(m->label);
-	free(m->host);
-	txt_clear(&m->txt);
-	free(m);
-}
-
 static void
 avahi_wake(int fd)
 {

@@ -118,9 +118,11 @@ struct avahi_hook {
 	TAILQ_ENTRY(avahi_hook) entry;
 };
 
+/* avahi-msg.c: what the queues carry. */
+struct avahi_msg *avahi_msg_new(enum avahi_msg_kind);
+void		  avahi_msg_free(struct avahi_msg *);
+
 /* avahi.c: the thread and the queues. */
-struct avahi_msg   *avahi_msg_new(enum avahi_msg_kind);
-void		    avahi_msg_free(struct avahi_msg *);
 void		    avahi_start(struct event_base *, const struct config *);
 void		    avahi_stop(void);
 void		    avahi_send(struct avahi_msg *);

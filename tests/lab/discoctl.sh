@@ -220,22 +220,7 @@ check "help pick: pick's options" grep -q -- '--policy' <<<"$out"
 
 # Colors: on a terminal only, and never with NO_COLOR set.
 on_tty() { # on_tty [VAR=VALUE ...]: discoctl status on a pseudo-terminal
-	lab_on a env "$@" python3 -c '
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b""
-while True:
-    try:
-        b = os.read(fd, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-os.waitpid(pid, 0)
-sys.stdout.write(out.decode("utf-8", "replace"))' \
+	lab_on a env "$@" python3 "$top_srcdir/tests/pty_run.py" \
 	    "$top_builddir/discoctl/.libs/discoctl" -s "$sock" status
 }
 out=$(on_tty LD_LIBRARY_PATH="$top_builddir/.libs" TERM=xterm)

@@ -4,7 +4,8 @@
 # loopback: Host= and Port= of a tcp check (each against the service's
 # own port, which is wrong on purpose), a tcp check's defaults, Expect= of
 # an http check (a 200 whose body lacks it fails), StartPeriod= (failures
-# in it do not count, after it they do) and Type=ttl (healthy from the
+# in it do not count, after it they do), Rise= and Fall= (the state turns
+# on the Nth pass or failure in a row, not before) and Type=ttl (healthy from the
 # start, nothing run).  tests/lab/health.sh covers announcing and
 # withdrawing on the LAN; this covers what makes a check pass.
 set -u
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$tmp/services"
 sock=$tmp/run/discod.sock
-plan 13
+plan 16
 
 # Targets on 127.0.0.1 only: a TCP listener and an HTTP server whose
 # /health says "status: ok".  Bounded: they stop after 60 s.  Their
@@ -113,6 +114,18 @@ service no-start-period "No start period" 1 "Type=exec
 Command=false
 $fast"
 service ttl "Lease" 1 "Type=ttl"
+service rise "Rise three" 1 "Type=tcp
+Port=$open
+Interval=300ms
+Timeout=200ms
+Rise=3"
+: >"$tmp/flag"
+service fall "Fall four" 1 "Type=exec
+Command=test -e $tmp/flag
+Interval=300ms
+Timeout=200ms
+Rise=1
+Fall=4"
 
 printf '[announce]\nservices-dir = %s/services\n' "$tmp" >"$tmp/discod.conf"
 "$top_builddir/discod" -d -f "$tmp/discod.conf" -s "$sock" \
@@ -179,5 +192,36 @@ check_wait 6 "StartPeriod over: its failures count" \
     is "Start period" 'h["failures"] > 0' true
 check "Type=ttl: no check run in all that time" \
     is Lease 'h["checks"]' 0
+# Rise= and Fall=: the state turns on the Nth pass or failure in a row,
+# not before.  held NAME SECONDS NEVER UNTIL: samples NAME's health (h)
+# every 20 ms for up to SECONDS; fails if NEVER is ever true, succeeds
+# once UNTIL is.
+held() {
+	python3 - "$sock" "$@" <<'PY'
+import json, socket, sys, time
+sock, name, secs, never, until = sys.argv[1:6]
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sock)
+f = s.makefile("rw")
+end = time.monotonic() + float(secs)
+while time.monotonic() < end:
+    f.write('{"verb":"services"}\n'); f.flush()
+    h = [x for x in json.loads(f.readline())["services"] if x["name"] == name][0]["health"]
+    if eval(never):
+        print("seen:", h); sys.exit(1)
+    if eval(until):
+        sys.exit(0)
+    time.sleep(0.02)
+print("not within", secs, "s:", h); sys.exit(1)
+PY
+}
+check "Rise=3 (the default is 2): healthy on the third pass in a row, never before" \
+    held "Rise three" 5 'h["healthy"] and h["passes"] < 3' 'h["healthy"]'
+check_wait 5 "Fall=4 (the default is 3): healthy while its command succeeds" \
+    is "Fall four" 'h["healthy"]' true
+rm -f "$tmp/flag"
+check "Fall=4: its command failing, unhealthy on the fourth failure in a row, never before" \
+    held "Fall four" 5 '(not h["healthy"]) and h["failures"] < 4' \
+    'not h["healthy"]'
+
 kill -0 "$pid" 2>/dev/null
 check "discod still running" test $? = 0

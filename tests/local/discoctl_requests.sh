@@ -62,6 +62,8 @@ def answer(req):
                    renamed=False, type=req["type"], port=req["port"])
         if req["name"] == "Fails":
             reg.update(state="failed", error="Local name collision")
+        elif req.get("persist"):    # publish --persist returns at once
+            reg.update(state="established")
         return {"ok": True, "registration": reg}
     if verb == "services":
         return {"ok": True, "services": [service, leased]}
@@ -198,38 +200,28 @@ ask run --name Job --type _job._tcp --port 7000 -- "$tmp/no-such-command"
 check "run -- a command that cannot be run: exit 127 (exit $rc)" \
     test "$rc" = 127
 check "... and discoctl says why on stderr" grep -q 'no-such-command' "$tmp/err"
-# --ttl 3: a heartbeat (renew) every second while the command runs.
-ask run --name Job --type _job._tcp --port 7000 --ttl 3 -- sleep 3.4
+# --ttl 1: a heartbeat (renew) every 333 ms while the command runs.
+ask run --name Job --type _job._tcp --port 7000 --ttl 1 -- sleep 1.2
 renews=$(grep -c '"renew"' "$log")
-check "run --ttl 3 for 3.4 s: renews at a third of the lease, 2 to 4 ($renews)" \
+check "run --ttl 1 for 1.2 s: renews at a third of the lease, 2 to 4 ($renews)" \
     test "$renews" -ge 2 -a "$renews" -le 4
-# A signal to discoctl goes to the command: the command's trap answers.
-: >"$log"
-# (No timeout(1) in between: the signal is for discoctl.  The command
-# ends by itself after 5 s.)
-"$ctl" -s "$sock" run --name Job --type _job._tcp --port 7000 -- \
-    sh -c 'trap "exit 42" USR1; sleep 5 & wait' >/dev/null 2>&1 &
-rpid=$!
-for ((i = 0; i < 50; i++)); do
-	grep -q '"register"' "$log" && break
-	sleep 0.1
-done
-sleep 0.3
-kill -USR1 "$rpid"
-wait "$rpid"
-rc=$?
-check "run: SIGUSR1 to discoctl reaches the command (its trap exits 42; exit $rc)" \
-    test "$rc" = 42
-
-# watch with no type: every type; stopped by the timeout.
-: >"$log"
-timeout 2 "$ctl" -s "$sock" watch >/dev/null 2>&1
-r=$(tail -n 1 "$log")
+# watch ARGS...: a watch's request; the watch stopped once it is sent.
+watch() {
+	: >"$log"
+	timeout 5 "$ctl" -s "$sock" watch "$@" >/dev/null 2>&1 &
+	local wpid=$! i
+	for ((i = 0; i < 50; i++)); do
+		grep -q '"watch"' "$log" && break
+		sleep 0.05
+	done
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	r=$(tail -n 1 "$log")
+}
+watch
 check "watch with no type: no type in the request ($r)" \
     is "$r" '[r["verb"], "type" in r]' '["watch", false]'
-: >"$log"
-timeout 2 "$ctl" -s "$sock" watch _demo._tcp --since 17 --txt role=web >/dev/null 2>&1
-r=$(tail -n 1 "$log")
+watch _demo._tcp --since 17 --txt role=web
 check "watch --since 17 --txt: since and txt ($r)" \
     is "$r" '[r["type"], r["since"], r["txt"]]' '["_demo._tcp", 17, ["role=web"]]'
 
@@ -287,26 +279,13 @@ check "types with an extra operand: exit 2 (exit $rc)" test "$rc" = 2
 # On a terminal: --color=never and TERM=dumb keep it plain, the default
 # colors (tests/lab/discoctl.sh checks the colors themselves).
 on_tty() { # ENV... -- ARGS: discoctl's output on a pseudo-terminal
-	python3 - "$ctl" "$sock" "$@" <<'PY'
-import os, pty, sys
-ctl, sock, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-k = rest.index("--")
-env = dict(os.environ, **dict(e.split("=", 1) for e in rest[:k]))
-pid, fd = pty.fork()
-if pid == 0:
-    os.execve(ctl, [ctl, "-s", sock] + rest[k + 1:], env)
-out = b""
-while True:
-    try:
-        b = os.read(fd, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-os.waitpid(pid, 0)
-sys.stdout.write(out.decode("utf-8", "replace"))
-PY
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	env "${envs[@]}" python3 "$top_srcdir/tests/pty_run.py" "$ctl" -s "$sock" "$@"
 }
 has_esc() { grep -q $'\033\[' <<<"$1"; }
 no_esc() { ! has_esc "$1"; }
@@ -341,8 +320,9 @@ check "... and it says so" grep -q "lease ran out without a renew" "$tmp/out"
 ask publish --persist --ttl 60 Fails _x._tcp 80
 check "publish --persist of a registration that failed: exit 1 (exit $rc)" \
     test "$rc" = 1
-# run passes every signal it names on; the agent gone, the command runs on.
-for sig in INT HUP QUIT USR2; do
+# run passes every signal it names on (TERM: above); the agent gone,
+# the command runs on.
+for sig in INT HUP QUIT USR1 USR2; do
 	: >"$log"
 	"$ctl" -s "$sock" run --name Job --type _job._tcp --port 7000 -- \
 	    sh -c "trap 'exit 42' $sig; sleep 5 & wait" >/dev/null 2>&1 &

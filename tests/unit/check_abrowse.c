@@ -200,30 +200,6 @@ avahi_client(void)
 	return (&mock.client);
 }
 
-struct avahi_msg *
-avahi_msg_new(enum avahi_msg_kind kind)
-{
-	struct avahi_msg *m;
-
-	m = xcalloc(1, sizeof(*m));
-	m->kind = kind;
-	return (m);
-}
-
-void
-avahi_msg_free(struct avahi_msg *m)
-{
-	if (m == NULL)
-		return;
-	free(m->name);
-	free(m->type);
-	free(m->domain);
-	free(m->label);
-	free(m->host);
-	txt_clear(&m->txt);
-	free(m);
-}
-
 void
 avahi_post(struct avahi_msg *m)
 {
