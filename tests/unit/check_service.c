@@ -1,6 +1,8 @@
 /* Service descriptions: validation (RFC 6763) and the .dnssd parser. */
 #include "config.h"
 
+#include <sys/utsname.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -411,6 +413,31 @@ START_TEST(test_service_name_expansion)
 }
 END_TEST
 
+/* %v is the kernel release, %m the machine ID (empty without one). */
+START_TEST(test_service_name_kernel_release_and_machine_id)
+{
+	struct utsname u;
+	char	       out[300], want[300], id[128] = "";
+	FILE	      *f;
+
+	ck_assert_int_eq(uname(&u), 0);
+	ck_assert_int_eq(service_name_expand("k %v.", NULL, out, sizeof(out)),
+	    0);
+	snprintf(want, sizeof(want), "k %s.", u.release);
+	ck_assert_str_eq(out, want);
+	if ((f = fopen("/etc/machine-id", "r")) != NULL) {
+		if (fgets(id, sizeof(id), f) == NULL)
+			id[0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		fclose(f);
+	}
+	ck_assert_int_eq(service_name_expand("m %m.", NULL, out, sizeof(out)),
+	    0);
+	snprintf(want, sizeof(want), "m %s.", id);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
 START_TEST(test_service_same_but_txt_spots_txt_only_changes)
 {
 	struct service_def *a, *b;
@@ -453,6 +480,7 @@ service_suite(void)
 	tcase_add_test(tc, test_service_type_rules);
 	tcase_add_test(tc, test_txt_rules);
 	tcase_add_test(tc, test_service_name_expansion);
+	tcase_add_test(tc, test_service_name_kernel_release_and_machine_id);
 	tcase_add_test(tc, test_service_same_but_txt_spots_txt_only_changes);
 	suite_add_tcase(s, tc);
 	return (s);
