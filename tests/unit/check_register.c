@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +310,60 @@ START_TEST(test_services_show_the_lease_and_status_counts_it)
 }
 END_TEST
 
+/* Write a service file into the agent's services directory. */
+static void
+file_write(const char *rel, const char *text)
+{
+	char  path[sizeof(agent_dir) + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", agent_dir, rel);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * At a reload, a file with errors keeps its earlier version announced
+ * (and is counted in errors); drop-in directories (NAME.dnssd.d/) are
+ * not read.
+ */
+START_TEST(test_reload_keeps_a_broken_file_and_reads_no_dropins)
+{
+	char	    dir[sizeof(agent_dir) + 32];
+	const char *r;
+	int	    fd, e0 = -1, e1 = -1;
+
+	agent_up_with(NULL);
+	fd = client_new();
+	file_write("web.dnssd",
+	    "[Service]\nName=Kept\nType=_http._tcp\nPort=80\n");
+	snprintf(dir, sizeof(dir), "%s/web.dnssd.d", agent_dir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	file_write("web.dnssd.d/port.conf", "[Service]\nPort=81\n");
+	/* (The harness has no discod.conf: a reload counts that as one.) */
+	r = request(fd, "{\"verb\":\"reload\"}");
+	ck_assert_msg(strstr(r, "\"services\":1") != NULL, "%s", r);
+	ck_assert_ptr_nonnull(strstr(r, "\"errors\":"));
+	ck_assert_int_eq(sscanf(strstr(r, "\"errors\":") + 9, "%d", &e0), 1);
+	r = request(fd, "{\"verb\":\"services\"}");
+	ck_assert_msg(strstr(r, "\"name\":\"Kept\"") != NULL &&
+		strstr(r, "\"port\":80") != NULL,
+	    "the drop-in's port 81 must not count: %s", r);
+	file_write("web.dnssd",
+	    "[Service]\nName=Kept\nType=_http._tcp\nPort=0\n");
+	r = request(fd, "{\"verb\":\"reload\"}");
+	ck_assert_int_eq(sscanf(strstr(r, "\"errors\":") + 9, "%d", &e1), 1);
+	ck_assert_msg(e1 == e0 + 1, "errors %d then %d: %s", e0, e1, r);
+	r = request(fd, "{\"verb\":\"services\"}");
+	ck_assert_msg(strstr(r, "\"name\":\"Kept\"") != NULL &&
+		strstr(r, "\"port\":80") != NULL,
+	    "the earlier version stays: %s", r);
+	close(fd);
+	spin();
+}
+END_TEST
+
 static Suite *
 register_suite(void)
 {
@@ -322,6 +378,7 @@ register_suite(void)
 	tcase_add_test(t,
 	    test_file_registration_is_not_withdrawn_over_the_socket);
 	tcase_add_test(t, test_services_show_the_lease_and_status_counts_it);
+	tcase_add_test(t, test_reload_keeps_a_broken_file_and_reads_no_dropins);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return (s);
